@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs and starts what Kraut needs on a Debian 12 host, as root, without systemd.
+# Idempotent: packages already present are skipped, daemons already running are left alone.
+# Usage: scripts/setup-host.sh [--with-tests]
+set -euo pipefail
+
+with_tests=0
+[ "${1:-}" = "--with-tests" ] && with_tests=1
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+[ "$(id -u)" = 0 ] || { log "run as root (libvirt's system daemon and bridges need it)"; exit 1; }
+
+# iptables first: libvirtd probes for it only when it starts (HOST-NOTES).
+packages=(iptables libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt0
+          qemu-system-x86 qemu-utils dnsmasq-base ca-certificates curl)
+# What scripts/build-guest-image.sh needs to make the small test guest.
+packages+=(busybox-static dosfstools mtools syslinux syslinux-common fdisk cpio xz-utils)
+if [ "$with_tests" = 1 ]; then
+  packages+=(chromium)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  log "installing the .NET 10 SDK"
+  curl -fsSL https://dot.net/v1/dotnet-install.sh -o /tmp/dotnet-install.sh
+  bash /tmp/dotnet-install.sh --channel 10.0 --install-dir /usr/share/dotnet >/dev/null
+  ln -sf /usr/share/dotnet/dotnet /usr/local/bin/dotnet
+fi
+
+# The QEMU driver refuses to start without these accounts ("Failed to parse user 'libvirt-qemu'").
+getent group kvm >/dev/null || groupadd -r kvm
+getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
+getent passwd libvirt-qemu >/dev/null || useradd -r -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
+mkdir -p /var/log/libvirt /var/run/libvirt /var/lib/libvirt
+
+# Without an LSM or cgroup delegation here, QEMU must run as root with no security driver.
+conf=/etc/libvirt/qemu.conf
+set_conf() {
+  if grep -qE "^\s*$1\s*=" "$conf"; then sed -i -E "s|^\s*$1\s*=.*|$1 = $2|" "$conf"; else echo "$1 = $2" >> "$conf"; fi
+}
+set_conf user '"root"'
+set_conf group '"root"'
+set_conf security_driver '"none"'
+
+pgrep -x virtlogd >/dev/null || { log "starting virtlogd"; virtlogd -d; }
+if ! pgrep -x libvirtd >/dev/null; then
+  log "starting libvirtd"
+  libvirtd -d
+fi
+for _ in $(seq 1 50); do
+  virsh -c qemu:///system version >/dev/null 2>&1 && break
+  sleep 0.2
+done
+virsh -c qemu:///system version >/dev/null 2>&1 || { log "libvirtd does not answer on qemu:///system"; exit 1; }
+log "libvirtd answers on qemu:///system"
