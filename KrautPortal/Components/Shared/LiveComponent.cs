@@ -1,0 +1,44 @@
+using KrautPortal.Features.Store;
+using Microsoft.AspNetCore.Components;
+
+namespace KrautPortal.Components.Shared;
+
+/// <summary>
+/// A component that refreshes itself when objects it shows change (spec or observed status), without reloading.
+/// Bursts of changes collapse into one refresh.
+/// </summary>
+public abstract class LiveComponent : ComponentBase, IDisposable
+{
+    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(200);
+    private IDisposable? _subscription;
+    private Timer? _timer;
+    private int _pending;
+
+    [Inject] private ChangeFeed Feed { get; set; } = default!;
+
+    /// <summary>Whether this change concerns what the component shows.</summary>
+    protected abstract bool Watches(ResourceChange change);
+
+    protected abstract Task RefreshAsync();
+
+    protected override void OnInitialized()
+    {
+        _timer = new Timer(_ => _ = InvokeAsync(async () =>
+        {
+            Interlocked.Exchange(ref _pending, 0);
+            await RefreshAsync();
+            StateHasChanged();
+        }));
+        _subscription = Feed.Subscribe(change =>
+        {
+            if (Watches(change) && Interlocked.Exchange(ref _pending, 1) == 0) _timer?.Change(Debounce, Timeout.InfiniteTimeSpan);
+        });
+    }
+
+    public virtual void Dispose()
+    {
+        _subscription?.Dispose();
+        _timer?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,30 @@
+using KrautPortal.Features.Store;
+using Scalar.AspNetCore;
+
+namespace KrautPortal.Features.Api;
+
+public static class ApiSetup
+{
+    public static IServiceCollection AddKrautApi(this IServiceCollection services)
+    {
+        services.ConfigureHttpJsonOptions(o => KrautJson.Configure(o.SerializerOptions));
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemHandler>();
+        // Binding failures (e.g. ?limit=abc) become exceptions, so they reach the same problem+json handler.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Kraut Computing API";
+            doc.Info.Description = "Every object is a versioned JSON record: name, metadata (yours, free-form), spec (what you want) and status (what Kraut saw). " +
+                "Writes take If-Match with the version; errors are application/problem+json.";
+            return Task.CompletedTask;
+        }));
+        return services;
+    }
+
+    public static void MapKrautApi(this WebApplication app)
+    {
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapScalarApiReference("/api/docs", o => o.WithTitle("Kraut Computing API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+    }
+}

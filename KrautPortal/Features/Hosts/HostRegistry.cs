@@ -1,0 +1,97 @@
+using KrautPortal.Features.MachineTypes;
+using KrautPortal.Hypervisor;
+using Microsoft.Extensions.Options;
+
+namespace KrautPortal.Features.Hosts;
+
+/// <summary>
+/// The configured libvirt hosts. With none configured: <c>qemu:///system</c> when libvirtd answers,
+/// otherwise libvirt's test driver, labelled everywhere as a demo host.
+/// </summary>
+public sealed class HostRegistry : IDisposable
+{
+    public const string DemoUri = "test:///default";
+    public const string SystemUri = "qemu:///system";
+
+    private readonly KrautOptions _options;
+    private readonly string? _probeKernel;
+
+    public HostRegistry(IOptions<KrautOptions> options, AccelerationCache cache, KrautPaths paths, ILogger<HostRegistry> logger)
+    {
+        _options = options.Value;
+        _probeKernel = _options.ProbeKernel ?? (File.Exists(Path.Combine(paths.Seed, "kraut-guest.vmlinuz")) ? Path.Combine(paths.Seed, "kraut-guest.vmlinuz") : null);
+        var configured = _options.Hosts.Where(h => !string.IsNullOrWhiteSpace(h) && h != "auto").ToList();
+        if (configured.Count > 0)
+        {
+            Hosts = configured.Select(uri => new KrautHost(uri, uri.StartsWith("test:", StringComparison.Ordinal), cache, logger)).ToList();
+            foreach (var host in Hosts) host.TryConnect();
+        }
+        else
+        {
+            var system = new KrautHost(SystemUri, false, cache, logger);
+            if (system.TryConnect())
+            {
+                Hosts = [system];
+            }
+            else
+            {
+                logger.LogWarning("libvirtd does not answer on {Uri} ({Error}); using the demo host {Demo}: no real VMs", SystemUri, system.Error, DemoUri);
+                system.Dispose();
+                var demo = new KrautHost(DemoUri, true, cache, logger);
+                demo.TryConnect();
+                Hosts = [demo];
+            }
+        }
+    }
+
+    public IReadOnlyList<KrautHost> Hosts { get; }
+
+    public bool IsDemoOnly => Hosts.All(h => h.IsDemo);
+
+    public KrautHost? Find(string? uri) => Hosts.FirstOrDefault(h => h.Uri == uri);
+
+    /// <summary>Null when some host can run <paramref name="arch"/>; otherwise a sentence saying why none can.</summary>
+    public string? WhyCannotRun(string arch)
+    {
+        var reasons = new List<string>();
+        foreach (var host in Hosts)
+        {
+            if (host.Capabilities is null) host.TryConnect();
+            if (host.WhyCannotRun(arch) is not { } reason) return null;
+            reasons.Add(reason);
+        }
+        return $"No host can run {arch} guests: " + string.Join("; ", reasons);
+    }
+
+    public Task<string> DomainTypeForAsync(KrautHost host, string arch) => host.DomainTypeForAsync(arch, _options.DomainType, _probeKernel);
+
+    /// <summary>
+    /// Picks a host for a new VM. A dedicated VM needs a host with no other VM; no VM joins a host that has one.
+    /// <paramref name="placements"/> lists every placed VM's host and whether it is dedicated.
+    /// </summary>
+    public KrautHost Place(string arch, Placement placement, IReadOnlyCollection<(string Host, Placement Placement)> placements)
+    {
+        var candidates = Hosts.Where(h => h.WhyCannotRun(arch) is null).ToList();
+        if (candidates.Count == 0) throw new PlacementException(WhyCannotRun(arch) ?? $"No host can run {arch} guests.");
+        var usable = candidates.Where(h =>
+        {
+            var here = placements.Where(p => p.Host == h.Uri).ToList();
+            if (here.Any(p => p.Placement == Placement.Dedicated)) return false;
+            return placement == Placement.Shared || here.Count == 0;
+        }).ToList();
+        if (usable.Count == 0)
+        {
+            throw new PlacementException(placement == Placement.Dedicated
+                ? "No host is free for a dedicated VM: every host that can run it already has VMs."
+                : "Every host that can run this VM is taken by a dedicated VM.");
+        }
+        return usable.MinBy(h => placements.Count(p => p.Host == h.Uri))!;
+    }
+
+    public void Dispose()
+    {
+        foreach (var host in Hosts) host.Dispose();
+    }
+}
+
+public sealed class PlacementException(string message) : Exception(message);

@@ -1,0 +1,17 @@
+namespace KrautPortal.Features.Hosts;
+
+/// <summary>The <c>Kraut</c> configuration section.</summary>
+public sealed class KrautOptions
+{
+    /// <summary>Libvirt URIs. Empty: <c>qemu:///system</c> when libvirtd answers, else the demo host <c>test:///default</c>.</summary>
+    public List<string> Hosts { get; set; } = [];
+
+    /// <summary><c>auto</c> (probe whether KVM really works), <c>kvm</c> or <c>qemu</c>.</summary>
+    public string DomainType { get; set; } = "auto";
+
+    /// <summary>A kernel the KVM probe boots; defaults to the test guest's kernel, then /boot's newest.</summary>
+    public string? ProbeKernel { get; set; }
+
+    /// <summary>How long a guest gets to shut down after the ACPI request before power is cut.</summary>
+    public int StopTimeoutSeconds { get; set; } = 60;
+}

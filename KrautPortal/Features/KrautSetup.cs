@@ -1,0 +1,84 @@
+using KrautPortal.Features.Api;
+using KrautPortal.Features.Auth;
+using KrautPortal.Features.Hosts;
+using KrautPortal.Features.Images;
+using KrautPortal.Features.MachineTypes;
+using KrautPortal.Features.Networks;
+using KrautPortal.Features.Reconciling;
+using KrautPortal.Features.Seeding;
+using KrautPortal.Features.Store;
+using KrautPortal.Features.Vms;
+
+namespace KrautPortal.Features;
+
+/// <summary>Registers and starts every feature, so Program.cs stays a list of three calls.</summary>
+public static class KrautSetup
+{
+    public static WebApplicationBuilder AddKraut(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var config = builder.Configuration;
+        var paths = new KrautPaths(config["Kraut:DataDirectory"] ?? Path.Combine(builder.Environment.ContentRootPath, ".data"));
+
+        services.AddSingleton(paths);
+        services.Configure<KrautOptions>(config.GetSection("Kraut"));
+        services.AddSingleton(TimeProvider.System);
+        services.AddKrautStore(config, paths.Root);
+        services.AddSingleton<IActorAccessor, LocalAdminActorAccessor>();
+        services.AddSingleton<KrautInstance>();
+        services.AddSingleton<AccelerationCache>();
+        services.AddSingleton<HostRegistry>();
+        services.AddSingleton<ImageStorage>();
+        services.AddSingleton<NetworkRealizer>();
+        services.AddSingleton<VmBuilder>();
+        services.AddSingleton<FirstRunSeeder>();
+        services.AddReconciler<NetworkReconciler>();
+        services.AddReconciler<VmReconciler>();
+
+        services.AddKind<MachineTypeSpec, MachineTypeStatus, MachineTypeRules>();
+        services.AddKind<ImageSpec, ImageStatus, ImageRules>();
+        services.AddKind<NetworkSpec, NetworkStatus, NetworkRules>();
+        services.AddKind<VmSpec, VmStatus, VmRules>();
+        services.AddScoped<VmOperations>();
+
+        services.AddKrautApi();
+        return builder;
+    }
+
+    /// <summary>Schema, instance id and first-run objects, before any reconciler or request runs.</summary>
+    public static async Task InitializeKrautAsync(this WebApplication app)
+    {
+        await app.Services.MigrateKrautStoreAsync();
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            await app.Services.GetRequiredService<KrautInstance>().LoadAsync(scope.ServiceProvider.GetRequiredService<KrautDbContext>(), CancellationToken.None);
+        }
+        await app.Services.GetRequiredService<FirstRunSeeder>().SeedAsync(CancellationToken.None);
+        await app.Services.GetRequiredService<ImageStorage>().CollectOrphansAsync(CancellationToken.None);
+    }
+
+    public static void MapKraut(this WebApplication app)
+    {
+        app.MapKrautApi();
+        app.MapResourceApi<MachineTypeSpec, MachineTypeStatus>(Kinds.MachineTypes);
+        app.MapResourceApi<ImageSpec, ImageStatus>(Kinds.Images);
+        app.MapResourceApi<NetworkSpec, NetworkStatus>(Kinds.Networks);
+        app.MapVms();
+        app.MapHosts();
+    }
+
+    private static void AddKind<TSpec, TStatus, TRules>(this IServiceCollection services)
+        where TSpec : class
+        where TStatus : class
+        where TRules : class, IResourceRules<TSpec, TStatus>
+    {
+        services.AddScoped<IResourceRules<TSpec, TStatus>, TRules>();
+        services.AddScoped<ResourceService<TSpec, TStatus>>();
+    }
+
+    private static void AddReconciler<T>(this IServiceCollection services) where T : ReconcileLoop
+    {
+        services.AddSingleton<T>();
+        services.AddHostedService(sp => sp.GetRequiredService<T>());
+    }
+}

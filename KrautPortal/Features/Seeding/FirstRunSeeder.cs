@@ -1,0 +1,161 @@
+using System.Net.NetworkInformation;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using KrautPortal.Features.Auth;
+using KrautPortal.Features.Hosts;
+using KrautPortal.Features.Images;
+using KrautPortal.Features.MachineTypes;
+using KrautPortal.Features.Networks;
+using KrautPortal.Features.Store;
+using KrautPortal.Hypervisor;
+using Microsoft.EntityFrameworkCore;
+using Range = KrautPortal.Features.MachineTypes.Range;
+
+namespace KrautPortal.Features.Seeding;
+
+/// <summary>
+/// On first run: a few machine types, a default isolated network with DHCP, and the small test guest as an
+/// image, so a newcomer can create a VM at once. Each is seeded once; deleting it later is respected.
+/// </summary>
+public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths, HostRegistry hosts, ILogger<FirstRunSeeder> logger)
+{
+    public const string GuestImageFile = "kraut-guest.qcow2";
+
+    public async Task SeedAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        var db = services.GetRequiredService<KrautDbContext>();
+        var store = services.GetRequiredService<ResourceStore>();
+
+        await OnceAsync(db, "seeded:machine-types", () => SeedMachineTypesAsync(store, ct), ct);
+        await OnceAsync(db, "seeded:networks", () => SeedNetworkAsync(store, ct), ct);
+        if (File.Exists(Path.Combine(paths.Seed, GuestImageFile)))
+        {
+            await OnceAsync(db, "seeded:images", () => SeedGuestImageAsync(store, services.GetRequiredService<ImageStorage>(), ct), ct);
+        }
+    }
+
+    private static async Task OnceAsync(KrautDbContext db, string key, Func<Task> seed, CancellationToken ct)
+    {
+        if (await db.Settings.AnyAsync(s => s.Key == key, ct)) return;
+        await seed();
+        db.Settings.Add(new SettingRow { Key = key, Value = DateTime.UtcNow.ToString("O") });
+        await db.SaveChangesAsync(ct);
+    }
+
+    private static async Task SeedMachineTypesAsync(ResourceStore store, CancellationToken ct)
+    {
+        (string Name, MachineTypeSpec Spec)[] types =
+        [
+            ("small", new MachineTypeSpec { Architecture = Architectures.X86_64, Vcpus = new Range(1, 1, 2), MemoryMiB = new Range(512, 256, 2048), Description = "1 vCPU, 512 MiB; up to 2 vCPUs and 2 GiB." }),
+            ("medium", new MachineTypeSpec { Architecture = Architectures.X86_64, Vcpus = new Range(2, 1, 4), MemoryMiB = new Range(2048, 1024, 8192), Description = "2 vCPUs, 2 GiB; up to 4 vCPUs and 8 GiB." }),
+            ("large", new MachineTypeSpec { Architecture = Architectures.X86_64, Vcpus = new Range(4, 2, 8), MemoryMiB = new Range(8192, 4096, 32768), Description = "4 vCPUs, 8 GiB; up to 8 vCPUs and 32 GiB." }),
+            ("dedicated", new MachineTypeSpec { Architecture = Architectures.X86_64, Placement = Placement.Dedicated, Vcpus = new Range(2, 1, 16), MemoryMiB = new Range(4096, 1024, 65536), Description = "A host of its own: no other VM runs beside it." }),
+            ("arm-small", new MachineTypeSpec { Architecture = Architectures.Aarch64, Vcpus = new Range(1, 1, 4), MemoryMiB = new Range(1024, 512, 4096), Description = "aarch64; needs a host with qemu-system-arm." }),
+        ];
+        foreach (var (name, spec) in types)
+        {
+            await store.CreateAsync(new NewResource(Kinds.MachineTypes.Name, name, Actor.System.Name, new JsonObject { ["seeded"] = true },
+                KrautJson.Serialize(spec), KrautJson.Serialize(new MachineTypeStatus())), Actor.System, ct);
+        }
+    }
+
+    private async Task SeedNetworkAsync(ResourceStore store, CancellationToken ct)
+    {
+        var subnet = FreeSubnet();
+        var spec = new NetworkSpec { Ipv4Cidr = subnet, Mode = NetworkMode.Isolated, Dhcp = true, Description = "Created on first run: isolated, with DHCP from the host." };
+        await store.CreateAsync(new NewResource(Kinds.Networks.Name, "default", Actor.System.Name, new JsonObject { ["seeded"] = true },
+            KrautJson.Serialize(spec), KrautJson.Serialize(new NetworkStatus())), Actor.System, ct);
+        logger.LogInformation("Created the default network {Subnet}", subnet);
+    }
+
+    /// <summary>A /24 in 10.77–10.126 that no local interface route and no libvirt network on our hosts uses.</summary>
+    private string FreeSubnet()
+    {
+        var taken = new List<Ipv4Subnet>();
+        foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
+        {
+            foreach (var address in nic.GetIPProperties().UnicastAddresses)
+            {
+                if (address.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+                    && Ipv4Subnet.TryParse($"{Masked(address.Address.GetAddressBytes(), address.PrefixLength)}/{Math.Clamp(address.PrefixLength, 8, 29)}", out var s, out _))
+                {
+                    taken.Add(s);
+                }
+            }
+        }
+        foreach (var host in hosts.Hosts.Where(h => h.TryConnect()))
+        {
+            foreach (var network in host.Connection.ListAllNetworks())
+            {
+                using (network)
+                {
+                    var xml = System.Xml.Linq.XDocument.Parse(network.GetXml());
+                    foreach (var ip in xml.Descendants("ip"))
+                    {
+                        var addr = (string?)ip.Attribute("address");
+                        var prefix = (int?)ip.Attribute("prefix") ?? PrefixOf((string?)ip.Attribute("netmask"));
+                        if (addr is not null && System.Net.IPAddress.TryParse(addr, out var parsed) && parsed.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+                            && Ipv4Subnet.TryParse($"{Masked(parsed.GetAddressBytes(), prefix)}/{Math.Clamp(prefix, 8, 29)}", out var s, out _))
+                        {
+                            taken.Add(s);
+                        }
+                    }
+                }
+            }
+        }
+        for (var second = 77; second < 127; second++)
+        {
+            for (var third = 0; third < 256; third++)
+            {
+                Ipv4Subnet.TryParse($"10.{second}.{third}.0/24", out var candidate, out _);
+                if (!taken.Any(t => t.Overlaps(candidate))) return candidate.ToString();
+            }
+        }
+        throw new InvalidOperationException("No free /24 found in 10.77.0.0–10.126.255.0 for the default network.");
+    }
+
+    private static string Masked(byte[] bytes, int prefix)
+    {
+        var value = (uint)(bytes[0] << 24 | bytes[1] << 16 | bytes[2] << 8 | bytes[3]);
+        var mask = prefix == 0 ? 0 : uint.MaxValue << (32 - prefix);
+        value &= mask;
+        return $"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}";
+    }
+
+    private static int PrefixOf(string? netmask) =>
+        netmask is not null && System.Net.IPAddress.TryParse(netmask, out var m)
+            ? m.GetAddressBytes().Sum(b => System.Numerics.BitOperations.PopCount(b))
+            : 24;
+
+    private async Task SeedGuestImageAsync(ResourceStore store, ImageStorage storage, CancellationToken ct)
+    {
+        var source = Path.Combine(paths.Seed, GuestImageFile);
+        var info = await QemuImg.InfoAsync(source, "qcow2", ct);
+        var spec = new ImageSpec
+        {
+            Architecture = Architectures.X86_64,
+            OsName = "Kraut test guest (Linux + busybox)",
+            MinMemoryMiB = 128,
+            Description = "A tiny guest built by scripts/build-guest-image.sh: DHCP on every NIC, a line on the serial console, and a web page on port 80.",
+        };
+        var id = Guid.CreateVersion7();
+        var target = storage.PathFor(id, ImageFormat.Qcow2);
+        File.Copy(source, target + ".tmp", overwrite: true);
+        File.Move(target + ".tmp", target, overwrite: true);
+        await using var stream = File.OpenRead(target);
+        var sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
+        var status = new ImageStatus
+        {
+            Phase = ImagePhase.Ready,
+            Format = ImageFormat.Qcow2,
+            VirtualSizeBytes = info.VirtualSize,
+            ActualSizeBytes = new FileInfo(target).Length,
+            Sha256 = sha,
+        };
+        await store.CreateAsync(new NewResource(Kinds.Images.Name, "kraut-test-guest", Actor.System.Name, new JsonObject { ["seeded"] = true },
+            KrautJson.Serialize(spec), KrautJson.Serialize(status), Id: id), Actor.System, ct);
+        logger.LogInformation("Registered the test guest image from {Source}", source);
+    }
+}

@@ -1,0 +1,16 @@
+namespace KrautPortal.Features.Store;
+
+/// <summary>How a kind is named in URLs and in sentences.</summary>
+public sealed record KindInfo(string Name, string Singular, string Plural);
+
+public static class Kinds
+{
+    public static readonly KindInfo MachineTypes = new("machine-types", "machine type", "machine types");
+    public static readonly KindInfo Images = new("images", "image", "images");
+    public static readonly KindInfo Networks = new("networks", "network", "networks");
+    public static readonly KindInfo Vms = new("vms", "VM", "VMs");
+
+    public static readonly IReadOnlyList<KindInfo> All = [MachineTypes, Images, Networks, Vms];
+
+    public static string Singular(string kind) => All.FirstOrDefault(k => k.Name == kind)?.Singular ?? kind;
+}

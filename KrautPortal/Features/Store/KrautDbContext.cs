@@ -1,0 +1,56 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace KrautPortal.Features.Store;
+
+/// <summary>The store's tables. Each database provider derives its own context so each keeps its own migrations.</summary>
+public abstract class KrautDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<ResourceRow> Resources => Set<ResourceRow>();
+    public DbSet<HistoryRow> History => Set<HistoryRow>();
+    public DbSet<SettingRow> Settings => Set<SettingRow>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        // PostgreSQL gets jsonb (indexable, validated); SQLite keeps JSON as text.
+        var jsonType = Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true ? "jsonb" : null;
+
+        modelBuilder.Entity<ResourceRow>(e =>
+        {
+            e.ToTable("resources");
+            e.HasKey(r => r.Seq);
+            e.Property(r => r.Seq).ValueGeneratedOnAdd();
+            e.HasIndex(r => r.Id).IsUnique();
+            e.Property(r => r.Kind).HasMaxLength(40);
+            e.Property(r => r.Name).HasMaxLength(ResourceNames.MaxLength);
+            e.Property(r => r.Owner).HasMaxLength(200);
+            e.Property(r => r.Metadata).HasColumnType(jsonType);
+            e.Property(r => r.Spec).HasColumnType(jsonType);
+            e.Property(r => r.Status).HasColumnType(jsonType);
+            // The database, not a read-then-write check, keeps names unique per owner and kind.
+            e.HasIndex(r => new { r.Kind, r.Owner, r.Name }).IsUnique();
+            e.HasIndex(r => new { r.Kind, r.Name, r.Seq });
+            e.HasIndex(r => new { r.Kind, r.CreatedAt, r.Seq });
+            e.HasIndex(r => new { r.Kind, r.UpdatedAt, r.Seq });
+            e.Property(r => r.Version).IsConcurrencyToken();
+        });
+
+        modelBuilder.Entity<HistoryRow>(e =>
+        {
+            e.ToTable("history");
+            e.HasKey(h => h.Seq);
+            e.Property(h => h.Seq).ValueGeneratedOnAdd();
+            e.Property(h => h.Kind).HasMaxLength(40);
+            e.Property(h => h.Snapshot).HasColumnType(jsonType);
+            e.HasIndex(h => new { h.ResourceId, h.Version }).IsUnique();
+        });
+
+        modelBuilder.Entity<SettingRow>(e =>
+        {
+            e.ToTable("settings");
+            e.HasKey(s => s.Key);
+        });
+    }
+}
+
+/// <summary>SQLite, the default: one file in the data directory.</summary>
+public sealed class SqliteKrautDbContext(DbContextOptions<SqliteKrautDbContext> options) : KrautDbContext(options);

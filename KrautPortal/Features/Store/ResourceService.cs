@@ -1,0 +1,167 @@
+using System.Text.Json.Nodes;
+using KrautPortal.Features.Auth;
+
+namespace KrautPortal.Features.Store;
+
+/// <summary>
+/// Create, read, list, change, delete, history and revert for one kind, with that kind's rules applied.
+/// The API and the portal both go through here, so they cannot drift apart.
+/// </summary>
+public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResourceRules<TSpec, TStatus> rules, IActorAccessor actors)
+    where TSpec : class
+    where TStatus : class
+{
+    public const int MaxMetadataBytes = 64 * 1024;
+
+    public KindInfo Kind => rules.Kind;
+    private string K => rules.Kind.Name;
+    private Actor Actor => actors.Current;
+
+    public async Task<Resource<TSpec, TStatus>> CreateAsync(ResourceInput<TSpec> input, CancellationToken ct, bool isSystem = false)
+    {
+        var errors = new ValidationErrors();
+        CheckCommon(input.Name, input.Metadata, errors);
+        var spec = await rules.PrepareAsync(input.Spec, null, Actor, errors, ct);
+        errors.ThrowIfAny();
+        var row = await store.CreateAsync(new NewResource(K, input.Name, Actor.Name, input.Metadata,
+            KrautJson.Serialize(spec), KrautJson.Serialize(rules.InitialStatus(spec)), isSystem), Actor, ct);
+        rules.Changed(row.Id);
+        return Resource<TSpec, TStatus>.FromRow(row);
+    }
+
+    public async Task<Resource<TSpec, TStatus>> GetAsync(Guid id, CancellationToken ct) =>
+        Resource<TSpec, TStatus>.FromRow(await store.GetAsync(K, id, Actor, ct));
+
+    public async Task<Resource<TSpec, TStatus>?> FindAsync(Guid id, CancellationToken ct) =>
+        await store.FindAsync(K, id, Actor, ct) is { } row ? Resource<TSpec, TStatus>.FromRow(row) : null;
+
+    public async Task<Page<Resource<TSpec, TStatus>>> ListAsync(ListQuery query, CancellationToken ct)
+    {
+        var page = await store.ListAsync(K, query, Actor, ct);
+        return new Page<Resource<TSpec, TStatus>>(page.Items.Select(Resource<TSpec, TStatus>.FromRow).ToList(), page.Continue);
+    }
+
+    public Task<int> CountAsync(string? selector, CancellationToken ct) => store.CountAsync(K, selector, Actor, ct);
+
+    public Task<List<Guid>> ListIdsAsync(string? selector, int max, CancellationToken ct) => store.ListIdsAsync(K, selector, Actor, max, ct);
+
+    /// <summary>Replaces name, metadata and spec (PUT).</summary>
+    public Task<Resource<TSpec, TStatus>> ReplaceAsync(Guid id, long? expectedVersion, ResourceInput<TSpec> input, CancellationToken ct) =>
+        ModifyAsync(id, expectedVersion, _ => Task.FromResult<Edit?>(new Edit(input.Name, input.Metadata, input.Spec, "replaced")), ct);
+
+    /// <summary>Applies a JSON merge patch (RFC 7396) to <c>{name, metadata, spec}</c>.</summary>
+    public Task<Resource<TSpec, TStatus>> PatchAsync(Guid id, long? expectedVersion, JsonObject patch, CancellationToken ct) =>
+        ModifyAsync(id, expectedVersion, current =>
+        {
+            var document = new JsonObject
+            {
+                ["name"] = current.Name,
+                ["metadata"] = current.Metadata.DeepClone(),
+                ["spec"] = KrautJson.ToNode(current.Spec),
+            };
+            var merged = JsonMergePatch.Apply(document, patch) as JsonObject ?? new JsonObject();
+            var input = RequestBody.ToInput<TSpec>(merged);
+            return Task.FromResult<Edit?>(new Edit(input.Name, input.Metadata, input.Spec, JsonDiff.Describe(document, merged)));
+        }, ct);
+
+    /// <summary>Changes the spec only, e.g. for an action; <paramref name="change"/> is what history records.</summary>
+    public Task<Resource<TSpec, TStatus>> UpdateSpecAsync(Guid id, long? expectedVersion, Func<TSpec, TSpec> update, string change, CancellationToken ct) =>
+        ModifyAsync(id, expectedVersion, current => Task.FromResult<Edit?>(new Edit(current.Name, current.Metadata, update(current.Spec), change)), ct);
+
+    public Task<Resource<TSpec, TStatus>> UpdateMetadataAsync(Guid id, long? expectedVersion, JsonObject metadata, CancellationToken ct) =>
+        ModifyAsync(id, expectedVersion, current => Task.FromResult<Edit?>(new Edit(current.Name, metadata, current.Spec, "metadata changed")), ct);
+
+    /// <summary>Makes a new version equal to an old one (owner and status stay as they are).</summary>
+    public Task<Resource<TSpec, TStatus>> RevertAsync(Guid id, long toVersion, long? expectedVersion, CancellationToken ct) =>
+        ModifyAsync(id, expectedVersion, async current =>
+        {
+            var old = await store.GetVersionAsync(K, id, toVersion, Actor, ct);
+            var spec = RequestBody.ReadSpec<TSpec>(old.Snapshot.Spec);
+            return new Edit(old.Snapshot.Name, (JsonObject)old.Snapshot.Metadata.DeepClone(), spec, $"reverted to version {toVersion}");
+        }, ct);
+
+    /// <summary>Deletes now, or marks for deletion when a reconciler must first remove the real object.</summary>
+    public async Task<DeleteOutcome> DeleteAsync(Guid id, long? expectedVersion, CancellationToken ct)
+    {
+        var current = await GetAsync(id, ct);
+        if (expectedVersion is { } v && v != current.Version) throw new PreconditionFailedException(v, current.Version);
+        await rules.EnsureDeletableAsync(current, ct);
+        if (!rules.DeletesAsynchronously)
+        {
+            await store.DeleteAsync(K, id, expectedVersion ?? current.Version, Actor, ct);
+            rules.Changed(id);
+            return DeleteOutcome.Deleted;
+        }
+        if (current.DeletionRequestedAt is null)
+        {
+            await store.UpdateAsync(K, id, expectedVersion, Actor, row =>
+            {
+                row.DeletionRequestedAt = DateTime.UtcNow;
+                return "deletion requested";
+            }, ct);
+        }
+        rules.Changed(id);
+        return DeleteOutcome.Deleting;
+    }
+
+    public Task<IReadOnlyList<HistoryEntry>> HistoryAsync(Guid id, CancellationToken ct) => store.HistoryAsync(K, id, Actor, ct);
+
+    public Task<HistoryVersion> GetVersionAsync(Guid id, long version, CancellationToken ct) => store.GetVersionAsync(K, id, version, Actor, ct);
+
+    public async Task<IReadOnlyList<JsonChange>> DiffAsync(Guid id, long from, long to, CancellationToken ct)
+    {
+        var a = await store.GetVersionAsync(K, id, from, Actor, ct);
+        var b = await store.GetVersionAsync(K, id, to, Actor, ct);
+        return JsonDiff.Compute(KrautJson.ToNode(a.Snapshot), KrautJson.ToNode(b.Snapshot));
+    }
+
+    private sealed record Edit(string Name, JsonObject Metadata, TSpec Spec, string Change);
+
+    /// <summary>
+    /// Reads the current object, computes and validates the edit, then stores it only if nobody changed the
+    /// object meanwhile. Without If-Match a lost race starts over on fresh data; with one it is a 412.
+    /// </summary>
+    private async Task<Resource<TSpec, TStatus>> ModifyAsync(Guid id, long? expectedVersion, Func<Resource<TSpec, TStatus>, Task<Edit?>> compute, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = await GetAsync(id, ct);
+            if (expectedVersion is { } v && v != current.Version) throw new PreconditionFailedException(v, current.Version);
+            if (current.DeletionRequestedAt is not null)
+                throw new ConflictException($"This {Kind.Singular} is being deleted and can no longer be changed.");
+
+            var edit = await compute(current);
+            if (edit is null) return current;
+            var errors = new ValidationErrors();
+            CheckCommon(edit.Name, edit.Metadata, errors);
+            var spec = await rules.PrepareAsync(edit.Spec, current, Actor, errors, ct);
+            errors.ThrowIfAny();
+
+            try
+            {
+                var row = await store.UpdateAsync(K, id, current.Version, Actor, row =>
+                {
+                    row.Name = edit.Name;
+                    row.Metadata = edit.Metadata.ToJsonString();
+                    row.Spec = KrautJson.Serialize(spec);
+                    return edit.Change;
+                }, ct);
+                rules.Changed(id);
+                return Resource<TSpec, TStatus>.FromRow(row);
+            }
+            catch (PreconditionFailedException) when (expectedVersion is null && attempt < 5)
+            {
+                // Someone else wrote first; recompute the edit on their version.
+            }
+        }
+    }
+
+    private static void CheckCommon(string name, JsonObject metadata, ValidationErrors errors)
+    {
+        if (ResourceNames.Problem(name) is { } nameProblem) errors.Add("name", nameProblem);
+        var size = System.Text.Encoding.UTF8.GetByteCount(metadata.ToJsonString());
+        if (size > MaxMetadataBytes) errors.Add("metadata", $"Metadata may be at most {MaxMetadataBytes / 1024} KiB as JSON (this is {size / 1024} KiB).");
+    }
+}
+
+public enum DeleteOutcome { Deleted, Deleting }

@@ -1,0 +1,319 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using KrautPortal.Features.Auth;
+using KrautPortal.Features.Store.Selectors;
+using Microsoft.EntityFrameworkCore;
+
+namespace KrautPortal.Features.Store;
+
+/// <summary>
+/// Versioned storage shared by every kind: each change of desired state bumps the version and writes
+/// a full snapshot to history in the same transaction. Observed status is written apart, without a version.
+/// </summary>
+public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, ChangeFeed feed, TimeProvider time)
+{
+    public async Task<ResourceRow> CreateAsync(NewResource item, Actor actor, CancellationToken ct)
+    {
+        await EnsureNameFreeAsync(item.Kind, item.Owner, item.Name, null, ct);
+        var now = Now();
+        var row = new ResourceRow
+        {
+            Id = item.Id ?? Guid.CreateVersion7(),
+            Kind = item.Kind,
+            Name = item.Name,
+            Owner = item.Owner,
+            Metadata = item.Metadata.ToJsonString(),
+            Spec = item.SpecJson,
+            Status = item.StatusJson,
+            Version = 1,
+            CreatedAt = now,
+            UpdatedAt = now,
+            IsSystem = item.IsSystem,
+        };
+        db.Resources.Add(row);
+        db.History.Add(NewHistory(row, actor, "created"));
+        await SaveAsync(row, ct);
+        feed.Publish(new ResourceChange(row.Kind, row.Id));
+        return row;
+    }
+
+    public Task<ResourceRow?> FindAsync(string kind, Guid id, Actor actor, CancellationToken ct) =>
+        Visible(db.Resources.AsNoTracking(), actor).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct);
+
+    public async Task<ResourceRow> GetAsync(string kind, Guid id, Actor actor, CancellationToken ct) =>
+        await FindAsync(kind, id, actor, ct) ?? throw new NotFoundException(Kinds.Singular(kind), id);
+
+    /// <summary>Rows of one kind with these ids, for checking references; ids the actor may not see are absent.</summary>
+    public async Task<Dictionary<Guid, ResourceRow>> GetManyAsync(string kind, IEnumerable<Guid> ids, Actor actor, CancellationToken ct)
+    {
+        var wanted = ids.Distinct().ToList();
+        var rows = await Visible(db.Resources.AsNoTracking(), actor)
+            .Where(r => r.Kind == kind && wanted.Contains(r.Id)).ToListAsync(ct);
+        return rows.ToDictionary(r => r.Id);
+    }
+
+    public async Task<Page<ResourceRow>> ListAsync(string kind, ListQuery query, Actor actor, CancellationToken ct)
+    {
+        query.Validate();
+        var selector = ParseSelector(query.Selector);
+        var (field, descending) = query.ParseSort();
+        var fingerprint = query.Fingerprint(kind);
+
+        var rows = Filter(kind, selector, actor);
+        if (query.Continue is { } token)
+        {
+            rows = AfterPosition(rows, field, descending, ContinueToken.Decode(token, fingerprint));
+        }
+        var page = await Order(rows, field, descending).Take(query.Limit + 1).ToListAsync(ct);
+
+        string? next = null;
+        if (page.Count > query.Limit)
+        {
+            page.RemoveAt(page.Count - 1);
+            var last = page[^1];
+            next = new ContinueToken(fingerprint, SortValue(last, field), last.Seq).Encode();
+        }
+        return new Page<ResourceRow>(page, next);
+    }
+
+    public Task<int> CountAsync(string kind, string? selector, Actor actor, CancellationToken ct) =>
+        Filter(kind, ParseSelector(selector), actor).CountAsync(ct);
+
+    /// <summary>Every matching id, for acting on all objects a selector names.</summary>
+    public Task<List<Guid>> ListIdsAsync(string kind, string? selector, Actor actor, int max, CancellationToken ct) =>
+        Order(Filter(kind, ParseSelector(selector), actor), SortField.Name, false).Select(r => r.Id).Take(max).ToListAsync(ct);
+
+    /// <summary>
+    /// Applies <paramref name="mutate"/> to the stored row and saves it as a new version. The mutation returns
+    /// a short description of the change, or null when nothing changed (then no version is written).
+    /// Without an expected version a lost race is retried on fresh data; with one, it is a 412.
+    /// </summary>
+    public async Task<ResourceRow> UpdateAsync(string kind, Guid id, long? expectedVersion, Actor actor,
+        Func<ResourceRow, string?> mutate, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            var row = await Visible(db.Resources, actor).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct)
+                ?? throw new NotFoundException(Kinds.Singular(kind), id);
+            if (expectedVersion is { } expected && expected != row.Version)
+                throw new PreconditionFailedException(expected, row.Version);
+
+            var before = SnapshotJson(row);
+            var (oldName, oldDeletion) = (row.Name, row.DeletionRequestedAt);
+            var change = mutate(row);
+            if (change is null || (SnapshotJson(row) == before && row.DeletionRequestedAt == oldDeletion))
+            {
+                db.ChangeTracker.Clear();
+                return row;
+            }
+            if (row.Name != oldName) await EnsureNameFreeAsync(kind, row.Owner, row.Name, row.Id, ct);
+
+            row.Version++;
+            row.UpdatedAt = Now();
+            db.History.Add(NewHistory(row, actor, change));
+            try
+            {
+                await SaveAsync(row, ct);
+            }
+            catch (DbUpdateConcurrencyException) when (expectedVersion is null && attempt < 5)
+            {
+                continue;
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                db.ChangeTracker.Clear();
+                var current = await db.Resources.AsNoTracking().Where(r => r.Id == id).Select(r => (long?)r.Version).FirstOrDefaultAsync(ct);
+                if (current is null) throw new NotFoundException(Kinds.Singular(kind), id);
+                throw new PreconditionFailedException(expectedVersion ?? row.Version - 1, current.Value);
+            }
+            db.ChangeTracker.Clear();
+            feed.Publish(new ResourceChange(kind, id));
+            return row;
+        }
+    }
+
+    /// <summary>Removes the object for good; history keeps its last state and who removed it.</summary>
+    public async Task DeleteAsync(string kind, Guid id, long? expectedVersion, Actor actor, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        var row = await Visible(db.Resources, actor).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct)
+            ?? throw new NotFoundException(Kinds.Singular(kind), id);
+        if (expectedVersion is { } expected && expected != row.Version)
+            throw new PreconditionFailedException(expected, row.Version);
+        db.Resources.Remove(row);
+        row.Version++;
+        db.History.Add(NewHistory(row, actor, "deleted"));
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            throw new ConflictException($"The {Kinds.Singular(kind)} changed while it was being deleted; try again.");
+        }
+        finally
+        {
+            db.ChangeTracker.Clear();
+        }
+        feed.Publish(new ResourceChange(kind, id));
+    }
+
+    /// <summary>Records what was observed. Not a new version: status is not something a person asked for.</summary>
+    public async Task SetStatusAsync(string kind, Guid id, string statusJson, CancellationToken ct)
+    {
+        var changed = await db.Resources.Where(r => r.Kind == kind && r.Id == id && r.Status != statusJson)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, statusJson), ct);
+        if (changed > 0) feed.Publish(new ResourceChange(kind, id));
+    }
+
+    public async Task<IReadOnlyList<HistoryEntry>> HistoryAsync(string kind, Guid id, Actor actor, CancellationToken ct)
+    {
+        await EnsureHistoryVisibleAsync(kind, id, actor, ct);
+        return await db.History.AsNoTracking().Where(h => h.ResourceId == id && h.Kind == kind)
+            .OrderByDescending(h => h.Version)
+            .Select(h => new HistoryEntry(h.Version, h.ChangedAt, h.ChangedBy, h.Change))
+            .ToListAsync(ct);
+    }
+
+    public async Task<HistoryVersion> GetVersionAsync(string kind, Guid id, long version, Actor actor, CancellationToken ct)
+    {
+        await EnsureHistoryVisibleAsync(kind, id, actor, ct);
+        var h = await db.History.AsNoTracking().FirstOrDefaultAsync(h => h.ResourceId == id && h.Kind == kind && h.Version == version, ct)
+            ?? throw new KrautNotFoundVersionException(Kinds.Singular(kind), id, version);
+        return new HistoryVersion(h.Version, h.ChangedAt, h.ChangedBy, h.Change, KrautJson.Deserialize<Snapshot>(h.Snapshot));
+    }
+
+    /// <summary>Names of every <paramref name="kind"/> object (any owner) whose spec refers to <paramref name="id"/>.</summary>
+    public async Task<List<string>> FindReferrersAsync<TSpec>(string kind, Guid id, Func<TSpec, bool> refersTo, CancellationToken ct)
+    {
+        // LIKE on the id narrows the rows in SQL; the typed check settles the few that remain.
+        var needle = "%" + id.ToString() + "%";
+        var candidates = await db.Resources.AsNoTracking()
+            .Where(r => r.Kind == kind && EF.Functions.Like(r.Spec, needle))
+            .Select(r => new { r.Name, r.Spec }).ToListAsync(ct);
+        return candidates.Where(c => refersTo(KrautJson.Deserialize<TSpec>(c.Spec))).Select(c => c.Name).Order().ToList();
+    }
+
+    private IQueryable<ResourceRow> Filter(string kind, Selector selector, Actor actor)
+    {
+        IQueryable<ResourceRow> rows = db.Resources.AsNoTracking();
+        if (!selector.IsEmpty)
+        {
+            var where = provider.Dialect.Translate(selector, "\"Metadata\"");
+            rows = db.Resources.FromSqlRaw("SELECT * FROM \"resources\" WHERE " + where.Sql, where.Parameters.ToArray()).AsNoTracking();
+        }
+        return Visible(rows, actor).Where(r => r.Kind == kind);
+    }
+
+    private static Selector ParseSelector(string? selector)
+    {
+        try
+        {
+            return SelectorParser.Parse(selector);
+        }
+        catch (SelectorParseException e)
+        {
+            throw new BadRequestException("Invalid selector", e.Message + $" (in \"{e.SelectorText}\")");
+        }
+    }
+
+    private static IQueryable<ResourceRow> Visible(IQueryable<ResourceRow> rows, Actor actor)
+    {
+        if (actor.IsAdmin) return rows;
+        var owners = actor.Groups.Append(actor.Name).ToList();
+        return rows.Where(r => !r.IsSystem && owners.Contains(r.Owner));
+    }
+
+    private static IQueryable<ResourceRow> Order(IQueryable<ResourceRow> rows, SortField field, bool descending) => (field, descending) switch
+    {
+        (SortField.Name, false) => rows.OrderBy(r => r.Name).ThenBy(r => r.Seq),
+        (SortField.Name, true) => rows.OrderByDescending(r => r.Name).ThenByDescending(r => r.Seq),
+        (SortField.Created, false) => rows.OrderBy(r => r.CreatedAt).ThenBy(r => r.Seq),
+        (SortField.Created, true) => rows.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Seq),
+        (SortField.Updated, false) => rows.OrderBy(r => r.UpdatedAt).ThenBy(r => r.Seq),
+        _ => rows.OrderByDescending(r => r.UpdatedAt).ThenByDescending(r => r.Seq),
+    };
+
+    private static IQueryable<ResourceRow> AfterPosition(IQueryable<ResourceRow> rows, SortField field, bool descending, ContinueToken at)
+    {
+        var seq = at.Seq;
+        switch (field)
+        {
+            case SortField.Name:
+                var name = at.Value;
+                return descending
+                    ? rows.Where(r => string.Compare(r.Name, name) < 0 || (r.Name == name && r.Seq < seq))
+                    : rows.Where(r => string.Compare(r.Name, name) > 0 || (r.Name == name && r.Seq > seq));
+            default:
+                var when = new DateTime(long.Parse(at.Value, CultureInfo.InvariantCulture), DateTimeKind.Utc);
+                return (field, descending) switch
+                {
+                    (SortField.Created, false) => rows.Where(r => r.CreatedAt > when || (r.CreatedAt == when && r.Seq > seq)),
+                    (SortField.Created, true) => rows.Where(r => r.CreatedAt < when || (r.CreatedAt == when && r.Seq < seq)),
+                    (_, false) => rows.Where(r => r.UpdatedAt > when || (r.UpdatedAt == when && r.Seq > seq)),
+                    _ => rows.Where(r => r.UpdatedAt < when || (r.UpdatedAt == when && r.Seq < seq)),
+                };
+        }
+    }
+
+    private static string SortValue(ResourceRow row, SortField field) => field switch
+    {
+        SortField.Name => row.Name,
+        SortField.Created => row.CreatedAt.Ticks.ToString(CultureInfo.InvariantCulture),
+        _ => row.UpdatedAt.Ticks.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private async Task EnsureNameFreeAsync(string kind, string owner, string name, Guid? except, CancellationToken ct)
+    {
+        if (await db.Resources.AnyAsync(r => r.Kind == kind && r.Owner == owner && r.Name == name && r.Id != except, ct))
+            throw NameTaken(kind, name);
+    }
+
+    private static ConflictException NameTaken(string kind, string name) =>
+        new($"A {Kinds.Singular(kind)} named '{name}' already exists. Names are unique per owner; pick another.");
+
+    private async Task SaveAsync(ResourceRow row, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e is not DbUpdateConcurrencyException && provider.IsUniqueViolation(e))
+        {
+            db.ChangeTracker.Clear();
+            throw NameTaken(row.Kind, row.Name);
+        }
+    }
+
+    private async Task EnsureHistoryVisibleAsync(string kind, Guid id, Actor actor, CancellationToken ct)
+    {
+        if (await FindAsync(kind, id, actor, ct) is not null) return;
+        // A deleted object's history stays readable by whoever owned it at the end.
+        var lastOwner = await db.History.AsNoTracking().Where(h => h.ResourceId == id && h.Kind == kind)
+            .OrderByDescending(h => h.Version).Select(h => h.Snapshot).FirstOrDefaultAsync(ct);
+        if (lastOwner is null || !actor.MayAccessOwner(KrautJson.Deserialize<Snapshot>(lastOwner).Owner))
+            throw new NotFoundException(Kinds.Singular(kind), id);
+    }
+
+    private HistoryRow NewHistory(ResourceRow row, Actor actor, string change) => new()
+    {
+        ResourceId = row.Id,
+        Kind = row.Kind,
+        Version = row.Version,
+        Snapshot = SnapshotJson(row),
+        ChangedBy = actor.Name,
+        ChangedAt = Now(),
+        Change = change,
+    };
+
+    private static string SnapshotJson(ResourceRow row) => KrautJson.Serialize(Snapshot.FromRow(row));
+
+    private DateTime Now() => time.GetUtcNow().UtcDateTime;
+}
+
+/// <summary>What a new object is made of before it is stored.</summary>
+public sealed record NewResource(string Kind, string Name, string Owner, JsonObject Metadata, string SpecJson, string StatusJson, bool IsSystem = false, Guid? Id = null);
+
+public sealed class KrautNotFoundVersionException(string kind, Guid id, long version)
+    : KrautProblemException(404, "Not found", $"The {kind} {id} has no version {version}.");

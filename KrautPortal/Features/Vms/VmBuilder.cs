@@ -1,0 +1,103 @@
+using KrautPortal.Features.Auth;
+using KrautPortal.Features.Hosts;
+using KrautPortal.Features.Images;
+using KrautPortal.Features.MachineTypes;
+using KrautPortal.Features.Networks;
+using KrautPortal.Features.Reconciling;
+using KrautPortal.Features.Store;
+using KrautPortal.Hypervisor;
+using Microsoft.EntityFrameworkCore;
+
+namespace KrautPortal.Features.Vms;
+
+/// <summary>Turns a VM record into what libvirt needs: a host, a disk overlay and a domain definition.</summary>
+public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstance instance, ImageStorage images, NetworkRealizer networks)
+{
+    public static string DomainName(Guid vmId) => $"kraut-{vmId:D}";
+
+    public async Task<KrautHost> PlaceAsync(Resource<VmSpec, VmStatus> vm, IServiceProvider services, CancellationToken ct)
+    {
+        var store = services.GetRequiredService<ResourceStore>();
+        var machineType = await LoadAsync<MachineTypeSpec, MachineTypeStatus>(store, Kinds.MachineTypes, vm.Spec.MachineTypeId, ct);
+        var db = services.GetRequiredService<KrautDbContext>();
+        var others = await db.Resources.AsNoTracking().Where(r => r.Kind == Kinds.Vms.Name && r.Id != vm.Id)
+            .Select(r => new { r.Spec, r.Status }).ToListAsync(ct);
+        var typePlacement = (await db.Resources.AsNoTracking().Where(r => r.Kind == Kinds.MachineTypes.Name).Select(r => new { r.Id, r.Spec }).ToListAsync(ct))
+            .ToDictionary(r => r.Id, r => KrautJson.Deserialize<MachineTypeSpec>(r.Spec).Placement);
+        var placements = others
+            .Select(o => (Status: KrautJson.Deserialize<VmStatus>(o.Status), Spec: KrautJson.Deserialize<VmSpec>(o.Spec)))
+            .Where(o => o.Status.Host is not null)
+            .Select(o => (o.Status.Host!, typePlacement.GetValueOrDefault(o.Spec.MachineTypeId)))
+            .ToList();
+        return hosts.Place(machineType.Spec.Architecture, machineType.Spec.Placement, placements);
+    }
+
+    public async Task<DomainDefinition> BuildAsync(Resource<VmSpec, VmStatus> vm, KrautHost host, IServiceProvider services, CancellationToken ct)
+    {
+        var store = services.GetRequiredService<ResourceStore>();
+        var machineType = await LoadAsync<MachineTypeSpec, MachineTypeStatus>(store, Kinds.MachineTypes, vm.Spec.MachineTypeId, ct);
+        var arch = machineType.Spec.Architecture;
+        var domainType = await hosts.DomainTypeForAsync(host, arch);
+        var guest = host.Capabilities?.FindGuest(arch) ?? throw new VmBuildException(host.WhyCannotRun(arch) ?? $"{host.Uri} cannot run {arch}.");
+
+        var nics = new List<NicDefinition>();
+        foreach (var nic in vm.Spec.Nics)
+        {
+            var network = await LoadAsync<NetworkSpec, NetworkStatus>(store, Kinds.Networks, nic.NetworkId, ct);
+            networks.Ensure(host, network);
+            nics.Add(new NicDefinition(nic.Mac!, NetworkNames.LibvirtName(instance, nic.NetworkId)));
+        }
+
+        return new DomainDefinition(
+            Uuid: vm.Id,
+            Name: DomainName(vm.Id),
+            Title: vm.Name,
+            DomainType: domainType,
+            Arch: arch,
+            Emulator: guest.EmulatorFor(domainType),
+            Machine: arch == "aarch64" ? "virt" : null,
+            Vcpus: vm.Spec.Vcpus,
+            MemoryMiB: vm.Spec.MemoryMiB,
+            Disks: [new DiskDefinition(paths.DiskFor(vm.Id), "qcow2", "vda", "virtio")],
+            Nics: nics,
+            SerialLogPath: paths.ConsoleFor(vm.Id),
+            Metadata: new KrautDomainMetadata(vm.Id, instance.Id, vm.Name, vm.Version));
+    }
+
+    /// <summary>
+    /// Creates the VM's qcow2 overlay on its image. Written under a temporary name and renamed, so a crash
+    /// leaves either a whole overlay or a temporary file that is collected, never a half one in use.
+    /// </summary>
+    public async Task EnsureDiskAsync(Resource<VmSpec, VmStatus> vm, IServiceProvider services, CancellationToken ct)
+    {
+        var overlay = paths.DiskFor(vm.Id);
+        if (File.Exists(overlay)) return;
+        var store = services.GetRequiredService<ResourceStore>();
+        var image = await LoadAsync<ImageSpec, ImageStatus>(store, Kinds.Images, vm.Spec.ImageId, ct);
+        if (image.Status.Phase != ImagePhase.Ready || image.Status.Format is not { } format || format == ImageFormat.Iso)
+            throw new VmBuildException($"Image '{image.Name}' is not a ready disk image (it is {image.Status.Phase}).");
+        var backing = images.PathFor(image.Id, format);
+        if (!File.Exists(backing)) throw new VmBuildException($"The content of image '{image.Name}' is missing from {paths.Images}.");
+
+        var temporary = overlay + ".tmp";
+        File.Delete(temporary);
+        await QemuImg.CreateOverlayAsync(temporary, backing, format.ToString().ToLowerInvariant(), null, ct);
+        File.Move(temporary, overlay);
+    }
+
+    public void DeleteFiles(Guid vmId)
+    {
+        foreach (var file in new[] { paths.DiskFor(vmId), paths.DiskFor(vmId) + ".tmp", paths.ConsoleFor(vmId) })
+            File.Delete(file);
+    }
+
+    private static async Task<Resource<TSpec, TStatus>> LoadAsync<TSpec, TStatus>(ResourceStore store, KindInfo kind, Guid id, CancellationToken ct)
+    {
+        var row = await store.FindAsync(kind.Name, id, Actor.System, ct)
+            ?? throw new VmBuildException($"The {kind.Singular} {id} this VM refers to no longer exists.");
+        return Resource<TSpec, TStatus>.FromRow(row);
+    }
+}
+
+/// <summary>Something about the VM's ingredients that only a change by the user can fix.</summary>
+public sealed class VmBuildException(string message) : Exception(message);

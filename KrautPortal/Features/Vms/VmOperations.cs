@@ -1,0 +1,69 @@
+using KrautPortal.Features.Store;
+
+namespace KrautPortal.Features.Vms;
+
+public sealed record BulkActionResult(Guid Id, string Name, bool Ok, string? Error);
+
+/// <summary>Life-cycle actions and NIC changes, shared by the API and the portal. Each records intent as a new version.</summary>
+public sealed class VmOperations(ResourceService<VmSpec, VmStatus> vms, VmReconciler reconciler)
+{
+    public const int MaxBulk = 1000;
+    public static readonly IReadOnlyList<string> Actions = ["start", "stop", "reboot", "force-off"];
+
+    public async Task<Resource<VmSpec, VmStatus>> ActAsync(Guid id, string action, long? expectedVersion, CancellationToken ct)
+    {
+        var vm = action switch
+        {
+            "start" => await vms.UpdateSpecAsync(id, expectedVersion, s => s with { Power = PowerState.Running }, "action: start", ct),
+            "stop" => await vms.UpdateSpecAsync(id, expectedVersion, s => s with { Power = PowerState.Stopped }, "action: stop", ct),
+            "force-off" => await vms.UpdateSpecAsync(id, expectedVersion,
+                s => s with { Power = PowerState.Stopped, ForceOffGeneration = s.ForceOffGeneration + 1 }, "action: force-off", ct),
+            "reboot" => await vms.UpdateSpecAsync(id, expectedVersion, s => s.Power == PowerState.Running
+                ? s with { RebootGeneration = s.RebootGeneration + 1 }
+                : throw new ConflictException("This VM is meant to be stopped; start it instead of rebooting it."), "action: reboot", ct),
+            _ => throw new BadRequestException("Unknown action", $"'{action}' is not an action; use {string.Join(", ", Actions)}."),
+        };
+        // Also when nothing changed: "start" on a VM stopped behind Kraut's back must still start it.
+        reconciler.Enqueue(id);
+        return vm;
+    }
+
+    public async Task<IReadOnlyList<BulkActionResult>> ActOnSelectorAsync(string? selector, string action, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(selector))
+            throw new BadRequestException("Selector required", "Acting on many VMs needs a selector, e.g. ?selector=env=test; an empty one would mean every VM.");
+        if (!Actions.Contains(action))
+            throw new BadRequestException("Unknown action", $"'{action}' is not an action; use {string.Join(", ", Actions)}.");
+        var ids = await vms.ListIdsAsync(selector, MaxBulk, ct);
+        var results = new List<BulkActionResult>();
+        foreach (var id in ids)
+        {
+            try
+            {
+                var vm = await ActAsync(id, action, null, ct);
+                results.Add(new BulkActionResult(id, vm.Name, true, null));
+            }
+            catch (KrautProblemException e)
+            {
+                var name = (await vms.FindAsync(id, ct))?.Name ?? "";
+                results.Add(new BulkActionResult(id, name, false, e.Detail));
+            }
+        }
+        return results;
+    }
+
+    public async Task<VmNic> AddNicAsync(Guid id, Guid networkId, string? mac, long? expectedVersion, CancellationToken ct)
+    {
+        var before = await vms.GetAsync(id, ct);
+        var vm = await vms.UpdateSpecAsync(id, expectedVersion,
+            s => s with { Nics = [.. s.Nics, new VmNic { NetworkId = networkId, Mac = mac }] }, "NIC added", ct);
+        return vm.Spec.Nics.First(n => before.Spec.Nics.All(old => old.Id != n.Id));
+    }
+
+    public async Task RemoveNicAsync(Guid id, Guid nicId, long? expectedVersion, CancellationToken ct)
+    {
+        await vms.UpdateSpecAsync(id, expectedVersion, s => s.Nics.Any(n => n.Id == nicId)
+            ? s with { Nics = s.Nics.Where(n => n.Id != nicId).ToList() }
+            : throw new NotFoundException("NIC", nicId), "NIC removed", ct);
+    }
+}

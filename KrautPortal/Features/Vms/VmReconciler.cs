@@ -1,0 +1,321 @@
+using KrautPortal.Features.Auth;
+using KrautPortal.Features.Hosts;
+using KrautPortal.Features.Reconciling;
+using KrautPortal.Features.Store;
+using KrautPortal.Hypervisor;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace KrautPortal.Features.Vms;
+
+/// <summary>
+/// Drives libvirt towards each VM's spec and records what it saw. Every step is idempotent and the
+/// database says where each VM lives before anything is created, so a crash at any point converges on restart.
+/// </summary>
+public sealed class VmReconciler(
+    IServiceScopeFactory scopes,
+    HostRegistry hosts,
+    KrautPaths paths,
+    KrautInstance instance,
+    VmBuilder builder,
+    IOptions<KrautOptions> options,
+    TimeProvider time,
+    ILogger<VmReconciler> logger) : ReconcileLoop(logger, workers: 4)
+{
+    private static readonly string Kind = Kinds.Vms.Name;
+    private readonly List<IDisposable> _subscriptions = [];
+
+    protected override TimeSpan? PollInterval => TimeSpan.FromSeconds(10);
+
+    protected override async Task StartupAsync(CancellationToken ct)
+    {
+        foreach (var host in hosts.Hosts)
+        {
+            host.Connected += (_, connection) => Listen(connection, ct);
+            if (host.TryConnect()) Listen(host.Connection, ct);
+        }
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
+        var known = (await db.Resources.Where(r => r.Kind == Kind).Select(r => r.Id).ToListAsync(ct)).ToHashSet();
+        foreach (var id in known) Enqueue(id, ensure: false);
+        // Leftovers of VMs that no longer exist go through the same queue, under the same per-id lock.
+        foreach (var id in FindLeftoverIds().Where(id => !known.Contains(id))) Enqueue(id, ensure: false);
+    }
+
+    protected override async Task PollAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
+        foreach (var id in await db.Resources.Where(r => r.Kind == Kind).Select(r => r.Id).ToListAsync(ct)) Enqueue(id, ensure: false);
+    }
+
+    protected override async Task<TimeSpan?> ReconcileAsync(Guid id, bool ensure, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<ResourceStore>();
+        var row = await store.FindAsync(Kind, id, Actor.System, ct);
+        if (row is null)
+        {
+            RemoveLeftovers(id);
+            return null;
+        }
+        var vm = Resource<VmSpec, VmStatus>.FromRow(row);
+        var writer = new StatusWriter(store, id, vm.Status, time);
+        try
+        {
+            if (vm.DeletionRequestedAt is not null)
+            {
+                await DeleteAsync(vm, writer, store, ct);
+                return null;
+            }
+            return await ConvergeAsync(vm, ensure || vm.Status.ObservedVersion < vm.Version, writer, scope.ServiceProvider, ct);
+        }
+        catch (Exception e) when (e is LibvirtException or QemuImgException or HostUnavailableException or PlacementException or VmBuildException)
+        {
+            var failedCreate = !writer.Current.DomainDefined;
+            await writer.WriteAsync(s => s with
+            {
+                Phase = failedCreate ? VmPhase.Failed : s.Phase,
+                LastError = e.Message,
+                LastErrorAt = time.GetUtcNow().UtcDateTime,
+            }, ct);
+            // A refused placement or a broken image will not fix itself; the user changes something, which requeues.
+            if (e is PlacementException or VmBuildException) return null;
+            throw;
+        }
+    }
+
+    private async Task<TimeSpan?> ConvergeAsync(Resource<VmSpec, VmStatus> vm, bool act, StatusWriter writer, IServiceProvider services, CancellationToken ct)
+    {
+        var host = hosts.Find(writer.Current.Host);
+        if (writer.Current.Host is null)
+        {
+            // Recorded before anything is created, so a crash after this point knows where to look.
+            host = await builder.PlaceAsync(vm, services, ct);
+            await writer.WriteAsync(s => s with { Host = host.Uri, Phase = VmPhase.Creating, DomainName = VmBuilder.DomainName(vm.Id) }, ct);
+        }
+        if (host is null) throw new HostUnavailableException($"This VM was placed on {writer.Current.Host}, which is no longer configured.", new InvalidOperationException());
+
+        var connection = host.Connection;
+        var domain = connection.FindDomain(vm.Id);
+        try
+        {
+            if (domain is null)
+            {
+                if (writer.Current.DomainDefined && !act && !host.IsDemo)
+                {
+                    await writer.WriteAsync(s => s with
+                    {
+                        Phase = VmPhase.Missing,
+                        Drift = "The libvirt domain was removed outside Kraut. Start the VM to create it again.",
+                        Addresses = [],
+                    }, ct);
+                    return null;
+                }
+                if (!writer.Current.DomainDefined) await writer.WriteAsync(s => s with { Phase = VmPhase.Creating }, ct);
+                var definition = await builder.BuildAsync(vm, host, services, ct);
+                await builder.EnsureDiskAsync(vm, services, ct);
+                domain = connection.DefineDomain(DomainXml.Build(definition));
+                await writer.WriteAsync(s => s with { DomainDefined = true, DomainType = definition.DomainType, Drift = null }, ct);
+            }
+            else if (act)
+            {
+                await ApplySpecAsync(vm, host, domain, writer, services, ct);
+            }
+
+            var again = act ? await ApplyPowerAsync(vm, domain, writer, ct) : null;
+            await ObserveAsync(vm, domain, writer, act, ct);
+            return again ?? (writer.Current.Phase == VmPhase.Stopping ? TimeSpan.FromSeconds(2) : null);
+        }
+        finally
+        {
+            domain?.Dispose();
+        }
+    }
+
+    /// <summary>Redefines the persistent config when the spec moved on, and hot-plugs NIC changes into a running guest.</summary>
+    private async Task ApplySpecAsync(Resource<VmSpec, VmStatus> vm, KrautHost host, LibvirtDomain domain, StatusWriter writer, IServiceProvider services, CancellationToken ct)
+    {
+        var persistent = DomainXml.Parse(domain.GetXml(inactive: true));
+        if (persistent.Metadata?.SpecVersion == vm.Version) return;
+        var definition = await builder.BuildAsync(vm, host, services, ct);
+        using (host.Connection.DefineDomain(DomainXml.Build(definition))) { }
+
+        if (domain.GetState() != DomainState.Running) return;
+        var live = DomainXml.Parse(domain.GetXml());
+        foreach (var nic in definition.Nics.Where(n => !live.Macs.Contains(n.Mac)))
+            domain.AttachDevice(DomainXml.BuildInterface(nic), live: true, config: false);
+        foreach (var mac in live.Macs.Where(m => definition.Nics.All(n => n.Mac != m)))
+            domain.DetachDevice(DomainXml.BuildInterface(live.Nics.First(n => n.Mac == mac)), live: true, config: false);
+        var needsRestart = live.Vcpus != definition.Vcpus || live.MemoryMiB != definition.MemoryMiB;
+        await writer.WriteAsync(s => s with { RestartRequired = needsRestart }, ct);
+    }
+
+    private async Task<TimeSpan?> ApplyPowerAsync(Resource<VmSpec, VmStatus> vm, LibvirtDomain domain, StatusWriter writer, CancellationToken ct)
+    {
+        var spec = vm.Spec;
+        var state = domain.GetState();
+        if (spec.ForceOffGeneration > writer.Current.ObservedForceOffGeneration)
+        {
+            if (IsUp(state)) domain.Destroy();
+            await writer.WriteAsync(s => s with { ObservedForceOffGeneration = spec.ForceOffGeneration, ShutdownRequestedAt = null }, ct);
+            state = domain.GetState();
+        }
+
+        if (spec.Power == PowerState.Running)
+        {
+            if (!IsUp(state))
+            {
+                await writer.WriteAsync(s => s with { Phase = VmPhase.Starting, ShutdownRequestedAt = null }, ct);
+                domain.Start();
+                await writer.WriteAsync(s => s with { RestartRequired = false, ObservedRebootGeneration = spec.RebootGeneration }, ct);
+            }
+            else if (spec.RebootGeneration > writer.Current.ObservedRebootGeneration)
+            {
+                domain.Reboot();
+                await writer.WriteAsync(s => s with { ObservedRebootGeneration = spec.RebootGeneration }, ct);
+            }
+            return null;
+        }
+
+        if (!IsUp(state))
+        {
+            await writer.WriteAsync(s => s with { ShutdownRequestedAt = null, RestartRequired = false }, ct);
+            return null;
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        var timeout = TimeSpan.FromSeconds(options.Value.StopTimeoutSeconds);
+        if (writer.Current.ShutdownRequestedAt is not { } askedAt)
+        {
+            domain.Shutdown();
+            await writer.WriteAsync(s => s with { ShutdownRequestedAt = now, Phase = VmPhase.Stopping }, ct);
+            return timeout;
+        }
+        if (now - askedAt < timeout) return timeout - (now - askedAt);
+        logger.LogInformation("VM {Id} did not shut down within {Timeout}; forcing it off", vm.Id, timeout);
+        domain.Destroy();
+        await writer.WriteAsync(s => s with { ShutdownRequestedAt = null }, ct);
+        return null;
+    }
+
+    private async Task ObserveAsync(Resource<VmSpec, VmStatus> vm, LibvirtDomain domain, StatusWriter writer, bool acted, CancellationToken ct)
+    {
+        var state = domain.GetState();
+        var stopping = vm.Spec.Power == PowerState.Stopped && writer.Current.ShutdownRequestedAt is not null && IsUp(state);
+        var phase = stopping ? VmPhase.Stopping : state switch
+        {
+            DomainState.Running or DomainState.Blocked => VmPhase.Running,
+            DomainState.Paused or DomainState.PmSuspended => VmPhase.Paused,
+            DomainState.Shutdown => VmPhase.Stopping,
+            DomainState.Crashed => VmPhase.Crashed,
+            _ => VmPhase.Stopped,
+        };
+        string? drift = null;
+        if (!acted && writer.Current.ObservedVersion == vm.Version)
+        {
+            if (vm.Spec.Power == PowerState.Running && phase is VmPhase.Stopped or VmPhase.Crashed)
+                drift = "Stopped outside Kraut (the guest powered itself off, or someone used virsh). Start it to bring it back.";
+            else if (vm.Spec.Power == PowerState.Stopped && phase == VmPhase.Running)
+                drift = "Running although Kraut was asked to stop it (started outside Kraut).";
+            else
+                drift = DescribeConfigDrift(vm, DomainXml.Parse(domain.GetXml(inactive: true)));
+        }
+        var addresses = phase == VmPhase.Running
+            ? domain.GetInterfaceAddresses().Select(a => new VmAddress(a.Mac, a.Address, "dhcp-lease")).ToList()
+            : [];
+        await writer.WriteAsync(s => s with
+        {
+            Phase = phase,
+            Drift = drift,
+            Addresses = addresses,
+            ObservedVersion = acted ? vm.Version : s.ObservedVersion,
+            LastError = acted ? null : s.LastError,
+            LastErrorAt = acted ? null : s.LastErrorAt,
+            ObservedAt = time.GetUtcNow().UtcDateTime,
+        }, ct);
+    }
+
+    private static string? DescribeConfigDrift(Resource<VmSpec, VmStatus> vm, DomainXmlSummary persistent)
+    {
+        var differences = new List<string>();
+        if (persistent.Vcpus != vm.Spec.Vcpus) differences.Add($"vCPUs {vm.Spec.Vcpus} → {persistent.Vcpus}");
+        if (persistent.MemoryMiB != vm.Spec.MemoryMiB) differences.Add($"memory {vm.Spec.MemoryMiB} → {persistent.MemoryMiB} MiB");
+        var wanted = vm.Spec.Nics.Select(n => n.Mac!).Order().ToList();
+        if (!wanted.SequenceEqual(persistent.Macs.Order())) differences.Add("NICs differ");
+        return differences.Count == 0 ? null : "Changed outside Kraut: " + string.Join(", ", differences) + ". Saving the VM again restores Kraut's settings.";
+    }
+
+    private async Task DeleteAsync(Resource<VmSpec, VmStatus> vm, StatusWriter writer, ResourceStore store, CancellationToken ct)
+    {
+        await writer.WriteAsync(s => s with { Phase = VmPhase.Deleting }, ct);
+        var candidates = hosts.Find(vm.Status.Host) is { } placed ? [placed] : hosts.Hosts;
+        foreach (var host in candidates)
+        {
+            using var domain = host.Connection.FindDomain(vm.Id);
+            if (domain is null) continue;
+            if (domain.IsActive) domain.Destroy();
+            domain.Undefine();
+        }
+        builder.DeleteFiles(vm.Id);
+        await store.DeleteAsync(Kind, vm.Id, null, Actor.System, ct);
+        logger.LogInformation("VM {Id} ({Name}) deleted with its domain and disk", vm.Id, vm.Name);
+    }
+
+    /// <summary>Removes what a VM left behind after its record went (only this instance's domains).</summary>
+    private void RemoveLeftovers(Guid id)
+    {
+        foreach (var host in hosts.Hosts.Where(h => h.TryConnect()))
+        {
+            using var domain = host.Connection.FindDomain(id);
+            if (domain is null || domain.GetKrautMetadata()?.InstanceId != instance.Id) continue;
+            logger.LogWarning("Removing orphan domain {Id} on {Host}", id, host.Uri);
+            if (domain.IsActive) domain.Destroy();
+            domain.Undefine();
+        }
+        builder.DeleteFiles(id);
+    }
+
+    /// <summary>Ids of this instance's domains and files, whether or not a VM still owns them.</summary>
+    private IEnumerable<Guid> FindLeftoverIds()
+    {
+        var ids = new HashSet<Guid>();
+        foreach (var host in hosts.Hosts.Where(h => h.TryConnect()))
+        {
+            foreach (var domain in host.Connection.ListAllDomains())
+            {
+                using (domain)
+                {
+                    if (domain.GetKrautMetadata() is { } meta && meta.InstanceId == instance.Id) ids.Add(domain.Uuid);
+                }
+            }
+        }
+        foreach (var file in Directory.EnumerateFiles(paths.Disks).Concat(Directory.EnumerateFiles(paths.Consoles)))
+        {
+            var stem = Path.GetFileName(file).Split('.')[0];
+            if (Guid.TryParse(stem, out var id)) ids.Add(id);
+        }
+        return ids;
+    }
+
+    private void Listen(LibvirtConnection connection, CancellationToken ct)
+    {
+        var subscription = connection.SubscribeDomainEvents();
+        lock (_subscriptions) _subscriptions.Add(subscription);
+        _ = Task.Run(async () =>
+        {
+            await foreach (var e in subscription.Reader.ReadAllAsync(ct)) Enqueue(e.DomainUuid, ensure: false);
+        }, ct);
+    }
+
+    private static bool IsUp(DomainState state) => state is DomainState.Running or DomainState.Blocked or DomainState.Paused
+        or DomainState.PmSuspended or DomainState.Shutdown;
+
+    public override void Dispose()
+    {
+        lock (_subscriptions)
+        {
+            foreach (var s in _subscriptions) s.Dispose();
+        }
+        base.Dispose();
+    }
+}

@@ -1,0 +1,57 @@
+namespace KrautPortal.Features.Vms;
+
+public enum PowerState { Running, Stopped }
+
+public enum VmPhase { Pending, Creating, Starting, Running, Stopping, Stopped, Paused, Crashed, Deleting, Failed, Missing }
+
+/// <summary>A NIC on one network; Kraut picks the id and MAC when they are not given.</summary>
+public sealed record VmNic
+{
+    public Guid Id { get; init; }
+    public required Guid NetworkId { get; init; }
+    public string? Mac { get; init; }
+}
+
+/// <summary>What the user wants a VM to be. The reconciler makes libvirt match it.</summary>
+public sealed record VmSpec
+{
+    public required Guid ImageId { get; init; }
+    public required Guid MachineTypeId { get; init; }
+
+    /// <summary>0 means the machine type's default.</summary>
+    public int Vcpus { get; init; }
+
+    /// <summary>0 means the machine type's default.</summary>
+    public int MemoryMiB { get; init; }
+
+    public IReadOnlyList<VmNic> Nics { get; init; } = [];
+    public PowerState Power { get; init; } = PowerState.Running;
+
+    /// <summary>Bumped by the reboot action; the reconciler reboots until its observed count catches up.</summary>
+    public long RebootGeneration { get; init; }
+
+    /// <summary>Bumped by the force-off action: power is cut instead of asking the guest.</summary>
+    public long ForceOffGeneration { get; init; }
+}
+
+public sealed record VmAddress(string Mac, string Address, string Source);
+
+/// <summary>What the reconciler last saw in libvirt, and what it could not do.</summary>
+public sealed record VmStatus
+{
+    public VmPhase Phase { get; init; } = VmPhase.Pending;
+    public string? Host { get; init; }
+    public string? DomainName { get; init; }
+    public string? DomainType { get; init; }
+    public bool DomainDefined { get; init; }
+    public long ObservedVersion { get; init; }
+    public long ObservedRebootGeneration { get; init; }
+    public long ObservedForceOffGeneration { get; init; }
+    public DateTime? ShutdownRequestedAt { get; init; }
+    public bool RestartRequired { get; init; }
+    public IReadOnlyList<VmAddress> Addresses { get; init; } = [];
+    public string? Drift { get; init; }
+    public string? LastError { get; init; }
+    public DateTime? LastErrorAt { get; init; }
+    public DateTime? ObservedAt { get; init; }
+}

@@ -1,0 +1,53 @@
+using System.Text.Json.Nodes;
+using KrautPortal.Features.Images;
+using KrautPortal.Features.MachineTypes;
+using KrautPortal.Features.Store;
+
+namespace KrautPortal.Features.Vms.Wizard;
+
+/// <summary>What the create-VM wizard has collected so far; each step edits its part.</summary>
+public sealed class VmDraft
+{
+    public Resource<ImageSpec, ImageStatus>? Image { get; set; }
+    public List<Guid> NetworkIds { get; set; } = [];
+    public Resource<MachineTypeSpec, MachineTypeStatus>? MachineType { get; set; }
+    public int Vcpus { get; set; }
+    public int MemoryMiB { get; set; }
+    public string Name { get; set; } = "";
+    public JsonObject Metadata { get; set; } = new();
+    public bool StartAfterCreate { get; set; } = true;
+
+    /// <summary>Whether a machine type suits the chosen image (same architecture, enough memory possible).</summary>
+    public static bool Fits(Resource<MachineTypeSpec, MachineTypeStatus> type, Resource<ImageSpec, ImageStatus>? image) =>
+        image is null || (type.Spec.Architecture == image.Spec.Architecture && type.Spec.MemoryMiB.Max >= image.Spec.MinMemoryMiB);
+
+    public void ChooseMachineType(Resource<MachineTypeSpec, MachineTypeStatus> type)
+    {
+        MachineType = type;
+        Vcpus = type.Spec.Vcpus.Default;
+        MemoryMiB = Math.Max(type.Spec.MemoryMiB.Default, Math.Min(Image?.Spec.MinMemoryMiB ?? 0, type.Spec.MemoryMiB.Max));
+    }
+
+    public ResourceInput<VmSpec> ToInput() => new(Name.Trim(), (JsonObject)Metadata.DeepClone(), new VmSpec
+    {
+        ImageId = Image?.Id ?? Guid.Empty,
+        MachineTypeId = MachineType?.Id ?? Guid.Empty,
+        Vcpus = Vcpus,
+        MemoryMiB = MemoryMiB,
+        Nics = NetworkIds.Select(id => new VmNic { NetworkId = id }).ToList(),
+        Power = StartAfterCreate ? PowerState.Running : PowerState.Stopped,
+    });
+
+    /// <summary>The same request as JSON, so people can see how to do it through the API.</summary>
+    public string ToApiJson()
+    {
+        var input = ToInput();
+        var body = new JsonObject
+        {
+            ["name"] = input.Name,
+            ["metadata"] = input.Metadata.DeepClone(),
+            ["spec"] = KrautJson.ToNode(input.Spec),
+        };
+        return body.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
+}
