@@ -1,0 +1,279 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+
+namespace KrautPortal.Hypervisor;
+
+/// <summary>Builds and reads libvirt domain XML with System.Xml.Linq, so user text can never break out of its element.</summary>
+public static partial class DomainXml
+{
+    private static readonly XNamespace Kraut = KrautDomainMetadata.NamespaceUri;
+
+    public static string Build(DomainDefinition d)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        Validate(d);
+
+        var isAarch64 = d.Arch == "aarch64";
+        var domain = new XElement("domain",
+            new XAttribute("type", d.DomainType),
+            new XElement("name", d.Name),
+            new XElement("uuid", d.Uuid.ToString("D")),
+            new XElement("title", d.Title),
+            new XElement("metadata", KrautMetadataXml.ToElement(d.Metadata, Kraut)),
+            new XElement("memory", new XAttribute("unit", "MiB"), d.MemoryMiB),
+            new XElement("currentMemory", new XAttribute("unit", "MiB"), d.MemoryMiB),
+            new XElement("vcpu", new XAttribute("placement", "static"), d.Vcpus),
+            Os(d, isAarch64),
+            Features(d, isAarch64),
+            Cpu(d),
+            new XElement("clock", new XAttribute("offset", "utc")),
+            new XElement("on_poweroff", "destroy"),
+            new XElement("on_reboot", "restart"),
+            new XElement("on_crash", "destroy"),
+            Devices(d));
+
+        return domain.ToString();
+    }
+
+    /// <summary>The &lt;interface&gt; element for hot-plug attach/detach; the same code the full domain uses.</summary>
+    public static string BuildNic(NicDefinition nic)
+    {
+        ArgumentNullException.ThrowIfNull(nic);
+        return NicElement(nic).ToString();
+    }
+
+    /// <summary>The &lt;disk&gt; element for hot-plug attach/detach; the same code the full domain uses.</summary>
+    public static string BuildDisk(DiskDefinition disk)
+    {
+        ArgumentNullException.ThrowIfNull(disk);
+        return DiskElement(disk).ToString();
+    }
+
+    public static DomainXmlSummary Parse(string xml)
+    {
+        var root = XDocument.Parse(xml).Root;
+        if (root is null || root.Name != "domain")
+        {
+            throw new FormatException("not a <domain> document");
+        }
+
+        var devices = root.Element("devices");
+        var macs = devices?.Elements("interface")
+            .Select(i => (string?)i.Element("mac")?.Attribute("address"))
+            .OfType<string>()
+            .Select(m => m.ToLowerInvariant())
+            .ToList() ?? [];
+        var disks = devices?.Elements("disk")
+            .Select(disk => disk.Element("source"))
+            .Select(s => (string?)s?.Attribute("file") ?? (string?)s?.Attribute("dev"))
+            .OfType<string>()
+            .ToList() ?? [];
+        var metadata = root.Element("metadata")?.Element(Kraut + "instance") is { } m
+            ? KrautMetadataXml.FromElement(m)
+            : null;
+
+        return new DomainXmlSummary(
+            Guid.Parse(root.Element("uuid")?.Value ?? throw new FormatException("domain has no <uuid>")),
+            root.Element("name")?.Value ?? throw new FormatException("domain has no <name>"),
+            root.Element("title")?.Value,
+            int.Parse(root.Element("vcpu")?.Value ?? "0", CultureInfo.InvariantCulture),
+            (int)(MemoryBytes(root.Element("memory")) / (1024 * 1024)),
+            macs,
+            disks,
+            metadata);
+    }
+
+    internal static XElement NicElement(NicDefinition nic)
+    {
+        if (!MacPattern().IsMatch(nic.Mac))
+        {
+            throw new ArgumentException($"Not a MAC address: '{nic.Mac}'.", nameof(nic));
+        }
+
+        ArgumentException.ThrowIfNullOrWhiteSpace(nic.NetworkName);
+        return new XElement("interface",
+            new XAttribute("type", "network"),
+            new XElement("mac", new XAttribute("address", nic.Mac.ToLowerInvariant())),
+            new XElement("source", new XAttribute("network", nic.NetworkName)),
+            new XElement("model", new XAttribute("type", nic.Model)));
+    }
+
+    internal static XElement DiskElement(DiskDefinition disk)
+    {
+        if (disk.Format is not ("qcow2" or "raw"))
+        {
+            // An explicit format is what stops QEMU from probing a guest-written header.
+            throw new ArgumentException($"Disk format must be qcow2 or raw, not '{disk.Format}'.", nameof(disk));
+        }
+
+        if (disk.Bus is not ("virtio" or "sata" or "scsi" or "ide" or "usb"))
+        {
+            throw new ArgumentException($"Unknown disk bus '{disk.Bus}'.", nameof(disk));
+        }
+
+        ArgumentException.ThrowIfNullOrWhiteSpace(disk.Path);
+        ArgumentException.ThrowIfNullOrWhiteSpace(disk.TargetDev);
+
+        var isBlock = disk.Path.StartsWith("/dev/", StringComparison.Ordinal);
+        return new XElement("disk",
+            new XAttribute("type", isBlock ? "block" : "file"),
+            new XAttribute("device", disk.IsCdrom ? "cdrom" : "disk"),
+            new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", disk.Format)),
+            new XElement("source", new XAttribute(isBlock ? "dev" : "file", disk.Path)),
+            new XElement("target", new XAttribute("dev", disk.TargetDev), new XAttribute("bus", disk.Bus)),
+            disk.ReadOnly || disk.IsCdrom ? new XElement("readonly") : null);
+    }
+
+    private static void Validate(DomainDefinition d)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(d.Name);
+        ArgumentNullException.ThrowIfNull(d.Title);
+        ArgumentException.ThrowIfNullOrWhiteSpace(d.DomainType);
+        ArgumentException.ThrowIfNullOrWhiteSpace(d.Arch);
+        ArgumentNullException.ThrowIfNull(d.Metadata);
+        ArgumentOutOfRangeException.ThrowIfLessThan(d.Vcpus, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(d.MemoryMiB, 16);
+        if (d.Title.Contains('\n', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("libvirt refuses titles with newlines.", nameof(d));
+        }
+
+        if (d.Firmware is not ("bios" or "efi"))
+        {
+            throw new ArgumentException($"Firmware must be bios or efi, not '{d.Firmware}'.", nameof(d));
+        }
+    }
+
+    private static XElement Os(DomainDefinition d, bool isAarch64)
+    {
+        var machine = d.Machine ?? (isAarch64 ? "virt" : null);
+        var os = new XElement("os",
+            new XElement("type",
+                new XAttribute("arch", d.Arch),
+                machine is null ? null : new XAttribute("machine", machine),
+                "hvm"));
+
+        // The virt machine has no BIOS; libvirt picks the UEFI build from QEMU's firmware descriptors.
+        if (isAarch64 || d.Firmware == "efi")
+        {
+            os.Add(new XAttribute("firmware", "efi"));
+        }
+
+        if (d.DirectKernel is { } k)
+        {
+            os.Add(new XElement("kernel", k.KernelPath));
+            if (k.InitrdPath is not null)
+            {
+                os.Add(new XElement("initrd", k.InitrdPath));
+            }
+
+            if (k.CommandLine is not null)
+            {
+                os.Add(new XElement("cmdline", k.CommandLine));
+            }
+
+            return os;
+        }
+
+        // Disk first, CD second: a blank disk falls through to the installer CD, and once installed
+        // the VM boots from disk although the ISO is still attached.
+        os.Add(new XElement("boot", new XAttribute("dev", "hd")));
+        if (d.Disks.Any(x => x.IsCdrom))
+        {
+            os.Add(new XElement("boot", new XAttribute("dev", "cdrom")));
+        }
+
+        return os;
+    }
+
+    private static XElement? Features(DomainDefinition d, bool isAarch64)
+    {
+        if (d.DomainType == "test")
+        {
+            return null;
+        }
+
+        return isAarch64
+            ? new XElement("features", new XElement("acpi"))
+            : new XElement("features", new XElement("acpi"), new XElement("apic"));
+    }
+
+    private static XElement? Cpu(DomainDefinition d) => d.DomainType switch
+    {
+        "kvm" => new XElement("cpu", new XAttribute("mode", "host-passthrough")),
+
+        // Under TCG QEMU's default models are too old for some guests (qemu64 lacks x86-64-v2, which
+        // EL9 needs; the aarch64 virt default is a 32-bit cortex-a15): "maximum" is -cpu max.
+        "qemu" => new XElement("cpu", new XAttribute("mode", "maximum"), new XAttribute("check", "none")),
+        _ => null,
+    };
+
+    private static XElement Devices(DomainDefinition d)
+    {
+        var devices = new XElement("devices");
+        if (d.Emulator is not null)
+        {
+            devices.Add(new XElement("emulator", d.Emulator));
+        }
+
+        if (d.Disks.Any(x => x.Bus == "scsi"))
+        {
+            devices.Add(new XElement("controller",
+                new XAttribute("type", "scsi"), new XAttribute("index", 0), new XAttribute("model", "virtio-scsi")));
+        }
+
+        devices.Add(d.Disks.Select(DiskElement));
+        devices.Add(d.Nics.Select(NicElement));
+
+        if (d.SerialLogPath is not null)
+        {
+            // append='on' keeps the log of earlier boots; libvirt would otherwise truncate it at start.
+            devices.Add(new XElement("serial",
+                new XAttribute("type", "file"),
+                new XElement("source", new XAttribute("path", d.SerialLogPath), new XAttribute("append", "on")),
+                new XElement("target", new XAttribute("port", 0))));
+            devices.Add(new XElement("console",
+                new XAttribute("type", "file"),
+                new XElement("source", new XAttribute("path", d.SerialLogPath), new XAttribute("append", "on")),
+                new XElement("target", new XAttribute("type", "serial"), new XAttribute("port", 0))));
+        }
+
+        if (d.DomainType != "test")
+        {
+            // Guests block early in boot waiting for entropy without a hardware RNG.
+            devices.Add(new XElement("rng",
+                new XAttribute("model", "virtio"),
+                new XElement("backend", new XAttribute("model", "random"), "/dev/urandom")));
+        }
+
+        return devices;
+    }
+
+    private static long MemoryBytes(XElement? memory)
+    {
+        if (memory is null)
+        {
+            return 0;
+        }
+
+        var value = long.Parse(memory.Value.Trim(), CultureInfo.InvariantCulture);
+        var multiplier = ((string?)memory.Attribute("unit") ?? "KiB") switch
+        {
+            "b" or "bytes" => 1L,
+            "KB" => 1000L,
+            "k" or "KiB" => 1L << 10,
+            "MB" => 1000L * 1000,
+            "M" or "MiB" => 1L << 20,
+            "GB" => 1000L * 1000 * 1000,
+            "G" or "GiB" => 1L << 30,
+            "TB" => 1000L * 1000 * 1000 * 1000,
+            "T" or "TiB" => 1L << 40,
+            var unit => throw new FormatException($"Unknown memory unit '{unit}'."),
+        };
+        return value * multiplier;
+    }
+
+    [GeneratedRegex("^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")]
+    private static partial Regex MacPattern();
+}
