@@ -59,10 +59,12 @@ public static partial class DomainXml
         }
 
         var devices = root.Element("devices");
-        var macs = devices?.Elements("interface")
-            .Select(i => (string?)i.Element("mac")?.Attribute("address"))
-            .OfType<string>()
-            .Select(m => m.ToLowerInvariant())
+        var nics = devices?.Elements("interface")
+            .Where(i => i.Element("mac")?.Attribute("address") is not null)
+            .Select(i => new NicDefinition(
+                ((string)i.Element("mac")!.Attribute("address")!).ToLowerInvariant(),
+                (string?)i.Element("source")?.Attribute("network") ?? "",
+                (string?)i.Element("model")?.Attribute("type") ?? "virtio"))
             .ToList() ?? [];
         var disks = devices?.Elements("disk")
             .Select(disk => disk.Element("source"))
@@ -79,7 +81,7 @@ public static partial class DomainXml
             root.Element("title")?.Value,
             int.Parse(root.Element("vcpu")?.Value ?? "0", CultureInfo.InvariantCulture),
             (int)(MemoryBytes(root.Element("memory")) / (1024 * 1024)),
-            macs,
+            nics,
             disks,
             metadata);
     }

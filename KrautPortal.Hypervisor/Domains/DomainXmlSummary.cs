@@ -1,12 +1,15 @@
 namespace KrautPortal.Hypervisor;
 
-/// <summary>What Kraut reads back from a domain's XML. Macs are lowercase; Metadata is null for foreign domains.</summary>
+/// <summary>What Kraut reads back from a domain's XML. MACs are lowercase; a NIC's network is empty when it is not on a libvirt network; Metadata is null for foreign domains.</summary>
 public sealed record DomainXmlSummary(
     Guid Uuid,
     string Name,
     string? Title,
     int Vcpus,
     int MemoryMiB,
-    IReadOnlyList<string> Macs,
+    IReadOnlyList<NicDefinition> Nics,
     IReadOnlyList<string> DiskPaths,
-    KrautDomainMetadata? Metadata);
+    KrautDomainMetadata? Metadata)
+{
+    public IReadOnlyList<string> Macs => Nics.Select(n => n.Mac).ToList();
+}

@@ -7,7 +7,7 @@ namespace KrautPortal.Features.Hosts;
 /// Remembers the KVM probe's verdict until the machine reboots: a broken KVM costs the probe's full timeout,
 /// which a portal restart should not pay again.
 /// </summary>
-public sealed class AccelerationCache(KrautPaths paths)
+public sealed class AccelerationCache(KrautPaths paths) : IDisposable
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
     private string File => Path.Combine(paths.Root, "acceleration.json");
@@ -24,7 +24,7 @@ public sealed class AccelerationCache(KrautPaths paths)
             var decision = IsLocal(uri)
                 ? await AccelerationProbe.DetectAsync(capabilities, arch, probeKernel, CancellationToken.None)
                 : new AccelerationDecision(capabilities.FindGuest(arch)?.SupportsDomainType("kvm") == true ? "kvm" : "qemu",
-                    "remote host: taken from its capabilities");
+                    "remote host: taken from its capabilities", ProbeRan: false);
             cache[key] = decision;
             await System.IO.File.WriteAllTextAsync(File, JsonSerializer.Serialize(cache));
             return decision;
@@ -48,6 +48,8 @@ public sealed class AccelerationCache(KrautPaths paths)
             return [];
         }
     }
+
+    public void Dispose() => _lock.Dispose();
 
     private static bool IsLocal(string uri) => uri.StartsWith("qemu:///", StringComparison.Ordinal);
 

@@ -1,6 +1,6 @@
 namespace KrautPortal.Features.MachineTypes;
 
-public enum Placement { Shared, Dedicated }
+public enum HostPlacement { Shared, Dedicated }
 
 /// <summary>A default and the range a user may choose within, e.g. 2 vCPUs, 1–8 allowed.</summary>
 public sealed record Range(int Default, int Min, int Max)
@@ -12,7 +12,7 @@ public sealed record Range(int Default, int Min, int Max)
 public sealed record MachineTypeSpec
 {
     public required string Architecture { get; init; }
-    public Placement Placement { get; init; } = Placement.Shared;
+    public HostPlacement Placement { get; init; } = HostPlacement.Shared;
     public required Range Vcpus { get; init; }
     public required Range MemoryMiB { get; init; }
     public string? Description { get; init; }

@@ -29,7 +29,8 @@ public sealed class NetworkRealizer(KrautInstance instance)
 
     private static NetworkDefinition Definition(string name, Resource<NetworkSpec, NetworkStatus> network)
     {
-        Ipv4Subnet.TryParse(network.Spec.Ipv4Cidr, out var subnet, out _);
+        if (!Ipv4Subnet.TryParse(network.Spec.Ipv4Cidr, out var subnet, out var problem))
+            throw new InvalidOperationException($"Network {network.Id} has an invalid subnet in its stored spec: {problem}");
         return new NetworkDefinition(
             Name: name,
             Uuid: network.Id,

@@ -51,7 +51,7 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
             ("small", new MachineTypeSpec { Architecture = Architectures.X86_64, Vcpus = new Range(1, 1, 2), MemoryMiB = new Range(512, 256, 2048), Description = "1 vCPU, 512 MiB; up to 2 vCPUs and 2 GiB." }),
             ("medium", new MachineTypeSpec { Architecture = Architectures.X86_64, Vcpus = new Range(2, 1, 4), MemoryMiB = new Range(2048, 1024, 8192), Description = "2 vCPUs, 2 GiB; up to 4 vCPUs and 8 GiB." }),
             ("large", new MachineTypeSpec { Architecture = Architectures.X86_64, Vcpus = new Range(4, 2, 8), MemoryMiB = new Range(8192, 4096, 32768), Description = "4 vCPUs, 8 GiB; up to 8 vCPUs and 32 GiB." }),
-            ("dedicated", new MachineTypeSpec { Architecture = Architectures.X86_64, Placement = Placement.Dedicated, Vcpus = new Range(2, 1, 16), MemoryMiB = new Range(4096, 1024, 65536), Description = "A host of its own: no other VM runs beside it." }),
+            ("dedicated", new MachineTypeSpec { Architecture = Architectures.X86_64, Placement = HostPlacement.Dedicated, Vcpus = new Range(2, 1, 16), MemoryMiB = new Range(4096, 1024, 65536), Description = "A host of its own: no other VM runs beside it." }),
             ("arm-small", new MachineTypeSpec { Architecture = Architectures.Aarch64, Vcpus = new Range(1, 1, 4), MemoryMiB = new Range(1024, 512, 4096), Description = "aarch64; needs a host with qemu-system-arm." }),
         ];
         foreach (var (name, spec) in types)
@@ -109,8 +109,8 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
         {
             for (var third = 0; third < 256; third++)
             {
-                Ipv4Subnet.TryParse($"10.{second}.{third}.0/24", out var candidate, out _);
-                if (!taken.Any(t => t.Overlaps(candidate))) return candidate.ToString();
+                if (Ipv4Subnet.TryParse($"10.{second}.{third}.0/24", out var candidate, out _) && !taken.Any(t => t.Overlaps(candidate)))
+                    return candidate.ToString();
             }
         }
         throw new InvalidOperationException("No free /24 found in 10.77.0.0–10.126.255.0 for the default network.");
@@ -150,7 +150,7 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
         {
             Phase = ImagePhase.Ready,
             Format = ImageFormat.Qcow2,
-            VirtualSizeBytes = info.VirtualSize,
+            VirtualSizeBytes = info.VirtualSizeBytes,
             ActualSizeBytes = new FileInfo(target).Length,
             Sha256 = sha,
         };

@@ -201,7 +201,10 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         if (!selector.IsEmpty)
         {
             var where = provider.Dialect.Translate(selector, "\"Metadata\"");
+            // The fragment is the dialect's own SQL text with {n} placeholders; every user value is a parameter.
+#pragma warning disable EF1003
             rows = db.Resources.FromSqlRaw("SELECT * FROM \"resources\" WHERE " + where.Sql, where.Parameters.ToArray()).AsNoTracking();
+#pragma warning restore EF1003
         }
         return Visible(rows, actor).Where(r => r.Kind == kind);
     }

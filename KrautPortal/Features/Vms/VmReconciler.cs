@@ -144,9 +144,9 @@ public sealed class VmReconciler(
         if (domain.GetState() != DomainState.Running) return;
         var live = DomainXml.Parse(domain.GetXml());
         foreach (var nic in definition.Nics.Where(n => !live.Macs.Contains(n.Mac)))
-            domain.AttachDevice(DomainXml.BuildInterface(nic), live: true, config: false);
-        foreach (var mac in live.Macs.Where(m => definition.Nics.All(n => n.Mac != m)))
-            domain.DetachDevice(DomainXml.BuildInterface(live.Nics.First(n => n.Mac == mac)), live: true, config: false);
+            domain.AttachDevice(DomainXml.BuildNic(nic), live: true, config: false);
+        foreach (var nic in live.Nics.Where(l => definition.Nics.All(n => n.Mac != l.Mac)))
+            domain.DetachDevice(DomainXml.BuildNic(nic), live: true, config: false);
         var needsRestart = live.Vcpus != definition.Vcpus || live.MemoryMiB != definition.MemoryMiB;
         await writer.WriteAsync(s => s with { RestartRequired = needsRestart }, ct);
     }
@@ -221,7 +221,7 @@ public sealed class VmReconciler(
                 drift = DescribeConfigDrift(vm, DomainXml.Parse(domain.GetXml(inactive: true)));
         }
         var addresses = phase == VmPhase.Running
-            ? domain.GetInterfaceAddresses().Select(a => new VmAddress(a.Mac, a.Address, "dhcp-lease")).ToList()
+            ? domain.GetInterfaceAddresses().Select(a => new VmAddress(a.Mac ?? "", a.Address, "dhcp-lease")).ToList()
             : [];
         await writer.WriteAsync(s => s with
         {
@@ -276,7 +276,7 @@ public sealed class VmReconciler(
     }
 
     /// <summary>Ids of this instance's domains and files, whether or not a VM still owns them.</summary>
-    private IEnumerable<Guid> FindLeftoverIds()
+    private HashSet<Guid> FindLeftoverIds()
     {
         var ids = new HashSet<Guid>();
         foreach (var host in hosts.Hosts.Where(h => h.TryConnect()))

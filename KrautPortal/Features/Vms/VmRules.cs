@@ -65,8 +65,8 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
         for (var i = 0; i < nics.Count; i++)
         {
             var nic = nics[i];
-            if (!networks.ContainsKey(nic.NetworkId)) errors.Add($"spec.nics[{i}].networkId", $"There is no network with id {nic.NetworkId}.");
-            else if (networks[nic.NetworkId].DeletionRequestedAt is not null) errors.Add($"spec.nics[{i}].networkId", "That network is being deleted.");
+            if (!networks.TryGetValue(nic.NetworkId, out var network)) errors.Add($"spec.nics[{i}].networkId", $"There is no network with id {nic.NetworkId}.");
+            else if (network.DeletionRequestedAt is not null) errors.Add($"spec.nics[{i}].networkId", "That network is being deleted.");
             var mac = nic.Mac?.ToLowerInvariant() ?? MacAddresses.NewMac();
             if (!MacAddresses.IsValid(mac)) errors.Add($"spec.nics[{i}].mac", $"'{nic.Mac}' is not a unicast MAC address like 52:54:00:12:34:56.");
             prepared.Add(nic with { Id = nic.Id == Guid.Empty ? Guid.CreateVersion7() : nic.Id, Mac = mac });
