@@ -15,7 +15,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 packages=(iptables libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt0
           qemu-system-x86 qemu-utils dnsmasq-base ca-certificates curl)
 # What scripts/build-guest-image.sh needs to make the small test guest.
-packages+=(busybox-static dosfstools mtools syslinux syslinux-common fdisk cpio xz-utils)
+packages+=(busybox-static dosfstools mtools syslinux syslinux-common fdisk cpio xz-utils kmod)
 if [ "$with_tests" = 1 ]; then
   packages+=(chromium)
 fi

@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# Builds the Kraut test guest: a small BIOS-bootable disk (MBR + one FAT16 partition + syslinux)
+# whose root is a busybox initramfs. The guest gets DHCP on every NIC, serves HTTP on :80 and
+# powers off on the ACPI power button, printing KRAUT-GUEST-* lines on the serial console.
+#
+# Usage: scripts/build-guest-image.sh OUTDIR
+# Writes OUTDIR/kraut-guest.qcow2, OUTDIR/kraut-guest.vmlinuz, OUTDIR/kraut-guest.sha256 and
+# OUTDIR/kraut-guest.inputs, then prints the qcow2 path. Re-running with the same inputs
+# (this script's content + package versions) does nothing.
+# Needs no root and no mount: the filesystem is written with mkfs.vfat --offset and mtools.
+set -euo pipefail
+# apt-cache's labels ("Candidate:", "Depends:") are translated in other locales.
+export LC_ALL=C
+
+name=kraut-guest
+disk_mib=64          # virtual size; the qcow2 only stores the ~16 MiB actually used
+part_start=2048      # 1 MiB-aligned first partition, in 512-byte sectors
+mbr_bin=/usr/lib/syslinux/mbr/mbr.bin
+# Modules the guest loads (dependencies are added from modules.dep). isofs/virtio_blk are for
+# reading a cloud-init seed later; button+evdev give acpid the power button.
+required_modules=(virtio_pci virtio_net virtio_blk button evdev)
+optional_modules=(isofs)
+
+log() { printf '[guest-image] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+[ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
+mkdir -p "$1"
+outdir=$(cd "$1" && pwd)
+self=$(readlink -f "${BASH_SOURCE[0]}")
+img_out=$outdir/$name.qcow2
+sums_out=$outdir/$name.sha256
+stamp=$outdir/$name.inputs
+
+for tool in apt-get apt-cache dpkg-deb dpkg-query depmod sfdisk mkfs.vfat mcopy syslinux cpio gzip qemu-img sha256sum flock; do
+  command -v "$tool" >/dev/null || die "missing $tool (run scripts/setup-host.sh)"
+done
+[ -r "$mbr_bin" ] || die "missing $mbr_bin (package syslinux-common)"
+
+# Parallel test runs may share OUTDIR: build once, the others wait and then see the stamp.
+exec 9>"$outdir/.$name.lock"
+flock 9
+
+candidate() { apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }'; }
+kernel_pkg() {
+  apt-cache depends linux-image-cloud-amd64 2>/dev/null \
+    | awk '$1 ~ /Depends:$/ && $2 ~ /^linux-image-[0-9]/ && !p { print $2; p = 1 }'
+}
+
+kpkg=$(kernel_pkg)
+if [ -z "$kpkg" ] && [ "$(id -u)" = 0 ]; then
+  log "apt lists do not know linux-image-cloud-amd64; running apt-get update"
+  apt-get update -qq
+  kpkg=$(kernel_pkg)
+fi
+[ -n "$kpkg" ] || die "cannot resolve linux-image-cloud-amd64 (run apt-get update)"
+kpkg_ver=$(candidate "$kpkg")
+bb_ver=$(candidate busybox-static)
+for v in "$kpkg_ver" "$bb_ver"; do
+  if [ -z "$v" ] || [ "$v" = "(none)" ]; then die "no candidate version for $kpkg or busybox-static"; fi
+done
+# The bootloader comes from the host's syslinux packages, so their versions are inputs too.
+host_syslinux=$(dpkg-query -W -f='${Package}=${Version}\n' syslinux syslinux-common 2>/dev/null || true)
+
+inputs="script=$(sha256sum <"$self" | cut -d' ' -f1)
+$kpkg=$kpkg_ver
+busybox-static=$bb_ver
+$host_syslinux"
+
+# The checksum check also catches a base image that something wrote to by mistake.
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ] && [ -f "$sums_out" ] \
+  && (cd "$outdir" && sha256sum --quiet -c "$name.sha256" >/dev/null 2>&1); then
+  log "up to date: $img_out"
+  echo "$img_out"
+  exit 0
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM HUP
+rm -f "$stamp"
+
+log "downloading $kpkg=$kpkg_ver busybox-static=$bb_ver"
+apt_opts=(-q)
+# A root-owned 0700 temp dir is not writable by apt's _apt sandbox user.
+[ "$(id -u)" = 0 ] && apt_opts+=(-o APT::Sandbox::User=root)
+mkdir "$work/debs"
+(cd "$work/debs" && apt-get download "${apt_opts[@]}" "$kpkg=$kpkg_ver" "busybox-static=$bb_ver" >/dev/null)
+dpkg-deb -x "$work"/debs/"$kpkg"_*.deb "$work/kernel"
+dpkg-deb -x "$work"/debs/busybox-static_*.deb "$work/busybox"
+
+kver=$(ls "$work/kernel/lib/modules")
+[ "$(echo "$kver" | wc -l)" = 1 ] || die "expected one kernel in $kpkg, found: $kver"
+vmlinuz=$work/kernel/boot/vmlinuz-$kver
+moddir=$work/kernel/lib/modules/$kver
+bb=$work/busybox/bin/busybox
+[ -f "$vmlinuz" ] || die "no vmlinuz in $kpkg"
+[ -x "$bb" ] || die "no busybox in busybox-static"
+
+# --- kernel modules: resolve dependencies from modules.dep, dependencies first ---------------
+# The package has no modules.dep (its postinst runs depmod), so make one in the unpacked tree.
+depmod -a -b "$work/kernel" "$kver"
+declare -A mod_path=() mod_deps=() mod_seen=()
+modname() { local b=${1##*/}; b=${b%%.ko*}; echo "${b//-/_}"; }
+while IFS= read -r line; do
+  p=${line%%:*}
+  n=$(modname "$p")
+  mod_path[$n]=$p
+  mod_deps[$n]=${line#*:}
+done <"$moddir/modules.dep"
+
+load_order=()
+add_module() {
+  local n=$1 i d
+  [ -z "${mod_seen[$n]:-}" ] || return 0
+  [ -n "${mod_path[$n]:-}" ] || return 1
+  mod_seen[$n]=1
+  # A modules.dep line holds the whole closure with the deepest dependency last.
+  local -a dep_list
+  read -ra dep_list <<<"${mod_deps[$n]}"
+  for ((i = ${#dep_list[@]} - 1; i >= 0; i--)); do
+    d=$(modname "${dep_list[i]}")
+    add_module "$d" || die "module $n needs $d, which is not in modules.dep"
+  done
+  load_order+=("$n")
+}
+for m in "${required_modules[@]}"; do
+  if ! add_module "$m"; then
+    grep -q "/$m.ko" "$moddir/modules.builtin" || die "module $m is neither in modules.dep nor built in"
+  fi
+done
+for m in "${optional_modules[@]}"; do add_module "$m" || log "optional module $m not available, skipped"; done
+
+root=$work/root
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc/kraut,etc/acpi/PWRF,proc,sys,dev,run,tmp,www,var/log}
+ln -s ../run "$root/var/run"
+: >"$root/etc/kraut/modules"
+mkdir -p "$root/lib/modules/$kver"
+for n in "${load_order[@]}"; do
+  src=$moddir/${mod_path[$n]}
+  rel=${mod_path[$n]%%.ko*}.ko
+  mkdir -p "$(dirname "$root/lib/modules/$kver/$rel")"
+  # The guest's insmod is simplest with plain .ko files, whatever compression the package uses.
+  case "$src" in
+    *.ko) cp "$src" "$root/lib/modules/$kver/$rel" ;;
+    *.ko.xz) xz -dc "$src" >"$root/lib/modules/$kver/$rel" ;;
+    *.ko.gz) gzip -dc "$src" >"$root/lib/modules/$kver/$rel" ;;
+    *.ko.zst) zstd -qdc "$src" >"$root/lib/modules/$kver/$rel" ;;
+    *) die "unknown module format: $src" ;;
+  esac
+  echo "/lib/modules/$kver/$rel" >>"$root/etc/kraut/modules"
+  dep_line=""
+  for d in ${mod_deps[$n]}; do dep_line+=" ${d%%.ko*}.ko"; done
+  echo "$rel:$dep_line" >>"$root/lib/modules/$kver/modules.dep"
+done
+log "kernel $kver, modules: ${load_order[*]}"
+
+# --- busybox userland --------------------------------------------------------------------------
+cp "$bb" "$root/bin/busybox"
+"$bb" --list-full | while read -r applet; do
+  case "$applet" in */*) [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet" ;; esac
+done
+
+cat >"$root/init" <<'EOF'
+#!/bin/sh
+# PID 1 of the Kraut test guest. It must never exit: PID 1 exiting panics the kernel.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+
+hn=kraut-guest
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in kraut.hostname=?*) hn=${arg#kraut.hostname=} ;; esac
+done
+
+while read -r m; do
+  insmod "$m" || echo "kraut-init: insmod $m failed"
+done </etc/kraut/modules
+hostname "$hn"
+printf '127.0.0.1 localhost\n127.0.1.1 %s\n' "$hn" >/etc/hosts
+# Keep later kernel chatter from splitting the KRAUT-GUEST-* lines tests grep for.
+dmesg -n 4
+echo "KRAUT-GUEST-BOOTED hostname=$hn"
+
+# busybox acpid maps the power button to /etc/acpi/PWRF/00000080 by itself.
+acpid -l /run/acpid.log
+printf '<!DOCTYPE html>\n<html><head><title>kraut-guest</title></head><body><p>kraut-guest %s ok</p></body></html>\n' "$hn" >/www/index.html
+httpd -p 80 -h /www
+
+ip link set lo up
+n=0
+while [ $n -lt 30 ] && ! ls -d /sys/class/net/eth* >/dev/null 2>&1; do sleep 0.1; n=$((n + 1)); done
+for d in /sys/class/net/eth*; do
+  [ -e "$d" ] || continue
+  i=${d##*/}
+  ip link set "$i" up
+  # One udhcpc per NIC in the background, so a NIC without DHCP blocks none of the others.
+  udhcpc -f -i "$i" -s /etc/udhcpc.sh -x "hostname:$hn" -t 5 -T 2 -A 5 >"/run/udhcpc.$i.log" 2>&1 &
+done
+
+# Reaps orphans (ash waits with waitpid(-1)) and restarts the daemons if they die.
+while :; do
+  sleep 10
+  pidof httpd >/dev/null || httpd -p 80 -h /www
+  pidof acpid >/dev/null || acpid -l /run/acpid.log
+done
+EOF
+
+cat >"$root/etc/udhcpc.sh" <<'EOF'
+#!/bin/sh
+# udhcpc hook: $1 is the event, the lease is in the environment (ip, mask, router, dns, ...).
+[ -n "$interface" ] || exit 1
+resolv() { cat /run/resolv/* >/etc/resolv.conf 2>/dev/null || : >/etc/resolv.conf; }
+case "$1" in
+deconfig)
+  ip -4 addr flush dev "$interface"
+  ip link set "$interface" up
+  rm -f "/run/resolv/$interface"
+  resolv
+  ;;
+bound | renew)
+  [ -n "$mask" ] || { eval "$(ipcalc -p "$ip" "${subnet:-255.255.255.0}")"; mask=$PREFIX; }
+  # Touch the address only when it changed, so a renewal does not cut connections.
+  if ! ip -4 -o addr show dev "$interface" | grep -q " $ip/$mask "; then
+    ip -4 addr flush dev "$interface"
+    ip addr add "$ip/$mask" ${broadcast:+broadcast "$broadcast"} dev "$interface"
+  fi
+  # A metric per NIC lets the default routes of several NICs coexist.
+  metric=$((100 + $(cat "/sys/class/net/$interface/ifindex")))
+  for r in $router; do
+    ip route replace default via "$r" dev "$interface" metric "$metric"
+    break
+  done
+  mkdir -p /run/resolv
+  {
+    [ -z "$domain" ] || echo "search $domain"
+    for d in $dns; do echo "nameserver $d"; done
+  } >"/run/resolv/$interface"
+  resolv
+  # Exactly one ready line per NIC and boot, on its first lease.
+  if mkdir "/run/kraut-ready.$interface" 2>/dev/null; then
+    echo "KRAUT-GUEST-READY iface=$interface ip=$ip mac=$(cat "/sys/class/net/$interface/address")" >/dev/console
+  fi
+  ;;
+esac
+exit 0
+EOF
+
+cat >"$root/etc/acpi/PWRF/00000080" <<'EOF'
+#!/bin/sh
+# Run by busybox acpid on the ACPI power button (virsh shutdown, and virsh reboot's fake reboot).
+echo "KRAUT-GUEST-POWEROFF" >/dev/console
+sync
+poweroff -f
+EOF
+chmod 755 "$root/init" "$root/etc/udhcpc.sh" "$root/etc/acpi/PWRF/00000080"
+
+# The kernel's built-in initramfs already provides /dev/console for the first open.
+(cd "$root" && find . -mindepth 1 | LC_ALL=C sort \
+  | cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -9 -n >"$work/initrd.gz"
+
+cat >"$work/syslinux.cfg" <<'EOF'
+SERIAL 0 115200
+DEFAULT kraut
+PROMPT 1
+TIMEOUT 5
+LABEL kraut
+  LINUX /vmlinuz
+  INITRD /initrd.gz
+  APPEND console=tty0 console=ttyS0,115200n8 panic=10
+EOF
+
+# --- disk: MBR (syslinux mbr.bin) + one active FAT16 partition holding syslinux, kernel, initrd
+raw=$work/disk.raw
+truncate -s "${disk_mib}M" "$raw"
+printf 'label: dos\nlabel-id: 0x4b524155\nstart=%s, type=e, bootable\n' "$part_start" \
+  | sfdisk --quiet "$raw" >/dev/null
+part_kib=$(((disk_mib * 2048 - part_start) / 2))
+mkfs.vfat -F 16 -n KRAUTGUEST -i 4b524155 -h "$part_start" --mbr=n --offset="$part_start" "$raw" "$part_kib" >/dev/null
+export MTOOLS_SKIP_CHECK=1
+fat="$raw@@$((part_start * 512))"
+mcopy -i "$fat" "$vmlinuz" ::vmlinuz
+mcopy -i "$fat" "$work/initrd.gz" ::initrd.gz
+mcopy -i "$fat" "$work/syslinux.cfg" ::syslinux.cfg
+syslinux --install --offset "$((part_start * 512))" "$raw"
+dd if="$mbr_bin" of="$raw" bs=440 count=1 conv=notrunc status=none
+
+qemu-img convert -f raw -O qcow2 "$raw" "$work/$name.qcow2"
+cp "$vmlinuz" "$work/$name.vmlinuz"
+(cd "$work" && sha256sum "$name.qcow2" "$name.vmlinuz" >"$name.sha256")
+
+# Copy next to the target and rename, so readers never see a half-written image.
+for f in "$name.qcow2" "$name.vmlinuz" "$name.sha256"; do
+  cp "$work/$f" "$outdir/.$f.tmp"
+  mv -f "$outdir/.$f.tmp" "$outdir/$f"
+done
+printf '%s\n' "$inputs" >"$stamp"
+log "built $img_out ($(du -k "$img_out" | cut -f1) KiB on disk, initrd $(du -k "$work/initrd.gz" | cut -f1) KiB)"
+echo "$img_out"
