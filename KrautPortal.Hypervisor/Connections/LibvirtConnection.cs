@@ -36,7 +36,17 @@ public sealed class LibvirtConnection : IDisposable
         // Only a connection to a daemon can close under us. In-process drivers (test:///default) accept
         // a close callback as a silent no-op and never call its free callback, which would leak the
         // GCHandle; they are also the ones that reject keepalive, so keepalive tells them apart.
-        _closeCallbackRegistered = EnableKeepAlive() && RegisterCloseCallback();
+        try
+        {
+            _closeCallbackRegistered = EnableKeepAlive() && RegisterCloseCallback();
+        }
+        catch
+        {
+            // A registered event callback holds a reference on the connection: drop it, or Open's
+            // cleanup could never really close the connection.
+            LibvirtNative.virConnectDomainEventDeregisterAny(handle, _lifecycleCallbackId);
+            throw;
+        }
     }
 
     /// <summary>The canonical URI libvirt reports (virConnectGetURI), e.g. qemu:///system.</summary>
@@ -44,14 +54,29 @@ public sealed class LibvirtConnection : IDisposable
 
     public string Hostname { get; }
 
-    /// <summary>libvirt's in-memory test driver: no daemon, fake guests.</summary>
+    /// <summary>libvirt's test driver (scheme test, also test+unix through a daemon): fake guests.</summary>
     public bool IsTestDriver { get; }
 
     /// <summary>False once disposed, once libvirt reported the connection closed, or when the socket is dead.</summary>
-    public bool IsAlive =>
-        Volatile.Read(ref _disposed) == 0
-        && !_events.Closed.IsCompleted
-        && LibvirtNative.virConnectIsAlive(_handle) == 1;
+    public bool IsAlive
+    {
+        get
+        {
+            if (Volatile.Read(ref _disposed) != 0 || _events.Closed.IsCompleted)
+            {
+                return false;
+            }
+
+            try
+            {
+                return LibvirtNative.virConnectIsAlive(_handle) == 1;
+            }
+            catch (ObjectDisposedException)
+            {
+                return false; // disposed by another thread since the check above
+            }
+        }
+    }
 
     /// <summary>Completes when the connection closes: daemon gone (EOF, keepalive, error) or Dispose (Client).</summary>
     public Task<ConnectionCloseReason> Closed => _events.Closed;

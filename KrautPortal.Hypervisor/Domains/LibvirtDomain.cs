@@ -32,8 +32,28 @@ public sealed class LibvirtDomain : IDisposable
     public Guid Uuid { get; }
 
     /// <summary>The libvirt domain name (read each time: a domain can be renamed).</summary>
-    public string Name =>
-        NativeStrings.Borrowed(LibvirtNative.virDomainGetName(_handle)) ?? throw LibvirtError.Capture("virDomainGetName");
+    public string Name
+    {
+        get
+        {
+            // The returned string lives inside the domain object: hold a reference until it is copied,
+            // so a Dispose on another thread cannot free it in between.
+            var added = false;
+            try
+            {
+                _handle.DangerousAddRef(ref added);
+                return NativeStrings.Borrowed(LibvirtNative.virDomainGetName(_handle.DangerousGetHandle()))
+                    ?? throw LibvirtError.Capture("virDomainGetName");
+            }
+            finally
+            {
+                if (added)
+                {
+                    _handle.DangerousRelease();
+                }
+            }
+        }
+    }
 
     public DomainState GetState()
     {

@@ -95,12 +95,9 @@ internal static partial class LibvirtNative
     [LibraryImport(Lib)]
     internal static partial int virDomainFree(IntPtr domain);
 
-    /// <returns>Owned by the domain object: never freed by the caller.</returns>
+    /// <returns>Owned by the domain object: never freed by the caller, valid while the domain is referenced.</returns>
+    /// <remarks>Takes the raw pointer so callers can keep the domain referenced until the string is copied.</remarks>
     [LibraryImport(Lib)]
-    internal static partial IntPtr virDomainGetName(DomainHandle domain);
-
-    /// <summary>Overload for the borrowed virDomainPtr an event callback receives.</summary>
-    [LibraryImport(Lib, EntryPoint = "virDomainGetName")]
     internal static partial IntPtr virDomainGetName(IntPtr domain);
 
     /// <param name="buf">Caller's buffer of VIR_UUID_STRING_BUFLEN (37) bytes.</param>
@@ -170,7 +167,7 @@ internal static partial class LibvirtNative
     [LibraryImport(Lib)]
     internal static partial int virNetworkFree(IntPtr network);
 
-    /// <returns>Owned by the network object: never freed by the caller.</returns>
+    /// <returns>Owned by the network object: never freed by the caller, valid while the network is referenced.</returns>
     [LibraryImport(Lib)]
     internal static partial IntPtr virNetworkGetName(NetworkHandle network);
 

@@ -8,8 +8,10 @@ public sealed class AccelerationProbeTests
         "hvm", "x86_64", "/usr/bin/qemu-system-x86_64", ["pc"],
         domainTypes.Select(t => new GuestDomainCapabilities(t, null, [])).ToList());
 
-    [Fact]
-    public async Task DetectAsync_OnThisHost_ProbesKvmAndFallsBackToTcg()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("/nonexistent/vmlinuz")] // a missing configured kernel falls back to /boot, and says so
+    public async Task DetectAsync_OnThisHost_ProbesKvmAndFallsBackToTcg(string? configuredKernel)
     {
         // This machine: libvirt lists kvm and /dev/kvm exists, but a kernel hangs under KVM (nested virt).
         using var conn = LibvirtConnection.Open(TestSupport.SystemUri);
@@ -17,11 +19,15 @@ public sealed class AccelerationProbeTests
         Assert.True(caps.FindGuest("x86_64")!.SupportsDomainType("kvm"), "precondition: libvirt advertises kvm");
         Assert.True(File.Exists("/dev/kvm"), "precondition: /dev/kvm exists");
 
-        var decision = await AccelerationProbe.DetectAsync(caps, "x86_64", null, CancellationToken.None);
+        var decision = await AccelerationProbe.DetectAsync(caps, "x86_64", configuredKernel, CancellationToken.None);
 
         Assert.Equal("qemu", decision.DomainType);
         Assert.True(decision.ProbeRan);
         Assert.Contains("KVM probe failed", decision.Reason, StringComparison.Ordinal);
+        if (configuredKernel is not null)
+        {
+            Assert.Contains($"configured probe kernel {configuredKernel} not found", decision.Reason, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -31,6 +31,9 @@ public sealed class ConnectionCloseTests
         Assert.False(conn.IsAlive);
         await events.Reader.Completion.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Throws<LibvirtException>(() => conn.ListAllDomains());
+
+        conn.Dispose();
+        await WaitUntilAsync(() => conn.LiveCallbackRegistrations == 0, TimeSpan.FromSeconds(10), "libvirt to release the callbacks");
     }
 
     [Theory]

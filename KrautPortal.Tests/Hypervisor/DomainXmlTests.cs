@@ -127,6 +127,10 @@ public sealed class DomainXmlTests
     }
 
     [Fact]
+    public void Build_CharactersXmlCannotCarry_AreRejectedNotWritten() =>
+        Assert.Throws<ArgumentException>(() => DomainXml.Build(Sample() with { Title = "bell\u0007" }));
+
+    [Fact]
     public void Build_MetadataLivesInKrautsNamespaceWithKrautPrefix()
     {
         var root = XElement.Parse(DomainXml.Build(Sample()));
