@@ -9,6 +9,15 @@ public abstract class KrautDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<HistoryRow> History => Set<HistoryRow>();
     public DbSet<SettingRow> Settings => Set<SettingRow>();
 
+    /// <summary>Times are stored in UTC; SQLite forgets the kind, so it is restored on read.</summary>
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    private sealed class UtcDateTimeConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTime, DateTime>(
+        v => v.ToUniversalTime(), v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         // PostgreSQL gets jsonb (indexable, validated); SQLite keeps JSON as text.

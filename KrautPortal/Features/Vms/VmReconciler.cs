@@ -24,6 +24,7 @@ public sealed class VmReconciler(
 {
     private static readonly string Kind = Kinds.Vms.Name;
     private readonly List<IDisposable> _subscriptions = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, System.Diagnostics.Activity?> _awaitingFirstEvent = new();
 
     protected override TimeSpan? PollInterval => TimeSpan.FromSeconds(10);
 
@@ -114,8 +115,8 @@ public sealed class VmReconciler(
                 }
                 if (!writer.Current.DomainDefined) await writer.WriteAsync(s => s with { Phase = VmPhase.Creating }, ct);
                 var definition = await builder.BuildAsync(vm, host, services, ct);
-                await builder.EnsureDiskAsync(vm, services, ct);
-                domain = connection.DefineDomain(DomainXml.Build(definition));
+                using (VmTelemetry.StartPhase(VmTelemetry.Overlay, vm.Id)) await builder.EnsureDiskAsync(vm, services, ct);
+                using (VmTelemetry.StartPhase(VmTelemetry.Define, vm.Id)) domain = connection.DefineDomain(DomainXml.Build(definition));
                 await writer.WriteAsync(s => s with { DomainDefined = true, DomainType = definition.DomainType, Drift = null }, ct);
             }
             else if (act)
@@ -167,7 +168,8 @@ public sealed class VmReconciler(
             if (!IsUp(state))
             {
                 await writer.WriteAsync(s => s with { Phase = VmPhase.Starting, ShutdownRequestedAt = null }, ct);
-                domain.Start();
+                using (VmTelemetry.StartPhase(VmTelemetry.Start, vm.Id)) domain.Start();
+                _awaitingFirstEvent[vm.Id] = VmTelemetry.StartPhase(VmTelemetry.FirstEvent, vm.Id);
                 await writer.WriteAsync(s => s with { RestartRequired = false, ObservedRebootGeneration = spec.RebootGeneration }, ct);
             }
             else if (spec.RebootGeneration > writer.Current.ObservedRebootGeneration)
@@ -303,7 +305,11 @@ public sealed class VmReconciler(
         lock (_subscriptions) _subscriptions.Add(subscription);
         _ = Task.Run(async () =>
         {
-            await foreach (var e in subscription.Reader.ReadAllAsync(ct)) Enqueue(e.DomainUuid, ensure: false);
+            await foreach (var e in subscription.Reader.ReadAllAsync(ct))
+            {
+                if (e.Type == DomainEventType.Started && _awaitingFirstEvent.TryRemove(e.DomainUuid, out var waiting)) waiting?.Dispose();
+                Enqueue(e.DomainUuid, ensure: false);
+            }
         }, ct);
     }
 

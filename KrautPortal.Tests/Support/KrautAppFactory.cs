@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using KrautPortal.Features;
+using KrautPortal.Features.Reconciling;
+using KrautPortal.Features.Seeding;
+using KrautPortal.Features.Store;
+using KrautPortal.Hypervisor;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KrautPortal.Tests.Support;
+
+/// <summary>
+/// The whole portal in-process, with its own data directory and SQLite database. By default on libvirt's
+/// test driver (fast, nothing boots); pass <c>qemu:///system</c> for real guests. On dispose it removes
+/// every libvirt object its instance made, so runs never leak into each other.
+/// </summary>
+public sealed class KrautAppFactory : WebApplicationFactory<Program>
+{
+    public const string TestDriver = "test:///default";
+    public const string SystemDriver = "qemu:///system";
+
+    private readonly string _hostUri;
+    private readonly Dictionary<string, string?> _settings;
+
+    /// <param name="seedImage">"guest": the real test guest; "blank": a tiny empty qcow2 (enough for the test driver); null: none.</param>
+    public KrautAppFactory(string hostUri = TestDriver, string? seedImage = "blank", IDictionary<string, string?>? settings = null)
+    {
+        _hostUri = hostUri;
+        DataDirectory = Directory.CreateTempSubdirectory("kraut-test-").FullName;
+        var seed = Path.Combine(DataDirectory, "seed");
+        Directory.CreateDirectory(seed);
+        if (seedImage == "guest")
+        {
+            File.Copy(TestGuest.ImagePath, Path.Combine(seed, FirstRunSeeder.GuestImageFile));
+            File.Copy(TestGuest.KernelPath, Path.Combine(seed, "kraut-guest.vmlinuz"));
+        }
+        else if (seedImage == "blank")
+        {
+            Run("qemu-img", "create", "-q", "-f", "qcow2", Path.Combine(seed, FirstRunSeeder.GuestImageFile), "64M");
+        }
+        _settings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
+        {
+            ["Kraut:DataDirectory"] = DataDirectory,
+            ["Kraut:Hosts:0"] = hostUri,
+        };
+    }
+
+    public string DataDirectory { get; }
+
+    public static readonly JsonSerializerOptions Json = KrautJson.Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+    }
+
+    public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>Runs <paramref name="work"/> with a scoped service, as a request would.</summary>
+    public async Task<TResult> WithScopeAsync<TService, TResult>(Func<TService, Task<TResult>> work) where TService : notnull
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<TService>());
+    }
+
+    public async Task<Guid> IdOfAsync(string kind, string name)
+    {
+        using var client = CreateClient();
+        var list = await client.GetFromJsonAsync<JsonElement>($"/api/v1/{kind}?limit=500");
+        foreach (var item in list.GetProperty("items").EnumerateArray())
+        {
+            if (item.GetProperty("name").GetString() == name) return item.GetProperty("id").GetGuid();
+        }
+        throw new InvalidOperationException($"no {kind} named {name}");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        string? instance = null;
+        try
+        {
+            instance = Services.GetService<KrautInstance>()?.Id;
+        }
+        catch (ObjectDisposedException)
+        {
+            // never started
+        }
+        base.Dispose(disposing);
+        if (instance is not null) LibvirtCleanup.RemoveInstance(_hostUri, instance);
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a file still open by QEMU a moment longer; the temp directory is harmless
+        }
+    }
+
+    internal static void Run(string file, params string[] args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true }) ?? throw new InvalidOperationException(file);
+        var stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)}: {stderr}");
+    }
+}
+
+/// <summary>Removes the domains and networks one Kraut instance created on a host.</summary>
+public static class LibvirtCleanup
+{
+    public static void RemoveInstance(string uri, string instanceId)
+    {
+        using var connection = LibvirtConnection.Open(uri);
+        foreach (var domain in connection.ListAllDomains())
+        {
+            using (domain)
+            {
+                if (domain.GetKrautMetadata()?.InstanceId != instanceId) continue;
+                if (domain.IsActive) domain.Destroy();
+                domain.Undefine();
+            }
+        }
+        foreach (var network in connection.ListAllNetworks())
+        {
+            using (network)
+            {
+                if (!network.Name.StartsWith($"kraut-{instanceId[..8]}-", StringComparison.Ordinal)) continue;
+                if (network.IsActive) network.Destroy();
+                if (network.IsPersistent) network.Undefine();
+            }
+        }
+    }
+}

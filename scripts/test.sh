@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need on a fresh Debian host and runs the whole suite.
+# The last line is "N passed, N failed, N skipped", read from the TRX results; exit status 1 on any failure.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+results="$repo/TestResults"
+
+"$repo/scripts/setup-host.sh" --with-tests
+
+export KRAUT_TEST_GUEST_DIR=${KRAUT_TEST_GUEST_DIR:-/var/tmp/kraut-test-guest}
+"$repo/scripts/build-guest-image.sh" "$KRAUT_TEST_GUEST_DIR" >/dev/null
+
+echo "[test] building" >&2
+dotnet build "$repo/KrautCompute.sln" -c Release --nologo -v quiet
+
+rm -rf "$results"
+echo "[test] running the suite" >&2
+set +e
+dotnet test "$repo/KrautPortal.Tests/KrautPortal.Tests.csproj" -c Release --no-build --nologo \
+  --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
+status=$?
+set -e
+
+trx="$results/results.trx"
+if [ ! -f "$trx" ]; then
+  echo "[test] no TRX results were written (dotnet test exit $status)" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+counter() { grep -o "<Counters [^>]*" "$trx" | grep -o " $1=\"[0-9]*\"" | grep -o "[0-9]*"; }
+passed=$(counter passed)
+failed=$(( $(counter failed) + $(counter error) + $(counter timeout) + $(counter aborted) ))
+skipped=$(counter notExecuted)
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
