@@ -99,6 +99,7 @@ public sealed class VmReconciler(
 
         var connection = host.Connection;
         var domain = connection.FindDomain(vm.Id);
+        var existed = domain is not null;
         try
         {
             if (domain is null)
@@ -119,13 +120,10 @@ public sealed class VmReconciler(
                 using (VmTelemetry.StartPhase(VmTelemetry.Define, vm.Id)) domain = connection.DefineDomain(DomainXml.Build(definition));
                 await writer.WriteAsync(s => s with { DomainDefined = true, DomainType = definition.DomainType, Drift = null }, ct);
             }
-            else if (act)
-            {
-                await ApplySpecAsync(vm, host, domain, writer, services, ct);
-            }
-
+            var unplugPending = act && existed && await ApplySpecAsync(vm, host, domain, writer, services, ct);
             var again = act ? await ApplyPowerAsync(vm, domain, writer, ct) : null;
             await ObserveAsync(vm, domain, writer, act, ct);
+            if (unplugPending) again = TimeSpan.FromSeconds(5);
             return again ?? (writer.Current.Phase == VmPhase.Stopping ? TimeSpan.FromSeconds(2) : null);
         }
         finally
@@ -134,22 +132,38 @@ public sealed class VmReconciler(
         }
     }
 
-    /// <summary>Redefines the persistent config when the spec moved on, and hot-plugs NIC changes into a running guest.</summary>
-    private async Task ApplySpecAsync(Resource<VmSpec, VmStatus> vm, KrautHost host, LibvirtDomain domain, StatusWriter writer, IServiceProvider services, CancellationToken ct)
+    /// <summary>
+    /// Redefines the persistent config when the spec moved on, and makes a running guest's NICs match the spec.
+    /// Returns true while an unplug is still pending: a guest that was booting may have missed the request.
+    /// </summary>
+    private async Task<bool> ApplySpecAsync(Resource<VmSpec, VmStatus> vm, KrautHost host, LibvirtDomain domain, StatusWriter writer, IServiceProvider services, CancellationToken ct)
     {
-        var persistent = DomainXml.Parse(domain.GetXml(inactive: true));
-        if (persistent.Metadata?.SpecVersion == vm.Version) return;
         var definition = await builder.BuildAsync(vm, host, services, ct);
-        using (host.Connection.DefineDomain(DomainXml.Build(definition))) { }
+        if (DomainXml.Parse(domain.GetXml(inactive: true)).Metadata?.SpecVersion != vm.Version)
+        {
+            using (host.Connection.DefineDomain(DomainXml.Build(definition))) { }
+        }
+        if (domain.GetState() != DomainState.Running) return false;
 
-        if (domain.GetState() != DomainState.Running) return;
         var live = DomainXml.Parse(domain.GetXml());
         foreach (var nic in definition.Nics.Where(n => !live.Macs.Contains(n.Mac)))
             domain.AttachDevice(DomainXml.BuildNic(nic), live: true, config: false);
-        foreach (var nic in live.Nics.Where(l => definition.Nics.All(n => n.Mac != l.Mac)))
-            domain.DetachDevice(DomainXml.BuildNic(nic), live: true, config: false);
+        var unplugging = live.Nics.Where(l => definition.Nics.All(n => n.Mac != l.Mac)).ToList();
+        foreach (var nic in unplugging)
+        {
+            try
+            {
+                domain.DetachDevice(DomainXml.BuildNic(nic), live: true, config: false);
+            }
+            catch (LibvirtException e)
+            {
+                // Asking again while the guest still works on the first request is refused; the next pass looks again.
+                logger.LogDebug("Unplug of {Mac} from {Id} not accepted yet: {Message}", nic.Mac, vm.Id, e.Message);
+            }
+        }
         var needsRestart = live.Vcpus != definition.Vcpus || live.MemoryMiB != definition.MemoryMiB;
         await writer.WriteAsync(s => s with { RestartRequired = needsRestart }, ct);
+        return unplugging.Count > 0;
     }
 
     private async Task<TimeSpan?> ApplyPowerAsync(Resource<VmSpec, VmStatus> vm, LibvirtDomain domain, StatusWriter writer, CancellationToken ct)
@@ -269,10 +283,17 @@ public sealed class VmReconciler(
         foreach (var host in hosts.Hosts.Where(h => h.TryConnect()))
         {
             using var domain = host.Connection.FindDomain(id);
-            if (domain is null || domain.GetKrautMetadata()?.InstanceId != instance.Id) continue;
-            logger.LogWarning("Removing orphan domain {Id} on {Host}", id, host.Uri);
-            if (domain.IsActive) domain.Destroy();
-            domain.Undefine();
+            try
+            {
+                if (domain is null || domain.GetKrautMetadata()?.InstanceId != instance.Id) continue;
+                logger.LogWarning("Removing orphan domain {Id} on {Host}", id, host.Uri);
+                if (domain.IsActive) domain.Destroy();
+                domain.Undefine();
+            }
+            catch (LibvirtException e) when (e.IsNoDomain)
+            {
+                // Gone meanwhile (often another Kraut instance's domain): nothing left to remove.
+            }
         }
         builder.DeleteFiles(id);
     }

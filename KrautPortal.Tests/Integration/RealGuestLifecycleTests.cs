@@ -1,0 +1,115 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using KrautPortal.Hypervisor;
+using KrautPortal.Tests.Support;
+
+namespace KrautPortal.Tests.Integration;
+
+/// <summary>
+/// The foundation end to end on real libvirtd + QEMU: a VM from the test guest boots, takes a DHCP address,
+/// serves its page to the host, stops by ACPI, hot-plugs a NIC, and leaves nothing behind when destroyed.
+/// </summary>
+[Collection(RealQemuCollection.Name)]
+public sealed class RealGuestLifecycleTests : IDisposable
+{
+    private static readonly TimeSpan Boot = TimeSpan.FromSeconds(90);
+    private readonly KrautAppFactory _app = new(KrautAppFactory.SystemDriver, seedImage: "guest");
+    private readonly KrautApi _api;
+
+    public RealGuestLifecycleTests() => _api = new KrautApi(_app.CreateClient());
+
+    [Fact]
+    public async Task CreatedVm_BootsServesHttpStopsAndIsDestroyedWithoutLeftovers()
+    {
+        var id = await _api.CreateVmAsync("web-1");
+        await _api.WaitForPhaseAsync(id, "running", Boot);
+
+        // The guest really booted: its serial console says so, with the address DHCP gave it.
+        var console = Path.Combine(_app.DataDirectory, "consoles", $"{id}.log");
+        var (_, ip, mac) = await GuestConsole.WaitForReadyAsync(console, Boot);
+        var vm = (await _api.GetVmAsync(id))!.Value;
+        Assert.Equal(mac, vm.GetProperty("spec").GetProperty("nics")[0].GetProperty("mac").GetString());
+
+        // The host reaches the guest's web server over the VM network.
+        using var guestHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var page = await Eventually.WaitForAsync(async () =>
+        {
+            try
+            {
+                return await guestHttp.GetStringAsync($"http://{ip}/");
+            }
+            catch (HttpRequestException)
+            {
+                return null;
+            }
+        }, TimeSpan.FromSeconds(30), $"HTTP from the guest at {ip}");
+        Assert.Contains("kraut-guest", page, StringComparison.Ordinal);
+
+        // Kraut saw the address too (from the network's DHCP leases).
+        await Eventually.WaitUntilAsync(async () =>
+            (await _api.GetVmAsync(id))!.Value.GetProperty("status").GetProperty("addresses").EnumerateArray()
+                .Any(a => a.GetProperty("address").GetString() == ip), TimeSpan.FromSeconds(30), "the address in the VM's status");
+
+        // Stop asks the guest by ACPI; this guest honours it well inside the timeout.
+        await _api.ActAsync(id, "stop");
+        await _api.WaitForPhaseAsync(id, "stopped", TimeSpan.FromSeconds(45));
+        using (var libvirt = LibvirtConnection.Open(KrautAppFactory.SystemDriver))
+        using (var domain = libvirt.FindDomain(id))
+        {
+            Assert.NotNull(domain);
+            Assert.Equal(DomainState.Shutoff, domain.GetState());
+        }
+
+        var overlay = Path.Combine(_app.DataDirectory, "disks", $"{id}.qcow2");
+        Assert.True(File.Exists(overlay), "the VM's overlay exists while the VM does");
+        var info = await QemuImg.InfoAsync(overlay, "qcow2", CancellationToken.None);
+        Assert.True(info.HasBacking, "the disk is an overlay on the image, not a copy");
+        Assert.True(new FileInfo(overlay).Length < new FileInfo(TestGuest.ImagePath).Length, "the overlay holds only the guest's writes");
+
+        await _api.DeleteVmAsync(id);
+        await Eventually.WaitUntilAsync(async () => await _api.GetVmAsync(id) is null, TimeSpan.FromSeconds(30), "the VM to be gone");
+        using (var libvirt = LibvirtConnection.Open(KrautAppFactory.SystemDriver))
+        {
+            Assert.Null(libvirt.FindDomain(id));
+        }
+        Assert.False(File.Exists(overlay), "the overlay is removed with the VM");
+        Assert.False(File.Exists(console), "the console log is removed with the VM");
+        Assert.Empty(Directory.GetFiles(Path.Combine(_app.DataDirectory, "disks")));
+    }
+
+    [Fact]
+    public async Task NicAddedToRunningVm_IsHotPluggedAndRemovedAgain()
+    {
+        var id = await _api.CreateVmAsync("nic-1");
+        await _api.WaitForPhaseAsync(id, "running", Boot);
+        var networkId = await _api.IdOfAsync("networks", "default");
+
+        var response = await _api.Http.PostAsJsonAsync($"/api/v1/vms/{id}/nics", new { networkId });
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        var nic = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var mac = nic.GetProperty("mac").GetString()!;
+        var nicId = nic.GetProperty("id").GetGuid();
+
+        string LiveXml()
+        {
+            using var libvirt = LibvirtConnection.Open(KrautAppFactory.SystemDriver);
+            using var domain = libvirt.FindDomain(id)!;
+            return domain.GetXml();
+        }
+        await Eventually.WaitUntilAsync(() => DomainXml.Parse(LiveXml()).Macs.Contains(mac), TimeSpan.FromSeconds(30), "the NIC in the running domain");
+        Assert.Equal(DomainState.Running, DomainStateOf(id));
+
+        (await _api.Http.DeleteAsync($"/api/v1/vms/{id}/nics/{nicId}")).EnsureSuccessStatusCode();
+        // Unplugging needs the guest's cooperation (ACPI); the persistent definition drops it at once.
+        await Eventually.WaitUntilAsync(() => !DomainXml.Parse(LiveXml()).Macs.Contains(mac), TimeSpan.FromSeconds(60), "the NIC to leave the running domain");
+    }
+
+    private static DomainState DomainStateOf(Guid id)
+    {
+        using var libvirt = LibvirtConnection.Open(KrautAppFactory.SystemDriver);
+        using var domain = libvirt.FindDomain(id)!;
+        return domain.GetState();
+    }
+
+    public void Dispose() => _app.Dispose();
+}
