@@ -126,7 +126,11 @@ public sealed class LibvirtDomain : IDisposable
         LibvirtError.Check(LibvirtNative.virDomainDetachDeviceFlags(_handle, deviceXml, ImpactFlags(live, config)), "virDomainDetachDeviceFlags");
     }
 
-    /// <summary>Kraut's metadata element as libvirt returns it (the element without its namespace prefix), or null when absent.</summary>
+    /// <summary>
+    /// Kraut's metadata element as libvirt returns it (the element without its namespace prefix), or null when
+    /// absent, including when the domain was removed since it was looked up: whoever lists domains to find
+    /// Kraut's own races with everyone else undefining theirs.
+    /// </summary>
     public string? GetKrautMetadataXml()
     {
         // AFFECT_CURRENT (0): the live definition of a running domain, else the persistent one.
@@ -134,13 +138,13 @@ public sealed class LibvirtDomain : IDisposable
         if (ptr == IntPtr.Zero)
         {
             var error = LibvirtError.Capture("virDomainGetMetadata");
-            return error.IsNoDomainMetadata ? null : throw error;
+            return error.IsNoDomainMetadata || error.IsNoDomain ? null : throw error;
         }
 
         return NativeStrings.TakeOwned(ptr);
     }
 
-    /// <summary>Kraut's metadata, or null when the domain has none (not created by Kraut).</summary>
+    /// <summary>Kraut's metadata, or null when the domain has none (not created by Kraut) or is gone.</summary>
     public KrautDomainMetadata? GetKrautMetadata()
     {
         var xml = GetKrautMetadataXml();

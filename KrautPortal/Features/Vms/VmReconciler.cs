@@ -283,17 +283,10 @@ public sealed class VmReconciler(
         foreach (var host in hosts.Hosts.Where(h => h.TryConnect()))
         {
             using var domain = host.Connection.FindDomain(id);
-            try
-            {
-                if (domain is null || domain.GetKrautMetadata()?.InstanceId != instance.Id) continue;
-                logger.LogWarning("Removing orphan domain {Id} on {Host}", id, host.Uri);
-                if (domain.IsActive) domain.Destroy();
-                domain.Undefine();
-            }
-            catch (LibvirtException e) when (e.IsNoDomain)
-            {
-                // Gone meanwhile (often another Kraut instance's domain): nothing left to remove.
-            }
+            if (domain is null || domain.GetKrautMetadata()?.InstanceId != instance.Id) continue;
+            logger.LogWarning("Removing orphan domain {Id} on {Host}", id, host.Uri);
+            if (domain.IsActive) domain.Destroy();
+            domain.Undefine();
         }
         builder.DeleteFiles(id);
     }
