@@ -5,12 +5,14 @@ namespace KrautPortal.Features.Hosts;
 
 /// <summary>
 /// Remembers the KVM probe's verdict until the machine reboots: a broken KVM costs the probe's full timeout,
-/// which a portal restart should not pay again.
+/// which a restart should not pay again. Kept in /run (emptied at boot, shared by every Kraut instance on the
+/// machine); the data directory when /run is not writable.
 /// </summary>
 public sealed class AccelerationCache(KrautPaths paths) : IDisposable
 {
+    private const string RunDirectory = "/run/kraut";
     private readonly SemaphoreSlim _lock = new(1, 1);
-    private string File => Path.Combine(paths.Root, "acceleration.json");
+    private readonly string _file = ChooseFile(paths);
 
     public async Task<AccelerationDecision> GetOrProbeAsync(string uri, string arch, HostCapabilities capabilities, string? probeKernel)
     {
@@ -26,7 +28,10 @@ public sealed class AccelerationCache(KrautPaths paths) : IDisposable
                 : new AccelerationDecision(capabilities.FindGuest(arch)?.SupportsDomainType("kvm") == true ? "kvm" : "qemu",
                     "remote host: taken from its capabilities", ProbeRan: false);
             cache[key] = decision;
-            await System.IO.File.WriteAllTextAsync(File, JsonSerializer.Serialize(cache));
+            // Written aside and renamed: another instance may be reading it.
+            var temporary = $"{_file}.{Environment.ProcessId}.tmp";
+            await File.WriteAllTextAsync(temporary, JsonSerializer.Serialize(cache));
+            File.Move(temporary, _file, overwrite: true);
             return decision;
         }
         finally
@@ -39,8 +44,8 @@ public sealed class AccelerationCache(KrautPaths paths) : IDisposable
     {
         try
         {
-            return System.IO.File.Exists(File)
-                ? JsonSerializer.Deserialize<Dictionary<string, AccelerationDecision>>(System.IO.File.ReadAllText(File)) ?? []
+            return File.Exists(_file)
+                ? JsonSerializer.Deserialize<Dictionary<string, AccelerationDecision>>(File.ReadAllText(_file)) ?? []
                 : [];
         }
         catch (JsonException)
@@ -51,11 +56,24 @@ public sealed class AccelerationCache(KrautPaths paths) : IDisposable
 
     public void Dispose() => _lock.Dispose();
 
+    private static string ChooseFile(KrautPaths paths)
+    {
+        try
+        {
+            Directory.CreateDirectory(RunDirectory);
+            return Path.Combine(RunDirectory, "acceleration.json");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Path.Combine(paths.Root, "acceleration.json");
+        }
+    }
+
     private static bool IsLocal(string uri) => uri.StartsWith("qemu:///", StringComparison.Ordinal);
 
     private static string BootId()
     {
         const string path = "/proc/sys/kernel/random/boot_id";
-        return System.IO.File.Exists(path) ? System.IO.File.ReadAllText(path).Trim() : "unknown";
+        return File.Exists(path) ? File.ReadAllText(path).Trim() : "unknown";
     }
 }

@@ -94,11 +94,7 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
         }
         if (current.DeletionRequestedAt is null)
         {
-            await store.UpdateAsync(K, id, expectedVersion, Actor, row =>
-            {
-                row.DeletionRequestedAt = DateTime.UtcNow;
-                return "deletion requested";
-            }, ct);
+            await store.RequestDeletionAsync(K, id, expectedVersion, Actor, ct);
         }
         rules.Changed(id);
         return DeleteOutcome.Deleting;

@@ -133,6 +133,14 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         }
     }
 
+    /// <summary>Marks an object whose real counterpart a reconciler must tear down before it is removed.</summary>
+    public Task<ResourceRow> RequestDeletionAsync(string kind, Guid id, long? expectedVersion, Actor actor, CancellationToken ct) =>
+        UpdateAsync(kind, id, expectedVersion, actor, row =>
+        {
+            row.DeletionRequestedAt = Now();
+            return "deletion requested";
+        }, ct);
+
     /// <summary>Removes the object for good; history keeps its last state and who removed it.</summary>
     public async Task DeleteAsync(string kind, Guid id, long? expectedVersion, Actor actor, CancellationToken ct)
     {

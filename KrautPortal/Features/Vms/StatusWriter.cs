@@ -3,17 +3,19 @@ using KrautPortal.Features.Store;
 namespace KrautPortal.Features.Vms;
 
 /// <summary>Carries a VM's status through one reconcile and stores each step as soon as it is true.</summary>
-public sealed class StatusWriter(ResourceStore store, Guid id, VmStatus initial, TimeProvider time)
+public sealed class StatusWriter(ResourceStore store, Guid id, VmStatus initial)
 {
     public VmStatus Current { get; private set; } = initial;
 
+    /// <summary>
+    /// Stores the changed status. <c>ObservedAt</c> alone is not a change: a poll that saw nothing new writes
+    /// nothing, so quiet VMs cost no database writes and open pages no refreshes.
+    /// </summary>
     public async Task WriteAsync(Func<VmStatus, VmStatus> change, CancellationToken ct)
     {
         var next = change(Current);
-        if (next == Current) return;
+        if (next with { ObservedAt = Current.ObservedAt } == Current) return;
         Current = next;
         await store.SetStatusAsync(Kinds.Vms.Name, id, KrautJson.Serialize(next), ct);
     }
-
-    public DateTime Now => time.GetUtcNow().UtcDateTime;
 }

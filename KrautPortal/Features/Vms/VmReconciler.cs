@@ -61,7 +61,7 @@ public sealed class VmReconciler(
             return null;
         }
         var vm = Resource<VmSpec, VmStatus>.FromRow(row);
-        var writer = new StatusWriter(store, id, vm.Status, time);
+        var writer = new StatusWriter(store, id, vm.Status);
         try
         {
             if (vm.DeletionRequestedAt is not null)

@@ -53,5 +53,6 @@ public sealed record VmStatus
     public string? Drift { get; init; }
     public string? LastError { get; init; }
     public DateTime? LastErrorAt { get; init; }
+    /// <summary>When the reconciler last saw something change.</summary>
     public DateTime? ObservedAt { get; init; }
 }
