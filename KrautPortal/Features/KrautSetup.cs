@@ -32,6 +32,8 @@ public static class KrautSetup
         services.AddSingleton<NetworkRealizer>();
         services.AddSingleton<VmBuilder>();
         services.AddSingleton<FirstRunSeeder>();
+        // Before the reconcilers: hosted services start in order, so no span is missed.
+        services.AddVmTraceFile(config);
         services.AddReconciler<NetworkReconciler>();
         services.AddReconciler<VmReconciler>();
 

@@ -182,8 +182,11 @@ public sealed class VmReconciler(
             if (!IsUp(state))
             {
                 await writer.WriteAsync(s => s with { Phase = VmPhase.Starting, ShutdownRequestedAt = null }, ct);
+                // Claimed before the call: libvirt can deliver Started while virDomainCreate is still returning.
+                _awaitingFirstEvent[vm.Id] = null;
                 using (VmTelemetry.StartPhase(VmTelemetry.Start, vm.Id)) domain.Start();
-                _awaitingFirstEvent[vm.Id] = VmTelemetry.StartPhase(VmTelemetry.FirstEvent, vm.Id);
+                var firstEvent = VmTelemetry.StartPhase(VmTelemetry.FirstEvent, vm.Id);
+                if (!_awaitingFirstEvent.TryUpdate(vm.Id, firstEvent, null)) firstEvent?.Dispose();
                 await writer.WriteAsync(s => s with { RestartRequired = false, ObservedRebootGeneration = spec.RebootGeneration }, ct);
             }
             else if (spec.RebootGeneration > writer.Current.ObservedRebootGeneration)
