@@ -8,6 +8,9 @@ public abstract class KrautDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<ResourceRow> Resources => Set<ResourceRow>();
     public DbSet<HistoryRow> History => Set<HistoryRow>();
     public DbSet<SettingRow> Settings => Set<SettingRow>();
+    public DbSet<Auth.AuthEventRow> AuthEvents => Set<Auth.AuthEventRow>();
+    public DbSet<Auth.UserRow> Users => Set<Auth.UserRow>();
+    public DbSet<Auth.TokenSecretRow> TokenSecrets => Set<Auth.TokenSecretRow>();
 
     /// <summary>Times are stored in UTC; SQLite forgets the kind, so it is restored on read.</summary>
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -51,6 +54,28 @@ public abstract class KrautDbContext(DbContextOptions options) : DbContext(optio
             e.Property(h => h.Kind).HasMaxLength(40);
             e.Property(h => h.Snapshot).HasColumnType(jsonType);
             e.HasIndex(h => new { h.ResourceId, h.Version }).IsUnique();
+        });
+
+        modelBuilder.Entity<Auth.AuthEventRow>(e =>
+        {
+            e.ToTable("auth_events");
+            e.HasKey(a => a.Seq);
+            e.Property(a => a.Seq).ValueGeneratedOnAdd();
+            e.HasIndex(a => a.At);
+            e.HasIndex(a => new { a.Who, a.At });
+        });
+
+        modelBuilder.Entity<Auth.UserRow>(e =>
+        {
+            e.ToTable("users");
+            e.HasKey(u => u.Name);
+            e.Property(u => u.Name).HasMaxLength(200);
+        });
+
+        modelBuilder.Entity<Auth.TokenSecretRow>(e =>
+        {
+            e.ToTable("token_secrets");
+            e.HasKey(t => t.TokenId);
         });
 
         modelBuilder.Entity<SettingRow>(e =>

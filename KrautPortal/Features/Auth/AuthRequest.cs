@@ -1,0 +1,42 @@
+namespace KrautPortal.Features.Auth;
+
+/// <summary>
+/// What an authenticator is asked: the Authorization header exactly as sent (opaque to everyone but the
+/// authenticator that recognises it) and the details of the request it would allow.
+/// </summary>
+public sealed record AuthRequest(
+    string? Authorization,
+    string Method,
+    string Path,
+    string? Kind,
+    Guid? ObjectId,
+    string? Selector,
+    string? Action,
+    string? RemoteAddress);
+
+/// <summary>An authenticator's answer.</summary>
+public abstract record AuthResult
+{
+    private AuthResult() { }
+
+    /// <summary>Vouches for the caller.</summary>
+    public sealed record Allow(Actor Actor) : AuthResult;
+
+    /// <summary>Recognises the credentials and refuses them; the chain stops here.</summary>
+    public sealed record Deny(string Reason) : AuthResult;
+
+    /// <summary>Not a credential this authenticator understands; the next one is asked.</summary>
+    public sealed record NotMine : AuthResult
+    {
+        public static readonly NotMine Instance = new();
+    }
+}
+
+/// <summary>One pluggable way to check a request's credentials.</summary>
+public interface IAuthenticator
+{
+    /// <summary>The name used in configuration (<c>Auth:Chain</c>) and in the audit log.</summary>
+    string Name { get; }
+
+    Task<AuthResult> AuthenticateAsync(AuthRequest request, CancellationToken ct);
+}
