@@ -138,17 +138,30 @@ public sealed class VmReconciler(
     private async Task ApplySpecAsync(Resource<VmSpec, VmStatus> vm, KrautHost host, LibvirtDomain domain, StatusWriter writer, IServiceProvider services, CancellationToken ct)
     {
         var persistent = DomainXml.Parse(domain.GetXml(inactive: true));
-        if (persistent.Metadata?.SpecVersion == vm.Version) return;
+        var configCurrent = persistent.Metadata?.SpecVersion == vm.Version;
+        var live = domain.GetState() == DomainState.Running ? DomainXml.Parse(domain.GetXml()) : null;
+        // A current config is not enough: when a hot-plug failed after the redefine, the retry must still plug it.
+        if (configCurrent && (live is null || live.Macs.ToHashSet().SetEquals(vm.Spec.Nics.Select(n => n.Mac!)))) return;
         var definition = await builder.BuildAsync(vm, host, services, ct);
-        using (host.Connection.DefineDomain(DomainXml.Build(definition))) { }
+        if (!configCurrent)
+        {
+            using (host.Connection.DefineDomain(DomainXml.Build(definition))) { }
+        }
 
-        if (domain.GetState() != DomainState.Running) return;
-        var live = DomainXml.Parse(domain.GetXml());
-        foreach (var nic in definition.Nics.Where(n => !live.Macs.Contains(n.Mac)))
-            domain.AttachDevice(DomainXml.BuildNic(nic), live: true, config: false);
-        foreach (var nic in live.Nics.Where(l => definition.Nics.All(n => n.Mac != l.Mac)))
-            domain.DetachDevice(DomainXml.BuildNic(nic), live: true, config: false);
+        if (live is null) return;
         var needsRestart = live.Vcpus != definition.Vcpus || live.MemoryMiB != definition.MemoryMiB;
+        try
+        {
+            foreach (var nic in definition.Nics.Where(n => !live.Macs.Contains(n.Mac)))
+                domain.AttachDevice(DomainXml.BuildNic(nic), live: true, config: false);
+            foreach (var nic in live.Nics.Where(l => definition.Nics.All(n => n.Mac != l.Mac)))
+                domain.DetachDevice(DomainXml.BuildNic(nic), live: true, config: false);
+        }
+        catch (LibvirtException e) when (e.IsUnsupported)
+        {
+            // This driver cannot hot-plug (libvirt's test driver cannot); the config has the NICs, the next start brings them.
+            needsRestart = true;
+        }
         await writer.WriteAsync(s => s with { RestartRequired = needsRestart }, ct);
     }
 
