@@ -165,7 +165,11 @@ public sealed class ApiClient : IDisposable
         return await CreateAsync("vms", body);
     }
 
-    public async Task<JsonObject> WaitForPhaseAsync(Guid vmId, string phase, TimeSpan? timeout = null)
+    public Task<JsonObject> WaitForPhaseAsync(Guid vmId, string phase) =>
+        WaitForVmAsync(vmId, vm => (string?)vm["status"]!["phase"] == phase, $"to reach phase {phase}");
+
+    /// <summary>Polls a VM until <paramref name="condition"/> holds; on timeout the message shows the last status seen.</summary>
+    public async Task<JsonObject> WaitForVmAsync(Guid vmId, Func<JsonObject, bool> condition, string what)
     {
         JsonObject? last = null;
         try
@@ -173,8 +177,8 @@ public sealed class ApiClient : IDisposable
             return await Eventually.WaitForAsync(async () =>
             {
                 last = await GetAsync($"/api/v1/vms/{vmId}");
-                return (string?)last["status"]!["phase"] == phase ? last : null;
-            }, timeout ?? TimeSpan.FromSeconds(10), $"VM {vmId} to reach phase {phase}");
+                return condition(last) ? last : null;
+            }, TimeSpan.FromSeconds(10), $"VM {vmId} {what}");
         }
         catch (TimeoutException e)
         {
