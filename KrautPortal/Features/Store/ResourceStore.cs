@@ -146,7 +146,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         db.History.Add(NewHistory(row, actor, "deleted"));
         try
         {
-            await db.SaveChangesAsync(ct);
+            await SaveAsync(row, ct);
         }
         catch (DbUpdateConcurrencyException)
         {
@@ -285,6 +285,11 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         catch (DbUpdateException e) when (e is not DbUpdateConcurrencyException && provider.IsUniqueViolation(e))
         {
             db.ChangeTracker.Clear();
+            // The name is not the only unique key: history's (ResourceId, Version) collides when another writer
+            // stored this version first (EF may insert the history row before it updates the row). That is a lost
+            // race like a failed version check, so callers retry or answer 412 instead of "name taken".
+            if (!await db.Resources.AnyAsync(r => r.Kind == row.Kind && r.Owner == row.Owner && r.Name == row.Name && r.Id != row.Id, ct))
+                throw new DbUpdateConcurrencyException($"Another writer stored version {row.Version} of {row.Id} first.", e);
             throw NameTaken(row.Kind, row.Name);
         }
     }
