@@ -13,6 +13,9 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
 {
     public const int MaxMetadataBytes = 64 * 1024;
 
+    /// <summary>How often a write without If-Match is recomputed on fresh data when other writers keep winning.</summary>
+    private const int MaxAttempts = 50;
+
     public KindInfo Kind => rules.Kind;
     private string K => rules.Kind.Name;
     private Actor Actor => actors.Current;
@@ -149,9 +152,14 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
                 rules.Changed(id);
                 return Resource<TSpec, TStatus>.FromRow(row);
             }
-            catch (PreconditionFailedException) when (expectedVersion is null && attempt < 5)
+            catch (PreconditionFailedException) when (expectedVersion is null)
             {
-                // Someone else wrote first; recompute the edit on their version.
+                // Someone else wrote first; recompute the edit on their version. Every lost race means another write
+                // landed, so with N writers at once a few rounds suffice; a random pause keeps them from colliding in step.
+                // The client sent no If-Match, so a 412 naming one would be wrong: give up with a plain conflict.
+                if (attempt == MaxAttempts)
+                    throw new ConflictException($"This {Kind.Singular} is being changed by many writers at once; try again.");
+                await Task.Delay(Random.Shared.Next(1, 5 + attempt), ct);
             }
         }
     }
