@@ -249,7 +249,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
                     ? rows.Where(r => string.Compare(r.Name, name) < 0 || (r.Name == name && r.Seq < seq))
                     : rows.Where(r => string.Compare(r.Name, name) > 0 || (r.Name == name && r.Seq > seq));
             default:
-                var when = new DateTime(long.Parse(at.Value, CultureInfo.InvariantCulture), DateTimeKind.Utc);
+                var when = at.TimeValue();
                 return (field, descending) switch
                 {
                     (SortField.Created, false) => rows.Where(r => r.CreatedAt > when || (r.CreatedAt == when && r.Seq > seq)),
