@@ -68,6 +68,21 @@ public sealed class CrudTests(ApiClient api) : IClassFixture<ApiClient>
 
     [Theory]
     [MemberData(nameof(AllKinds))]
+    public async Task Put_OfWhatGetReturned_WritesNoVersion(string kind)
+    {
+        var (id, _) = await CreateAsync(kind, new JsonObject { ["env"] = "test" });
+        var current = await _api.GetAsync($"/api/v1/{kind}/{id}");
+
+        using var response = await _api.PutAsync($"/api/v1/{kind}/{id}", current, ifMatch: "\"1\"");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, ApiClient.ETagVersion(response));
+        var history = await _api.GetArrayAsync($"/api/v1/{kind}/{id}/history");
+        Assert.Equal("created", (string?)Assert.Single(history)!["change"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(AllKinds))]
     public async Task Put_WithStaleIfMatch_Returns412_WithCurrentVersionInETag_AndKeepsTheObject(string kind)
     {
         var (id, current) = await CreateAsync(kind);

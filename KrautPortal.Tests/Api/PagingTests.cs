@@ -1,4 +1,6 @@
+using System.Buffers.Text;
 using System.Net;
+using System.Text;
 using System.Text.Json.Nodes;
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Store;
@@ -88,6 +90,23 @@ public sealed class PagingTests(ApiClient api) : IClassFixture<ApiClient>
     public async Task List_ContinueTokenNotIssuedByUs_Returns400(string token)
     {
         using var response = await api.Http.GetAsync($"/api/v1/machine-types?continue={token}");
+
+        await ApiClient.AssertProblemAsync(response, HttpStatusCode.BadRequest, "continue token");
+    }
+
+    [Theory]
+    [InlineData("created", "not-a-time")]
+    [InlineData("-updated", "99999999999999999999999")]
+    [InlineData("created", "-5")]
+    [InlineData("-created", "9223372036854775807")]
+    public async Task List_TamperedContinueToken_Returns400(string sort, string value)
+    {
+        var (selector, _) = await CreateItemsAsync();
+        var token = JsonNode.Parse(Base64Url.DecodeFromChars(await FirstTokenAsync(selector, sort)))!.AsObject();
+        token["Value"] = value;
+        var tampered = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(token.ToJsonString()));
+
+        using var response = await api.Http.GetAsync($"/api/v1/machine-types?selector={Uri.EscapeDataString(selector)}&sort={sort}&limit=2&continue={tampered}");
 
         await ApiClient.AssertProblemAsync(response, HttpStatusCode.BadRequest, "continue token");
     }
