@@ -13,6 +13,12 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
 {
     public const int MaxMetadataBytes = 64 * 1024;
 
+    /// <summary>
+    /// Levels of nesting metadata may have, counting itself. Responses wrap it a few levels deeper (list items,
+    /// history snapshots) and the JSON writer stops at 32, so deeper metadata would be stored but never served again.
+    /// </summary>
+    public const int MaxMetadataDepth = 16;
+
     /// <summary>How often a write without If-Match is recomputed on fresh data when other writers keep winning.</summary>
     private const int MaxAttempts = 50;
 
@@ -169,7 +175,16 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
         if (ResourceNames.Problem(name) is { } nameProblem) errors.Add("name", nameProblem);
         var size = System.Text.Encoding.UTF8.GetByteCount(metadata.ToJsonString());
         if (size > MaxMetadataBytes) errors.Add("metadata", $"Metadata may be at most {MaxMetadataBytes / 1024} KiB as JSON (this is {size / 1024} KiB).");
+        var depth = Depth(metadata);
+        if (depth > MaxMetadataDepth) errors.Add("metadata", $"Metadata may be nested at most {MaxMetadataDepth} levels deep (this is {depth}).");
     }
+
+    private static int Depth(JsonNode? node) => node switch
+    {
+        JsonObject o => 1 + o.Select(p => Depth(p.Value)).DefaultIfEmpty(0).Max(),
+        JsonArray a => 1 + a.Select(Depth).DefaultIfEmpty(0).Max(),
+        _ => 0,
+    };
 }
 
 public enum DeleteOutcome { Deleted, Deleting }
