@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using KrautPortal.Features.MachineTypes;
+using KrautPortal.Features.Store;
 
 namespace KrautPortal.Tests.Api;
 
@@ -224,6 +226,40 @@ public sealed class BadInputTests(ApiClient api) : IClassFixture<ApiClient>
         var problem = await AssertRefusedAsync("vms", body, HttpStatusCode.UnprocessableEntity, "Metadata may be at most 64 KiB");
 
         Assert.NotNull(problem["errors"]!["metadata"]);
+    }
+
+    [Fact]
+    public async Task Create_WithMetadataNestedDeeperThan16Levels_Returns422()
+    {
+        var body = await api.SampleAsync("machine-types", ApiClient.UniqueName("deep"), Nested(17));
+
+        var problem = await AssertRefusedAsync("machine-types", body, HttpStatusCode.UnprocessableEntity, "nested at most 16 levels deep (this is 17)");
+
+        Assert.NotNull(problem["errors"]!["metadata"]);
+    }
+
+    [Fact]
+    public async Task MetadataAtTheNestingLimit_IsServedEverywhere()
+    {
+        // Tied to the constant: raising it past what responses can carry makes this fail.
+        var limit = ResourceService<MachineTypeSpec, MachineTypeStatus>.MaxMetadataDepth;
+        var created = await api.CreateAsync("machine-types", await api.SampleAsync("machine-types", ApiClient.UniqueName("deep"), Nested(limit)));
+        var url = $"/api/v1/machine-types/{created["id"]}";
+        using (await api.PatchAsync(url, new JsonObject { ["spec"] = new JsonObject { ["description"] = "x" } })) { }
+
+        // Each of these wraps the metadata a few levels deeper than the object itself.
+        Assert.Contains(await api.ListAllAsync("machine-types"), m => (string?)m["id"] == (string?)created["id"]);
+        Assert.True(JsonNode.DeepEquals(Nested(limit), (await api.GetAsync($"{url}/history/1"))["snapshot"]!["metadata"]));
+        Assert.NotNull(await api.GetAsync($"{url}/diff?from=1&to=2"));
+        Assert.NotNull(await api.GetArrayAsync($"{url}/history"));
+    }
+
+    /// <summary>Metadata with <paramref name="levels"/> levels of objects, itself included.</summary>
+    private static JsonObject Nested(int levels)
+    {
+        var metadata = new JsonObject { ["leaf"] = 1 };
+        for (var i = 1; i < levels; i++) metadata = new JsonObject { ["a"] = metadata };
+        return metadata;
     }
 
     [Theory]
