@@ -6,8 +6,6 @@ namespace KrautPortal.Tests.Api;
 /// <summary>Create, read, replace, patch and delete through the generic endpoints, for every kind.</summary>
 public sealed class CrudTests(ApiClient api) : IClassFixture<ApiClient>
 {
-    private readonly ApiClient _api = api;
-
     public static TheoryData<string> AllKinds => new() { "machine-types", "images", "networks", "vms" };
 
     [Theory]
@@ -15,9 +13,9 @@ public sealed class CrudTests(ApiClient api) : IClassFixture<ApiClient>
     public async Task Create_Returns201_WithLocationETag1_AndTheStoredObject(string kind)
     {
         var name = ApiClient.UniqueName("crud");
-        var body = await _api.SampleAsync(kind, name, new JsonObject { ["env"] = "test", ["app"] = new JsonObject { ["tier"] = "web" } });
+        var body = await api.SampleAsync(kind, name, new JsonObject { ["env"] = "test", ["app"] = new JsonObject { ["tier"] = "web" } });
 
-        using var response = await _api.PostAsync($"/api/v1/{kind}", body);
+        using var response = await api.PostAsync($"/api/v1/{kind}", body);
         var created = await ApiClient.ReadAsync(response);
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
@@ -29,7 +27,7 @@ public sealed class CrudTests(ApiClient api) : IClassFixture<ApiClient>
         Assert.Equal(1, (long)created["version"]!);
         Assert.True(JsonNode.DeepEquals(body["metadata"], created["metadata"]));
 
-        var fetched = await _api.GetAsync($"/api/v1/{kind}/{id}");
+        var fetched = await api.GetAsync($"/api/v1/{kind}/{id}");
         Assert.Equal(name, (string?)fetched["name"]);
         Assert.True(JsonNode.DeepEquals(body["metadata"], fetched["metadata"]));
     }
@@ -40,7 +38,7 @@ public sealed class CrudTests(ApiClient api) : IClassFixture<ApiClient>
     {
         var (id, _) = await CreateAsync(kind);
 
-        using var response = await _api.Http.GetAsync($"/api/v1/{kind}/{id}");
+        using var response = await api.Http.GetAsync($"/api/v1/{kind}/{id}");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(1, ApiClient.ETagVersion(response));
@@ -54,14 +52,14 @@ public sealed class CrudTests(ApiClient api) : IClassFixture<ApiClient>
         current["metadata"] = new JsonObject { ["env"] = "prod" };
         current["name"] = (string)current["name"]! + "-renamed";
 
-        using var response = await _api.PutAsync($"/api/v1/{kind}/{id}", current, ifMatch: "\"1\"");
+        using var response = await api.PutAsync($"/api/v1/{kind}/{id}", current, ifMatch: "\"1\"");
         var replaced = await ApiClient.ReadAsync(response);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(2, ApiClient.ETagVersion(response));
         Assert.Equal(2, (long)replaced["version"]!);
         Assert.Equal("prod", (string?)replaced["metadata"]!["env"]);
-        var fetched = await _api.GetAsync($"/api/v1/{kind}/{id}");
+        var fetched = await api.GetAsync($"/api/v1/{kind}/{id}");
         Assert.Equal((string?)current["name"], (string?)fetched["name"]);
         Assert.Equal(2, (long)fetched["version"]!);
     }
@@ -71,13 +69,13 @@ public sealed class CrudTests(ApiClient api) : IClassFixture<ApiClient>
     public async Task Put_OfWhatGetReturned_WritesNoVersion(string kind)
     {
         var (id, _) = await CreateAsync(kind, new JsonObject { ["env"] = "test" });
-        var current = await _api.GetAsync($"/api/v1/{kind}/{id}");
+        var current = await api.GetAsync($"/api/v1/{kind}/{id}");
 
-        using var response = await _api.PutAsync($"/api/v1/{kind}/{id}", current, ifMatch: "\"1\"");
+        using var response = await api.PutAsync($"/api/v1/{kind}/{id}", current, ifMatch: "\"1\"");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(1, ApiClient.ETagVersion(response));
-        var history = await _api.GetArrayAsync($"/api/v1/{kind}/{id}/history");
+        var history = await api.GetArrayAsync($"/api/v1/{kind}/{id}/history");
         Assert.Equal("created", (string?)Assert.Single(history)!["change"]);
     }
 
@@ -86,15 +84,15 @@ public sealed class CrudTests(ApiClient api) : IClassFixture<ApiClient>
     public async Task Put_WithStaleIfMatch_Returns412_WithCurrentVersionInETag_AndKeepsTheObject(string kind)
     {
         var (id, current) = await CreateAsync(kind);
-        using (var first = await _api.PatchAsync($"/api/v1/{kind}/{id}", new JsonObject { ["metadata"] = new JsonObject { ["step"] = 2 } }, "\"1\""))
+        using (var first = await api.PatchAsync($"/api/v1/{kind}/{id}", new JsonObject { ["metadata"] = new JsonObject { ["step"] = 2 } }, "\"1\""))
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         current["metadata"] = new JsonObject { ["step"] = "stale" };
 
-        using var response = await _api.PutAsync($"/api/v1/{kind}/{id}", current, ifMatch: "\"1\"");
+        using var response = await api.PutAsync($"/api/v1/{kind}/{id}", current, ifMatch: "\"1\"");
 
         var problem = await ApiClient.AssertProblemAsync(response, HttpStatusCode.PreconditionFailed, "version 1", "version 2");
         Assert.Equal(2, ApiClient.ETagVersion(response));
-        var fetched = await _api.GetAsync($"/api/v1/{kind}/{id}");
+        var fetched = await api.GetAsync($"/api/v1/{kind}/{id}");
         Assert.Equal(2, (long)fetched["version"]!);
         Assert.Equal(2, (int)fetched["metadata"]!["step"]!);
         Assert.NotNull(problem["title"]);
@@ -111,7 +109,7 @@ public sealed class CrudTests(ApiClient api) : IClassFixture<ApiClient>
             ["spec"] = SpecChange(kind),
         };
 
-        using var response = await _api.PatchAsync($"/api/v1/{kind}/{id}", patch);
+        using var response = await api.PatchAsync($"/api/v1/{kind}/{id}", patch);
         var patched = await ApiClient.ReadAsync(response);
 
         Assert.True(response.StatusCode == HttpStatusCode.OK, patched.ToJsonString());
@@ -132,7 +130,7 @@ public sealed class CrudTests(ApiClient api) : IClassFixture<ApiClient>
     {
         var (id, _) = await CreateAsync(kind);
 
-        using var response = await _api.SendAsync(HttpMethod.Patch, $"/api/v1/{kind}/{id}", new JsonObject { ["metadata"] = new JsonObject { ["x"] = 1 } });
+        using var response = await api.SendAsync(HttpMethod.Patch, $"/api/v1/{kind}/{id}", new JsonObject { ["metadata"] = new JsonObject { ["x"] = 1 } });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(2, ApiClient.ETagVersion(response));
@@ -145,11 +143,11 @@ public sealed class CrudTests(ApiClient api) : IClassFixture<ApiClient>
     {
         var (id, _) = await CreateAsync(kind);
 
-        using var response = await _api.DeleteAsync($"/api/v1/{kind}/{id}", "\"1\"");
+        using var response = await api.DeleteAsync($"/api/v1/{kind}/{id}", "\"1\"");
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        Assert.Null(await _api.FindAsync(kind, id));
-        using var again = await _api.Http.GetAsync($"/api/v1/{kind}/{id}");
+        Assert.Null(await api.FindAsync(kind, id));
+        using var again = await api.Http.GetAsync($"/api/v1/{kind}/{id}");
         await ApiClient.AssertProblemAsync(again, HttpStatusCode.NotFound, id.ToString());
     }
 
@@ -160,14 +158,14 @@ public sealed class CrudTests(ApiClient api) : IClassFixture<ApiClient>
     {
         var (id, _) = await CreateAsync(kind);
 
-        using var response = await _api.DeleteAsync($"/api/v1/{kind}/{id}");
+        using var response = await api.DeleteAsync($"/api/v1/{kind}/{id}");
         var accepted = await ApiClient.ReadAsync(response);
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal($"/api/v1/{kind}/{id}", response.Headers.Location?.OriginalString);
         if (accepted.Count > 0) Assert.NotNull(accepted["deletionRequestedAt"]);
-        await _api.WaitUntilGoneAsync(kind, id);
-        Assert.DoesNotContain(await _api.ListAllAsync(kind), o => (string?)o["id"] == id.ToString());
+        await api.WaitUntilGoneAsync(kind, id);
+        Assert.DoesNotContain(await api.ListAllAsync(kind), o => (string?)o["id"] == id.ToString());
     }
 
     [Theory]
@@ -175,20 +173,20 @@ public sealed class CrudTests(ApiClient api) : IClassFixture<ApiClient>
     public async Task Delete_WithStaleIfMatch_Returns412_AndKeepsTheObject(string kind)
     {
         var (id, _) = await CreateAsync(kind);
-        using (var bump = await _api.PatchAsync($"/api/v1/{kind}/{id}", new JsonObject { ["metadata"] = new JsonObject { ["b"] = 1 } }))
+        using (var bump = await api.PatchAsync($"/api/v1/{kind}/{id}", new JsonObject { ["metadata"] = new JsonObject { ["b"] = 1 } }))
             Assert.Equal(HttpStatusCode.OK, bump.StatusCode);
 
-        using var response = await _api.DeleteAsync($"/api/v1/{kind}/{id}", "\"1\"");
+        using var response = await api.DeleteAsync($"/api/v1/{kind}/{id}", "\"1\"");
 
         await ApiClient.AssertProblemAsync(response, HttpStatusCode.PreconditionFailed);
         Assert.Equal(2, ApiClient.ETagVersion(response));
-        var still = await _api.GetAsync($"/api/v1/{kind}/{id}");
+        var still = await api.GetAsync($"/api/v1/{kind}/{id}");
         Assert.Null(still["deletionRequestedAt"]);
     }
 
     private async Task<(Guid Id, JsonObject Created)> CreateAsync(string kind, JsonObject? metadata = null)
     {
-        var created = await _api.CreateAsync(kind, await _api.SampleAsync(kind, ApiClient.UniqueName("crud"), metadata));
+        var created = await api.CreateAsync(kind, await api.SampleAsync(kind, ApiClient.UniqueName("crud"), metadata));
         return (Guid.Parse((string)created["id"]!), created);
     }
 

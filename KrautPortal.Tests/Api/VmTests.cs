@@ -301,7 +301,7 @@ public sealed class VmTests(ApiClient api) : IClassFixture<ApiClient>
     {
         var seeded = await api.SeededAsync();
         var id = await RunningVmAsync(networks: [seeded.DefaultNetworkId]);
-        var overlay = api.OverlayPath(id);
+        var overlay = Path.Combine(api.App.DataDirectory, "disks", $"{id}.qcow2");
         Assert.True(File.Exists(overlay), "the overlay exists while the VM does");
         Assert.NotNull(ApiClient.DomainXml(id));
 
