@@ -8,7 +8,13 @@ public static class ApiSetup
     public static IServiceCollection AddKrautApi(this IServiceCollection services)
     {
         services.ConfigureHttpJsonOptions(o => KrautJson.Configure(o.SerializerOptions));
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+        {
+            // Routing refuses a body type an endpoint does not accept before the endpoint runs, with no detail;
+            // give it the same sentence the endpoints' own check gives.
+            if (c.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType && c.ProblemDetails.Detail is null)
+                c.ProblemDetails.Detail = new UnsupportedMediaTypeException(c.HttpContext.Request.ContentType ?? "").Detail;
+        });
         services.AddExceptionHandler<ProblemHandler>();
         // Binding failures (e.g. ?limit=abc) become exceptions, so they reach the same problem+json handler.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

@@ -1,6 +1,6 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 using KrautPortal.Features.Store;
 
 namespace KrautPortal.Features.Api;
@@ -29,6 +29,9 @@ public static class JsonBodyReader
             buffer.Write(chunk, 0, read);
         }
         if (buffer.Length == 0) throw new BadRequestException("Missing body", "This request needs a JSON object in its body.");
+        // JsonNode transcodes strings only when they are read, so bad UTF-8 would surface later as a 500: check it up front.
+        if (!Utf8.IsValid(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)))
+            throw new BadRequestException("Malformed JSON", "The body is not valid UTF-8.");
 
         JsonNode? node;
         try
@@ -40,17 +43,18 @@ public static class JsonBodyReader
             var where = e.LineNumber is { } line ? $" at line {line + 1}, position {e.BytePositionInLine + 1}" : "";
             throw new BadRequestException("Malformed JSON", $"The body is not valid JSON{where}: {FirstSentence(e.Message)}");
         }
-        catch (DecoderFallbackException)
-        {
-            throw new BadRequestException("Malformed JSON", "The body is not valid UTF-8.");
-        }
         return node as JsonObject ?? throw new BadRequestException("Malformed JSON", "The body must be a JSON object ({...}).");
     }
 
+    /// <summary>Drops System.Text.Json's own location suffix: it counts from 0 and would contradict ours, which counts from 1.</summary>
     private static string FirstSentence(string message)
     {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
+        foreach (var marker in new[] { " LineNumber:", " Path:" })
+        {
+            var cut = message.IndexOf(marker, StringComparison.Ordinal);
+            if (cut > 0) message = message[..cut];
+        }
+        return message;
     }
 }
 

@@ -19,8 +19,8 @@ public sealed class ProblemHandler(IProblemDetailsService problems, ILogger<Prob
                 };
                 break;
             case KrautProblemException p:
+                // A 412's ETag would be stripped here (the middleware clears cache headers); ResourceApi answers 412 itself.
                 details = new ProblemDetails { Status = p.Status, Title = p.Title, Detail = p.Detail };
-                if (p is PreconditionFailedException pf) context.Response.Headers.ETag = ETags.For(pf.CurrentVersion);
                 break;
             case BadHttpRequestException b:
                 details = new ProblemDetails { Status = b.StatusCode, Title = "Bad request", Detail = b.Message };

@@ -12,6 +12,7 @@ public static class ResourceApi
         where TStatus : class
     {
         var group = app.MapGroup($"/api/v1/{kind.Name}").WithTags(kind.Plural);
+        group.AddEndpointFilter(AnswerPreconditionFailed);
         var name = string.Concat(kind.Plural.Split(' ', '-').Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
 
         group.MapGet("/", ResourceEndpoints<TSpec, TStatus>.List).WithName($"List{name}")
@@ -31,6 +32,23 @@ public static class ResourceApi
         group.MapPost("/{id}/revert", ResourceEndpoints<TSpec, TStatus>.Revert).WithName($"Revert{name}")
             .WithSummary("Make a new version equal to an earlier one. Body: {\"version\": N}.").Accepts<RevertRequest>("application/json");
         return group;
+    }
+
+    /// <summary>
+    /// A 412 carries the current version as ETag, so a client can fetch and retry. It is answered here, inside
+    /// the endpoint, because the exception handler middleware strips ETag from every response it writes.
+    /// </summary>
+    private static async ValueTask<object?> AnswerPreconditionFailed(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (PreconditionFailedException e)
+        {
+            context.HttpContext.Response.Headers.ETag = ETags.For(e.CurrentVersion);
+            return TypedResults.Problem(statusCode: e.Status, title: e.Title, detail: e.Detail);
+        }
     }
 }
 

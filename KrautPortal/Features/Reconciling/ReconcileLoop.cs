@@ -24,12 +24,21 @@ public abstract class ReconcileLoop(ILogger logger, int workers) : BackgroundSer
     /// </summary>
     public void Enqueue(Guid id, bool ensure = true)
     {
-        var isNew = true;
-        _queued.AddOrUpdate(id, ensure, (_, old) =>
-        {
-            isNew = false;
-            return old || ensure;
-        });
+        // AddOrUpdate may call the update factory, lose to a worker's TryRemove and then add after all, so each
+        // factory sets the flag: the one called last is the one that took effect. Otherwise the id could sit in
+        // _queued without a channel entry, and every later Enqueue for it would be swallowed for good.
+        var isNew = false;
+        _queued.AddOrUpdate(id,
+            _ =>
+            {
+                isNew = true;
+                return ensure;
+            },
+            (_, old) =>
+            {
+                isNew = false;
+                return old || ensure;
+            });
         if (isNew) _queue.Writer.TryWrite(id);
     }
 

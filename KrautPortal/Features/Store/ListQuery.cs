@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -54,10 +55,18 @@ internal sealed record ContinueToken(string Fingerprint, string Value, long Seq)
         {
             // fall through to the error below
         }
-        if (parsed is null)
-            throw new BadRequestException("Invalid continue token", "The continue token is not one this server issued.");
+        if (parsed is null) throw NotIssuedHere();
         if (parsed.Fingerprint != expectedFingerprint)
             throw new BadRequestException("Invalid continue token", "The continue token belongs to a different query (selector or sort changed); start again without it.");
         return parsed;
     }
+
+    /// <summary>The position as a time, for created/updated order. Tokens are only encoded, not signed, so check it.</summary>
+    public DateTime TimeValue() =>
+        long.TryParse(Value, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) && ticks <= DateTime.MaxValue.Ticks
+            ? new DateTime(ticks, DateTimeKind.Utc)
+            : throw NotIssuedHere();
+
+    private static BadRequestException NotIssuedHere() =>
+        new("Invalid continue token", "The continue token is not one this server issued.");
 }

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 
 namespace KrautPortal.Features.Store;
 
@@ -12,14 +14,18 @@ public static class ResourceNames
         if (string.IsNullOrWhiteSpace(name)) return "A name is required.";
         if (name.Length > MaxLength) return $"A name may have at most {MaxLength} characters (this one has {name.Length}).";
         if (name.Trim() != name) return "A name may not start or end with spaces.";
-        foreach (var c in name)
+        // By Unicode scalar, not UTF-16 unit: an emoji is a surrogate pair and a visible character; only a lone half is broken.
+        for (var i = 0; i < name.Length; )
         {
-            var category = char.GetUnicodeCategory(c);
+            if (Rune.DecodeFromUtf16(name.AsSpan(i), out var rune, out var used) != OperationStatus.Done)
+                return $"A name may not contain broken characters (found a lone U+{(int)name[i]:X4}).";
+            var category = Rune.GetUnicodeCategory(rune);
             if (category is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.LineSeparator
-                or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Surrogate or UnicodeCategory.OtherNotAssigned)
+                or UnicodeCategory.ParagraphSeparator or UnicodeCategory.OtherNotAssigned)
             {
-                return $"A name may not contain control or invisible characters (found U+{(int)c:X4}).";
+                return $"A name may not contain control or invisible characters (found U+{rune.Value:X4}).";
             }
+            i += used;
         }
         return null;
     }

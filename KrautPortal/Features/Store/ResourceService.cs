@@ -13,6 +13,15 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
 {
     public const int MaxMetadataBytes = 64 * 1024;
 
+    /// <summary>
+    /// Levels of nesting metadata may have, counting itself. Responses wrap it a few levels deeper (list items,
+    /// history snapshots) and the JSON writer stops at 32, so deeper metadata would be stored but never served again.
+    /// </summary>
+    public const int MaxMetadataDepth = 16;
+
+    /// <summary>How often a write without If-Match is recomputed on fresh data when other writers keep winning.</summary>
+    private const int MaxAttempts = 50;
+
     public KindInfo Kind => rules.Kind;
     private string K => rules.Kind.Name;
     private Actor Actor => actors.Current;
@@ -145,9 +154,14 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
                 rules.Changed(id);
                 return Resource<TSpec, TStatus>.FromRow(row);
             }
-            catch (PreconditionFailedException) when (expectedVersion is null && attempt < 5)
+            catch (PreconditionFailedException) when (expectedVersion is null)
             {
-                // Someone else wrote first; recompute the edit on their version.
+                // Someone else wrote first; recompute the edit on their version. Every lost race means another write
+                // landed, so with N writers at once a few rounds suffice; a random pause keeps them from colliding in step.
+                // The client sent no If-Match, so a 412 naming one would be wrong: give up with a plain conflict.
+                if (attempt == MaxAttempts)
+                    throw new ConflictException($"This {Kind.Singular} is being changed by many writers at once; try again.");
+                await Task.Delay(Random.Shared.Next(1, 5 + attempt), ct);
             }
         }
     }
@@ -157,7 +171,16 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
         if (ResourceNames.Problem(name) is { } nameProblem) errors.Add("name", nameProblem);
         var size = System.Text.Encoding.UTF8.GetByteCount(metadata.ToJsonString());
         if (size > MaxMetadataBytes) errors.Add("metadata", $"Metadata may be at most {MaxMetadataBytes / 1024} KiB as JSON (this is {size / 1024} KiB).");
+        var depth = Depth(metadata);
+        if (depth > MaxMetadataDepth) errors.Add("metadata", $"Metadata may be nested at most {MaxMetadataDepth} levels deep (this is {depth}).");
     }
+
+    private static int Depth(JsonNode? node) => node switch
+    {
+        JsonObject o => 1 + o.Select(p => Depth(p.Value)).DefaultIfEmpty(0).Max(),
+        JsonArray a => 1 + a.Select(Depth).DefaultIfEmpty(0).Max(),
+        _ => 0,
+    };
 }
 
 public enum DeleteOutcome { Deleted, Deleting }

@@ -154,7 +154,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         db.History.Add(NewHistory(row, actor, "deleted"));
         try
         {
-            await db.SaveChangesAsync(ct);
+            await SaveAsync(row, ct);
         }
         catch (DbUpdateConcurrencyException)
         {
@@ -257,7 +257,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
                     ? rows.Where(r => string.Compare(r.Name, name) < 0 || (r.Name == name && r.Seq < seq))
                     : rows.Where(r => string.Compare(r.Name, name) > 0 || (r.Name == name && r.Seq > seq));
             default:
-                var when = new DateTime(long.Parse(at.Value, CultureInfo.InvariantCulture), DateTimeKind.Utc);
+                var when = at.TimeValue();
                 return (field, descending) switch
                 {
                     (SortField.Created, false) => rows.Where(r => r.CreatedAt > when || (r.CreatedAt == when && r.Seq > seq)),
@@ -293,6 +293,11 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         catch (DbUpdateException e) when (e is not DbUpdateConcurrencyException && provider.IsUniqueViolation(e))
         {
             db.ChangeTracker.Clear();
+            // The name is not the only unique key: history's (ResourceId, Version) collides when another writer
+            // stored this version first (EF may insert the history row before it updates the row). That is a lost
+            // race like a failed version check, so callers retry or answer 412 instead of "name taken".
+            if (!await db.Resources.AnyAsync(r => r.Kind == row.Kind && r.Owner == row.Owner && r.Name == row.Name && r.Id != row.Id, ct))
+                throw new DbUpdateConcurrencyException($"Another writer stored version {row.Version} of {row.Id} first.", e);
             throw NameTaken(row.Kind, row.Name);
         }
     }

@@ -138,32 +138,47 @@ public sealed class VmReconciler(
     /// </summary>
     private async Task<bool> ApplySpecAsync(Resource<VmSpec, VmStatus> vm, KrautHost host, LibvirtDomain domain, StatusWriter writer, IServiceProvider services, CancellationToken ct)
     {
+        var persistent = DomainXml.Parse(domain.GetXml(inactive: true));
+        var configCurrent = persistent.Metadata?.SpecVersion == vm.Version;
+        var live = domain.GetState() == DomainState.Running ? DomainXml.Parse(domain.GetXml()) : null;
+        // A current config is not enough: a failed hot-plug, or an unplug a booting guest missed, must be retried.
+        if (configCurrent && (live is null || live.Macs.ToHashSet().SetEquals(vm.Spec.Nics.Select(n => n.Mac!)))) return false;
         var definition = await builder.BuildAsync(vm, host, services, ct);
-        if (DomainXml.Parse(domain.GetXml(inactive: true)).Metadata?.SpecVersion != vm.Version)
+        if (!configCurrent)
         {
             using (host.Connection.DefineDomain(DomainXml.Build(definition))) { }
         }
-        if (domain.GetState() != DomainState.Running) return false;
+        if (live is null) return false;
 
-        var live = DomainXml.Parse(domain.GetXml());
-        foreach (var nic in definition.Nics.Where(n => !live.Macs.Contains(n.Mac)))
-            domain.AttachDevice(DomainXml.BuildNic(nic), live: true, config: false);
-        var unplugging = live.Nics.Where(l => definition.Nics.All(n => n.Mac != l.Mac)).ToList();
-        foreach (var nic in unplugging)
-        {
-            try
-            {
-                domain.DetachDevice(DomainXml.BuildNic(nic), live: true, config: false);
-            }
-            catch (LibvirtException e)
-            {
-                // Asking again while the guest still works on the first request is refused; the next pass looks again.
-                logger.LogDebug("Unplug of {Mac} from {Id} not accepted yet: {Message}", nic.Mac, vm.Id, e.Message);
-            }
-        }
         var needsRestart = live.Vcpus != definition.Vcpus || live.MemoryMiB != definition.MemoryMiB;
+        var unplugging = live.Nics.Where(l => definition.Nics.All(n => n.Mac != l.Mac)).ToList();
+        try
+        {
+            foreach (var nic in definition.Nics.Where(n => !live.Macs.Contains(n.Mac)))
+                domain.AttachDevice(DomainXml.BuildNic(nic), live: true, config: false);
+            foreach (var nic in unplugging) Unplug(vm.Id, domain, nic);
+        }
+        catch (LibvirtException e) when (e.IsUnsupported)
+        {
+            // This driver cannot hot-plug (libvirt's test driver cannot); the config has the NICs, the next start brings them.
+            needsRestart = true;
+            unplugging.Clear();
+        }
         await writer.WriteAsync(s => s with { RestartRequired = needsRestart }, ct);
         return unplugging.Count > 0;
+    }
+
+    private void Unplug(Guid vmId, LibvirtDomain domain, NicDefinition nic)
+    {
+        try
+        {
+            domain.DetachDevice(DomainXml.BuildNic(nic), live: true, config: false);
+        }
+        catch (LibvirtException e) when (!e.IsUnsupported)
+        {
+            // Asking again while the guest still works on the first request is refused; the next pass looks again.
+            logger.LogDebug("Unplug of {Mac} from {Id} not accepted yet: {Message}", nic.Mac, vmId, e.Message);
+        }
     }
 
     private async Task<TimeSpan?> ApplyPowerAsync(Resource<VmSpec, VmStatus> vm, LibvirtDomain domain, StatusWriter writer, CancellationToken ct)

@@ -66,13 +66,14 @@ public static class SelectorParser
                 return new SelectorRequirement(path, SelectorOperator.Equals, [ParseValue()]);
             }
 
+            var wordStart = _pos;
             var word = ReadWord();
             var op = word switch
             {
                 "in" => SelectorOperator.In,
                 "notin" => SelectorOperator.NotIn,
                 "" => Fail<SelectorOperator>($"unexpected '{Peek}' after key '{string.Join('.', path)}'; expected '=', '!=', 'in' or 'notin'"),
-                _ => Fail<SelectorOperator>($"unknown operator '{word}'; expected '=', '!=', 'in' or 'notin'"),
+                _ => Fail<SelectorOperator>($"unknown operator '{word}'; expected '=', '!=', 'in' or 'notin'", wordStart),
             };
             return new SelectorRequirement(path, op, ParseSet());
         }
@@ -81,15 +82,17 @@ public static class SelectorParser
         {
             var start = _pos;
             var segments = new List<string>();
-            var segmentStart = _pos;
             while (!AtEnd && IsKeyChar(Peek)) _pos++;
             var key = text[start.._pos];
             if (key.Length == 0) Fail(AtEnd ? "expected a key" : $"unexpected '{Peek}'; expected a key");
             if (key.Length > 253) Fail("a key may have at most 253 characters", start);
+            var segmentStart = start;
             foreach (var segment in key.Split('.'))
             {
+                // Points at where the missing part should be, e.g. the second dot of 'a..b'.
                 if (segment.Length == 0) Fail($"key '{key}' has an empty part between dots", segmentStart);
                 segments.Add(segment);
+                segmentStart += segment.Length + 1;
             }
             return segments;
         }
@@ -100,6 +103,8 @@ public static class SelectorParser
             var start = _pos;
             while (!AtEnd && IsValueChar(Peek)) _pos++;
             var value = text[start.._pos];
+            // 'env=' is almost always a value forgotten, not a search for empty strings; say so instead of matching nothing.
+            if (value.Length == 0) Fail(AtEnd ? "expected a value" : $"unexpected '{Peek}'; expected a value");
             if (value.Length > 253) Fail("a value may have at most 253 characters", start);
             SkipSpaces();
             if (!AtEnd && Peek != ',') Fail($"unexpected '{Peek}' in value");
@@ -150,9 +155,9 @@ public static class SelectorParser
 
         private void Fail(string reason, int? at = null) => throw new SelectorParseException(text, at ?? _pos, reason);
 
-        private T Fail<T>(string reason)
+        private T Fail<T>(string reason, int? at = null)
         {
-            Fail(reason);
+            Fail(reason, at);
             return default!;
         }
     }
