@@ -1,0 +1,60 @@
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace KrautPortal.Features.Auth;
+
+/// <summary>
+/// Turns a password verifier into an authenticator for <c>Authorization: Basic base64(user:password)</c>.
+/// Throttles failures; a user with a second factor enrolled must use a token on the API instead.
+/// </summary>
+public sealed class BasicAuthenticator(IPasswordVerifier verifier, LoginThrottle throttle, RoleMapper roles, OtpService otp) : IAuthenticator
+{
+    public string Name => verifier.Name;
+
+    public async Task<AuthResult> AuthenticateAsync(AuthRequest request, CancellationToken ct)
+    {
+        if (!TryParse(request.Authorization, out var user, out var password)) return AuthResult.NotMine.Instance;
+        if (throttle.Refusal(user, request.RemoteAddress) is { } refusal) return new AuthResult.Deny(refusal);
+
+        switch (await verifier.VerifyAsync(user, password, ct))
+        {
+            case PasswordCheck.Valid valid:
+                throttle.Succeeded(user);
+                if (await otp.IsEnabledAsync(user, ct))
+                    return new AuthResult.Deny($"'{user}' uses a one-time code: create a token in the portal (Profile → Tokens) for API use.");
+                return new AuthResult.Allow(roles.ActorFor(user, valid.Groups, Name));
+            case PasswordCheck.WrongPassword:
+                throttle.Failed(user, request.RemoteAddress);
+                return new AuthResult.Deny("Wrong user name or password.");
+            case PasswordCheck.Unavailable unavailable:
+                return new AuthResult.Deny(unavailable.Reason);
+            default:
+                return AuthResult.NotMine.Instance;
+        }
+    }
+
+    public static bool TryParse(string? header, out string user, out string password)
+    {
+        user = password = "";
+        if (header is null || !header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return false;
+        try
+        {
+            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
+            var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0) return false;
+            (user, password) = (decoded[..colon], decoded[(colon + 1)..]);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>Who is an administrator: named users, or members of the configured admin groups.</summary>
+public sealed class RoleMapper(IOptions<AuthOptions> options)
+{
+    public Actor ActorFor(string user, IReadOnlyList<string> groups, string via) =>
+        new(user, options.Value.Admins.Contains(user) || groups.Any(g => options.Value.AdminGroups.Contains(g)), groups, Via: via);
+}
