@@ -12,8 +12,10 @@ await app.InitializeKrautAsync();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseAntiforgery();
-app.MapStaticAssets();
+app.MapStaticAssets().AllowAnonymous();
 app.MapKraut();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();

@@ -46,6 +46,7 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
             ["Kraut:DataDirectory"] = DataDirectory,
             ["Kraut:Hosts:0"] = hostUri,
         };
+        foreach (var (key, value) in TestCredentials.Settings()) _settings.TryAdd(key, value);
     }
 
     public string DataDirectory { get; }
@@ -61,9 +62,34 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
 
     /// <summary>Runs <paramref name="work"/> with a scoped service, as a request would.</summary>
+    /// <summary>Clients authenticate as an administrator with the tests' god token; tests about identity set their own header.</summary>
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", TestCredentials.GodHeader);
+    }
+
+    /// <summary>A client with no credentials at all.</summary>
+    public HttpClient CreateAnonymousClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = null;
+        client.DefaultRequestHeaders.Remove("Authorization");
+        return client;
+    }
+
+    /// <summary>A service scope acting as <paramref name="actor"/> (an administrator by default), as a signed-in request would.</summary>
+    public AsyncServiceScope CreateActorScope(KrautPortal.Features.Auth.Actor? actor = null)
+    {
+        var scope = Services.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<KrautPortal.Features.Auth.RequestActorAccessor>().CircuitActor = actor ?? TestCredentials.Admin;
+        return scope;
+    }
+
+    /// <summary>Runs <paramref name="work"/> with a scoped service, as a request by an administrator would.</summary>
     public async Task<TResult> WithScopeAsync<TService, TResult>(Func<TService, Task<TResult>> work) where TService : notnull
     {
-        await using var scope = Services.CreateAsyncScope();
+        await using var scope = CreateActorScope();
         return await work(scope.ServiceProvider.GetRequiredService<TService>());
     }
 

@@ -44,6 +44,7 @@ public sealed class PortalProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var (key, value) in TestCredentials.Settings()) start.ArgumentList.Add($"--{key}={value}");
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the portal");
         _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
@@ -51,7 +52,8 @@ public sealed class PortalProcess : IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        using var client = CreateClient();
+        client.Timeout = TimeSpan.FromSeconds(5);
         await Eventually.WaitUntilAsync(async () =>
         {
             if (_process.HasExited) throw new InvalidOperationException($"the portal exited with {_process.ExitCode}:\n{Log}");
@@ -66,7 +68,13 @@ public sealed class PortalProcess : IAsyncDisposable
         }, timeout ?? TimeSpan.FromSeconds(60), "the portal to answer");
     }
 
-    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress };
+    /// <summary>A client that authenticates as an administrator (the tests' god token).</summary>
+    public HttpClient CreateClient()
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress };
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", TestCredentials.GodHeader);
+        return client;
+    }
 
     /// <summary>SIGKILL: no shutdown code runs, as in a crash or power loss.</summary>
     public void Kill()

@@ -7,6 +7,7 @@ using KrautPortal.Features.Networks;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Seeding;
 using KrautPortal.Features.Store;
+using KrautPortal.Features.Tokens;
 using KrautPortal.Features.Vms;
 
 namespace KrautPortal.Features;
@@ -24,7 +25,7 @@ public static class KrautSetup
         services.Configure<KrautOptions>(config.GetSection("Kraut"));
         services.AddSingleton(TimeProvider.System);
         services.AddKrautStore(config, paths.Root);
-        services.AddSingleton<IActorAccessor, LocalAdminActorAccessor>();
+        services.AddKrautAuth(config, paths);
         services.AddSingleton<KrautInstance>();
         services.AddSingleton<AccelerationCache>();
         services.AddSingleton<HostRegistry>();
@@ -42,6 +43,7 @@ public static class KrautSetup
         services.AddKind<NetworkSpec, NetworkStatus, NetworkRules>();
         services.AddKind<VmSpec, VmStatus, VmRules>();
         services.AddScoped<VmOperations>();
+        services.AddKind<TokenSpec, TokenStatus, TokenRules>();
 
         services.AddKrautApi();
         return builder;
@@ -50,6 +52,8 @@ public static class KrautSetup
     /// <summary>Schema, instance id and first-run objects, before any reconciler or request runs.</summary>
     public static async Task InitializeKrautAsync(this WebApplication app)
     {
+        // A misnamed authenticator stops start-up here rather than failing every request later.
+        _ = app.Services.GetRequiredService<AuthenticatorChain>();
         await app.Services.MigrateKrautStoreAsync();
         await using (var scope = app.Services.CreateAsyncScope())
         {
@@ -66,7 +70,9 @@ public static class KrautSetup
         app.MapResourceApi<ImageSpec, ImageStatus>(Kinds.Images);
         app.MapResourceApi<NetworkSpec, NetworkStatus>(Kinds.Networks);
         app.MapVms();
+        app.MapTokens();
         app.MapHosts();
+        app.MapLogin();
     }
 
     private static void AddKind<TSpec, TStatus, TRules>(this IServiceCollection services)

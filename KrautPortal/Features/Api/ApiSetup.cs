@@ -30,7 +30,8 @@ public static class ApiSetup
 
     public static void MapKrautApi(this WebApplication app)
     {
-        app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapScalarApiReference("/api/docs", o => o.WithTitle("Kraut Computing API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        // The description of the API is public; using it is not.
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapScalarApiReference("/api/docs", o => o.WithTitle("Kraut Computing API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
     }
 }

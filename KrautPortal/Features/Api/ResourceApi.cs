@@ -7,7 +7,8 @@ namespace KrautPortal.Features.Api;
 /// <summary>The endpoints every kind shares: list, create, read, replace, patch, delete, history, diff, revert.</summary>
 public static class ResourceApi
 {
-    public static RouteGroupBuilder MapResourceApi<TSpec, TStatus>(this IEndpointRouteBuilder app, KindInfo kind)
+    /// <param name="mapCreate">False when the kind creates its own way (tokens answer with their secret).</param>
+    public static RouteGroupBuilder MapResourceApi<TSpec, TStatus>(this IEndpointRouteBuilder app, KindInfo kind, bool mapCreate = true)
         where TSpec : class
         where TStatus : class
     {
@@ -17,8 +18,11 @@ public static class ResourceApi
 
         group.MapGet("/", ResourceEndpoints<TSpec, TStatus>.List).WithName($"List{name}")
             .WithSummary($"List {kind.Plural}, filtered by a metadata selector, a page at a time.");
-        group.MapPost("/", ResourceEndpoints<TSpec, TStatus>.Create).WithName($"Create{name}")
-            .WithSummary($"Create a {kind.Singular}.").Accepts<ResourceInput<TSpec>>("application/json");
+        if (mapCreate)
+        {
+            group.MapPost("/", ResourceEndpoints<TSpec, TStatus>.Create).WithName($"Create{name}")
+                .WithSummary($"Create a {kind.Singular}.").Accepts<ResourceInput<TSpec>>("application/json");
+        }
         group.MapGet("/{id}", ResourceEndpoints<TSpec, TStatus>.Get).WithName($"Get{name}").WithSummary($"Read one {kind.Singular}; ETag is its version.");
         group.MapPut("/{id}", ResourceEndpoints<TSpec, TStatus>.Replace).WithName($"Replace{name}")
             .WithSummary("Replace name, metadata and spec. Send If-Match with the version you read.").Accepts<ResourceInput<TSpec>>("application/json");

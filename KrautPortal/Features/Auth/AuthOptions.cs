@@ -3,8 +3,15 @@ namespace KrautPortal.Features.Auth;
 /// <summary>The <c>Auth</c> configuration section.</summary>
 public sealed class AuthOptions
 {
-    /// <summary>Authenticators asked in order; the first that recognises the credentials decides.</summary>
-    public List<string> Chain { get; set; } = ["god-token", "token", "htpasswd"];
+    public static readonly IReadOnlyList<string> DefaultChain = ["god-token", "token", "htpasswd"];
+
+    /// <summary>
+    /// Authenticators asked in order; the first that recognises the credentials decides. Empty means
+    /// <see cref="DefaultChain"/> (a default inside the list would have configured names appended to it).
+    /// </summary>
+    public List<string> Chain { get; set; } = [];
+
+    public IReadOnlyList<string> EffectiveChain => Chain.Count > 0 ? Chain : DefaultChain;
 
     /// <summary>Users who are administrators, whatever authenticated them.</summary>
     public List<string> Admins { get; set; } = [];

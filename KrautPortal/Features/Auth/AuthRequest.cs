@@ -3,6 +3,7 @@ namespace KrautPortal.Features.Auth;
 /// <summary>
 /// What an authenticator is asked: the Authorization header exactly as sent (opaque to everyone but the
 /// authenticator that recognises it) and the details of the request it would allow.
+/// <c>InteractiveLogin</c> marks the portal's login form, which asks for the second factor itself.
 /// </summary>
 public sealed record AuthRequest(
     string? Authorization,
@@ -12,7 +13,8 @@ public sealed record AuthRequest(
     Guid? ObjectId,
     string? Selector,
     string? Action,
-    string? RemoteAddress);
+    string? RemoteAddress,
+    bool InteractiveLogin = false);
 
 /// <summary>An authenticator's answer.</summary>
 public abstract record AuthResult

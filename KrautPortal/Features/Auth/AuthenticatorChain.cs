@@ -6,7 +6,7 @@ namespace KrautPortal.Features.Auth;
 /// </summary>
 public sealed class AuthenticatorChain(IEnumerable<IAuthenticator> available, Microsoft.Extensions.Options.IOptions<AuthOptions> options, AuthAudit audit)
 {
-    private readonly IReadOnlyList<IAuthenticator> _chain = Order(available, options.Value.Chain);
+    private readonly IReadOnlyList<IAuthenticator> _chain = Order(available, options.Value.EffectiveChain);
 
     public IReadOnlyList<string> Names => _chain.Select(a => a.Name).ToList();
 

@@ -7,7 +7,7 @@ namespace KrautPortal.Features.Auth;
 /// Turns a password verifier into an authenticator for <c>Authorization: Basic base64(user:password)</c>.
 /// Throttles failures; a user with a second factor enrolled must use a token on the API instead.
 /// </summary>
-public sealed class BasicAuthenticator(IPasswordVerifier verifier, LoginThrottle throttle, RoleMapper roles, OtpService otp) : IAuthenticator
+public sealed class BasicAuthenticator(IPasswordVerifier verifier, LoginThrottle throttle, RoleMapper roles, IServiceScopeFactory scopes) : IAuthenticator
 {
     public string Name => verifier.Name;
 
@@ -20,7 +20,7 @@ public sealed class BasicAuthenticator(IPasswordVerifier verifier, LoginThrottle
         {
             case PasswordCheck.Valid valid:
                 throttle.Succeeded(user);
-                if (await otp.IsEnabledAsync(user, ct))
+                if (!request.InteractiveLogin && await HasSecondFactorAsync(user, ct))
                     return new AuthResult.Deny($"'{user}' uses a one-time code: create a token in the portal (Profile → Tokens) for API use.");
                 return new AuthResult.Allow(roles.ActorFor(user, valid.Groups, Name));
             case PasswordCheck.WrongPassword:
@@ -31,6 +31,12 @@ public sealed class BasicAuthenticator(IPasswordVerifier verifier, LoginThrottle
             default:
                 return AuthResult.NotMine.Instance;
         }
+    }
+
+    private async Task<bool> HasSecondFactorAsync(string user, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<OtpService>().IsEnabledAsync(user, ct);
     }
 
     public static bool TryParse(string? header, out string user, out string password)

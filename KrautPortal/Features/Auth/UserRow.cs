@@ -32,4 +32,7 @@ public sealed class TokenSecretRow
 {
     public Guid TokenId { get; set; }
     public required string Sha256 { get; set; }
+
+    /// <summary>The creator's groups when the token was made (JSON array): a token never reaches further than they could.</summary>
+    public string CreatorGroups { get; set; } = "[]";
 }

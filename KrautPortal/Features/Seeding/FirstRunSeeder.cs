@@ -56,7 +56,7 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
         ];
         foreach (var (name, spec) in types)
         {
-            await store.CreateAsync(new NewResource(Kinds.MachineTypes.Name, name, Actor.System.Name, new JsonObject { ["seeded"] = true },
+            await store.CreateAsync(new NewResource(Kinds.MachineTypes.Name, name, Actor.SharedOwner, new JsonObject { ["seeded"] = true },
                 KrautJson.Serialize(spec), KrautJson.Serialize(new MachineTypeStatus())), Actor.System, ct);
         }
     }
@@ -65,7 +65,7 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
     {
         var subnet = FreeSubnet();
         var spec = new NetworkSpec { Ipv4Cidr = subnet, Mode = NetworkMode.Isolated, Dhcp = true, Description = "Created on first run: isolated, with DHCP from the host." };
-        await store.CreateAsync(new NewResource(Kinds.Networks.Name, "default", Actor.System.Name, new JsonObject { ["seeded"] = true },
+        await store.CreateAsync(new NewResource(Kinds.Networks.Name, "default", Actor.SharedOwner, new JsonObject { ["seeded"] = true },
             KrautJson.Serialize(spec), KrautJson.Serialize(new NetworkStatus())), Actor.System, ct);
         logger.LogInformation("Created the default network {Subnet}", subnet);
     }
@@ -154,7 +154,7 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
             ActualSizeBytes = new FileInfo(target).Length,
             Sha256 = sha,
         };
-        await store.CreateAsync(new NewResource(Kinds.Images.Name, "kraut-test-guest", Actor.System.Name, new JsonObject { ["seeded"] = true },
+        await store.CreateAsync(new NewResource(Kinds.Images.Name, "kraut-test-guest", Actor.SharedOwner, new JsonObject { ["seeded"] = true },
             KrautJson.Serialize(spec), KrautJson.Serialize(status), Id: id), Actor.System, ct);
         logger.LogInformation("Registered the test guest image from {Source}", source);
     }

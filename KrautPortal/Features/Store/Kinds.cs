@@ -9,8 +9,9 @@ public static class Kinds
     public static readonly KindInfo Images = new("images", "image", "images");
     public static readonly KindInfo Networks = new("networks", "network", "networks");
     public static readonly KindInfo Vms = new("vms", "VM", "VMs");
+    public static readonly KindInfo Tokens = new("tokens", "token", "tokens");
 
-    public static readonly IReadOnlyList<KindInfo> All = [MachineTypes, Images, Networks, Vms];
+    public static readonly IReadOnlyList<KindInfo> All = [MachineTypes, Images, Networks, Vms, Tokens];
 
     public static string Singular(string kind) => All.FirstOrDefault(k => k.Name == kind)?.Singular ?? kind;
 }

@@ -7,7 +7,7 @@ namespace KrautPortal.Features.Store;
 /// Create, read, list, change, delete, history and revert for one kind, with that kind's rules applied.
 /// The API and the portal both go through here, so they cannot drift apart.
 /// </summary>
-public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResourceRules<TSpec, TStatus> rules, IActorAccessor actors)
+public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResourceRules<TSpec, TStatus> rules, Authorizer authorizer)
     where TSpec : class
     where TStatus : class
 {
@@ -24,35 +24,38 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
 
     public KindInfo Kind => rules.Kind;
     private string K => rules.Kind.Name;
-    private Actor Actor => actors.Current;
+    /// <summary>The caller, once allowed to do <paramref name="verb"/> to this kind (403 and an audit entry if not).</summary>
+    private Actor As(string verb, Guid? id = null) => authorizer.Demand(verb, rules.Kind, id);
 
-    public async Task<Resource<TSpec, TStatus>> CreateAsync(ResourceInput<TSpec> input, CancellationToken ct, bool isSystem = false)
+    /// <param name="id">A chosen id, for callers that store something beside the object in the same transaction.</param>
+    public async Task<Resource<TSpec, TStatus>> CreateAsync(ResourceInput<TSpec> input, CancellationToken ct, bool isSystem = false, Guid? id = null)
     {
+        var actor = As(Verbs.Create);
         var errors = new ValidationErrors();
-        CheckCommon(input.Name, input.Metadata, errors);
-        var spec = await rules.PrepareAsync(input.Spec, null, Actor, errors, ct);
+        CheckCommon(input.Name, input.Metadata, actor, errors);
+        var spec = await rules.PrepareAsync(input.Spec, null, actor, errors, ct);
         errors.ThrowIfAny();
-        var row = await store.CreateAsync(new NewResource(K, input.Name, Actor.Name, input.Metadata,
-            KrautJson.Serialize(spec), KrautJson.Serialize(rules.InitialStatus(spec)), isSystem), Actor, ct);
+        var row = await store.CreateAsync(new NewResource(K, input.Name, actor.Name, input.Metadata,
+            KrautJson.Serialize(spec), KrautJson.Serialize(rules.InitialStatus(spec)), isSystem, id), actor, ct);
         rules.Changed(row.Id);
         return Resource<TSpec, TStatus>.FromRow(row);
     }
 
     public async Task<Resource<TSpec, TStatus>> GetAsync(Guid id, CancellationToken ct) =>
-        Resource<TSpec, TStatus>.FromRow(await store.GetAsync(K, id, Actor, ct));
+        Resource<TSpec, TStatus>.FromRow(await store.GetAsync(K, id, As(Verbs.Read, id), ct));
 
     public async Task<Resource<TSpec, TStatus>?> FindAsync(Guid id, CancellationToken ct) =>
-        await store.FindAsync(K, id, Actor, ct) is { } row ? Resource<TSpec, TStatus>.FromRow(row) : null;
+        await store.FindAsync(K, id, As(Verbs.Read, id), ct) is { } row ? Resource<TSpec, TStatus>.FromRow(row) : null;
 
     public async Task<Page<Resource<TSpec, TStatus>>> ListAsync(ListQuery query, CancellationToken ct)
     {
-        var page = await store.ListAsync(K, query, Actor, ct);
+        var page = await store.ListAsync(K, query, As(Verbs.Read), ct);
         return new Page<Resource<TSpec, TStatus>>(page.Items.Select(Resource<TSpec, TStatus>.FromRow).ToList(), page.Continue);
     }
 
-    public Task<int> CountAsync(string? selector, CancellationToken ct) => store.CountAsync(K, selector, Actor, ct);
+    public Task<int> CountAsync(string? selector, CancellationToken ct) => store.CountAsync(K, selector, As(Verbs.Read), ct);
 
-    public Task<List<Guid>> ListIdsAsync(string? selector, int max, CancellationToken ct) => store.ListIdsAsync(K, selector, Actor, max, ct);
+    public Task<List<Guid>> ListIdsAsync(string? selector, int max, CancellationToken ct) => store.ListIdsAsync(K, selector, As(Verbs.Read), max, ct);
 
     /// <summary>Replaces name, metadata and spec (PUT).</summary>
     public Task<Resource<TSpec, TStatus>> ReplaceAsync(Guid id, long? expectedVersion, ResourceInput<TSpec> input, CancellationToken ct) =>
@@ -74,8 +77,10 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
         }, ct);
 
     /// <summary>Changes the spec only, e.g. for an action; <paramref name="change"/> is what history records.</summary>
-    public Task<Resource<TSpec, TStatus>> UpdateSpecAsync(Guid id, long? expectedVersion, Func<TSpec, TSpec> update, string change, CancellationToken ct) =>
-        ModifyAsync(id, expectedVersion, current => Task.FromResult<Edit?>(new Edit(current.Name, current.Metadata, update(current.Spec), change)), ct);
+    /// <param name="verb">What a token must allow: "update", or an action such as "start".</param>
+    public Task<Resource<TSpec, TStatus>> UpdateSpecAsync(Guid id, long? expectedVersion, Func<TSpec, TSpec> update, string change, CancellationToken ct,
+        string verb = Verbs.Update) =>
+        ModifyAsync(id, expectedVersion, current => Task.FromResult<Edit?>(new Edit(current.Name, current.Metadata, update(current.Spec), change)), ct, verb);
 
     public Task<Resource<TSpec, TStatus>> UpdateMetadataAsync(Guid id, long? expectedVersion, JsonObject metadata, CancellationToken ct) =>
         ModifyAsync(id, expectedVersion, current => Task.FromResult<Edit?>(new Edit(current.Name, metadata, current.Spec, "metadata changed")), ct);
@@ -84,7 +89,7 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
     public Task<Resource<TSpec, TStatus>> RevertAsync(Guid id, long toVersion, long? expectedVersion, CancellationToken ct) =>
         ModifyAsync(id, expectedVersion, async current =>
         {
-            var old = await store.GetVersionAsync(K, id, toVersion, Actor, ct);
+            var old = await store.GetVersionAsync(K, id, toVersion, As(Verbs.Read, id), ct);
             var spec = RequestBody.ReadSpec<TSpec>(old.Snapshot.Spec);
             return new Edit(old.Snapshot.Name, (JsonObject)old.Snapshot.Metadata.DeepClone(), spec, $"reverted to version {toVersion}");
         }, ct);
@@ -92,31 +97,33 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
     /// <summary>Deletes now, or marks for deletion when a reconciler must first remove the real object.</summary>
     public async Task<DeleteOutcome> DeleteAsync(Guid id, long? expectedVersion, CancellationToken ct)
     {
-        var current = await GetAsync(id, ct);
+        var actor = As(Verbs.Delete, id);
+        var current = Resource<TSpec, TStatus>.FromRow(await store.GetAsync(K, id, actor, ct));
         if (expectedVersion is { } v && v != current.Version) throw new PreconditionFailedException(v, current.Version);
         await rules.EnsureDeletableAsync(current, ct);
         if (!rules.DeletesAsynchronously)
         {
-            await store.DeleteAsync(K, id, expectedVersion ?? current.Version, Actor, ct);
+            await store.DeleteAsync(K, id, expectedVersion ?? current.Version, actor, ct);
             rules.Changed(id);
             return DeleteOutcome.Deleted;
         }
         if (current.DeletionRequestedAt is null)
         {
-            await store.RequestDeletionAsync(K, id, expectedVersion, Actor, ct);
+            await store.RequestDeletionAsync(K, id, expectedVersion, actor, ct);
         }
         rules.Changed(id);
         return DeleteOutcome.Deleting;
     }
 
-    public Task<IReadOnlyList<HistoryEntry>> HistoryAsync(Guid id, CancellationToken ct) => store.HistoryAsync(K, id, Actor, ct);
+    public Task<IReadOnlyList<HistoryEntry>> HistoryAsync(Guid id, CancellationToken ct) => store.HistoryAsync(K, id, As(Verbs.Read, id), ct);
 
-    public Task<HistoryVersion> GetVersionAsync(Guid id, long version, CancellationToken ct) => store.GetVersionAsync(K, id, version, Actor, ct);
+    public Task<HistoryVersion> GetVersionAsync(Guid id, long version, CancellationToken ct) => store.GetVersionAsync(K, id, version, As(Verbs.Read, id), ct);
 
     public async Task<IReadOnlyList<JsonChange>> DiffAsync(Guid id, long from, long to, CancellationToken ct)
     {
-        var a = await store.GetVersionAsync(K, id, from, Actor, ct);
-        var b = await store.GetVersionAsync(K, id, to, Actor, ct);
+        var actor = As(Verbs.Read, id);
+        var a = await store.GetVersionAsync(K, id, from, actor, ct);
+        var b = await store.GetVersionAsync(K, id, to, actor, ct);
         return JsonDiff.Compute(KrautJson.ToNode(a.Snapshot), KrautJson.ToNode(b.Snapshot));
     }
 
@@ -126,11 +133,13 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
     /// Reads the current object, computes and validates the edit, then stores it only if nobody changed the
     /// object meanwhile. Without If-Match a lost race starts over on fresh data; with one it is a 412.
     /// </summary>
-    private async Task<Resource<TSpec, TStatus>> ModifyAsync(Guid id, long? expectedVersion, Func<Resource<TSpec, TStatus>, Task<Edit?>> compute, CancellationToken ct)
+    private async Task<Resource<TSpec, TStatus>> ModifyAsync(Guid id, long? expectedVersion, Func<Resource<TSpec, TStatus>, Task<Edit?>> compute,
+        CancellationToken ct, string verb = Verbs.Update)
     {
+        var actor = As(verb, id);
         for (var attempt = 1; ; attempt++)
         {
-            var current = await GetAsync(id, ct);
+            var current = Resource<TSpec, TStatus>.FromRow(await store.GetAsync(K, id, actor, ct));
             if (expectedVersion is { } v && v != current.Version) throw new PreconditionFailedException(v, current.Version);
             if (current.DeletionRequestedAt is not null)
                 throw new ConflictException($"This {Kind.Singular} is being deleted and can no longer be changed.");
@@ -138,13 +147,13 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
             var edit = await compute(current);
             if (edit is null) return current;
             var errors = new ValidationErrors();
-            CheckCommon(edit.Name, edit.Metadata, errors);
-            var spec = await rules.PrepareAsync(edit.Spec, current, Actor, errors, ct);
+            CheckCommon(edit.Name, edit.Metadata, actor, errors);
+            var spec = await rules.PrepareAsync(edit.Spec, current, actor, errors, ct);
             errors.ThrowIfAny();
 
             try
             {
-                var row = await store.UpdateAsync(K, id, current.Version, Actor, row =>
+                var row = await store.UpdateAsync(K, id, current.Version, actor, row =>
                 {
                     row.Name = edit.Name;
                     row.Metadata = edit.Metadata.ToJsonString();
@@ -166,8 +175,11 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
         }
     }
 
-    private static void CheckCommon(string name, JsonObject metadata, ValidationErrors errors)
+    private static void CheckCommon(string name, JsonObject metadata, Actor actor, ValidationErrors errors)
     {
+        // A token limited to a selector may only make or leave objects inside it.
+        if (!Selectors.SelectorMatcher.Matches(ResourceStore.ScopeSelector(actor), metadata))
+            errors.Add("metadata", $"This token only reaches objects whose metadata matches '{actor.Scope!.Selector}'.");
         if (ResourceNames.Problem(name) is { } nameProblem) errors.Add("name", nameProblem);
         var size = System.Text.Encoding.UTF8.GetByteCount(metadata.ToJsonString());
         if (size > MaxMetadataBytes) errors.Add("metadata", $"Metadata may be at most {MaxMetadataBytes / 1024} KiB as JSON (this is {size / 1024} KiB).");

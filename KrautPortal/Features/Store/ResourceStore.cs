@@ -38,7 +38,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
     }
 
     public Task<ResourceRow?> FindAsync(string kind, Guid id, Actor actor, CancellationToken ct) =>
-        Visible(db.Resources.AsNoTracking(), actor).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct);
+        Rows(actor).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct);
 
     public async Task<ResourceRow> GetAsync(string kind, Guid id, Actor actor, CancellationToken ct) =>
         await FindAsync(kind, id, actor, ct) ?? throw new NotFoundException(Kinds.Singular(kind), id);
@@ -47,7 +47,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
     public async Task<Dictionary<Guid, ResourceRow>> GetManyAsync(string kind, IEnumerable<Guid> ids, Actor actor, CancellationToken ct)
     {
         var wanted = ids.Distinct().ToList();
-        var rows = await Visible(db.Resources.AsNoTracking(), actor)
+        var rows = await Rows(actor)
             .Where(r => r.Kind == kind && wanted.Contains(r.Id)).ToListAsync(ct);
         return rows.ToDictionary(r => r.Id);
     }
@@ -94,8 +94,9 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         for (var attempt = 1; ; attempt++)
         {
             db.ChangeTracker.Clear();
-            var row = await Visible(db.Resources, actor).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct)
+            var row = await Rows(actor, tracked: true).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct)
                 ?? throw new NotFoundException(Kinds.Singular(kind), id);
+            EnsureWritable(row, actor);
             if (expectedVersion is { } expected && expected != row.Version)
                 throw new PreconditionFailedException(expected, row.Version);
 
@@ -145,8 +146,9 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
     public async Task DeleteAsync(string kind, Guid id, long? expectedVersion, Actor actor, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
-        var row = await Visible(db.Resources, actor).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct)
+        var row = await Rows(actor, tracked: true).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct)
             ?? throw new NotFoundException(Kinds.Singular(kind), id);
+        EnsureWritable(row, actor);
         if (expectedVersion is { } expected && expected != row.Version)
             throw new PreconditionFailedException(expected, row.Version);
         db.Resources.Remove(row);
@@ -203,18 +205,39 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         return candidates.Where(c => refersTo(KrautJson.Deserialize<TSpec>(c.Spec))).Select(c => c.Name).Order().ToList();
     }
 
-    private IQueryable<ResourceRow> Filter(string kind, Selector selector, Actor actor)
+    private IQueryable<ResourceRow> Filter(string kind, Selector selector, Actor actor) => Rows(actor, selector).Where(r => r.Kind == kind);
+
+    /// <summary>
+    /// The rows an actor may see, optionally narrowed by a selector: owner (own, groups', shared), system objects
+    /// hidden from non-admins, and a token's selector ANDed in, all in SQL.
+    /// </summary>
+    private IQueryable<ResourceRow> Rows(Actor actor, Selector? selector = null, bool tracked = false)
     {
-        IQueryable<ResourceRow> rows = db.Resources.AsNoTracking();
-        if (!selector.IsEmpty)
+        var requirements = (selector?.Requirements ?? []).Concat(ScopeSelector(actor).Requirements).ToList();
+        IQueryable<ResourceRow> rows = db.Resources;
+        if (requirements.Count > 0)
         {
-            var where = provider.Dialect.Translate(selector, "\"Metadata\"");
+            var where = provider.Dialect.Translate(new Selector(requirements), "\"Metadata\"");
             // The fragment is the dialect's own SQL text with {n} placeholders; every user value is a parameter.
 #pragma warning disable EF1003
-            rows = db.Resources.FromSqlRaw("SELECT * FROM \"resources\" WHERE " + where.Sql, where.Parameters.ToArray()).AsNoTracking();
+            rows = db.Resources.FromSqlRaw("SELECT * FROM \"resources\" WHERE " + where.Sql, where.Parameters.ToArray());
 #pragma warning restore EF1003
         }
-        return Visible(rows, actor).Where(r => r.Kind == kind);
+        if (!tracked) rows = rows.AsNoTracking();
+        if (actor.IsAdmin) return rows;
+        var owners = actor.ReadableOwners.ToList();
+        return rows.Where(r => !r.IsSystem && owners.Contains(r.Owner));
+    }
+
+    /// <summary>A token's selector (validated when the token was made).</summary>
+    public static Selector ScopeSelector(Actor actor) =>
+        actor.Scope?.Selector is { Length: > 0 } text ? SelectorParser.Parse(text) : Selector.Everything;
+
+    /// <summary>Shared objects are readable by everyone and changed by administrators only.</summary>
+    private static void EnsureWritable(ResourceRow row, Actor actor)
+    {
+        if (!actor.MayAccessOwner(row.Owner))
+            throw new ForbiddenException($"'{row.Name}' is shared by the administrators; you may use it but not change it.");
     }
 
     private static Selector ParseSelector(string? selector)
@@ -227,13 +250,6 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         {
             throw new BadRequestException("Invalid selector", e.Message + $" (in \"{e.SelectorText}\")");
         }
-    }
-
-    private static IQueryable<ResourceRow> Visible(IQueryable<ResourceRow> rows, Actor actor)
-    {
-        if (actor.IsAdmin) return rows;
-        var owners = actor.Groups.Append(actor.Name).ToList();
-        return rows.Where(r => !r.IsSystem && owners.Contains(r.Owner));
     }
 
     private static IQueryable<ResourceRow> Order(IQueryable<ResourceRow> rows, SortField field, bool descending) => (field, descending) switch

@@ -52,3 +52,6 @@ public sealed class ValidationErrors
         if (Any) throw new ValidationException(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
     }
 }
+
+/// <summary>Visible, but not yours to change (shared objects, admin-only kinds, a token's limits).</summary>
+public sealed class ForbiddenException(string detail) : KrautProblemException(403, "Forbidden", detail);

@@ -14,13 +14,13 @@ public sealed class VmOperations(ResourceService<VmSpec, VmStatus> vms, VmReconc
     {
         var vm = action switch
         {
-            "start" => await vms.UpdateSpecAsync(id, expectedVersion, s => s with { Power = PowerState.Running }, "action: start", ct),
-            "stop" => await vms.UpdateSpecAsync(id, expectedVersion, s => s with { Power = PowerState.Stopped }, "action: stop", ct),
+            "start" => await vms.UpdateSpecAsync(id, expectedVersion, s => s with { Power = PowerState.Running }, "action: start", ct, "start"),
+            "stop" => await vms.UpdateSpecAsync(id, expectedVersion, s => s with { Power = PowerState.Stopped }, "action: stop", ct, "stop"),
             "force-off" => await vms.UpdateSpecAsync(id, expectedVersion,
-                s => s with { Power = PowerState.Stopped, ForceOffGeneration = s.ForceOffGeneration + 1 }, "action: force-off", ct),
+                s => s with { Power = PowerState.Stopped, ForceOffGeneration = s.ForceOffGeneration + 1 }, "action: force-off", ct, "force-off"),
             "reboot" => await vms.UpdateSpecAsync(id, expectedVersion, s => s.Power == PowerState.Running
                 ? s with { RebootGeneration = s.RebootGeneration + 1 }
-                : throw new ConflictException("This VM is meant to be stopped; start it instead of rebooting it."), "action: reboot", ct),
+                : throw new ConflictException("This VM is meant to be stopped; start it instead of rebooting it."), "action: reboot", ct, "reboot"),
             _ => throw new BadRequestException("Unknown action", $"'{action}' is not an action; use {string.Join(", ", Actions)}."),
         };
         // Also when nothing changed: "start" on a VM stopped behind Kraut's back must still start it.
@@ -54,10 +54,10 @@ public sealed class VmOperations(ResourceService<VmSpec, VmStatus> vms, VmReconc
 
     public async Task<VmNic> AddNicAsync(Guid id, Guid networkId, string? mac, long? expectedVersion, CancellationToken ct)
     {
-        var before = await vms.GetAsync(id, ct);
+        var nicId = Guid.CreateVersion7();
         var vm = await vms.UpdateSpecAsync(id, expectedVersion,
-            s => s with { Nics = [.. s.Nics, new VmNic { NetworkId = networkId, Mac = mac }] }, "NIC added", ct);
-        return vm.Spec.Nics.First(n => before.Spec.Nics.All(old => old.Id != n.Id));
+            s => s with { Nics = [.. s.Nics, new VmNic { Id = nicId, NetworkId = networkId, Mac = mac }] }, "NIC added", ct);
+        return vm.Spec.Nics.First(n => n.Id == nicId);
     }
 
     public async Task RemoveNicAsync(Guid id, Guid nicId, long? expectedVersion, CancellationToken ct)

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace KrautPortal.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteKrautDbContext))]
-    [Migration("20261125125721_Auth")]
+    [Migration("20261125132212_Auth")]
     partial class Auth
     {
         /// <inheritdoc />
@@ -76,6 +76,10 @@ namespace KrautPortal.Migrations.Sqlite
                 {
                     b.Property<Guid>("TokenId")
                         .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatorGroups")
+                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Sha256")

@@ -39,7 +39,8 @@ namespace KrautPortal.Migrations.Sqlite
                 columns: table => new
                 {
                     TokenId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Sha256 = table.Column<string>(type: "TEXT", nullable: false)
+                    Sha256 = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatorGroups = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {

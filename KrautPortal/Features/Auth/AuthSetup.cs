@@ -1,0 +1,57 @@
+using KrautPortal.Features.Tokens;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Server.Circuits;
+using Microsoft.AspNetCore.DataProtection;
+
+namespace KrautPortal.Features.Auth;
+
+public static class AuthSetup
+{
+    private const string Selector = "Kraut";
+
+    public static IServiceCollection AddKrautAuth(this IServiceCollection services, IConfiguration config, KrautPaths paths)
+    {
+        services.Configure<AuthOptions>(config.GetSection("Auth"));
+        // Keys in the data directory: sign-ins and OTP secrets survive restarts.
+        services.AddDataProtection().SetApplicationName("Kraut").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(paths.Root, "keys")));
+        services.AddHttpContextAccessor();
+        services.AddScoped<RequestActorAccessor>();
+        services.AddScoped<IActorAccessor>(sp => sp.GetRequiredService<RequestActorAccessor>());
+        services.AddScoped<CircuitHandler, CircuitActorHandler>();
+        services.AddScoped<Authorizer>();
+        services.AddScoped<OtpService>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<RoleMapper>();
+        services.AddSingleton<AuthAudit>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuthAudit>());
+        services.AddSingleton<AuthenticatorChain>();
+
+        services.AddSingleton<IAuthenticator, GodTokenAuthenticator>();
+        services.AddSingleton<IAuthenticator, ScopedTokenAuthenticator>();
+        services.AddHttpClient<WebhookAuthenticator>();
+        services.AddSingleton<IAuthenticator>(sp => sp.GetRequiredService<WebhookAuthenticator>());
+        services.AddScoped<TokenService>();
+
+        services.AddAuthentication(Selector)
+            .AddPolicyScheme(Selector, "API header or portal cookie", o =>
+                o.ForwardDefaultSelector = http => http.Request.Path.StartsWithSegments("/api") ? HeaderAuthenticationHandler.SchemeName : LoginApi.CookieScheme)
+            .AddScheme<AuthenticationSchemeOptions, HeaderAuthenticationHandler>(HeaderAuthenticationHandler.SchemeName, null)
+            .AddCookie(LoginApi.CookieScheme, o =>
+            {
+                o.LoginPath = "/login";
+                o.LogoutPath = "/auth/logout";
+                o.AccessDeniedPath = "/login";
+                o.Cookie.Name = "kraut.session";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Lax;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.ExpireTimeSpan = TimeSpan.FromHours(8);
+                o.SlidingExpiration = true;
+            });
+        // Nothing is anonymous unless it says so (the login pages, static files, the API description).
+        services.AddAuthorizationBuilder().SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        services.AddCascadingAuthenticationState();
+        return services;
+    }
+}

@@ -1,0 +1,48 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using KrautPortal.Features.Auth;
+using KrautPortal.Features.Store;
+using Microsoft.EntityFrameworkCore;
+
+namespace KrautPortal.Features.Tokens;
+
+/// <summary>
+/// <c>Bearer kraut_&lt;id&gt;_&lt;secret&gt;</c>: a user's limited-scope token. The token acts as its creator, narrowed
+/// to its verbs, kinds and selector. Deleting the token revokes it for the next request.
+/// </summary>
+public sealed class ScopedTokenAuthenticator(IServiceScopeFactory scopes, RoleMapper roles, TimeProvider time) : IAuthenticator
+{
+    private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+
+    public string Name => "token";
+
+    public async Task<AuthResult> AuthenticateAsync(AuthRequest request, CancellationToken ct)
+    {
+        if (!TokenService.TryParseSecret(Bearer.From(request.Authorization), out var id, out var secret)) return AuthResult.NotMine.Instance;
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
+        var stored = await db.TokenSecrets.AsNoTracking().FirstOrDefaultAsync(t => t.TokenId == id, ct);
+        var row = await db.Resources.AsNoTracking().FirstOrDefaultAsync(r => r.Kind == Kinds.Tokens.Name && r.Id == id, ct);
+        if (stored is null || row is null
+            || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(stored.Sha256), Encoding.ASCII.GetBytes(TokenService.Hash(secret))))
+        {
+            return new AuthResult.Deny("This token is not valid (revoked, or never issued).");
+        }
+        var token = Resource<TokenSpec, TokenStatus>.FromRow(row);
+        var now = time.GetUtcNow().UtcDateTime;
+        if (token.Spec.ExpiresAt <= now) return new AuthResult.Deny($"This token expired at {token.Spec.ExpiresAt:u}.");
+
+        if (token.Status.LastUsedAt is not { } last || now - last > LastUsedResolution)
+        {
+            await scope.ServiceProvider.GetRequiredService<ResourceStore>()
+                .SetStatusAsync(Kinds.Tokens.Name, id, KrautJson.Serialize(token.Status with { LastUsedAt = now }), ct);
+        }
+        var creator = roles.ActorFor(token.Owner, JsonSerializer.Deserialize<List<string>>(stored.CreatorGroups) ?? [], Name);
+        return new AuthResult.Allow(creator with
+        {
+            Scope = new TokenScope(id, token.Spec.Verbs, token.Spec.Kinds, token.Spec.Selector, token.Spec.ExpiresAt),
+        });
+    }
+}
