@@ -9,6 +9,7 @@ namespace KrautPortal.Features.Auth;
 public static class AuthSetup
 {
     private const string Selector = "Kraut";
+    public const string AdminPolicy = "admin";
 
     public static IServiceCollection AddKrautAuth(this IServiceCollection services, IConfiguration config, KrautPaths paths)
     {
@@ -21,6 +22,7 @@ public static class AuthSetup
         services.AddScoped<CircuitHandler, CircuitActorHandler>();
         services.AddScoped<Authorizer>();
         services.AddScoped<OtpService>();
+        services.AddScoped<UserDirectory>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<RoleMapper>();
         services.AddSingleton<AuthAudit>();
@@ -50,7 +52,9 @@ public static class AuthSetup
                 o.SlidingExpiration = true;
             });
         // Nothing is anonymous unless it says so (the login pages, static files, the API description).
-        services.AddAuthorizationBuilder().SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser().RequireClaim(ActorClaims.AdminClaim, "true"));
         services.AddCascadingAuthenticationState();
         return services;
     }

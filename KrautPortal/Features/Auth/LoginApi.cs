@@ -76,8 +76,11 @@ public static class LoginApi
         return Results.Redirect("/login");
     }
 
-    private static Task SignInAsync(HttpContext http, Actor actor) =>
-        http.SignInAsync(CookieScheme, ActorClaims.ToPrincipal(actor, CookieScheme));
+    private static async Task SignInAsync(HttpContext http, Actor actor)
+    {
+        await http.SignInAsync(CookieScheme, ActorClaims.ToPrincipal(actor, CookieScheme));
+        await http.RequestServices.GetRequiredService<UserDirectory>().TouchLoginAsync(actor.Name, http.RequestAborted);
+    }
 
     private sealed record Pending(Actor Actor, DateTime ExpiresAt);
 

@@ -1,0 +1,31 @@
+using KrautPortal.Features.Store;
+using Microsoft.EntityFrameworkCore;
+
+namespace KrautPortal.Features.Auth;
+
+/// <summary>The people who signed in to the portal, and the recent auth decisions, for the admin page.</summary>
+public sealed class UserDirectory(KrautDbContext db, TimeProvider time)
+{
+    public async Task TouchLoginAsync(string user, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var updated = await db.Users.Where(u => u.Name == user).ExecuteUpdateAsync(s => s.SetProperty(u => u.LastLoginAt, now), ct);
+        if (updated > 0) return;
+        db.Users.Add(new UserRow { Name = user, CreatedAt = now, LastLoginAt = now });
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Two first logins at once: the other one made the row.
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    public Task<List<UserRow>> ListAsync(CancellationToken ct) => db.Users.AsNoTracking().OrderBy(u => u.Name).ToListAsync(ct);
+
+    public Task<List<AuthEventRow>> RecentEventsAsync(int count, string? decision, CancellationToken ct) =>
+        db.AuthEvents.AsNoTracking().Where(e => decision == null || e.Decision == decision)
+            .OrderByDescending(e => e.Seq).Take(count).ToListAsync(ct);
+}
