@@ -1,0 +1,137 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using KrautPortal.Features.Auth;
+using KrautPortal.Features.Auth.Htpasswd;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace KrautPortal.Tests.Auth;
+
+/// <summary>Apache's own <c>htpasswd</c>, writing files the way administrators do.</summary>
+internal static class HtpasswdTool
+{
+    /// <summary>Adds or updates <paramref name="user"/> in <paramref name="file"/> (created if missing) with a hash flag such as -B.</summary>
+    public static void Set(string file, string flag, string user, string password)
+    {
+        string[] args = File.Exists(file) ? ["-b", flag, file, user, password] : ["-c", "-b", flag, file, user, password];
+        var (status, _, stderr) = Tool.Run("htpasswd", args);
+        if (status != 0) throw new InvalidOperationException($"htpasswd {flag} {user}: {stderr}");
+    }
+
+    public static void Delete(string file, string user)
+    {
+        var (status, _, stderr) = Tool.Run("htpasswd", "-D", file, user);
+        if (status != 0) throw new InvalidOperationException($"htpasswd -D {user}: {stderr}");
+    }
+
+    public static HtpasswdVerifier Verifier(string file, string? groupsFile = null, TimeProvider? time = null) =>
+        new(Options.Create(new AuthOptions { Htpasswd = new HtpasswdOptions { File = file, GroupsFile = groupsFile } }),
+            time ?? TimeProvider.System, NullLogger<HtpasswdVerifier>.Instance);
+}
+
+internal static class Tool
+{
+    public static (int Status, string Stdout, string Stderr) Run(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException(file);
+        }
+        catch (Win32Exception e)
+        {
+            throw new InvalidOperationException($"{file} is not installed ({e.Message}): run scripts/setup-host.sh --with-tests", e);
+        }
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            return (process.ExitCode, stdout.Result, stderr);
+        }
+    }
+}
+
+/// <summary>A scratch directory per test, removed afterwards.</summary>
+public sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("kraut-auth-").FullName;
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
+
+/// <summary>A clock the test moves by hand.</summary>
+internal sealed class ManualClock : TimeProvider
+{
+    public TimeSpan Offset { get; set; }
+
+    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + Offset;
+}
+
+/// <summary>A local TCP port that listens and never says a word, counting the connections it takes.</summary>
+internal sealed class SilentServer : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly List<Socket> _accepted = [];
+    private readonly CancellationTokenSource _stop = new();
+
+    public SilentServer()
+    {
+        _listener.Start();
+        _ = AcceptAsync();
+    }
+
+    public string Url => $"ldap://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/";
+
+    public int Connections
+    {
+        get
+        {
+            lock (_accepted) return _accepted.Count;
+        }
+    }
+
+    private async Task AcceptAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var socket = await _listener.AcceptSocketAsync(_stop.Token);
+                lock (_accepted) _accepted.Add(socket);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>A port nothing listens on (taken and released at once).</summary>
+    public static int ClosedPort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        lock (_accepted)
+        {
+            foreach (var socket in _accepted) socket.Dispose();
+        }
+        _stop.Dispose();
+    }
+}
