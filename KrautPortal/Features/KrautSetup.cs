@@ -54,6 +54,8 @@ public static class KrautSetup
     {
         // A misnamed authenticator stops start-up here rather than failing every request later.
         _ = app.Services.GetRequiredService<AuthenticatorChain>();
+        InitialAdmin.EnsureCreated(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>(),
+            app.Services.GetRequiredService<KrautPaths>(), app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kraut.Auth"));
         await app.Services.MigrateKrautStoreAsync();
         await using (var scope = app.Services.CreateAsyncScope())
         {

@@ -11,9 +11,17 @@ public static class AuthSetup
     private const string Selector = "Kraut";
     public const string AdminPolicy = "admin";
 
+    /// <summary>A password verifier, and the authenticator that reads it from a Basic header.</summary>
+    private static void AddPasswordAuthenticator<TVerifier>(this IServiceCollection services) where TVerifier : class, IPasswordVerifier
+    {
+        services.AddSingleton<TVerifier>();
+        services.AddSingleton<IAuthenticator>(sp => ActivatorUtilities.CreateInstance<BasicAuthenticator>(sp, sp.GetRequiredService<TVerifier>()));
+    }
+
     public static IServiceCollection AddKrautAuth(this IServiceCollection services, IConfiguration config, KrautPaths paths)
     {
         services.Configure<AuthOptions>(config.GetSection("Auth"));
+        services.PostConfigure<AuthOptions>(o => InitialAdmin.ConfigureDefaults(o, paths));
         // Keys in the data directory: sign-ins and OTP secrets survive restarts.
         services.AddDataProtection().SetApplicationName("Kraut").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(paths.Root, "keys")));
         services.AddHttpContextAccessor();
@@ -30,6 +38,7 @@ public static class AuthSetup
         services.AddSingleton<AuthenticatorChain>();
 
         services.AddSingleton<IAuthenticator, GodTokenAuthenticator>();
+        services.AddPasswordAuthenticator<Htpasswd.HtpasswdVerifier>();
         services.AddSingleton<IAuthenticator, ScopedTokenAuthenticator>();
         services.AddHttpClient<WebhookAuthenticator>();
         services.AddSingleton<IAuthenticator>(sp => sp.GetRequiredService<WebhookAuthenticator>());

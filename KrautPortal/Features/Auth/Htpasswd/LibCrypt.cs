@@ -18,6 +18,24 @@ internal static unsafe partial class LibCrypt
     [LibraryImport("libcrypt.so.1")]
     private static partial byte* crypt_rn(byte* phrase, byte* setting, void* data, int size);
 
+    // char *crypt_gensalt_rn(const char *prefix, unsigned long count, const char *rbytes, int nrbytes, char *output, int output_size)
+    [LibraryImport("libcrypt.so.1")]
+    private static partial byte* crypt_gensalt_rn(byte* prefix, nuint count, byte* rbytes, int nrbytes, byte* output, int outputSize);
+
+    /// <summary>A fresh setting (method, cost, random salt from the kernel) for <paramref name="prefix"/>, e.g. "$2y$".</summary>
+    public static byte[] NewSetting(string prefix, uint cost)
+    {
+        var prefixBytes = System.Text.Encoding.ASCII.GetBytes(prefix + "\0");
+        var output = stackalloc byte[128];
+        fixed (byte* p = prefixBytes)
+        {
+            // rbytes NULL: libxcrypt takes its random salt from the operating system.
+            var result = crypt_gensalt_rn(p, cost, null, 0, output, 128);
+            if (result == null || *result == (byte)'*') throw new InvalidOperationException($"libxcrypt cannot make a {prefix} salt.");
+            return MemoryMarshal.CreateReadOnlySpanFromNullTerminated(result).ToArray();
+        }
+    }
+
     /// <summary>
     /// The hash of <paramref name="password"/> with the method and salt that <paramref name="setting"/> (a stored
     /// hash) names; null when libxcrypt refuses the setting.
