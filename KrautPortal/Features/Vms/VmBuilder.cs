@@ -38,7 +38,7 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
         var machineType = await LoadAsync<MachineTypeSpec, MachineTypeStatus>(store, Kinds.MachineTypes, vm.Spec.MachineTypeId, ct);
         var arch = machineType.Spec.Architecture;
         var domainType = await hosts.DomainTypeForAsync(host, arch);
-        var guest = host.Capabilities?.FindGuest(arch) ?? throw new VmBuildException(host.WhyCannotRun(arch) ?? $"{host.Uri} cannot run {arch}.");
+        var guest = host.GuestFor(arch) ?? throw new VmBuildException(host.WhyCannotRun(arch) ?? $"{host.Uri} cannot run {arch}.");
 
         var nics = new List<NicDefinition>();
         foreach (var nic in vm.Spec.Nics)
