@@ -72,13 +72,29 @@ public sealed class NameStepTests : PortalTestContext
     [Fact]
     public void Metadata_DuplicateKeysAreFlagged()
     {
-        var draft = new VmDraft();
+        var draft = new VmDraft { Name = "web-1" };
         var cut = Render<NameStep>(p => p.Add(x => x.Draft, draft));
 
         AddKey(cut, "env", "prod");
         AddKey(cut, "env", "test");
 
         Assert.Equal(["Keys must be unique", "Keys must be unique"], ErrorTexts(cut));
+        // The draft cannot hold both, so the step itself must not count as done.
+        Assert.Equal("""{"env":"test"}""", draft.Metadata.ToJsonString());
+        Assert.Equal("Each metadata key needs a name, and no key may appear twice.", cut.Instance.Problem);
+    }
+
+    [Fact]
+    public void Problem_IsTheNameRuleFirst_ThenNothingOnceValid()
+    {
+        var draft = new VmDraft();
+        var cut = Render<NameStep>(p => p.Add(x => x.Draft, draft));
+        Assert.Equal("A name is required.", cut.Instance.Problem);
+
+        cut.Find("input[data-testid=vm-name]").Input("web-1");
+        AddKey(cut, "env", "prod");
+
+        Assert.Null(cut.Instance.Problem);
     }
 
     /// <summary>The error lines MudBlazor shows under invalid fields.</summary>
