@@ -102,6 +102,26 @@ public sealed class CreateVmPageTests(CreateVmPageTests.App app) : PortalTestCon
         Assert.Contains("Machine type", cut.Find(".mud-step.active").TextContent, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ReviewedApiRequest_CreatesTheSameVmWhenPostedToTheApi()
+    {
+        var cut = WalkToNameStep();
+        cut.Find("input[data-testid=vm-name]").Input("copied-from-review");
+        Next(cut);
+        cut.Find(".mud-expand-panel-header").Click();
+        var text = cut.Find("[data-testid=review-json]").TextContent;
+        var body = text[(text.IndexOf('{', StringComparison.Ordinal))..];
+
+        using var client = app.Factory.CreateClient();
+        var response = await client.PostAsync("/api/v1/vms", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        var created = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal("copied-from-review", (string?)created["name"]);
+        Assert.Equal(512, (int?)created["spec"]!["memoryMiB"]);
+        Assert.Single(created["spec"]!["nics"]!.AsArray());
+    }
+
     private IRenderedComponent<CreateVm> WalkToNameStep()
     {
         var cut = Render<CreateVm>();

@@ -72,4 +72,17 @@ public sealed class ReviewStepTests : PortalTestContext
         Assert.Equal(draft.Image!.Id, read.Spec.ImageId);
         Assert.Equal([_networks[1].Id, _networks[0].Id], read.Spec.Nics.Select(n => n.NetworkId));
     }
+
+    [Fact]
+    public void ApiRequest_LeavesOutWhatKrautFillsIn()
+    {
+        var cut = Render<ReviewStep>(p => p.Add(x => x.Draft, Draft()).Add(x => x.Networks, _networks));
+        cut.Find(".mud-expand-panel-header").Click();
+
+        var text = cut.Find("[data-testid=review-json]").TextContent;
+
+        Assert.DoesNotContain("00000000-0000-0000-0000-000000000000", text);
+        Assert.DoesNotContain("Generation", text);
+        Assert.Contains("\"networkId\"", text);
+    }
 }
