@@ -16,15 +16,17 @@ public sealed class PortalProcess : IAsyncDisposable
     private Process? _process;
 
     public PortalProcess(string hostUri = KrautAppFactory.SystemDriver, bool seedGuest = true)
+        : this(hostUri, seedGuest ? "guest" : null)
+    {
+    }
+
+    /// <param name="seedImage">As for <see cref="KrautAppFactory"/>: "guest" (the real test guest), "blank" (an empty
+    /// qcow2, enough to create VMs on libvirt's test driver) or null (no image).</param>
+    public PortalProcess(string hostUri, string? seedImage)
     {
         _hostUri = hostUri;
         DataDirectory = Directory.CreateTempSubdirectory("kraut-portal-").FullName;
-        if (seedGuest)
-        {
-            var seed = Directory.CreateDirectory(Path.Combine(DataDirectory, "seed")).FullName;
-            File.Copy(TestGuest.ImagePath, Path.Combine(seed, "kraut-guest.qcow2"));
-            File.Copy(TestGuest.KernelPath, Path.Combine(seed, "kraut-guest.vmlinuz"));
-        }
+        KrautAppFactory.SeedImage(DataDirectory, seedImage);
         Port = FreePort();
     }
 
@@ -44,7 +46,10 @@ public sealed class PortalProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        // Built (not published) output serves MudBlazor's and Blazor's CSS/JS only through the static web assets
+        // manifest, which ASP.NET Core reads in Development; in Production they come back as empty 200s and no
+        // page is interactive.
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the portal");
         _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
