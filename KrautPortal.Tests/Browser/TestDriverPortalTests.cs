@@ -82,6 +82,24 @@ public sealed class TestDriverPortalTests(BrowserFixture browser, TestDriverPort
     }
 
     [Fact]
+    public async Task VmList_MetadataFilter_AppliesOnEnter()
+    {
+        var tag = Unique("team");
+        var mine = Unique("filter");
+        await app.CreateVmAsync(mine, new JsonObject { ["team"] = tag });
+        await app.CreateVmAsync(Unique("other"), new JsonObject { ["team"] = "someone-else" });
+        var page = await browser.NewPageAsync(app.Portal.BaseAddress);
+        await page.GotoInteractiveAsync("vms");
+        await Expect(page.TestId("resource-table").Locator("tbody tr")).Not.ToHaveCountAsync(1);
+
+        await page.TestId("selector").FillAsync($"team={tag}");
+        await page.TestId("selector").PressAsync("Enter");
+
+        await Expect(page.TestId("resource-table").Locator("tbody tr")).ToHaveCountAsync(1);
+        await Expect(page.TestId("vm-link")).ToHaveTextAsync(mine);
+    }
+
+    [Fact]
     public async Task Wizard_InvalidName_IsExplained_AndNothingIsCreated()
     {
         var page = await WizardAtNameStepAsync();
