@@ -100,6 +100,23 @@ public sealed class TestDriverPortalTests(BrowserFixture browser, TestDriverPort
     }
 
     [Fact]
+    public async Task VmDetail_Resize_SavesWhatWasTyped_WithOneClick()
+    {
+        var id = await app.CreateVmAsync(Unique("resize"));
+        var page = await browser.NewPageAsync(app.Portal.BaseAddress);
+        await page.GotoInteractiveAsync($"vms/{id}");
+        await Expect(page.TestId("resize-save")).ToBeDisabledAsync();
+
+        await page.TestId("resize-memory").FillAsync("");
+        await page.TestId("resize-memory").PressSequentiallyAsync("1024");
+        await page.TestId("resize-save").ClickAsync();
+
+        await Expect(page.GetByText("Size saved.")).ToBeVisibleAsync();
+        Assert.Equal(1024, (await GetVmAsync(id)).GetProperty("spec").GetProperty("memoryMiB").GetInt32());
+        await Expect(page.TestId("resize-save")).ToBeDisabledAsync();
+    }
+
+    [Fact]
     public async Task Wizard_InvalidName_IsExplained_AndNothingIsCreated()
     {
         var page = await WizardAtNameStepAsync();
