@@ -122,6 +122,35 @@ public sealed class CreateVmPageTests(CreateVmPageTests.App app) : PortalTestCon
         Assert.Single(created["spec"]!["nics"]!.AsArray());
     }
 
+    [Fact]
+    public void StepHeaders_DoNotSkipAheadOfUnfinishedSteps()
+    {
+        var cut = Render<CreateVm>();
+        cut.WaitForElement("[data-testid=wizard]", Wait);
+
+        cut.FindAll("button.mud-step")[5].Click();
+
+        Assert.Contains("Image", cut.Find(".mud-step.active").TextContent, StringComparison.Ordinal);
+        Assert.Equal("Pick a machine type.", cut.Find("[data-testid=step-problem]").TextContent.Trim());
+        Assert.Empty(cut.FindAll("[data-testid=review]"));
+    }
+
+    [Fact]
+    public void StepHeaders_JumpBackAndForthOverFinishedSteps()
+    {
+        var cut = WalkToNameStep();
+        cut.Find("input[data-testid=vm-name]").Input("headers");
+        Next(cut);
+        Assert.NotNull(cut.Find("[data-testid=review]"));
+
+        cut.FindAll("button.mud-step")[1].Click();
+        Assert.Contains("Networks", cut.Find(".mud-step.active").TextContent, StringComparison.Ordinal);
+        cut.FindAll("button.mud-step")[5].Click();
+
+        Assert.Contains("headers", cut.Find("[data-testid=review]").TextContent, StringComparison.Ordinal);
+        Assert.Empty(cut.FindAll("[data-testid=step-problem]"));
+    }
+
     private IRenderedComponent<CreateVm> WalkToNameStep()
     {
         var cut = Render<CreateVm>();
