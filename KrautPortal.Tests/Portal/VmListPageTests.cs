@@ -4,7 +4,6 @@ using KrautPortal.Features.Store;
 using KrautPortal.Features.Vms;
 using KrautPortal.Features.Vms.Pages;
 using KrautPortal.Tests.Support;
-using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KrautPortal.Tests.Portal;
