@@ -100,6 +100,51 @@ public sealed class TestDriverPortalTests(BrowserFixture browser, TestDriverPort
     }
 
     [Fact]
+    public async Task VmList_TicksSurviveLiveUpdates_AndBulkActionsUseThem()
+    {
+        var tag = Unique("bulk");
+        var (a, b) = (Unique("a"), Unique("b"));
+        await app.CreateVmAsync(a, new JsonObject { ["team"] = tag });
+        await app.CreateVmAsync(b, new JsonObject { ["team"] = tag });
+        var page = await browser.NewPageAsync(app.Portal.BaseAddress);
+        await page.GotoInteractiveAsync("vms");
+        await page.TestId("selector").FillAsync($"team={tag}");
+        await page.TestId("selector").PressAsync("Enter");
+        var rows = page.TestId("resource-table").Locator("tbody tr");
+        await Expect(rows).ToHaveCountAsync(2);
+
+        await Row(page, a).GetByTestId("select-row").CheckAsync();
+        await Expect(page.GetByText("1 selected")).ToBeVisibleAsync();
+        await Row(page, a).EvaluateAsync("row => row.__kraut = 'same row'");
+
+        // A third VM appears and boots: the list refreshes under the tick.
+        var c = Unique("c");
+        await app.CreateVmAsync(c, new JsonObject { ["team"] = tag });
+        await Expect(rows).ToHaveCountAsync(3);
+        await Expect(Row(page, c).GetByTestId("vm-phase")).ToHaveTextAsync("running");
+        await Expect(page.GetByText("1 selected")).ToBeVisibleAsync();
+        await Expect(Row(page, a).GetByTestId("select-row")).ToBeCheckedAsync();
+        Assert.Equal("same row", await Row(page, a).EvaluateAsync<string?>("row => row.__kraut ?? null"));
+
+        // Acting on ticked rows needs no confirmation and touches only them.
+        await page.TestId("bulk-stop").ClickAsync();
+        await Expect(Row(page, a).GetByTestId("vm-phase")).ToHaveTextAsync("stopped");
+        await Expect(Row(page, b).GetByTestId("vm-phase")).ToHaveTextAsync("running");
+        await Expect(Row(page, c).GetByTestId("vm-phase")).ToHaveTextAsync("running");
+
+        // Tick all, delete after confirming.
+        await page.TestId("select-all").ClickAsync();
+        await Expect(page.GetByText("3 selected")).ToBeVisibleAsync();
+        await page.ScreenshotToAsync("vm-list-selected.png");
+        await page.TestId("bulk-delete").ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await Expect(dialog).ToContainTextAsync("Delete 3 VMs?");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await Expect(page.GetByText("Nothing matches this filter.")).ToBeVisibleAsync();
+        Assert.DoesNotContain(await VmNamesAsync(), n => n == a || n == b || n == c);
+    }
+
+    [Fact]
     public async Task VmDetail_Resize_SavesWhatWasTyped_WithOneClick()
     {
         var id = await app.CreateVmAsync(Unique("resize"));

@@ -9,13 +9,21 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KrautPortal.Tests.Portal;
 
 /// <summary>The VM list on real services (test driver): empty state, and rows that follow the store by themselves.</summary>
-public sealed class VmListPageTests(VmListPageTests.App app) : PortalTestContext(app.Factory.Services), IClassFixture<VmListPageTests.App>
+public sealed class VmListPageTests : PortalTestContext
 {
-    /// <summary>An instance of its own: the test starts from an empty list.</summary>
-    public sealed class App : IDisposable
+    // An instance per test: each test starts from an empty list.
+    private readonly KrautAppFactory _app;
+
+    public VmListPageTests() : this(new KrautAppFactory())
     {
-        public KrautAppFactory Factory { get; } = new();
-        public void Dispose() => Factory.Dispose();
+    }
+
+    private VmListPageTests(KrautAppFactory app) : base(app.Services) => _app = app;
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) _app.Dispose();
     }
 
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
@@ -38,11 +46,49 @@ public sealed class VmListPageTests(VmListPageTests.App app) : PortalTestContext
         cut.WaitForAssertion(() => Assert.Equal("stopped", Phase(cut, "list-live")), Wait);
     }
 
+    [Fact]
+    public async Task Ticks_CountedAndMirroredInTheHeaderBox()
+    {
+        await CreateVmAsync("two-a");
+        await CreateVmAsync("two-b");
+        var cut = RenderWithPopovers(b => { b.OpenComponent<VmList>(0); b.CloseComponent(); });
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=resource-table] tbody tr").Count), Wait);
+
+        Row(cut, "two-a").QuerySelector("input[type=checkbox]")!.Change(true);
+
+        cut.WaitForAssertion(() => Assert.Contains("1 selected", cut.Markup, StringComparison.Ordinal), Wait);
+        Assert.Contains("mud-checkbox-null", cut.Find("thead").InnerHtml, StringComparison.Ordinal);
+
+        cut.Find("thead input[type=checkbox]").Change(true);
+        cut.WaitForAssertion(() => Assert.Contains("2 selected", cut.Markup, StringComparison.Ordinal), Wait);
+        cut.Find("thead input[type=checkbox]").Change(false);
+        cut.WaitForAssertion(() => Assert.Contains("2 VMs", cut.Markup, StringComparison.Ordinal), Wait);
+    }
+
+    [Fact]
+    public async Task TickedVms_StayTicked_WhenTheListRefreshesLive()
+    {
+        await CreateVmAsync("tick-a");
+        var cut = RenderWithPopovers(b => { b.OpenComponent<VmList>(0); b.CloseComponent(); });
+        cut.WaitForAssertion(() => Assert.Equal("running", Phase(cut, "tick-a")), Wait);
+
+        Row(cut, "tick-a").QuerySelector("input[type=checkbox]")!.Change(true);
+        cut.WaitForAssertion(() => Assert.Contains("1 selected", cut.Markup, StringComparison.Ordinal), Wait);
+
+        // Another VM appearing and booting refreshes the list several times.
+        await CreateVmAsync("tick-b");
+        cut.WaitForAssertion(() => Assert.Equal("running", Phase(cut, "tick-b")), Wait);
+
+        Assert.Contains("1 selected", cut.Markup, StringComparison.Ordinal);
+        Assert.True(Row(cut, "tick-a").QuerySelector("input[type=checkbox]")!.HasAttribute("checked"));
+        Assert.False(Row(cut, "tick-b").QuerySelector("input[type=checkbox]")!.HasAttribute("checked"));
+    }
+
     private async Task<Resource<VmSpec, VmStatus>> CreateVmAsync(string name)
     {
-        var image = await app.Factory.IdOfAsync("images", "kraut-test-guest");
-        var type = await app.Factory.IdOfAsync("machine-types", "small");
-        var network = await app.Factory.IdOfAsync("networks", "default");
+        var image = await _app.IdOfAsync("images", "kraut-test-guest");
+        var type = await _app.IdOfAsync("machine-types", "small");
+        var network = await _app.IdOfAsync("networks", "default");
         return await Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>().CreateAsync(new ResourceInput<VmSpec>(name, new JsonObject { ["env"] = "test" },
             new VmSpec { ImageId = image, MachineTypeId = type, Nics = [new VmNic { NetworkId = network }] }), CancellationToken.None);
     }
