@@ -1,6 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using KrautPortal.Tests.Support;
 
 namespace KrautPortal.Tests.Browser;
@@ -11,36 +8,23 @@ namespace KrautPortal.Tests.Browser;
 /// </summary>
 public sealed class TestDriverPortal : IAsyncLifetime
 {
+    private HttpClient? _http;
+
     public PortalProcess Portal { get; } = new(KrautAppFactory.TestDriver, seedImage: "blank");
 
-    public Task InitializeAsync() => Portal.StartAsync();
+    /// <summary>The portal's REST API, for arranging and checking what the browser does.</summary>
+    public KrautApi Api { get; private set; } = default!;
 
-    public Task DisposeAsync() => Portal.DisposeAsync().AsTask();
-
-    /// <summary>Creates a running VM (seeded image, "small", default network) through the REST API.</summary>
-    public async Task<Guid> CreateVmAsync(string name, JsonObject? metadata = null)
+    public async Task InitializeAsync()
     {
-        using var http = Portal.CreateClient();
-        var body = new JsonObject
-        {
-            ["name"] = name,
-            ["metadata"] = metadata ?? new JsonObject(),
-            ["spec"] = new JsonObject
-            {
-                ["imageId"] = await IdOfAsync(http, "images", "kraut-test-guest"),
-                ["machineTypeId"] = await IdOfAsync(http, "machine-types", "small"),
-                ["nics"] = new JsonArray(new JsonObject { ["networkId"] = await IdOfAsync(http, "networks", "default") }),
-            },
-        };
-        var response = await http.PostAsJsonAsync("api/v1/vms", body);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"create {name}: {(int)response.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement.GetProperty("id").GetGuid();
+        await Portal.StartAsync();
+        _http = Portal.CreateClient();
+        Api = new KrautApi(_http);
     }
 
-    private static async Task<string> IdOfAsync(HttpClient http, string kind, string name)
+    public async Task DisposeAsync()
     {
-        var list = await http.GetFromJsonAsync<JsonElement>($"api/v1/{kind}?limit=500");
-        return list.GetProperty("items").EnumerateArray().Single(i => i.GetProperty("name").GetString() == name).GetProperty("id").GetString()!;
+        _http?.Dispose();
+        await Portal.DisposeAsync();
     }
 }

@@ -13,7 +13,7 @@ public sealed class TestDriverPortalTests(BrowserFixture browser, TestDriverPort
     public async Task History_ComparesTwoVersionsSideBySide_AndRevertsToV1AsANewVersion()
     {
         var name = Unique("hist");
-        var id = await app.CreateVmAsync(name);
+        var id = await app.Api.CreateVmAsync(name);
         var page = await browser.NewPageAsync(app.Portal.BaseAddress);
         await page.GotoInteractiveAsync($"vms/{id}");
         await Expect(page.Locator("#page-title")).ToHaveTextAsync(name);
@@ -64,18 +64,14 @@ public sealed class TestDriverPortalTests(BrowserFixture browser, TestDriverPort
     public async Task VmList_FollowsAStateChangeMadeThroughTheApi_WithoutReloading()
     {
         var name = Unique("live");
-        var id = await app.CreateVmAsync(name);
+        var id = await app.Api.CreateVmAsync(name);
         var page = await browser.NewPageAsync(app.Portal.BaseAddress);
         await page.GotoInteractiveAsync("vms");
         var phase = Row(page, name).GetByTestId("vm-phase");
         await Expect(phase).ToHaveTextAsync("running");
         await page.MarkDocumentAsync();
 
-        using (var http = app.Portal.CreateClient())
-        {
-            var response = await http.PostAsync($"api/v1/vms/{id}/actions/stop", null);
-            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        }
+        await app.Api.ActAsync(id, "stop");
 
         await Expect(phase).ToHaveTextAsync("stopped");
         await page.AssertNotReloadedAsync();
@@ -86,8 +82,8 @@ public sealed class TestDriverPortalTests(BrowserFixture browser, TestDriverPort
     {
         var tag = Unique("team");
         var mine = Unique("filter");
-        await app.CreateVmAsync(mine, new JsonObject { ["team"] = tag });
-        await app.CreateVmAsync(Unique("other"), new JsonObject { ["team"] = "someone-else" });
+        await app.Api.CreateVmAsync(mine, metadata: new JsonObject { ["team"] = tag });
+        await app.Api.CreateVmAsync(Unique("other"), metadata: new JsonObject { ["team"] = "someone-else" });
         var page = await browser.NewPageAsync(app.Portal.BaseAddress);
         await page.GotoInteractiveAsync("vms");
         await Expect(page.TestId("resource-table").Locator("tbody tr")).Not.ToHaveCountAsync(1);
@@ -104,8 +100,8 @@ public sealed class TestDriverPortalTests(BrowserFixture browser, TestDriverPort
     {
         var tag = Unique("bulk");
         var (a, b) = (Unique("a"), Unique("b"));
-        await app.CreateVmAsync(a, new JsonObject { ["team"] = tag });
-        await app.CreateVmAsync(b, new JsonObject { ["team"] = tag });
+        await app.Api.CreateVmAsync(a, metadata: new JsonObject { ["team"] = tag });
+        await app.Api.CreateVmAsync(b, metadata: new JsonObject { ["team"] = tag });
         var page = await browser.NewPageAsync(app.Portal.BaseAddress);
         await page.GotoInteractiveAsync("vms");
         await page.TestId("selector").FillAsync($"team={tag}");
@@ -119,7 +115,7 @@ public sealed class TestDriverPortalTests(BrowserFixture browser, TestDriverPort
 
         // A third VM appears and boots: the list refreshes under the tick.
         var c = Unique("c");
-        await app.CreateVmAsync(c, new JsonObject { ["team"] = tag });
+        await app.Api.CreateVmAsync(c, metadata: new JsonObject { ["team"] = tag });
         await Expect(rows).ToHaveCountAsync(3);
         await Expect(Row(page, c).GetByTestId("vm-phase")).ToHaveTextAsync("running");
         await Expect(page.GetByText("1 selected")).ToBeVisibleAsync();
@@ -147,7 +143,7 @@ public sealed class TestDriverPortalTests(BrowserFixture browser, TestDriverPort
     [Fact]
     public async Task VmDetail_Resize_SavesWhatWasTyped_WithOneClick()
     {
-        var id = await app.CreateVmAsync(Unique("resize"));
+        var id = await app.Api.CreateVmAsync(Unique("resize"));
         var page = await browser.NewPageAsync(app.Portal.BaseAddress);
         await page.GotoInteractiveAsync($"vms/{id}");
         await page.TestId("resize-save").ClickAsync();
@@ -184,7 +180,7 @@ public sealed class TestDriverPortalTests(BrowserFixture browser, TestDriverPort
     public async Task Wizard_NameTakenAlready_CreateIsRefusedWithTheReason()
     {
         var name = Unique("taken");
-        await app.CreateVmAsync(name);
+        await app.Api.CreateVmAsync(name);
         var page = await WizardAtNameStepAsync();
 
         await page.TestId("vm-name").FillAsync(name);
@@ -218,16 +214,11 @@ public sealed class TestDriverPortalTests(BrowserFixture browser, TestDriverPort
 
     private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..6]}";
 
-    private async Task<JsonElement> GetVmAsync(Guid id)
-    {
-        using var http = app.Portal.CreateClient();
-        return JsonDocument.Parse(await http.GetStringAsync($"api/v1/vms/{id}")).RootElement.Clone();
-    }
+    private async Task<JsonElement> GetVmAsync(Guid id) => await app.Api.GetVmAsync(id) ?? throw new InvalidOperationException($"VM {id} is gone");
 
     private async Task<List<string>> VmNamesAsync()
     {
-        using var http = app.Portal.CreateClient();
-        var list = JsonNode.Parse(await http.GetStringAsync("api/v1/vms?limit=500"))!;
+        var list = JsonNode.Parse(await app.Api.Http.GetStringAsync("/api/v1/vms?limit=500"))!;
         return list["items"]!.AsArray().Select(i => (string)i!["name"]!).ToList();
     }
 }
