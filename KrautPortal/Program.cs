@@ -1,11 +1,13 @@
 using KrautPortal.Components;
 using KrautPortal.Features;
+using MudBlazor;
 using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddKraut();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-builder.Services.AddMudServices();
+// Bottom right: at the top right, snackbars covered a detail page's Force off and Delete buttons after every action.
+builder.Services.AddMudServices(c => c.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight);
 
 var app = builder.Build();
 await app.InitializeKrautAsync();

@@ -33,7 +33,7 @@ public sealed class HistoryTests(ApiClient api) : IClassFixture<ApiClient>
 
         var history = await api.GetArrayAsync($"{url}/history");
         Assert.Equal([3L, 2L, 1L], history.Select(h => (long)h!["version"]!));
-        Assert.All(history, h => Assert.Equal("admin", (string?)h!["changedBy"]));
+        Assert.All(history, h => Assert.Equal(Support.TestCredentials.GodActor, (string?)h!["changedBy"]));
         var times = history.Select(h => DateTime.Parse((string)h!["changedAt"]!, System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(times.OrderDescending(), times);
         Assert.Equal("created", (string?)history[2]!["change"]);
@@ -57,7 +57,7 @@ public sealed class HistoryTests(ApiClient api) : IClassFixture<ApiClient>
         Assert.Equal("created", (string?)v1["change"]);
         var snapshot = v1["snapshot"]!;
         Assert.Equal((string?)created["name"], (string?)snapshot["name"]);
-        Assert.Equal("admin", (string?)snapshot["owner"]);
+        Assert.Equal(Support.TestCredentials.GodActor, (string?)snapshot["owner"]);
         Assert.True(JsonNode.DeepEquals(created["metadata"], snapshot["metadata"]));
         Assert.True(JsonNode.DeepEquals(created["spec"], snapshot["spec"]));
         Assert.Equal(created["name"] + "-v2", (string?)v2["snapshot"]!["name"]);

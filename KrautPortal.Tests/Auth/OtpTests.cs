@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KrautPortal.Tests.Auth;
 
 /// <summary>TOTP against codes computed by Debian's oathtool, an independent implementation of RFC 6238.</summary>
-public sealed class OtpTests(KrautAppFactory app) : IClassFixture<KrautAppFactory>
+public sealed class OtpTests(Api.ApiClient api) : IClassFixture<Api.ApiClient>
 {
     private static string Code(string secret, int stepsAgo = 0) =>
         Support.Tool.Run("oathtool", "--totp", "-b", "-N", $"now - {stepsAgo * 30} seconds", secret);
@@ -13,7 +13,7 @@ public sealed class OtpTests(KrautAppFactory app) : IClassFixture<KrautAppFactor
     private async Task<(OtpService Otp, AsyncServiceScope Scope)> OtpAsync()
     {
         await Task.CompletedTask;
-        var scope = app.CreateActorScope();
+        var scope = api.App.CreateActorScope();
         return (scope.ServiceProvider.GetRequiredService<OtpService>(), scope);
     }
 

@@ -30,17 +30,7 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
     {
         _hostUri = hostUri;
         DataDirectory = Directory.CreateTempSubdirectory("kraut-test-").FullName;
-        var seed = Path.Combine(DataDirectory, "seed");
-        Directory.CreateDirectory(seed);
-        if (seedImage == "guest")
-        {
-            File.Copy(TestGuest.ImagePath, Path.Combine(seed, FirstRunSeeder.GuestImageFile));
-            File.Copy(TestGuest.KernelPath, Path.Combine(seed, "kraut-guest.vmlinuz"));
-        }
-        else if (seedImage == "blank")
-        {
-            Run("qemu-img", "create", "-q", "-f", "qcow2", Path.Combine(seed, FirstRunSeeder.GuestImageFile), "64M");
-        }
+        SeedImage(DataDirectory, seedImage);
         _settings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             ["Kraut:DataDirectory"] = DataDirectory,
@@ -124,6 +114,25 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
         catch (IOException)
         {
             // a file still open by QEMU a moment longer; the temp directory is harmless
+        }
+    }
+
+    /// <summary>Puts the image the first run registers into <c>&lt;dataDirectory&gt;/seed</c>: "guest", "blank" or null for none.</summary>
+    internal static void SeedImage(string dataDirectory, string? seedImage)
+    {
+        var seed = Directory.CreateDirectory(Path.Combine(dataDirectory, "seed")).FullName;
+        if (seedImage == "guest")
+        {
+            File.Copy(TestGuest.ImagePath, Path.Combine(seed, FirstRunSeeder.GuestImageFile));
+            File.Copy(TestGuest.KernelPath, Path.Combine(seed, "kraut-guest.vmlinuz"));
+        }
+        else if (seedImage == "blank")
+        {
+            Run("qemu-img", "create", "-q", "-f", "qcow2", Path.Combine(seed, FirstRunSeeder.GuestImageFile), "64M");
+        }
+        else if (seedImage is not null)
+        {
+            throw new ArgumentException($"unknown seed image '{seedImage}': use \"guest\", \"blank\" or null", nameof(seedImage));
         }
     }
 

@@ -16,21 +16,26 @@ public sealed class PortalProcess : IAsyncDisposable
     private Process? _process;
 
     public PortalProcess(string hostUri = KrautAppFactory.SystemDriver, bool seedGuest = true)
+        : this(hostUri, seedGuest ? "guest" : null)
+    {
+    }
+
+    /// <param name="seedImage">As for <see cref="KrautAppFactory"/>: "guest" (the real test guest), "blank" (an empty
+    /// qcow2, enough to create VMs on libvirt's test driver) or null (no image).</param>
+    public PortalProcess(string hostUri, string? seedImage)
     {
         _hostUri = hostUri;
         DataDirectory = Directory.CreateTempSubdirectory("kraut-portal-").FullName;
-        if (seedGuest)
-        {
-            var seed = Directory.CreateDirectory(Path.Combine(DataDirectory, "seed")).FullName;
-            File.Copy(TestGuest.ImagePath, Path.Combine(seed, "kraut-guest.qcow2"));
-            File.Copy(TestGuest.KernelPath, Path.Combine(seed, "kraut-guest.vmlinuz"));
-        }
+        KrautAppFactory.SeedImage(DataDirectory, seedImage);
         Port = FreePort();
     }
 
     public string DataDirectory { get; }
     public int Port { get; }
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
+    /// <summary>The password Kraut gave the first-run administrator (see InitialAdmin).</summary>
+    public string AdminPassword => File.ReadAllText(Path.Combine(DataDirectory, KrautPortal.Features.Auth.InitialAdmin.PasswordFile)).Trim();
+
     public string Log { get { lock (_log) return _log.ToString(); } }
 
     /// <summary>Starts the portal and waits until it answers HTTP.</summary>
@@ -45,7 +50,10 @@ public sealed class PortalProcess : IAsyncDisposable
             RedirectStandardError = true,
         };
         foreach (var (key, value) in TestCredentials.Settings()) start.ArgumentList.Add($"--{key}={value}");
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        // Built (not published) output serves MudBlazor's and Blazor's CSS/JS only through the static web assets
+        // manifest, which ASP.NET Core reads in Development; in Production they come back as empty 200s and no
+        // page is interactive.
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the portal");
         _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
@@ -73,6 +81,15 @@ public sealed class PortalProcess : IAsyncDisposable
     {
         var client = new HttpClient { BaseAddress = BaseAddress };
         client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", TestCredentials.GodHeader);
+        return client;
+    }
+
+    /// <summary>A client that signs in as the first-run administrator with Basic auth, as a person with a password would.</summary>
+    public HttpClient CreateAdminClient()
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress };
+        var basic = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{KrautPortal.Features.Auth.InitialAdmin.User}:{AdminPassword}"));
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Basic " + basic);
         return client;
     }
 

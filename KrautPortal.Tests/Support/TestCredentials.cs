@@ -14,6 +14,9 @@ public static class TestCredentials
     public static readonly string GodTokenSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(GodToken)));
     public const string GodHeader = "Bearer " + GodToken;
 
+    /// <summary>Who the god token acts as: what history records as the author, and owns what it creates.</summary>
+    public const string GodActor = "god:tests";
+
     public static IEnumerable<KeyValuePair<string, string?>> Settings() =>
     [
         new("Auth:GodTokens:0:Name", "tests"),

@@ -46,7 +46,11 @@ public static class AuthSetup
 
         services.AddAuthentication(Selector)
             .AddPolicyScheme(Selector, "API header or portal cookie", o =>
-                o.ForwardDefaultSelector = http => http.Request.Path.StartsWithSegments("/api") ? HeaderAuthenticationHandler.SchemeName : LoginApi.CookieScheme)
+                // The API only ever reads the header (no cookie, so no cross-site requests ride on a session);
+                // a page request that carries a header is judged by it too, so scripts can fetch pages.
+                o.ForwardDefaultSelector = http => http.Request.Path.StartsWithSegments("/api") || http.Request.Headers.Authorization.Count > 0
+                    ? HeaderAuthenticationHandler.SchemeName
+                    : LoginApi.CookieScheme)
             .AddScheme<AuthenticationSchemeOptions, HeaderAuthenticationHandler>(HeaderAuthenticationHandler.SchemeName, null)
             .AddCookie(LoginApi.CookieScheme, o =>
             {

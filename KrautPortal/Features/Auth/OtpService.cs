@@ -30,12 +30,12 @@ public sealed class OtpService(KrautDbContext db, IDataProtectionProvider protec
     /// <summary>Starts (or restarts) enrolment: a new secret, shown as a QR code, not required until confirmed.</summary>
     public async Task<OtpEnrolment> BeginEnrolmentAsync(string user, CancellationToken ct)
     {
-        var row = await GetOrCreateAsync(user, ct);
-        if (row.OtpEnabled) throw new ConflictException("A one-time code is already set up; turn it off first to enrol another device.");
+        await EnsureUserAsync(user, ct);
         var secret = Base32Encoding.ToString(KeyGeneration.GenerateRandomKey(20));
-        row.OtpSecret = _protector.Protect(secret);
-        row.OtpLastStep = 0;
-        await db.SaveChangesAsync(ct);
+        var protectedSecret = _protector.Protect(secret);
+        var started = await db.Users.Where(u => u.Name == user && !u.OtpEnabled)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.OtpSecret, protectedSecret).SetProperty(u => u.OtpLastStep, 0L), ct);
+        if (started == 0) throw new ConflictException("A one-time code is already set up; turn it off first to enrol another device.");
         var uri = $"otpauth://totp/Kraut:{Uri.EscapeDataString(user)}?secret={secret}&issuer=Kraut&digits=6&period=30";
         return new OtpEnrolment(secret, uri, "data:image/png;base64," + Convert.ToBase64String(QrPng(uri)));
     }
@@ -43,20 +43,22 @@ public sealed class OtpService(KrautDbContext db, IDataProtectionProvider protec
     /// <summary>Turns the second factor on once a code from the new device checks out; returns the recovery codes, shown once.</summary>
     public async Task<IReadOnlyList<string>?> ConfirmEnrolmentAsync(string user, string code, CancellationToken ct)
     {
-        var row = await db.Users.FirstOrDefaultAsync(u => u.Name == user, ct);
+        var row = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Name == user, ct);
         if (row?.OtpSecret is null || row.OtpEnabled) return null;
         if (!MatchTotp(row, code, out var step)) return null;
         var codes = Enumerable.Range(0, RecoveryCodeCount).Select(_ => NewRecoveryCode()).ToList();
-        row.OtpEnabled = true;
-        row.OtpLastStep = step;
-        row.RecoveryCodes = JsonSerializer.Serialize(codes.Select(Hash).ToList());
-        await db.SaveChangesAsync(ct);
-        return codes;
+        var hashes = JsonSerializer.Serialize(codes.Select(Hash).ToList());
+        var secret = row.OtpSecret;
+        // Only if still enrolling with the same secret: a second tab cannot turn on a secret it never showed.
+        var enabled = await db.Users.Where(u => u.Name == user && !u.OtpEnabled && u.OtpSecret == secret)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.OtpEnabled, true).SetProperty(u => u.OtpLastStep, step).SetProperty(u => u.RecoveryCodes, hashes), ct);
+        return enabled == 1 ? codes : null;
     }
 
     public async Task<OtpCheck> VerifyAsync(string user, string code, CancellationToken ct)
     {
-        var row = await db.Users.FirstOrDefaultAsync(u => u.Name == user, ct);
+        // Untracked: a portal circuit keeps its DbContext for hours, and the writes below bypass its tracker.
+        var row = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Name == user, ct);
         if (row is not { OtpEnabled: true, OtpSecret: not null }) return OtpCheck.NotEnrolled;
         code = code.Trim().Replace(" ", "", StringComparison.Ordinal);
 
@@ -103,13 +105,23 @@ public sealed class OtpService(KrautDbContext db, IDataProtectionProvider protec
         return totp.VerifyTotp(time.GetUtcNow().UtcDateTime, code, out step, Window);
     }
 
-    private async Task<UserRow> GetOrCreateAsync(string user, CancellationToken ct)
+    private async Task EnsureUserAsync(string user, CancellationToken ct)
     {
-        var row = await db.Users.FirstOrDefaultAsync(u => u.Name == user, ct);
-        if (row is not null) return row;
-        row = new UserRow { Name = user, CreatedAt = time.GetUtcNow().UtcDateTime };
+        if (await db.Users.AnyAsync(u => u.Name == user, ct)) return;
+        var row = new UserRow { Name = user, CreatedAt = time.GetUtcNow().UtcDateTime };
         db.Users.Add(row);
-        return row;
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Made meanwhile by a first sign-in.
+        }
+        finally
+        {
+            db.Entry(row).State = EntityState.Detached;
+        }
     }
 
     private static string NewRecoveryCode()

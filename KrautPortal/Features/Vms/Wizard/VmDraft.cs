@@ -38,15 +38,25 @@ public sealed class VmDraft
         Power = StartAfterCreate ? PowerState.Running : PowerState.Stopped,
     });
 
-    /// <summary>The same request as JSON, so people can see how to do it through the API.</summary>
+    /// <summary>
+    /// The same request as JSON, so people can see how to do it through the API. Fields Kraut fills in itself
+    /// (NIC ids, the action counters) are left out: a zero NIC id or counter would only confuse whoever copies it.
+    /// </summary>
     public string ToApiJson()
     {
         var input = ToInput();
+        var spec = KrautJson.ToNode(input.Spec).AsObject();
+        spec.Remove("rebootGeneration");
+        spec.Remove("forceOffGeneration");
+        foreach (var nic in spec["nics"]?.AsArray() ?? [])
+        {
+            nic?.AsObject().Remove("id");
+        }
         var body = new JsonObject
         {
             ["name"] = input.Name,
             ["metadata"] = input.Metadata.DeepClone(),
-            ["spec"] = KrautJson.ToNode(input.Spec),
+            ["spec"] = spec,
         };
         return body.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
     }

@@ -1,0 +1,67 @@
+using Bunit;
+using KrautPortal.Features.MachineTypes;
+using KrautPortal.Features.Vms.Wizard;
+
+namespace KrautPortal.Tests.Portal;
+
+public sealed class ImageStepTests : PortalTestContext
+{
+    [Fact]
+    public void ListsExactlyTheImagesGiven()
+    {
+        var images = new[] { Make.Image("debian-12"), Make.Image("alpine-arm", Architectures.Aarch64) };
+
+        var cut = Render<ImageStep>(p => p.Add(x => x.Draft, new VmDraft()).Add(x => x.Images, images));
+
+        var options = cut.FindAll("[data-testid=image-option]");
+        Assert.Equal(2, options.Count);
+        var labels = cut.FindAll(".mud-radio").Select(l => l.TextContent).ToList();
+        Assert.Contains("debian-12", labels[0]);
+        Assert.Contains("x86_64", labels[0]);
+        Assert.Contains("alpine-arm", labels[1]);
+        Assert.Contains("aarch64", labels[1]);
+    }
+
+    [Fact]
+    public void Choosing_SetsDraftImage_AndClearsAMachineTypeThatNoLongerFits()
+    {
+        var x86 = Make.Image("debian-12");
+        var arm = Make.Image("alpine-arm", Architectures.Aarch64);
+        var draft = new VmDraft { Image = x86 };
+        draft.ChooseMachineType(Make.MachineType("small"));
+        var changed = 0;
+
+        var cut = Render<ImageStep>(p => p.Add(x => x.Draft, draft).Add(x => x.Images, new[] { x86, arm }).Add(x => x.Changed, () => changed++));
+        cut.FindAll("[data-testid=image-option]")[1].Click();
+
+        Assert.Same(arm, draft.Image);
+        Assert.Null(draft.MachineType);
+        Assert.Equal(1, changed);
+    }
+
+    [Fact]
+    public void Choosing_KeepsAMachineTypeThatStillFits()
+    {
+        var a = Make.Image("debian-12");
+        var b = Make.Image("ubuntu", minMemoryMiB: 1024);
+        var draft = new VmDraft { Image = a };
+        var small = Make.MachineType("small");
+        draft.ChooseMachineType(small);
+
+        var cut = Render<ImageStep>(p => p.Add(x => x.Draft, draft).Add(x => x.Images, new[] { a, b }));
+        cut.FindAll("[data-testid=image-option]")[1].Click();
+
+        Assert.Same(b, draft.Image);
+        Assert.Same(small, draft.MachineType);
+    }
+
+    [Fact]
+    public void NoImages_ExplainsWhereToAddOne()
+    {
+        var cut = Render<ImageStep>(p => p.Add(x => x.Draft, new VmDraft()).Add(x => x.Images, []));
+
+        Assert.Empty(cut.FindAll("[data-testid=image-option]"));
+        Assert.Contains("No image is ready yet", cut.Markup);
+        Assert.Equal("images", cut.Find(".mud-alert a").GetAttribute("href"));
+    }
+}

@@ -1,0 +1,52 @@
+using Bunit;
+using KrautPortal.Features.Vms.Wizard;
+
+namespace KrautPortal.Tests.Portal;
+
+public sealed class NetworkStepTests : PortalTestContext
+{
+    private readonly Features.Store.Resource<Features.Networks.NetworkSpec, Features.Networks.NetworkStatus>[] _networks =
+        [Make.Network("default", "10.77.0.0/24"), Make.Network("backend", "10.78.0.0/24"), Make.Network("dmz", "10.79.0.0/24")];
+
+    [Fact]
+    public void Ticking_AddsNicsInTheOrderTicked_UntickingRemoves()
+    {
+        var draft = new VmDraft();
+        var cut = Render<NetworkStep>(p => p.Add(x => x.Draft, draft).Add(x => x.Networks, _networks));
+
+        Checkbox(cut, 2).Change(true);
+        Checkbox(cut, 0).Change(true);
+        Checkbox(cut, 1).Change(true);
+        Assert.Equal([_networks[2].Id, _networks[0].Id, _networks[1].Id], draft.NetworkIds);
+        Assert.Contains("3 NICs, one per network, in the order ticked.", cut.Markup);
+
+        Checkbox(cut, 0).Change(false);
+        Assert.Equal([_networks[2].Id, _networks[1].Id], draft.NetworkIds);
+        Assert.False(cut.FindAll("input[data-testid=network-option]")[0].HasAttribute("checked"));
+    }
+
+    [Fact]
+    public void NoNetworkTicked_WarnsThatTheVmHasNoNic()
+    {
+        var draft = new VmDraft { NetworkIds = [_networks[0].Id] };
+        var cut = Render<NetworkStep>(p => p.Add(x => x.Draft, draft).Add(x => x.Networks, _networks));
+        Assert.DoesNotContain("no NIC", cut.Markup);
+
+        Checkbox(cut, 0).Change(false);
+
+        Assert.Empty(draft.NetworkIds);
+        Assert.Contains("No network ticked: the VM will have no NIC.", cut.Find(".mud-warning-text").TextContent);
+    }
+
+    [Fact]
+    public void NoNetworkAtAll_PointsToTheNetworksPage()
+    {
+        var cut = Render<NetworkStep>(p => p.Add(x => x.Draft, new VmDraft()).Add(x => x.Networks, []));
+
+        Assert.Contains("There is no network", cut.Find(".mud-alert").TextContent);
+        Assert.Equal("networks", cut.Find(".mud-alert a").GetAttribute("href"));
+    }
+
+    private static AngleSharp.Dom.IElement Checkbox(IRenderedComponent<NetworkStep> cut, int index) =>
+        cut.FindAll("input[data-testid=network-option]")[index];
+}

@@ -1,0 +1,77 @@
+using Bunit;
+using Bunit.Rendering;
+using KrautPortal.Features.Images;
+using KrautPortal.Features.MachineTypes;
+using KrautPortal.Features.Networks;
+using KrautPortal.Features.Store;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using MudBlazor.Services;
+using Range = KrautPortal.Features.MachineTypes.Range;
+
+namespace KrautPortal.Tests.Portal;
+
+/// <summary>
+/// The one bUnit setup for portal components: loose JS interop (MudBlazor calls JS we do not assert on) and
+/// MudBlazor's services. Pass a <see cref="Support.KrautAppFactory"/>'s services to render whole pages on real services.
+/// </summary>
+public class PortalTestContext : BunitContext, IAsyncLifetime
+{
+    private readonly AsyncServiceScope? _scope;
+
+    public PortalTestContext(IServiceProvider? app = null)
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        if (app is not null)
+        {
+            // One scope per test, as a circuit has one: the page's components share its DbContext.
+            _scope = app.CreateAsyncScope();
+            // A circuit carries its signed-in user; here an administrator, as the portal's pages expect one.
+            _scope.Value.ServiceProvider.GetRequiredService<KrautPortal.Features.Auth.RequestActorAccessor>().CircuitActor = Support.TestCredentials.Admin;
+            Services.AddFallbackServiceProvider(_scope.Value.ServiceProvider);
+        }
+    }
+
+    /// <summary>Renders <paramref name="content"/> beside a MudPopoverProvider, which selects and menus need.</summary>
+    public IRenderedComponent<ContainerFragment> RenderWithPopovers(RenderFragment content) => Render(b =>
+    {
+        b.OpenComponent<MudPopoverProvider>(0);
+        b.CloseComponent();
+        b.AddContent(1, content);
+    });
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // MudBlazor registers services that only dispose asynchronously; xunit calls this before Dispose().
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        if (_scope is { } scope) await scope.DisposeAsync();
+    }
+}
+
+/// <summary>Objects as the store returns them, for components that take them as parameters.</summary>
+public static class Make
+{
+    public static Resource<ImageSpec, ImageStatus> Image(string name, string arch = Architectures.X86_64, int minMemoryMiB = 128, string? os = "Debian") =>
+        Wrap(name, "images", new ImageSpec { Architecture = arch, MinMemoryMiB = minMemoryMiB, OsName = os },
+            new ImageStatus { Phase = ImagePhase.Ready, Format = ImageFormat.Qcow2, VirtualSizeBytes = 1L << 30 });
+
+    public static Resource<MachineTypeSpec, MachineTypeStatus> MachineType(string name, string arch = Architectures.X86_64,
+        Range? vcpus = null, Range? memory = null) =>
+        Wrap(name, "machine-types", new MachineTypeSpec
+        {
+            Architecture = arch,
+            Vcpus = vcpus ?? new Range(1, 1, 2),
+            MemoryMiB = memory ?? new Range(512, 256, 2048),
+            Description = $"{name} machines",
+        }, new MachineTypeStatus());
+
+    public static Resource<NetworkSpec, NetworkStatus> Network(string name, string cidr) =>
+        Wrap(name, "networks", new NetworkSpec { Ipv4Cidr = cidr }, new NetworkStatus { Phase = NetworkPhase.Active });
+
+    private static Resource<TSpec, TStatus> Wrap<TSpec, TStatus>(string name, string kind, TSpec spec, TStatus status) =>
+        new(Guid.CreateVersion7(), kind, name, "admin", new System.Text.Json.Nodes.JsonObject(), spec, status, 1, DateTime.UtcNow, DateTime.UtcNow, null);
+}
