@@ -17,7 +17,7 @@ internal static unsafe class LibLdapDefaults
     private const int LdapOptNetworkTimeout = 0x5005;   // connect() and the TLS handshake
     private const int LdapOptUri = 0x5006;
 
-    // The names System.DirectoryServices.Protocols tries, in its order, so both talk to the same library.
+    // Where the library System.DirectoryServices.Protocols loaded cannot be seen: the names it tries.
     private static readonly string[] Names = ["libldap-2.5.so.0", "libldap.so.2", "libldap-2.6.so.0", "libldap-2.4.so.2"];
 
     private static readonly Lock Gate = new();
@@ -48,14 +48,32 @@ internal static unsafe class LibLdapDefaults
 
     private static delegate* unmanaged<IntPtr, int, void*, int> Load()
     {
-        // Let System.DirectoryServices.Protocols load and initialise libldap first: it must happen on one thread.
+        // Let System.DirectoryServices.Protocols load and initialise libldap first (that must happen on one thread),
+        // then use the very library it loaded: the defaults live in that copy.
         using (new LdapConnection(new LdapDirectoryIdentifier("127.0.0.1"))) { }
-        foreach (var name in Names)
+        foreach (var name in LoadedLibldap().Concat(Names))
         {
             if (NativeLibrary.TryLoad(name, out var library) && NativeLibrary.TryGetExport(library, "ldap_set_option", out var export))
                 return (delegate* unmanaged<IntPtr, int, void*, int>)export;
         }
         throw new DllNotFoundException($"libldap not found (tried {string.Join(", ", Names)}): install Debian's libldap-2.5-0.");
+    }
+
+    /// <summary>The path of the libldap mapped into this process, from /proc/self/maps.</summary>
+    private static List<string> LoadedLibldap()
+    {
+        try
+        {
+            return File.ReadLines("/proc/self/maps")
+                .Select(line => line[(line.IndexOf('/', StringComparison.Ordinal) is var i and >= 0 ? i : line.Length)..])
+                .Where(path => System.IO.Path.GetFileName(path).StartsWith("libldap", StringComparison.Ordinal))
+                .Distinct()
+                .ToList();
+        }
+        catch (IOException)
+        {
+            return [];
+        }
     }
 
     private static void Check(int result, string option)
