@@ -16,8 +16,13 @@ packages=(iptables libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients lib
           qemu-system-x86 qemu-utils dnsmasq-base ca-certificates curl)
 # What scripts/build-guest-image.sh needs to make the small test guest.
 packages+=(busybox-static dosfstools mtools syslinux syslinux-common fdisk cpio xz-utils kmod)
+# The LDAP authenticator: System.DirectoryServices.Protocols loads libldap-2.5.so.0. libcrypt1 (htpasswd's
+# bcrypt and DES hashes) is essential in Debian and always there.
+packages+=(libldap-2.5-0)
 if [ "$with_tests" = 1 ]; then
-  packages+=(chromium)
+  # apache2-utils: htpasswd writes the auth tests' files; oathtool: TOTP codes for the OTP tests.
+  # slapd and ldap-utils come with scripts/start-test-ldap.sh, which needs debconf answers first.
+  packages+=(chromium apache2-utils oathtool)
 fi
 
 missing=()

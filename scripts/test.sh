@@ -11,6 +11,9 @@ results="$repo/TestResults"
 export KRAUT_TEST_GUEST_DIR=${KRAUT_TEST_GUEST_DIR:-/var/tmp/kraut-test-guest}
 "$repo/scripts/build-guest-image.sh" "$KRAUT_TEST_GUEST_DIR" >/dev/null
 
+# The LDAP directory the auth tests bind against (slapd on 127.0.0.1:3890 and :6360).
+"$repo/scripts/start-test-ldap.sh" >/dev/null
+
 echo "[test] building" >&2
 dotnet build "$repo/KrautCompute.sln" -c Release --nologo -v quiet
 

@@ -73,11 +73,12 @@ internal sealed class ManualClock : TimeProvider
     public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + Offset;
 }
 
-/// <summary>A local TCP port that listens and never says a word, counting the connections it takes.</summary>
+/// <summary>A local TCP port that listens and never says a word, counting connections and keeping what it is sent.</summary>
 internal sealed class SilentServer : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly List<Socket> _accepted = [];
+    private readonly MemoryStream _received = new();
     private readonly CancellationTokenSource _stop = new();
 
     public SilentServer()
@@ -96,6 +97,14 @@ internal sealed class SilentServer : IDisposable
         }
     }
 
+    public byte[] Received
+    {
+        get
+        {
+            lock (_received) return _received.ToArray();
+        }
+    }
+
     private async Task AcceptAsync()
     {
         try
@@ -104,12 +113,26 @@ internal sealed class SilentServer : IDisposable
             {
                 var socket = await _listener.AcceptSocketAsync(_stop.Token);
                 lock (_accepted) _accepted.Add(socket);
+                _ = ReadAsync(socket);
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
         {
         }
-        catch (ObjectDisposedException)
+    }
+
+    private async Task ReadAsync(Socket socket)
+    {
+        var buffer = new byte[4096];
+        try
+        {
+            int read;
+            while ((read = await socket.ReceiveAsync(buffer, _stop.Token)) > 0)
+            {
+                lock (_received) _received.Write(buffer, 0, read);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
         {
         }
     }
@@ -132,6 +155,7 @@ internal sealed class SilentServer : IDisposable
         {
             foreach (var socket in _accepted) socket.Dispose();
         }
+        _received.Dispose();
         _stop.Dispose();
     }
 }

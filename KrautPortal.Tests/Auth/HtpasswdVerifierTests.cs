@@ -114,7 +114,8 @@ public sealed class HtpasswdVerifierTests : IDisposable
         await writer;
 
         Assert.Empty(failures);
-        Assert.True(checks > 40, $"only {checks} checks ran during the rewrites");
+        // Not vacuous: checks overlapped the rewrites (each new version costs a check a short quiet wait).
+        Assert.True(checks >= 10, $"only {checks} checks ran during the rewrites");
         Assert.IsType<PasswordCheck.Valid>(await Check(verifier, "new39", "pw-new"));
     }
 

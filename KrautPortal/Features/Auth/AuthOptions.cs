@@ -40,7 +40,14 @@ public sealed class LdapOptions
     /// <summary>e.g. ldap://127.0.0.1:389 or ldaps://ldap.example.org:636</summary>
     public string? Url { get; set; }
 
+    /// <summary>Upgrade an ldap:// connection with StartTLS before binding, so the password never crosses the wire in clear.</summary>
     public bool StartTls { get; set; }
+
+    /// <summary>
+    /// A directory of PEM CA certificates trusted for ldaps:// and StartTLS instead of the system's store (for a
+    /// private CA). OpenSSL-built libldap finds them by subject hash: run <c>openssl rehash</c> in it.
+    /// </summary>
+    public string? CaCertificatesDirectory { get; set; }
 
     /// <summary>The DN to bind as, with {0} for the (escaped) user name: uid={0},ou=people,dc=example,dc=org</summary>
     public string UserDnTemplate { get; set; } = "uid={0},ou=people,dc=example,dc=org";
@@ -48,6 +55,7 @@ public sealed class LdapOptions
     /// <summary>Where groups are searched (groupOfNames with member=userDN).</summary>
     public string? GroupBaseDn { get; set; }
 
+    /// <summary>Longest wait for the server, per operation (connect, bind, group search).</summary>
     public int TimeoutSeconds { get; set; } = 5;
 }
 
