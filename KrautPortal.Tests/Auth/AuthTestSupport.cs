@@ -16,43 +16,19 @@ internal static class HtpasswdTool
     public static void Set(string file, string flag, string user, string password)
     {
         string[] args = File.Exists(file) ? ["-b", flag, file, user, password] : ["-c", "-b", flag, file, user, password];
-        var (status, _, stderr) = Tool.Run("htpasswd", args);
+        var (status, _, stderr) = Support.Tool.Try("htpasswd", args);
         if (status != 0) throw new InvalidOperationException($"htpasswd {flag} {user}: {stderr}");
     }
 
     public static void Delete(string file, string user)
     {
-        var (status, _, stderr) = Tool.Run("htpasswd", "-D", file, user);
+        var (status, _, stderr) = Support.Tool.Try("htpasswd", "-D", file, user);
         if (status != 0) throw new InvalidOperationException($"htpasswd -D {user}: {stderr}");
     }
 
     public static HtpasswdVerifier Verifier(string file, string? groupsFile = null, TimeProvider? time = null) =>
         new(Options.Create(new AuthOptions { Htpasswd = new HtpasswdOptions { File = file, GroupsFile = groupsFile } }),
             time ?? TimeProvider.System, NullLogger<HtpasswdVerifier>.Instance);
-}
-
-internal static class Tool
-{
-    public static (int Status, string Stdout, string Stderr) Run(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new InvalidOperationException(file);
-        }
-        catch (Win32Exception e)
-        {
-            throw new InvalidOperationException($"{file} is not installed ({e.Message}): run scripts/setup-host.sh --with-tests", e);
-        }
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, stdout.Result, stderr);
-        }
-    }
 }
 
 /// <summary>A scratch directory per test, removed afterwards.</summary>

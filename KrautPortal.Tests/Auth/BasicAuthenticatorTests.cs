@@ -70,8 +70,8 @@ public sealed class BasicAuthenticatorTests : IClassFixture<BasicAuthenticatorTe
         IPasswordVerifier passwords = verifier == "ldap"
             ? new LdapVerifier(options, NullLogger<LdapVerifier>.Instance)
             : new HtpasswdVerifier(options, time, NullLogger<HtpasswdVerifier>.Instance);
-        var otp = ActivatorUtilities.CreateInstance<OtpService>(_scope.ServiceProvider);
-        return new BasicAuthenticator(passwords, new LoginThrottle(options, time), new RoleMapper(options), otp);
+        return new BasicAuthenticator(passwords, new LoginThrottle(options, time), new RoleMapper(options),
+            _portal.App.Services.GetRequiredService<IServiceScopeFactory>());
     }
 
     private static AuthRequest Request(string? authorization) =>

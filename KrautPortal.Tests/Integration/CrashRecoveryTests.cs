@@ -75,7 +75,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         var disks = Path.Combine(_portal.DataDirectory, "disks");
         var strayDisk = Path.Combine(disks, $"{Guid.NewGuid()}.qcow2");
         var halfDisk = Path.Combine(disks, $"{Guid.NewGuid()}.qcow2.tmp");
-        KrautAppFactory.Run("qemu-img", "create", "-q", "-f", "qcow2", strayDisk, "16M");
+        Tool.Run("qemu-img", "create", "-q", "-f", "qcow2", strayDisk, "16M");
         File.WriteAllText(halfDisk, "partial");
         using (var libvirt = LibvirtConnection.Open(KrautAppFactory.SystemDriver))
         {

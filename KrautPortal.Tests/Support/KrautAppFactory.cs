@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using KrautPortal.Features;
@@ -128,20 +127,12 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
         }
         else if (seedImage == "blank")
         {
-            Run("qemu-img", "create", "-q", "-f", "qcow2", Path.Combine(seed, FirstRunSeeder.GuestImageFile), "64M");
+            Tool.Run("qemu-img", "create", "-q", "-f", "qcow2", Path.Combine(seed, FirstRunSeeder.GuestImageFile), "64M");
         }
         else if (seedImage is not null)
         {
             throw new ArgumentException($"unknown seed image '{seedImage}': use \"guest\", \"blank\" or null", nameof(seedImage));
         }
-    }
-
-    internal static void Run(string file, params string[] args)
-    {
-        using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true }) ?? throw new InvalidOperationException(file);
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)}: {stderr}");
     }
 }
 

@@ -39,6 +39,7 @@ public static class AuthSetup
 
         services.AddSingleton<IAuthenticator, GodTokenAuthenticator>();
         services.AddPasswordAuthenticator<Htpasswd.HtpasswdVerifier>();
+        services.AddPasswordAuthenticator<Ldap.LdapVerifier>();
         services.AddSingleton<IAuthenticator, ScopedTokenAuthenticator>();
         services.AddHttpClient<WebhookAuthenticator>();
         services.AddSingleton<IAuthenticator>(sp => sp.GetRequiredService<WebhookAuthenticator>());
