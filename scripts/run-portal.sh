@@ -30,5 +30,6 @@ echo "[run] building into $out" >&2
 dotnet publish "$repo/KrautPortal/KrautPortal.csproj" -c Release -o "$out" --nologo -v quiet
 
 echo "[run] Kraut on http://$listen:$port (data: $data)" >&2
+[ -f "$data/initial-admin-password" ] && echo "[run] sign in as admin with the password in $data/initial-admin-password" >&2
 cd "$out"
 exec dotnet KrautPortal.dll --urls "http://$listen:$port" --Kraut:DataDirectory="$data"
