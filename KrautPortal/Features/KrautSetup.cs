@@ -23,6 +23,7 @@ public static class KrautSetup
 
         services.AddSingleton(paths);
         services.Configure<KrautOptions>(config.GetSection("Kraut"));
+        services.Configure<ImagesOptions>(config.GetSection("Images"));
         services.AddSingleton(TimeProvider.System);
         services.AddKrautStore(config, paths.Root);
         services.AddKrautAuth(config, paths);

@@ -18,6 +18,15 @@ public static class AuthSetup
         services.AddSingleton<IAuthenticator>(sp => ActivatorUtilities.CreateInstance<BasicAuthenticator>(sp, sp.GetRequiredService<TVerifier>()));
     }
 
+    public const string PortalHeader = "X-Kraut-Portal";
+
+    private static string SelectScheme(HttpContext http)
+    {
+        if (http.Request.Headers.Authorization.Count > 0) return HeaderAuthenticationHandler.SchemeName;
+        if (http.Request.Path.StartsWithSegments("/api") && !http.Request.Headers.ContainsKey(PortalHeader)) return HeaderAuthenticationHandler.SchemeName;
+        return LoginApi.CookieScheme;
+    }
+
     public static IServiceCollection AddKrautAuth(this IServiceCollection services, IConfiguration config, KrautPaths paths)
     {
         services.Configure<AuthOptions>(config.GetSection("Auth"));
@@ -47,11 +56,10 @@ public static class AuthSetup
 
         services.AddAuthentication(Selector)
             .AddPolicyScheme(Selector, "API header or portal cookie", o =>
-                // The API only ever reads the header (no cookie, so no cross-site requests ride on a session);
-                // a page request that carries a header is judged by it too, so scripts can fetch pages.
-                o.ForwardDefaultSelector = http => http.Request.Path.StartsWithSegments("/api") || http.Request.Headers.Authorization.Count > 0
-                    ? HeaderAuthenticationHandler.SchemeName
-                    : LoginApi.CookieScheme)
+                // The API reads the header. The portal's own scripts (browser uploads) may call it with the session
+                // cookie, but only with the X-Kraut-Portal header: another site cannot send that header (CORS), so no
+                // cross-site request rides on a session. A page request carrying a header is judged by it too.
+                o.ForwardDefaultSelector = SelectScheme)
             .AddScheme<AuthenticationSchemeOptions, HeaderAuthenticationHandler>(HeaderAuthenticationHandler.SchemeName, null)
             .AddCookie(LoginApi.CookieScheme, o =>
             {

@@ -1,8 +1,17 @@
 namespace KrautPortal.Features.Images;
 
+/// <summary>How Kraut stores a ready image: converted disks in the storage format, installer ISOs as they came.</summary>
 public enum ImageFormat { Qcow2, Raw, Iso }
+
+/// <summary>What a user brought, as detected from its content (never from its file name).</summary>
+public enum SourceFormat { Qcow2, Raw, Vmdk, Vhdx, Vdi, Iso }
+
 public enum Firmware { Bios, Uefi }
-public enum ImagePhase { AwaitingContent, Uploading, Checking, Converting, Ready, Failed }
+
+/// <summary>
+/// AwaitingContent → Uploading/Downloading → Checking → Converting → Ready, or Failed with a reason.
+/// </summary>
+public enum ImagePhase { AwaitingContent, Uploading, Downloading, Checking, Converting, Ready, Failed }
 
 /// <summary>What an image is for: the wizard uses these to offer only machine types that fit.</summary>
 public sealed record ImageSpec
@@ -15,13 +24,31 @@ public sealed record ImageSpec
     public string? Description { get; init; }
 }
 
-/// <summary>What Kraut found in the image content it stores.</summary>
+/// <summary>What Kraut knows about the image's content, and how far getting it ready has come.</summary>
 public sealed record ImageStatus
 {
     public ImagePhase Phase { get; init; } = ImagePhase.AwaitingContent;
+
+    /// <summary>The stored format once ready.</summary>
     public ImageFormat? Format { get; init; }
+
+    public SourceFormat? SourceFormat { get; init; }
     public long? VirtualSizeBytes { get; init; }
     public long? ActualSizeBytes { get; init; }
+
+    /// <summary>SHA-256 of the content as uploaded or downloaded (before conversion).</summary>
     public string? Sha256 { get; init; }
+
+    /// <summary>While uploading or downloading: bytes so far, and of how many when known.</summary>
+    public long? BytesReceived { get; init; }
+    public long? BytesExpected { get; init; }
+
+    /// <summary>0–100 for the current phase, when it can tell.</summary>
+    public double? Progress { get; init; }
+
+    public string? SourceUrl { get; init; }
+    public DateTime? PhaseStartedAt { get; init; }
+
+    /// <summary>Why it failed, or what is going on, in words.</summary>
     public string? Message { get; init; }
 }

@@ -11,12 +11,25 @@ public sealed class ImageStorage(KrautPaths paths, IServiceScopeFactory scopes, 
     public string PathFor(Guid imageId, ImageFormat format) =>
         Path.Combine(paths.Images, imageId.ToString("D") + "." + format.ToString().ToLowerInvariant());
 
+    /// <summary>Content still arriving (upload or download); kept for resuming.</summary>
+    public string PartialPath(Guid imageId) => Path.Combine(Incoming, imageId.ToString("D") + ".part");
+
+    /// <summary>Content that arrived whole (checksum checked), waiting for the pipeline to inspect and convert it.</summary>
+    public string ArrivedPath(Guid imageId) => Path.Combine(Incoming, imageId.ToString("D") + ".arrived");
+
+    /// <summary>Where the pipeline writes a conversion before renaming it into place.</summary>
+    public string WorkPath(Guid imageId) => Path.Combine(Work, imageId.ToString("D") + ".tmp");
+
+    public string Incoming => Directory.CreateDirectory(Path.Combine(paths.Images, "incoming")).FullName;
+    public string Work => Directory.CreateDirectory(Path.Combine(paths.Images, "work")).FullName;
+
     public void DeleteIfUnreferenced(Guid imageId)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
         if (db.Resources.Any(r => r.Kind == Kinds.Images.Name && r.Id == imageId)) return;
         foreach (var format in Enum.GetValues<ImageFormat>()) DeleteFile(PathFor(imageId, format));
+        foreach (var path in new[] { PartialPath(imageId), ArrivedPath(imageId), WorkPath(imageId) }) DeleteFile(path);
     }
 
     /// <summary>Removes content whose record is gone (a crash between the two deletions).</summary>
@@ -25,9 +38,9 @@ public sealed class ImageStorage(KrautPaths paths, IServiceScopeFactory scopes, 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
         var known = (await db.Resources.Where(r => r.Kind == Kinds.Images.Name).Select(r => r.Id).ToListAsync(ct)).ToHashSet();
-        foreach (var file in Directory.EnumerateFiles(paths.Images))
+        foreach (var file in Directory.EnumerateFiles(paths.Images).Concat(Directory.EnumerateFiles(Incoming)).Concat(Directory.EnumerateFiles(Work)))
         {
-            if (Guid.TryParse(Path.GetFileNameWithoutExtension(file), out var id) && !known.Contains(id)) DeleteFile(file);
+            if (Guid.TryParse(Path.GetFileName(file).Split('.')[0], out var id) && !known.Contains(id)) DeleteFile(file);
         }
     }
 
