@@ -40,9 +40,8 @@ public sealed class NetworkRules(ResourceStore store, KrautDbContext db, Network
 
     public async Task EnsureDeletableAsync(Resource<NetworkSpec, NetworkStatus> existing, CancellationToken ct)
     {
-        var users = await store.FindReferrersAsync<VmSpec>(Kinds.Vms.Name, existing.Id, vm => vm.Nics.Any(n => n.NetworkId == existing.Id), ct);
-        if (users.Count > 0)
-            throw new ConflictException($"Network '{existing.Name}' is used by {users.Count} VM(s): {string.Join(", ", users.Take(20))}. Remove their NICs on it first.");
+        await store.EnsureUnreferencedAsync<VmSpec>(Kinds.Vms, existing.Id, vm => vm.Nics.Any(n => n.NetworkId == existing.Id),
+            $"Network '{existing.Name}'", "Remove their NICs on it first.", ct);
     }
 
     public void Changed(Guid id) => reconciler.Enqueue(id);
