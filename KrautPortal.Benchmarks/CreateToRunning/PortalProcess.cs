@@ -20,12 +20,15 @@ public sealed class PortalProcess : IAsyncDisposable
 
     private readonly StringBuilder _log = new();
     private readonly IReadOnlyDictionary<string, string> _settings;
+    private readonly IReadOnlyDictionary<string, string> _environment;
     private Process? _process;
 
     /// <param name="guestDirectory">Where the test guest is; null seeds a blank 64 MiB image, enough for libvirt's test driver.</param>
     /// <param name="host">The libvirt host the portal uses.</param>
     /// <param name="settings">More configuration, passed as <c>--key=value</c>.</param>
-    public PortalProcess(string? guestDirectory, string host = HostUri, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="environment">Environment variables for the process (the .NET runtime's own settings).</param>
+    public PortalProcess(string? guestDirectory, string host = HostUri, IReadOnlyDictionary<string, string>? settings = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         DataDirectory = Directory.CreateTempSubdirectory("kraut-bench-portal-").FullName;
         var seed = Directory.CreateDirectory(Path.Combine(DataDirectory, "seed")).FullName;
@@ -36,6 +39,7 @@ public sealed class PortalProcess : IAsyncDisposable
         }
         Host = host;
         _settings = settings ?? new Dictionary<string, string>();
+        _environment = environment ?? new Dictionary<string, string>();
         TraceFile = Path.Combine(DataDirectory, "vm-trace.jsonl");
         Port = FreePort();
     }
@@ -78,6 +82,7 @@ public sealed class PortalProcess : IAsyncDisposable
         };
         foreach (var (key, value) in _settings) start.ArgumentList.Add($"--{key}={value}");
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in _environment) start.Environment[name] = value;
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the portal");
         _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
