@@ -98,7 +98,10 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
     public async Task<DeleteOutcome> DeleteAsync(Guid id, long? expectedVersion, CancellationToken ct)
     {
         var actor = As(Verbs.Delete, id);
-        var current = Resource<TSpec, TStatus>.FromRow(await store.GetAsync(K, id, actor, ct));
+        var row = await store.GetAsync(K, id, actor, ct);
+        // Before the kind's own checks: who may not delete a shared object gets 403, not the names of every VM using it.
+        ResourceStore.EnsureWritable(row, actor);
+        var current = Resource<TSpec, TStatus>.FromRow(row);
         if (expectedVersion is { } v && v != current.Version) throw new PreconditionFailedException(v, current.Version);
         await rules.EnsureDeletableAsync(current, ct);
         if (!rules.DeletesAsynchronously)

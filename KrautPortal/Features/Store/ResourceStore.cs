@@ -234,7 +234,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         actor.Scope?.Selector is { Length: > 0 } text ? SelectorParser.Parse(text) : Selector.Everything;
 
     /// <summary>Shared objects are readable by everyone and changed by administrators only.</summary>
-    private static void EnsureWritable(ResourceRow row, Actor actor)
+    public static void EnsureWritable(ResourceRow row, Actor actor)
     {
         if (!actor.MayAccessOwner(row.Owner))
             throw new ForbiddenException($"'{row.Name}' is shared by the administrators; you may use it but not change it.");
