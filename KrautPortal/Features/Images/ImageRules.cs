@@ -22,9 +22,9 @@ public sealed class ImageRules(ResourceStore store, ImageStorage storage) : IRes
 
     public ImageStatus InitialStatus(ImageSpec spec) => new();
 
-    public async Task EnsureDeletableAsync(Resource<ImageSpec, ImageStatus> existing, CancellationToken ct)
+    public async Task EnsureDeletableAsync(Resource<ImageSpec, ImageStatus> existing, Actor actor, CancellationToken ct)
     {
-        var users = await store.FindReferrersAsync<VmSpec>(Kinds.Vms.Name, existing.Id, vm => vm.ImageId == existing.Id, ct);
+        var users = await store.FindReferrersAsync<VmSpec>(Kinds.Vms.Name, existing.Id, vm => vm.ImageId == existing.Id, actor, ct);
         if (users.Count > 0)
             throw new ConflictException($"Image '{existing.Name}' is used by {users.Count} VM(s): {string.Join(", ", users.Take(20))}. Delete those VMs first.");
     }

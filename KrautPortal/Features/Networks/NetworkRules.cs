@@ -31,7 +31,7 @@ public sealed class NetworkRules(ResourceStore store, KrautDbContext db, Network
             var otherSpec = KrautJson.Deserialize<NetworkSpec>(other.Spec);
             if (Ipv4Subnet.TryParse(otherSpec.Ipv4Cidr, out var otherSubnet, out _) && subnet.Overlaps(otherSubnet))
             {
-                errors.Add("spec.ipv4Cidr", actor.IsAdmin || (!other.IsSystem && actor.ReadableOwners.Contains(other.Owner))
+                errors.Add("spec.ipv4Cidr", actor.MaySee(other.Owner, other.IsSystem)
                     ? $"{subnet} overlaps network '{other.Name}' ({otherSubnet})."
                     : $"{subnet} overlaps a network you cannot see; pick another subnet.");
             }
@@ -41,9 +41,9 @@ public sealed class NetworkRules(ResourceStore store, KrautDbContext db, Network
 
     public NetworkStatus InitialStatus(NetworkSpec spec) => new();
 
-    public async Task EnsureDeletableAsync(Resource<NetworkSpec, NetworkStatus> existing, CancellationToken ct)
+    public async Task EnsureDeletableAsync(Resource<NetworkSpec, NetworkStatus> existing, Actor actor, CancellationToken ct)
     {
-        var users = await store.FindReferrersAsync<VmSpec>(Kinds.Vms.Name, existing.Id, vm => vm.Nics.Any(n => n.NetworkId == existing.Id), ct);
+        var users = await store.FindReferrersAsync<VmSpec>(Kinds.Vms.Name, existing.Id, vm => vm.Nics.Any(n => n.NetworkId == existing.Id), actor, ct);
         if (users.Count > 0)
             throw new ConflictException($"Network '{existing.Name}' is used by {users.Count} VM(s): {string.Join(", ", users.Take(20))}. Remove their NICs on it first.");
     }

@@ -103,7 +103,7 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
         ResourceStore.EnsureWritable(row, actor);
         var current = Resource<TSpec, TStatus>.FromRow(row);
         if (expectedVersion is { } v && v != current.Version) throw new PreconditionFailedException(v, current.Version);
-        await rules.EnsureDeletableAsync(current, ct);
+        await rules.EnsureDeletableAsync(current, actor, ct);
         if (!rules.DeletesAsynchronously)
         {
             await store.DeleteAsync(K, id, expectedVersion ?? current.Version, actor, ct);

@@ -194,15 +194,20 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         return new HistoryVersion(h.Version, h.ChangedAt, h.ChangedBy, h.Change, KrautJson.Deserialize<Snapshot>(h.Snapshot));
     }
 
-    /// <summary>Names of every <paramref name="kind"/> object (any owner) whose spec refers to <paramref name="id"/>.</summary>
-    public async Task<List<string>> FindReferrersAsync<TSpec>(string kind, Guid id, Func<TSpec, bool> refersTo, CancellationToken ct)
+    /// <summary>
+    /// Names of every <paramref name="kind"/> object (any owner) whose spec refers to <paramref name="id"/>; one that
+    /// <paramref name="actor"/> may not see is counted but not named.
+    /// </summary>
+    public async Task<List<string>> FindReferrersAsync<TSpec>(string kind, Guid id, Func<TSpec, bool> refersTo, Actor actor, CancellationToken ct)
     {
         // LIKE on the id narrows the rows in SQL; the typed check settles the few that remain.
         var needle = "%" + id.ToString() + "%";
         var candidates = await db.Resources.AsNoTracking()
             .Where(r => r.Kind == kind && EF.Functions.Like(r.Spec, needle))
-            .Select(r => new { r.Name, r.Spec }).ToListAsync(ct);
-        return candidates.Where(c => refersTo(KrautJson.Deserialize<TSpec>(c.Spec))).Select(c => c.Name).Order().ToList();
+            .Select(r => new { r.Name, r.Owner, r.IsSystem, r.Spec }).ToListAsync(ct);
+        var referrers = candidates.Where(c => refersTo(KrautJson.Deserialize<TSpec>(c.Spec))).ToList();
+        return referrers.Where(c => actor.MaySee(c.Owner, c.IsSystem)).Select(c => c.Name).Order()
+            .Concat(referrers.Where(c => !actor.MaySee(c.Owner, c.IsSystem)).Select(_ => "one you cannot see")).ToList();
     }
 
     private IQueryable<ResourceRow> Filter(string kind, Selector selector, Actor actor) => Rows(actor, selector).Where(r => r.Kind == kind);

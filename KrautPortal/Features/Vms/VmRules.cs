@@ -83,7 +83,7 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
 
     public VmStatus InitialStatus(VmSpec spec) => new();
 
-    public Task EnsureDeletableAsync(Resource<VmSpec, VmStatus> existing, CancellationToken ct) => Task.CompletedTask;
+    public Task EnsureDeletableAsync(Resource<VmSpec, VmStatus> existing, Actor actor, CancellationToken ct) => Task.CompletedTask;
 
     public void Changed(Guid id) => reconciler.Enqueue(id);
 }
