@@ -22,10 +22,10 @@ public sealed class ImageRules(ResourceStore store, ImageStorage storage) : IRes
 
     public ImageStatus InitialStatus(ImageSpec spec) => new();
 
-    public async Task EnsureDeletableAsync(Resource<ImageSpec, ImageStatus> existing, CancellationToken ct)
+    public async Task EnsureDeletableAsync(Resource<ImageSpec, ImageStatus> existing, Actor actor, CancellationToken ct)
     {
         await store.EnsureUnreferencedAsync<VmSpec>(Kinds.Vms, existing.Id, vm => vm.ImageId == existing.Id,
-            $"Image '{existing.Name}'", "Delete those VMs first.", ct);
+            $"Image '{existing.Name}'", "Delete those VMs first.", actor, ct);
     }
 
     /// <summary>Once the record is gone its content goes too; a crash in between is collected at start-up.</summary>

@@ -23,10 +23,10 @@ public sealed class MachineTypeRules(ResourceStore store) : IResourceRules<Machi
 
     public MachineTypeStatus InitialStatus(MachineTypeSpec spec) => new();
 
-    public async Task EnsureDeletableAsync(Resource<MachineTypeSpec, MachineTypeStatus> existing, CancellationToken ct)
+    public async Task EnsureDeletableAsync(Resource<MachineTypeSpec, MachineTypeStatus> existing, Actor actor, CancellationToken ct)
     {
         await store.EnsureUnreferencedAsync<VmSpec>(Kinds.Vms, existing.Id, vm => vm.MachineTypeId == existing.Id,
-            $"Machine type '{existing.Name}'", "Delete or change them first.", ct);
+            $"Machine type '{existing.Name}'", "Delete or change them first.", actor, ct);
     }
 
     public void Changed(Guid id) { }

@@ -186,16 +186,19 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
 
     /// <summary>
     /// Refuses (409) to let <paramref name="what"/> go while objects of <paramref name="kind"/> (any owner) refer to it,
-    /// naming them. <paramref name="refersTo"/> reads their typed spec; a LIKE on the id narrows the rows in SQL first.
+    /// naming those <paramref name="actor"/> may see and counting the rest. <paramref name="refersTo"/> reads their typed
+    /// spec; a LIKE on the id narrows the rows in SQL first.
     /// </summary>
-    public async Task EnsureUnreferencedAsync<TSpec>(KindInfo kind, Guid id, Func<TSpec, bool> refersTo, string what, string advice, CancellationToken ct)
+    public async Task EnsureUnreferencedAsync<TSpec>(KindInfo kind, Guid id, Func<TSpec, bool> refersTo, string what, string advice, Actor actor, CancellationToken ct)
     {
         var needle = "%" + id.ToString() + "%";
         var candidates = await db.Resources.AsNoTracking()
             .Where(r => r.Kind == kind.Name && EF.Functions.Like(r.Spec, needle))
-            .Select(r => new { r.Name, r.Spec }).ToListAsync(ct);
-        var users = candidates.Where(c => refersTo(KrautJson.Deserialize<TSpec>(c.Spec))).Select(c => c.Name).Order().ToList();
-        if (users.Count == 0) return;
+            .Select(r => new { r.Name, r.Owner, r.IsSystem, r.Spec }).ToListAsync(ct);
+        var referrers = candidates.Where(c => refersTo(KrautJson.Deserialize<TSpec>(c.Spec))).ToList();
+        if (referrers.Count == 0) return;
+        var users = referrers.Where(c => actor.MaySee(c.Owner, c.IsSystem)).Select(c => c.Name).Order()
+            .Concat(referrers.Where(c => !actor.MaySee(c.Owner, c.IsSystem)).Select(_ => "one you cannot see")).ToList();
         throw new ConflictException($"{what} is used by {users.Count} {(users.Count == 1 ? kind.Singular : kind.Plural)}: {string.Join(", ", users.Take(20))}{(users.Count > 20 ? ", …" : "")}. {advice}");
     }
 
@@ -240,7 +243,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
     }
 
     /// <summary>Shared objects are readable by everyone and changed by administrators only.</summary>
-    private static void EnsureWritable(ResourceRow row, Actor actor)
+    public static void EnsureWritable(ResourceRow row, Actor actor)
     {
         if (!actor.MayAccessOwner(row.Owner))
             throw new ForbiddenException($"'{row.Name}' is shared by the administrators; you may use it but not change it.");
