@@ -35,7 +35,8 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
         CheckCommon(input.Name, input.Metadata, actor, errors);
         var spec = await rules.PrepareAsync(input.Spec, null, actor, errors, ct);
         errors.ThrowIfAny();
-        var row = await store.CreateAsync(new NewResource(K, input.Name, actor.Name, input.Metadata,
+        var owner = OwnerFor(input.Owner, actor);
+        var row = await store.CreateAsync(new NewResource(K, input.Name, owner, input.Metadata,
             KrautJson.Serialize(spec), KrautJson.Serialize(rules.InitialStatus(spec)), isSystem, id), actor, ct);
         rules.Changed(row.Id);
         return Resource<TSpec, TStatus>.FromRow(row);
@@ -176,6 +177,14 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
                 await Task.Delay(Random.Shared.Next(1, 5 + attempt), ct);
             }
         }
+    }
+
+    /// <summary>The creator, or a group of theirs (any owner for administrators): nobody makes objects for others.</summary>
+    private static string OwnerFor(string? requested, Actor actor)
+    {
+        if (string.IsNullOrWhiteSpace(requested) || requested == actor.Name) return actor.Name;
+        if (actor.IsAdmin || actor.Groups.Contains(requested)) return requested;
+        throw new ForbiddenException($"You may create objects owned by yourself or one of your groups ({string.Join(", ", actor.Groups.DefaultIfEmpty("none"))}), not by '{requested}'.");
     }
 
     private static void CheckCommon(string name, JsonObject metadata, Actor actor, ValidationErrors errors)
