@@ -23,13 +23,16 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
 
     private readonly string _hostUri;
     private readonly Dictionary<string, string?> _settings;
+    private readonly bool _ownsDataDirectory;
 
     /// <param name="seedImage">"guest": the real test guest; "blank": a tiny empty qcow2 (enough for the test driver); null: none.</param>
-    public KrautAppFactory(string hostUri = TestDriver, string? seedImage = "blank", IDictionary<string, string?>? settings = null)
+    /// <param name="dataDirectory">An existing data directory to start on, as a restart would (the caller removes it); null: a fresh one.</param>
+    public KrautAppFactory(string hostUri = TestDriver, string? seedImage = "blank", IDictionary<string, string?>? settings = null, string? dataDirectory = null)
     {
         _hostUri = hostUri;
-        DataDirectory = Directory.CreateTempSubdirectory("kraut-test-").FullName;
-        SeedImage(DataDirectory, seedImage);
+        _ownsDataDirectory = dataDirectory is null;
+        DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("kraut-test-").FullName;
+        if (_ownsDataDirectory) SeedImage(DataDirectory, seedImage);
         _settings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             ["Kraut:DataDirectory"] = DataDirectory,
@@ -105,7 +108,8 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
             // never started
         }
         base.Dispose(disposing);
-        if (instance is not null) LibvirtCleanup.RemoveInstance(_hostUri, instance);
+        if (instance is not null && _ownsDataDirectory) LibvirtCleanup.RemoveInstance(_hostUri, instance);
+        if (!_ownsDataDirectory) return;
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

@@ -52,10 +52,14 @@ public sealed class ImageInspector(ImagesOptions options)
         return new Inspection(format, qemuFormat, info.VirtualSizeBytes);
     }
 
-    private ToolLimits InfoLimits => new(TimeSpan.FromSeconds(options.InfoTimeoutSeconds), options.InfoTimeoutSeconds, options.InfoMemoryBytes);
+    /// <summary>
+    /// CPU time as long as the wall clock, but at least a second: RLIMIT_CPU 0 kills at once, and a timeout should
+    /// be reported as one.
+    /// </summary>
+    private ToolLimits InfoLimits => new(TimeSpan.FromSeconds(options.InfoTimeoutSeconds), Math.Max(1, options.InfoTimeoutSeconds), options.InfoMemoryBytes);
 
     /// <summary>check reads all of a qcow2's metadata, which for a large genuine image takes longer than info.</summary>
-    private ToolLimits CheckLimits => InfoLimits with { WallClock = TimeSpan.FromSeconds(4 * options.InfoTimeoutSeconds), CpuSeconds = 4 * options.InfoTimeoutSeconds };
+    private ToolLimits CheckLimits => InfoLimits with { WallClock = TimeSpan.FromSeconds(4 * options.InfoTimeoutSeconds), CpuSeconds = Math.Max(1, 4 * options.InfoTimeoutSeconds) };
 
     /// <summary>qemu-img's own report, checked again: the header checks above know the common cases, this sees what qemu sees.</summary>
     private void CheckReport(QemuImageInfo info, string format, string path)
@@ -83,13 +87,13 @@ public sealed class ImageInspector(ImagesOptions options)
         {
             throw new ImageRefusedException(
                 $"Reading the {format} header took longer than {options.InfoTimeoutSeconds} s, so it was stopped; a well-formed image takes " +
-                "milliseconds. The file may be damaged or made to make tools hang.");
+                "milliseconds. The file may be damaged, or crafted to make tools hang.");
         }
         catch (QemuImgException e) when (e.Signal is { } signal)
         {
             throw new ImageRefusedException(
                 $"Reading the {format} header needed more memory or CPU time than allowed (qemu-img was stopped by signal {signal}). " +
-                "The file may be damaged or made to exhaust the host.");
+                "The file may be damaged, or crafted to exhaust the host.");
         }
         catch (QemuImgException e)
         {

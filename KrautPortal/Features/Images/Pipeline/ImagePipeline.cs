@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Store;
@@ -21,7 +22,8 @@ public sealed class ImagePipeline(
     ILogger<ImagePipeline> logger) : ReconcileLoop(logger, workers: 2), IImagePipeline
 {
     private static readonly string Kind = Kinds.Images.Name;
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
+    /// <summary>How often a running conversion looks whether its image was deleted or its progress stands still.</summary>
+    private static readonly TimeSpan WatchInterval = TimeSpan.FromSeconds(1);
 
     void IImagePipeline.Enqueue(Guid imageId) => Enqueue(imageId);
 
@@ -126,17 +128,29 @@ public sealed class ImagePipeline(
         await FinishAsync(id, store, status, target, inspection.Format, result.VirtualSizeBytes, result.ActualSizeBytes, ct);
     }
 
-    /// <summary>Runs the conversion, storing its progress as it goes. False when the image was deleted meanwhile.</summary>
+    /// <summary>
+    /// Runs the conversion, storing each whole percent qemu-img reports (at most a hundred writes, however fast or
+    /// slow it goes). False when the image was deleted meanwhile.
+    /// </summary>
     private async Task<bool> ConvertAsync(string arrived, string sourceFormat, string work, string targetFormat, StatusWriter status, CancellationToken ct)
     {
-        var progress = new LatestProgress(time);
+        var progress = new ConvertProgress(time);
         var limits = new ToolLimits(null, null, options.Value.ConvertMemoryBytes);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var convert = QemuImg.ConvertAsync(arrived, sourceFormat, work, targetFormat, limits, progress, stop.Token);
         var stalled = false;
         var deleted = false;
-        while (await Task.WhenAny(convert, Task.Delay(ProgressInterval, ct)) != convert && !ct.IsCancellationRequested)
+        while (!ct.IsCancellationRequested)
         {
+            // Every step qemu-img printed is stored, in order, also those that arrive just as it finishes.
+            if (progress.Steps.TryRead(out var step))
+            {
+                var percent = Math.Floor(step);
+                if (percent != status.Current.Progress) await status.WriteAsync(s => s with { Progress = percent }, ct);
+                continue;
+            }
+            if (convert.IsCompleted) break;
+            await Task.WhenAny(convert, progress.Steps.WaitToReadAsync(ct).AsTask(), Task.Delay(WatchInterval, ct));
             deleted = !File.Exists(arrived);
             stalled = time.GetUtcNow() - progress.ChangedAt > TimeSpan.FromSeconds(options.Value.ConvertStallSeconds);
             if (deleted || stalled)
@@ -144,8 +158,6 @@ public sealed class ImagePipeline(
                 await stop.CancelAsync();
                 break;
             }
-            var percent = Math.Round(progress.Value, 1);
-            if (percent != status.Current.Progress) await status.WriteAsync(s => s with { Progress = percent }, ct);
         }
 
         try
@@ -171,7 +183,7 @@ public sealed class ImagePipeline(
         catch (QemuImgException e)
         {
             throw new ImageRefusedException(e.Signal is { } signal
-                ? $"Converting the image needed more memory than allowed (qemu-img was stopped by signal {signal}). The file may be damaged or made to exhaust the host."
+                ? $"Converting the image needed more memory than allowed (qemu-img was stopped by signal {signal}). The file may be damaged, or crafted to exhaust the host."
                 : $"Converting the image failed: {ImageInspector.QemuReason(e.StandardError, arrived)}");
         }
     }
@@ -259,9 +271,10 @@ public sealed class ImagePipeline(
         }
     }
 
-    /// <summary>The last percentage qemu-img printed, and when it last moved; written by its output reader.</summary>
-    private sealed class LatestProgress(TimeProvider time) : IProgress<double>
+    /// <summary>The percentages qemu-img printed (at most about a hundred), and when the last one came; fed by its output reader.</summary>
+    private sealed class ConvertProgress(TimeProvider time) : IProgress<double>
     {
+        private readonly Channel<double> _steps = Channel.CreateUnbounded<double>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         private double _value;
         private long _changedAtTicks = time.GetUtcNow().UtcTicks;
 
@@ -269,11 +282,14 @@ public sealed class ImagePipeline(
 
         public DateTimeOffset ChangedAt => new(Interlocked.Read(ref _changedAtTicks), TimeSpan.Zero);
 
+        public ChannelReader<double> Steps => _steps.Reader;
+
         public void Report(double value)
         {
             if (value == Volatile.Read(ref _value)) return;
             Volatile.Write(ref _value, value);
             Interlocked.Exchange(ref _changedAtTicks, time.GetUtcNow().UtcTicks);
+            _steps.Writer.TryWrite(value);
         }
     }
 }
