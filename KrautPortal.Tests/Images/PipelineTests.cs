@@ -49,8 +49,41 @@ public sealed class PipelineTests(PipelineFixture fixture) : IClassFixture<Pipel
     [Fact]
     public async Task Conversion_StoresItsPhasesAndProgressAsTheyHappen()
     {
-        // qemu-img reports whole percents of the data it copies: 128 MiB in every other MiB of 256 gives it some to report.
-        var raw = _dir["big.raw"];
+        using var app = new KrautAppFactory(seedImage: null, settings: new Dictionary<string, string?> { ["Images:ProgressWriteMilliseconds"] = "0" });
+
+        var phases = await ConvertWatchingAsync(app, "progress");
+
+        var checking = phases.Single(s => s is { Phase: ImagePhase.Checking, Message: "Checking the content." });
+        var converting = phases.Where(s => s.Phase == ImagePhase.Converting).ToList();
+        Assert.Equal(0, converting[0].Progress);
+        Assert.Equal("Converting raw to qcow2.", converting[0].Message);
+        Assert.Equal(SourceFormat.Raw, converting[0].SourceFormat);
+        Assert.Contains(converting, s => s.Progress is > 0 and < 100);
+        Assert.Equal(converting.Select(s => s.Progress), converting.Select(s => s.Progress).Order());
+        Assert.True(converting[0].PhaseStartedAt >= checking.PhaseStartedAt, $"{converting[0].PhaseStartedAt} after {checking.PhaseStartedAt}");
+        Assert.Equal(ImagePhase.Ready, phases[^1].Phase);
+    }
+
+    [Fact]
+    public async Task ConversionProgress_IsStoredAtMostOncePerInterval()
+    {
+        // With a minute between writes, a conversion of a few hundred milliseconds stores its first step and no other.
+        using var app = new KrautAppFactory(seedImage: null, settings: new Dictionary<string, string?> { ["Images:ProgressWriteMilliseconds"] = "60000" });
+
+        var phases = await ConvertWatchingAsync(app, "progress-throttled");
+
+        var steps = phases.Where(s => s is { Phase: ImagePhase.Converting, Progress: > 0 and < 100 }).ToList();
+        Assert.True(steps.Count <= 1, $"progress stored {steps.Count} times: {string.Join(", ", steps.Select(s => s.Progress))}");
+        Assert.Equal((ImagePhase.Ready, 100d), (phases[^1].Phase, phases[^1].Progress));
+    }
+
+    /// <summary>
+    /// Converts a raw disk with 128 MiB of data in every other MiB of 256 (qemu-img reports whole percents of the
+    /// data it copies, so it has some to report) and returns every status the pipeline stored, in order.
+    /// </summary>
+    private async Task<List<ImageStatus>> ConvertWatchingAsync(KrautAppFactory app, string name)
+    {
+        var raw = _dir[name + ".raw"];
         using (var file = File.Create(raw))
         {
             var chunk = new byte[1 << 20];
@@ -63,31 +96,20 @@ public sealed class PipelineTests(PipelineFixture fixture) : IClassFixture<Pipel
         }
         var seen = new List<ImageStatus>();
         var id = Guid.Empty;
-        using var subscription = _app.Service<ChangeFeed>().Subscribe(change =>
+        using var subscription = app.Service<ChangeFeed>().Subscribe(change =>
         {
             if (change.Id != id || id == Guid.Empty) return;
-            using var scope = _app.Services.CreateScope();
+            using var scope = app.Services.CreateScope();
             var row = scope.ServiceProvider.GetRequiredService<KrautDbContext>().Resources.Single(r => r.Id == change.Id);
             lock (seen) seen.Add(KrautJson.Deserialize<ImageStatus>(row.Status));
         });
 
-        id = await ImageArrival.CreateRecordAsync(_app, "progress");
-        File.Copy(raw, _app.Service<ImageStorage>().ArrivedPath(id));
-        await ImageArrival.SetStatusAsync(_app, id, new ImageStatus { Phase = ImagePhase.Checking });
-        _app.Service<IImagePipeline>().Enqueue(id);
-        await ImageArrival.ReadyAsync(_app, id);
-
-        List<ImageStatus> phases;
-        lock (seen) phases = [.. seen];
-        var checking = phases.Single(s => s is { Phase: ImagePhase.Checking, Message: "Checking the content." });
-        var converting = phases.Where(s => s.Phase == ImagePhase.Converting).ToList();
-        Assert.Equal(0, converting[0].Progress);
-        Assert.Equal("Converting raw to qcow2.", converting[0].Message);
-        Assert.Equal(SourceFormat.Raw, converting[0].SourceFormat);
-        Assert.Contains(converting, s => s.Progress is > 0 and < 100);
-        Assert.Equal(converting.Select(s => s.Progress), converting.Select(s => s.Progress).Order());
-        Assert.True(converting[0].PhaseStartedAt >= checking.PhaseStartedAt, $"{converting[0].PhaseStartedAt} after {checking.PhaseStartedAt}");
-        Assert.Equal(ImagePhase.Ready, phases[^1].Phase);
+        id = await ImageArrival.CreateRecordAsync(app, name);
+        File.Copy(raw, app.Service<ImageStorage>().ArrivedPath(id));
+        await ImageArrival.SetStatusAsync(app, id, new ImageStatus { Phase = ImagePhase.Checking });
+        app.Service<IImagePipeline>().Enqueue(id);
+        await ImageArrival.ReadyAsync(app, id);
+        lock (seen) return [.. seen];
     }
 
     [Fact]

@@ -22,6 +22,9 @@ public sealed class ImagesOptions
     /// <summary>Address space for <c>qemu-img convert</c> (it needs about 200 MiB; the rest is headroom).</summary>
     public long ConvertMemoryBytes { get; set; } = 1L << 30;
 
+    /// <summary>Conversion progress is stored at most this often (each store is a database write and a page refresh).</summary>
+    public int ProgressWriteMilliseconds { get; set; } = 250;
+
     /// <summary>A conversion whose progress stands still this long is stopped and the image refused.</summary>
     public int ConvertStallSeconds { get; set; } = 600;
 

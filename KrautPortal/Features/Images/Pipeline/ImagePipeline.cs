@@ -129,8 +129,8 @@ public sealed class ImagePipeline(
     }
 
     /// <summary>
-    /// Runs the conversion, storing each whole percent qemu-img reports (at most a hundred writes, however fast or
-    /// slow it goes). False when the image was deleted meanwhile.
+    /// Runs the conversion, storing the whole percent qemu-img last reported at most every ProgressWriteMilliseconds
+    /// (and at most a hundred writes, however slow it goes). False when the image was deleted meanwhile.
     /// </summary>
     private async Task<bool> ConvertAsync(string arrived, string sourceFormat, string work, string targetFormat, StatusWriter status, CancellationToken ct)
     {
@@ -140,17 +140,29 @@ public sealed class ImagePipeline(
         var convert = QemuImg.ConvertAsync(arrived, sourceFormat, work, targetFormat, limits, progress, stop.Token);
         var stalled = false;
         var deleted = false;
+        var interval = TimeSpan.FromMilliseconds(options.Value.ProgressWriteMilliseconds);
+        var lastWrite = DateTimeOffset.MinValue;
+        double? pending = null;
         while (!ct.IsCancellationRequested)
         {
-            // Every step qemu-img printed is stored, in order, also those that arrive just as it finishes.
-            if (progress.Steps.TryRead(out var step))
+            // The latest whole percent qemu-img printed is stored, at most once per interval: a write per percent
+            // made a fast conversion wait for a hundred database writes, and nobody reads progress that fast.
+            while (progress.Steps.TryRead(out var step)) pending = Math.Floor(step);
+            var wait = WatchInterval;
+            if (pending is { } percent && percent != status.Current.Progress)
             {
-                var percent = Math.Floor(step);
-                if (percent != status.Current.Progress) await status.WriteAsync(s => s with { Progress = percent }, ct);
-                continue;
+                var due = lastWrite + interval - time.GetUtcNow();
+                if (due <= TimeSpan.Zero)
+                {
+                    await status.WriteAsync(s => s with { Progress = percent }, ct);
+                    lastWrite = time.GetUtcNow();
+                    pending = null;
+                    continue;
+                }
+                wait = due < wait ? due : wait;
             }
-            if (convert.IsCompleted) break;
-            await Task.WhenAny(convert, progress.Steps.WaitToReadAsync(ct).AsTask(), Task.Delay(WatchInterval, ct));
+            if (convert.IsCompleted) break; // Ready follows at once with 100 %; a last step would only delay it.
+            await Task.WhenAny(convert, progress.Steps.WaitToReadAsync(ct).AsTask(), Task.Delay(wait, ct));
             deleted = !File.Exists(arrived);
             stalled = time.GetUtcNow() - progress.ChangedAt > TimeSpan.FromSeconds(options.Value.ConvertStallSeconds);
             if (deleted || stalled)
@@ -271,7 +283,7 @@ public sealed class ImagePipeline(
         }
     }
 
-    /// <summary>The percentages qemu-img printed (at most about a hundred), and when the last one came; fed by its output reader.</summary>
+    /// <summary>The percentages qemu-img printed, and when the last one came; fed by its output reader.</summary>
     private sealed class ConvertProgress(TimeProvider time) : IProgress<double>
     {
         private readonly Channel<double> _steps = Channel.CreateUnbounded<double>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });

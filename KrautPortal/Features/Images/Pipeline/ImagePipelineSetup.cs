@@ -7,6 +7,7 @@ public static class ImagePipelineSetup
     {
         services.AddOptions<ImagesOptions>()
             .Validate(o => o.StorageFormat is ImageFormat.Qcow2 or ImageFormat.Raw, "Images:StorageFormat must be qcow2 or raw.")
+            .Validate(o => o.ProgressWriteMilliseconds >= 0, "Images:ProgressWriteMilliseconds must be 0 or more.")
             .ValidateOnStart();
         services.AddSingleton<ImagePipeline>();
         services.AddSingleton<IImagePipeline>(sp => sp.GetRequiredService<ImagePipeline>());
