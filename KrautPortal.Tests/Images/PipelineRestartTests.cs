@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using KrautPortal.Features.Images;
 using KrautPortal.Hypervisor;
 using KrautPortal.Tests.Support;
@@ -123,5 +125,95 @@ public sealed class PipelineLimitRefusalTests : IDisposable
         var stored = app.Service<ImageStorage>().PathFor(id, ImageFormat.Raw);
         Assert.Equal("raw", (await QemuImg.InfoAsync(stored, "raw", CancellationToken.None)).Format);
         Assert.Contains("identical", TestImages.QemuImg("compare", "-f", "raw", "-F", "qcow2", stored, TestGuest.ImagePath), StringComparison.Ordinal);
+    }
+}
+
+/// <summary>
+/// The real crash: the portal as its own process, killed with SIGKILL (qemu-img with it) while it converts, then
+/// started again on the same data directory. It must convert again from the upload and become Ready, with no
+/// half-written file left and the same disk as the input.
+/// </summary>
+public sealed class PipelineKillTests : IAsyncLifetime
+{
+    private readonly TempDir _dir = new();
+    private readonly PortalProcess _portal = new(KrautAppFactory.TestDriver, seedImage: null);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await _portal.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task KilledMidConversion_ConvertsAgainAfterRestart_AndBecomesReady()
+    {
+        // 1 GiB of data in a 2 GiB raw disk: long enough to be caught mid-way, even on an idle machine.
+        var raw = _dir["big.raw"];
+        using (var file = File.Create(raw))
+        {
+            var chunk = new byte[1 << 20];
+            var random = new Random(3);
+            for (var i = 0; i < 2048; i++)
+            {
+                if (i % 2 == 0)
+                {
+                    random.NextBytes(chunk);
+                    file.Write(chunk);
+                }
+                else
+                {
+                    file.Seek(1 << 20, SeekOrigin.Current);
+                }
+            }
+            file.SetLength(2L << 30);
+        }
+
+        // The state an upload leaves behind, written by the portal's own code before the process starts.
+        Guid id;
+        string arrived, work, final;
+        using (var setup = new KrautAppFactory(seedImage: null, dataDirectory: _portal.DataDirectory))
+        {
+            id = await ImageArrival.CreateRecordAsync(setup, "killed");
+            var storage = setup.Service<ImageStorage>();
+            (arrived, work, final) = (storage.ArrivedPath(id), storage.WorkPath(id), storage.PathFor(id, ImageFormat.Qcow2));
+            File.Copy(raw, arrived);
+            await ImageArrival.SetStatusAsync(setup, id, new ImageStatus { Phase = ImagePhase.Checking });
+        }
+
+        // The pipeline picks the image up while the portal is still starting, before it answers HTTP, so the
+        // half-written output is what shows the conversion is under way.
+        var starting = _portal.StartAsync();
+        await Eventually.WaitUntilAsync(() => File.Exists(work) && new FileInfo(work).Length > 0 || starting.IsCompleted && File.Exists(final),
+            TimeSpan.FromSeconds(60), "the conversion to be under way");
+        _portal.Kill();
+        try
+        {
+            await starting;
+        }
+        catch (Exception e) when (e is InvalidOperationException or NullReferenceException or ObjectDisposedException or HttpRequestException)
+        {
+            // killed before it answered HTTP: the crash this test is about
+        }
+        Assert.False(File.Exists(final), "the conversion finished before the kill; the test caught nothing mid-way");
+        Assert.True(File.Exists(arrived));
+
+        await _portal.StartAsync();
+        using var after = _portal.CreateClient();
+        var status = await Eventually.WaitForAsync(async () => await StatusAsync(after, id) is { Phase: ImagePhase.Ready or ImagePhase.Failed } s ? s : null,
+            TimeSpan.FromSeconds(120), "the image to settle after the restart");
+
+        Assert.True(status.Phase == ImagePhase.Ready, $"{status.Phase}: {status.Message}");
+        Assert.Equal((ImageFormat.Qcow2, 2L << 30), (status.Format!.Value, status.VirtualSizeBytes!.Value));
+        Assert.False(File.Exists(work));
+        Assert.False(File.Exists(arrived));
+        Assert.Contains("identical", TestImages.QemuImg("compare", "-f", "raw", "-F", "qcow2", raw, final), StringComparison.Ordinal);
+    }
+
+    private static async Task<ImageStatus> StatusAsync(HttpClient client, Guid id)
+    {
+        var image = await client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/images/{id}");
+        return image.GetProperty("status").Deserialize<ImageStatus>(KrautAppFactory.Json)!;
     }
 }
