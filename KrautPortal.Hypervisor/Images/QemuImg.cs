@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace KrautPortal.Hypervisor;
 
 /// <summary>Wraps the qemu-img tool. Formats are always explicit: probing lets a guest-written header pick the format.</summary>
-public static class QemuImg
+public static partial class QemuImg
 {
     private const string Tool = "qemu-img";
 
@@ -40,13 +41,72 @@ public static class QemuImg
     public static async Task<QemuImageInfo> InfoAsync(string path, string format, CancellationToken ct)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (format is not ("qcow2" or "raw" or "vmdk" or "vdi" or "vhdx" or "vpc"))
-        {
-            throw new ArgumentException($"Unsupported image format '{format}'.", nameof(format));
-        }
-
+        RequireImportFormat(format);
         var json = await RunAsync(["info", "--output=json", "-U", "-f", format, path], ct);
         return ParseInfo(json);
+    }
+
+    /// <summary>
+    /// qemu-img info over content nobody vouches for: the format is explicit (never probed), and the process runs under
+    /// <paramref name="limits"/>. No <c>-U</c>: the file is Kraut's own and nobody writes it, so taking the ordinary
+    /// shared lock costs nothing; should it ever fail, something is writing the file and it must not be read.
+    /// </summary>
+    /// <exception cref="QemuImgException">qemu-img could not read it, or a limit stopped it (see TimedOut, Signal).</exception>
+    public static async Task<QemuImageInfo> InspectAsync(string path, string format, ToolLimits limits, CancellationToken ct)
+    {
+        RequireAbsolute(path);
+        RequireImportFormat(format);
+        var json = await RunAsync(["info", "--output=json", "-f", format, path], limits, null, ct);
+        return ParseInfo(json);
+    }
+
+    /// <summary>qemu-img check (read-only, never repairs) under limits. Formats without a check report Supported = false.</summary>
+    public static async Task<QemuImageCheck> CheckAsync(string path, string format, ToolLimits limits, CancellationToken ct)
+    {
+        RequireAbsolute(path);
+        RequireImportFormat(format);
+        string[] args = ["check", "--output=json", "-f", format, path];
+        var result = await ProcessRunner.RunAsync(Tool, args, limits, null, ct);
+
+        // 0: clean, 2: corruptions, 3: only leaks, 1: the check itself hit errors; 63: the format has no check.
+        if (result.ExitCode == 63) return new QemuImageCheck(false, 0, 0, 0);
+        if (result.TimedOut || result.ExitCode is not (0 or 1 or 2 or 3) || string.IsNullOrWhiteSpace(result.StandardOutput))
+        {
+            throw new QemuImgException($"{Tool} {string.Join(' ', args)}", result.ExitCode, result.StandardError, result.TimedOut);
+        }
+
+        using var doc = JsonDocument.Parse(result.StandardOutput);
+        long Num(string name) =>
+            doc.RootElement.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
+        return new QemuImageCheck(true, Num("corruptions"), Num("leaks"), Num("check-errors") + (result.ExitCode == 1 ? 1 : 0));
+    }
+
+    /// <summary>
+    /// qemu-img convert -p from a source nobody vouches for into a new file Kraut owns, reporting 0–100 to
+    /// <paramref name="progress"/>. The source is named as <c>json:{"driver": fmt, "backing": null, "file": …}</c>:
+    /// the format is as explicit as with -f, and a backing file that got past every check is still never opened.
+    /// </summary>
+    public static async Task ConvertAsync(string source, string sourceFormat, string target, string targetFormat,
+        ToolLimits limits, IProgress<double>? progress, CancellationToken ct)
+    {
+        RequireAbsolute(source);
+        RequireAbsolute(target);
+        RequireImportFormat(sourceFormat);
+        RequireFormat(targetFormat);
+        var sourceSpec = "json:" + JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["driver"] = sourceFormat,
+            ["backing"] = null,
+            ["file"] = new Dictionary<string, string> { ["driver"] = "file", ["filename"] = source },
+        });
+        await RunAsync(["convert", "-p", "-O", targetFormat, sourceSpec, target], limits, line =>
+        {
+            var match = ProgressPattern().Match(line);
+            if (match.Success && progress is not null)
+            {
+                progress.Report(double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture));
+            }
+        }, ct);
     }
 
     internal static QemuImageInfo ParseInfo(string json)
@@ -60,10 +120,15 @@ public static class QemuImg
             root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
 
         string? dataFile = null;
+        List<string>? extents = null;
         if (root.TryGetProperty("format-specific", out var specific)
             && specific.TryGetProperty("data", out var data))
         {
             dataFile = Str(data, "data-file");
+            if (data.TryGetProperty("extents", out var list) && list.ValueKind == JsonValueKind.Array)
+            {
+                extents = list.EnumerateArray().Select(e => Str(e, "filename") ?? "").ToList();
+            }
         }
 
         return new QemuImageInfo(
@@ -73,7 +138,9 @@ public static class QemuImg
             Str(root, "backing-filename"),
             Str(root, "full-backing-filename"),
             Str(root, "backing-filename-format"),
-            dataFile);
+            dataFile,
+            extents,
+            root.TryGetProperty("encrypted", out var encrypted) && encrypted.ValueKind == JsonValueKind.True);
     }
 
     private static void RequireFormat(string format)
@@ -84,14 +151,37 @@ public static class QemuImg
         }
     }
 
-    private static async Task<string> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
+    private static void RequireImportFormat(string format)
     {
-        var result = await ProcessRunner.RunAsync(Tool, args, ct);
-        if (result.ExitCode != 0)
+        if (format is not ("qcow2" or "raw" or "vmdk" or "vdi" or "vhdx" or "vpc"))
         {
-            throw new QemuImgException($"{Tool} {string.Join(' ', args)}", result.ExitCode, result.StandardError);
+            throw new ArgumentException($"Unsupported image format '{format}'.", nameof(format));
+        }
+    }
+
+    /// <summary>A relative name could be read as a protocol ("nbd:…", "json:…"); an absolute path never is.</summary>
+    private static void RequireAbsolute(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!Path.IsPathFullyQualified(path))
+        {
+            throw new ArgumentException($"An absolute path is required, not '{path}'.", nameof(path));
+        }
+    }
+
+    private static Task<string> RunAsync(IReadOnlyList<string> args, CancellationToken ct) => RunAsync(args, ToolLimits.None, null, ct);
+
+    private static async Task<string> RunAsync(IReadOnlyList<string> args, ToolLimits limits, Action<string>? onOutput, CancellationToken ct)
+    {
+        var result = await ProcessRunner.RunAsync(Tool, args, limits, onOutput, ct);
+        if (result.ExitCode != 0 || result.TimedOut)
+        {
+            throw new QemuImgException($"{Tool} {string.Join(' ', args)}", result.ExitCode, result.StandardError, result.TimedOut);
         }
 
         return result.StandardOutput;
     }
+
+    [GeneratedRegex(@"\((\d+(?:\.\d+)?)/100%\)")]
+    private static partial Regex ProgressPattern();
 }

@@ -23,6 +23,25 @@ public sealed class ImageStepTests : PortalTestContext
     }
 
     [Fact]
+    public void DescribesADiskImage_AnInstallerIso_AndUefi()
+    {
+        var images = new[]
+        {
+            Make.Image("debian-12"),
+            Make.Image("debian-installer", format: Features.Images.ImageFormat.Iso),
+            Make.Image("fedora-uefi", firmware: Features.Images.Firmware.Uefi),
+        };
+
+        var cut = Render<ImageStep>(p => p.Add(x => x.Draft, new VmDraft()).Add(x => x.Images, images));
+
+        var labels = cut.FindAll(".mud-radio").Select(l => l.TextContent).ToList();
+        Assert.Contains("· 1 GiB disk", labels[0]);
+        Assert.DoesNotContain("UEFI", labels[0]);
+        Assert.Contains("· installer ISO (0.59 GiB)", labels[1]);
+        Assert.Contains("· UEFI", labels[2]);
+    }
+
+    [Fact]
     public void Choosing_SetsDraftImage_AndClearsAMachineTypeThatNoLongerFits()
     {
         var x86 = Make.Image("debian-12");

@@ -55,9 +55,10 @@ public class PortalTestContext : BunitContext, IAsyncLifetime
 /// <summary>Objects as the store returns them, for components that take them as parameters.</summary>
 public static class Make
 {
-    public static Resource<ImageSpec, ImageStatus> Image(string name, string arch = Architectures.X86_64, int minMemoryMiB = 128, string? os = "Debian") =>
-        Wrap(name, "images", new ImageSpec { Architecture = arch, MinMemoryMiB = minMemoryMiB, OsName = os },
-            new ImageStatus { Phase = ImagePhase.Ready, Format = ImageFormat.Qcow2, VirtualSizeBytes = 1L << 30 });
+    public static Resource<ImageSpec, ImageStatus> Image(string name, string arch = Architectures.X86_64, int minMemoryMiB = 128, string? os = "Debian",
+        ImageFormat format = ImageFormat.Qcow2, int minDiskGiB = 0, Firmware firmware = Firmware.Bios) =>
+        Wrap(name, "images", new ImageSpec { Architecture = arch, MinMemoryMiB = minMemoryMiB, OsName = os, MinDiskGiB = minDiskGiB, Firmware = firmware },
+            new ImageStatus { Phase = ImagePhase.Ready, Format = format, VirtualSizeBytes = format == ImageFormat.Iso ? 600L << 20 : 1L << 30 });
 
     public static Resource<MachineTypeSpec, MachineTypeStatus> MachineType(string name, string arch = Architectures.X86_64,
         Range? vcpus = null, Range? memory = null) =>

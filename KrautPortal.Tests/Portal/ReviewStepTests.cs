@@ -35,6 +35,29 @@ public sealed class ReviewStepTests : PortalTestContext
         Assert.Equal("start it", rows["After creation"]);
     }
 
+    [Theory]
+    [InlineData(0, "a blank 10 GiB disk, with debian-installer attached as a CD-ROM to install from")]
+    [InlineData(25, "a blank 25 GiB disk, with debian-installer attached as a CD-ROM to install from")]
+    public void AnInstallerIso_GetsABlankDiskOfTheSizeTheServerWillGive_AndTheIsoAsCdrom(int minDiskGiB, string expected)
+    {
+        var draft = Draft();
+        draft.Image = Make.Image("debian-installer", format: Features.Images.ImageFormat.Iso, minDiskGiB: minDiskGiB);
+
+        var cut = Render<ReviewStep>(p => p.Add(x => x.Draft, draft).Add(x => x.Networks, _networks));
+
+        var rows = cut.FindAll("[data-testid=review] tr").ToDictionary(r => r.QuerySelector("th")!.TextContent, r => r.QuerySelector("td")!.TextContent.Trim());
+        Assert.Equal(expected, rows["Disk"]);
+    }
+
+    [Fact]
+    public void ADiskImage_GetsAnOverlay()
+    {
+        var cut = Render<ReviewStep>(p => p.Add(x => x.Draft, Draft()).Add(x => x.Networks, _networks));
+
+        var rows = cut.FindAll("[data-testid=review] tr").ToDictionary(r => r.QuerySelector("th")!.TextContent, r => r.QuerySelector("td")!.TextContent.Trim());
+        Assert.Equal("a copy-on-write overlay on the image (the image itself is never changed)", rows["Disk"]);
+    }
+
     [Fact]
     public void NoNicsNoMetadataAndNoStart_SayNoneAndStopped()
     {

@@ -24,16 +24,19 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
     private readonly string _hostUri;
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IWebHostBuilder>? _configure;
+    private readonly bool _ownsDataDirectory;
 
     /// <param name="seedImage">"guest": the real test guest; "blank": a tiny empty qcow2 (enough for the test driver); null: none.</param>
     /// <param name="configure">More host configuration after the settings, e.g. a clock or a logger provider of the test's own.</param>
+    /// <param name="dataDirectory">An existing data directory to start on, as a restart would (the caller removes it); null: a fresh one.</param>
     public KrautAppFactory(string hostUri = TestDriver, string? seedImage = "blank", IDictionary<string, string?>? settings = null,
-        Action<IWebHostBuilder>? configure = null)
+        Action<IWebHostBuilder>? configure = null, string? dataDirectory = null)
     {
         _hostUri = hostUri;
         _configure = configure;
-        DataDirectory = Directory.CreateTempSubdirectory("kraut-test-").FullName;
-        SeedImage(DataDirectory, seedImage);
+        _ownsDataDirectory = dataDirectory is null;
+        DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("kraut-test-").FullName;
+        if (_ownsDataDirectory) SeedImage(DataDirectory, seedImage);
         _settings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             ["Kraut:DataDirectory"] = DataDirectory,
@@ -110,7 +113,8 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
             // never started
         }
         base.Dispose(disposing);
-        if (instance is not null) LibvirtCleanup.RemoveInstance(_hostUri, instance);
+        if (instance is not null && _ownsDataDirectory) LibvirtCleanup.RemoveInstance(_hostUri, instance);
+        if (!_ownsDataDirectory) return;
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

@@ -2,6 +2,7 @@ using KrautPortal.Features.Api;
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Images;
+using KrautPortal.Features.Images.Pipeline;
 using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Reconciling;
@@ -38,6 +39,7 @@ public static class KrautSetup
         services.AddVmTraceFile(config);
         services.AddReconciler<NetworkReconciler>();
         services.AddReconciler<VmReconciler>();
+        services.AddImagePipeline();
 
         services.AddKind<MachineTypeSpec, MachineTypeStatus, MachineTypeRules>();
         services.AddKind<ImageSpec, ImageStatus, ImageRules>();

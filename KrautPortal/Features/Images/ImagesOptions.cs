@@ -19,6 +19,15 @@ public sealed class ImagesOptions
     public int InfoTimeoutSeconds { get; set; } = 15;
     public long InfoMemoryBytes { get; set; } = 512L << 20;
 
+    /// <summary>Address space for <c>qemu-img convert</c> (it needs about 200 MiB; the rest is headroom).</summary>
+    public long ConvertMemoryBytes { get; set; } = 1L << 30;
+
+    /// <summary>Conversion progress is stored at most this often (each store is a database write and a page refresh).</summary>
+    public int ProgressWriteMilliseconds { get; set; } = 250;
+
+    /// <summary>A conversion whose progress stands still this long is stopped and the image refused.</summary>
+    public int ConvertStallSeconds { get; set; } = 600;
+
     /// <summary>An interrupted upload can be resumed this long; after that its partial content is removed.</summary>
     public int IncompleteUploadHours { get; set; } = 24;
 

@@ -40,6 +40,8 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
         var domainType = await hosts.DomainTypeForAsync(host, arch);
         var guest = host.GuestFor(arch) ?? throw new VmBuildException(host.WhyCannotRun(arch) ?? $"{host.Uri} cannot run {arch}.");
 
+        var image = await LoadAsync<ImageSpec, ImageStatus>(store, Kinds.Images, vm.Spec.ImageId, ct);
+
         var nics = new List<NicDefinition>();
         foreach (var nic in vm.Spec.Nics)
         {
@@ -58,15 +60,30 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
             Machine: arch == "aarch64" ? "virt" : null,
             Vcpus: vm.Spec.Vcpus,
             MemoryMiB: vm.Spec.MemoryMiB,
-            Disks: [new DiskDefinition(paths.DiskFor(vm.Id), "qcow2", "vda", "virtio")],
+            Disks: Disks(vm.Id, image, arch),
             Nics: nics,
             SerialLogPath: paths.ConsoleFor(vm.Id),
-            Metadata: new KrautDomainMetadata(vm.Id, instance.Id, vm.Name, vm.Version));
+            Metadata: new KrautDomainMetadata(vm.Id, instance.Id, vm.Name, vm.Version),
+            Firmware: image.Spec.Firmware == Firmware.Uefi ? "efi" : "bios");
     }
 
     /// <summary>
-    /// Creates the VM's qcow2 overlay on its image. Written under a temporary name and renamed, so a crash
-    /// leaves either a whole overlay or a temporary file that is collected, never a half one in use.
+    /// The VM's own disk, plus for an installer ISO the ISO itself as a read-only CD-ROM. SATA on x86 because every
+    /// installer and firmware reads AHCI (Windows has no virtio driver on its CD); aarch64's virt machine has no
+    /// SATA, so SCSI there.
+    /// </summary>
+    private List<DiskDefinition> Disks(Guid vmId, Resource<ImageSpec, ImageStatus> image, string arch)
+    {
+        List<DiskDefinition> disks = [new DiskDefinition(paths.DiskFor(vmId), "qcow2", "vda", "virtio")];
+        if (image.Status.Format == ImageFormat.Iso)
+            disks.Add(new DiskDefinition(images.PathFor(image.Id, ImageFormat.Iso), "raw", "sda", arch == "aarch64" ? "scsi" : "sata", IsCdrom: true));
+        return disks;
+    }
+
+    /// <summary>
+    /// Creates the VM's disk: a qcow2 overlay on a disk image (grown to DiskGiB when that is larger), or a blank
+    /// qcow2 of DiskGiB for an installer ISO. Written under a temporary name and renamed, so a crash leaves either
+    /// a whole disk or a temporary file that is collected, never a half one in use.
     /// </summary>
     public async Task EnsureDiskAsync(Resource<VmSpec, VmStatus> vm, IServiceProvider services, CancellationToken ct)
     {
@@ -74,14 +91,24 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
         if (File.Exists(overlay)) return;
         var store = services.GetRequiredService<ResourceStore>();
         var image = await LoadAsync<ImageSpec, ImageStatus>(store, Kinds.Images, vm.Spec.ImageId, ct);
-        if (image.Status.Phase != ImagePhase.Ready || image.Status.Format is not { } format || format == ImageFormat.Iso)
-            throw new VmBuildException($"Image '{image.Name}' is not a ready disk image (it is {image.Status.Phase}).");
-        var backing = images.PathFor(image.Id, format);
-        if (!File.Exists(backing)) throw new VmBuildException($"The content of image '{image.Name}' is missing from {paths.Images}.");
+        if (image.Status.Phase != ImagePhase.Ready || image.Status.Format is not { } format)
+            throw new VmBuildException($"Image '{image.Name}' is not ready (it is {image.Status.Phase}).");
+        var content = images.PathFor(image.Id, format);
+        if (!File.Exists(content)) throw new VmBuildException($"The content of image '{image.Name}' is missing from {paths.Images}.");
 
         var temporary = overlay + ".tmp";
         File.Delete(temporary);
-        await QemuImg.CreateOverlayAsync(temporary, backing, format.ToString().ToLowerInvariant(), null, ct);
+        var requested = (long)vm.Spec.DiskGiB << 30;
+        if (format == ImageFormat.Iso)
+        {
+            var size = requested > 0 ? requested : (long)VmRules.DefaultInstallDiskGiB << 30;
+            await QemuImg.CreateAsync(temporary, "qcow2", size, ct);
+        }
+        else
+        {
+            var imageSize = image.Status.VirtualSizeBytes ?? (await QemuImg.InfoAsync(content, format.ToString().ToLowerInvariant(), ct)).VirtualSizeBytes;
+            await QemuImg.CreateOverlayAsync(temporary, content, format.ToString().ToLowerInvariant(), requested > imageSize ? requested : null, ct);
+        }
         File.Move(temporary, overlay);
     }
 

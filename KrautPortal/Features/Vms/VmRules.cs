@@ -10,6 +10,10 @@ namespace KrautPortal.Features.Vms;
 public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconciler reconciler) : IResourceRules<VmSpec, VmStatus>
 {
     public const int MaxNics = 8;
+    public const int MaxDiskGiB = 65536;
+
+    /// <summary>The blank disk a VM from an installer ISO gets when neither the VM nor the image names a size.</summary>
+    public const int DefaultInstallDiskGiB = 10;
 
     public KindInfo Kind => Kinds.Vms;
     public bool DeletesAsynchronously => true;
@@ -27,6 +31,8 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
         if (image is null) errors.Add("spec.imageId", $"There is no image with id {spec.ImageId}.");
         else if (existing is null && image.Status.Phase != ImagePhase.Ready)
             errors.Add("spec.imageId", $"Image '{image.Name}' is not ready yet (it is {image.Status.Phase}).");
+
+        spec = spec with { DiskGiB = PrepareDisk(spec.DiskGiB, image, existing, errors) };
 
         var machineType = await store.FindAsync(Kinds.MachineTypes.Name, spec.MachineTypeId, actor, ct) is { } mtRow
             ? Resource<MachineTypeSpec, MachineTypeStatus>.FromRow(mtRow) : null;
@@ -58,6 +64,36 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
 
         spec = spec with { Nics = await PrepareNicsAsync(spec.Nics, actor, errors, ct) };
         return spec;
+    }
+
+    /// <summary>The disk size to store: an installer's blank disk is given its size now; a disk image keeps 0 for "as the image".</summary>
+    private static int PrepareDisk(int diskGiB, Resource<ImageSpec, ImageStatus>? image, Resource<VmSpec, VmStatus>? existing, ValidationErrors errors)
+    {
+        if (existing is not null)
+        {
+            if (diskGiB != 0 && diskGiB != existing.Spec.DiskGiB)
+                errors.Add("spec.diskGiB", $"The disk of an existing VM cannot be resized ({existing.Spec.DiskGiB} GiB); create a new VM with the size you need.");
+            return existing.Spec.DiskGiB;
+        }
+        if (diskGiB is < 0 or > MaxDiskGiB)
+        {
+            errors.Add("spec.diskGiB", $"Must be between 0 and {MaxDiskGiB}.");
+            return diskGiB;
+        }
+        if (image is null) return diskGiB;
+        if (image.Status.Format == ImageFormat.Iso)
+        {
+            var minimum = Math.Max(image.Spec.MinDiskGiB, 1);
+            if (diskGiB == 0) return image.Spec.MinDiskGiB > 0 ? image.Spec.MinDiskGiB : DefaultInstallDiskGiB;
+            if (diskGiB < minimum) errors.Add("spec.diskGiB", $"Image '{image.Name}' needs a disk of at least {minimum} GiB.");
+            return diskGiB;
+        }
+        if (diskGiB != 0 && image.Status.VirtualSizeBytes is { } imageBytes && (long)diskGiB << 30 < imageBytes)
+        {
+            errors.Add("spec.diskGiB", $"Image '{image.Name}' is a {Sizes.Describe(imageBytes)} disk; the VM's disk cannot be smaller. " +
+                $"Use {(imageBytes + (1L << 30) - 1) >> 30} GiB or more, or 0 for the image's size.");
+        }
+        return diskGiB;
     }
 
     private async Task<List<VmNic>> PrepareNicsAsync(IReadOnlyList<VmNic> nics, Actor actor, ValidationErrors errors, CancellationToken ct)

@@ -24,6 +24,12 @@ public sealed record VmSpec
     /// <summary>0 means the machine type's default.</summary>
     public int MemoryMiB { get; init; }
 
+    /// <summary>
+    /// The VM's disk in GiB, fixed at creation. 0: the image's size, or for an ISO installer a blank disk of the
+    /// image's MinDiskGiB (10 GiB when it names none). Larger than the image grows the disk; smaller is refused.
+    /// </summary>
+    public int DiskGiB { get; init; }
+
     public IReadOnlyList<VmNic> Nics { get; init; } = [];
     public PowerState Power { get; init; } = PowerState.Running;
 
