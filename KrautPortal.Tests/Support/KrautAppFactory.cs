@@ -7,6 +7,7 @@ using KrautPortal.Features.Store;
 using KrautPortal.Hypervisor;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KrautPortal.Tests.Support;
@@ -23,11 +24,15 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
 
     private readonly string _hostUri;
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
     /// <param name="seedImage">"guest": the real test guest; "blank": a tiny empty qcow2 (enough for the test driver); null: none.</param>
-    public KrautAppFactory(string hostUri = TestDriver, string? seedImage = "blank", IDictionary<string, string?>? settings = null)
+    /// <param name="services">Replaces services after the portal registered its own (e.g. a recording fake of a seam).</param>
+    public KrautAppFactory(string hostUri = TestDriver, string? seedImage = "blank", IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
         _hostUri = hostUri;
+        _services = services;
         DataDirectory = Directory.CreateTempSubdirectory("kraut-test-").FullName;
         SeedImage(DataDirectory, seedImage);
         _settings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
@@ -46,6 +51,7 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        if (_services is not null) builder.ConfigureTestServices(_services);
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
