@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using KrautPortal.Features.Images;
 using KrautPortal.Tests.Api;
+using KrautPortal.Tests.Support;
 
 namespace KrautPortal.Tests.Images;
 
@@ -72,6 +74,26 @@ public sealed class ImportTests(ImportFixture fixture) : IClassFixture<ImportFix
         Assert.Equal(bytes, await File.ReadAllBytesAsync(Portal.Files.ArrivedPath(id)));
         Assert.False(File.Exists(Portal.Files.PartPath(id)));
         Assert.Single(Portal.Pipeline.Calls, c => c == id);
+    }
+
+    [Fact]
+    public async Task Import_OfAQcow2Disk_ThroughTheRealPipeline_EndsReady_HoldingTheSameDisk()
+    {
+        using var disk = TestDisk.Create();
+        var id = await Portal.CreateImageAsync();
+        var url = new Uri(Server.V4, "/file/" + Server.Add("disk-" + id.ToString("N"), await File.ReadAllBytesAsync(disk.Qcow2))).ToString();
+
+        var arrived = await ImportUntilSettledAsync(id, url);
+        Assert.True((string?)arrived["phase"] == "checking", arrived.ToJsonString());
+        Portal.Pipeline.Release(id);
+
+        var status = await Portal.WaitForStatusAsync(id, s => (string?)s["phase"] is "ready" or "failed", "to be ready or failed", seconds: 60);
+        Assert.True((string?)status["phase"] == "ready", status.ToJsonString());
+        Assert.Equal("qcow2", (string?)status["sourceFormat"]);
+        Assert.Equal(url, (string?)status["sourceUrl"]);
+        Tool.Run("qemu-img", "compare", "-f", "raw", "-F", "qcow2", disk.Raw,
+            Portal.App.Service<ImageStorage>().PathFor(id, ImageFormat.Qcow2));
+        Portal.AssertNothingLeft(id);
     }
 
     [Fact]
