@@ -17,10 +17,13 @@ public sealed class PortalProcess : IAsyncDisposable
     public const string HostUri = "qemu:///system";
 
     private readonly StringBuilder _log = new();
+    private readonly string[] _extraArgs;
     private Process? _process;
 
-    public PortalProcess(string guestDirectory)
+    /// <param name="extraArgs">More command-line settings, such as a god token for a benchmark's client.</param>
+    public PortalProcess(string guestDirectory, params string[] extraArgs)
     {
+        _extraArgs = extraArgs;
         DataDirectory = Directory.CreateTempSubdirectory("kraut-bench-portal-").FullName;
         var seed = Directory.CreateDirectory(Path.Combine(DataDirectory, "seed")).FullName;
         File.Copy(Path.Combine(guestDirectory, FirstRunSeeder.GuestImageFile), Path.Combine(seed, FirstRunSeeder.GuestImageFile));
@@ -34,6 +37,9 @@ public sealed class PortalProcess : IAsyncDisposable
     public int Port { get; }
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
     public string Log { get { lock (_log) return _log.ToString(); } }
+
+    /// <summary>The portal's own process (dotnet runs the app in the process it starts).</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("the portal is not running");
 
     public string ConsoleFor(Guid vmId) => Path.Combine(DataDirectory, "consoles", vmId.ToString("D") + ".log");
     public string DiskFor(Guid vmId) => Path.Combine(DataDirectory, "disks", vmId.ToString("D") + ".qcow2");
@@ -55,6 +61,7 @@ public sealed class PortalProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var arg in _extraArgs) start.ArgumentList.Add(arg);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the portal");
         _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
@@ -69,7 +76,8 @@ public sealed class PortalProcess : IAsyncDisposable
             if (_process.HasExited) throw new InvalidOperationException($"the portal exited with {_process.ExitCode}:\n{Log}");
             try
             {
-                if ((await client.GetAsync("api/v1/hosts")).StatusCode == HttpStatusCode.OK) return;
+                // Any answer will do: without credentials the API answers 401, which still means it is up.
+                if ((await client.GetAsync("api/v1/hosts")).StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized) return;
             }
             catch (HttpRequestException)
             {
