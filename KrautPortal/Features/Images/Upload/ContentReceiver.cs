@@ -51,7 +51,8 @@ public sealed class ContentReceiver(IncomingFiles files, ImageStorage storage, I
     public async Task<Received> ReceiveAsync(Guid imageId, Stream source, long startAt, long? maxBytes, long? expectedTotal, bool hash,
         Func<long, CancellationToken, Task> progress, CancellationToken ct)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        // Two buffers: one fills from the source while the other is hashed and written.
+        byte[][] buffers = [ArrayPool<byte>.Shared.Rent(BufferBytes), ArrayPool<byte>.Shared.Rent(BufferBytes)];
         using var hasher = hash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
         var file = new FileStream(files.PartPath(imageId), new FileStreamOptions
         {
@@ -60,8 +61,21 @@ public sealed class ContentReceiver(IncomingFiles files, ImageStorage storage, I
             Share = FileShare.Read,
             BufferSize = 0,
         });
-        long added = 0;
+        long added = 0; // stored
+        Task? storing = null; // the previous buffer, hashed and written while the next one fills
+        var storingBytes = 0;
         var clean = false;
+
+        // The buffer being stored is written once this returns, so the other one may be refilled or stored next.
+        async Task FinishStoringAsync()
+        {
+            if (storing is not { } pending) return;
+            storing = null;
+            await pending;
+            added += storingBytes;
+            storingBytes = 0;
+        }
+
         try
         {
             if (file.Length != startAt) throw new InvalidOperationException($"partial content is {file.Length} bytes, expected {startAt}");
@@ -71,10 +85,12 @@ public sealed class ContentReceiver(IncomingFiles files, ImageStorage storage, I
             Exception? sourceFailure = null;
             var ended = false;
             var overflowed = false;
-            while (!ended && sourceFailure is null)
+            for (var turn = 0; !ended && sourceFailure is null; turn++)
             {
+                var buffer = buffers[turn % 2];
+                var taken = added + storingBytes; // bytes taken from the source before this buffer
                 // One more byte than allowed is asked for, to notice a source that sends too much.
-                var want = maxBytes is { } max ? (int)Math.Min(BufferBytes, max - added + 1) : BufferBytes;
+                var want = maxBytes is { } max ? (int)Math.Min(BufferBytes, max - taken + 1) : BufferBytes;
                 var filled = 0;
                 while (filled < want)
                 {
@@ -97,25 +113,16 @@ public sealed class ContentReceiver(IncomingFiles files, ImageStorage storage, I
                     // A slow source still shows progress: store what is there rather than wait for a full buffer.
                     if (sinceProgress.Elapsed >= ProgressInterval) break;
                 }
-                if (maxBytes is { } limit && added + filled > limit)
+                if (maxBytes is { } limit && taken + filled > limit)
                 {
-                    filled = (int)(limit - added);
+                    filled = (int)(limit - taken);
                     overflowed = ended = true;
                 }
-                if (startAt + added + filled > Options.MaxUploadBytes) throw new ContentTooLargeException(null, Options.MaxUploadBytes);
+                if (startAt + taken + filled > Options.MaxUploadBytes) throw new ContentTooLargeException(null, Options.MaxUploadBytes);
 
-                // Hashing and writing both only read the buffer, so they run side by side (two cores: the upload's CPU time is mostly these two).
-                var hashing = hasher is null || filled == 0 ? null : Task.Run(() => hasher.AppendData(buffer, 0, filled), CancellationToken.None);
-                try
-                {
-                    await WriteAsync(file, buffer.AsMemory(0, filled), expectedTotal, startAt + added, ct);
-                }
-                finally
-                {
-                    // Never let the buffer go back to the pool (or be refilled) while it is still being hashed.
-                    if (hashing is not null) await hashing;
-                }
-                added += filled;
+                await FinishStoringAsync();
+                storing = StoreAsync(file, hasher, buffer, filled, expectedTotal, startAt + added, ct);
+                storingBytes = filled;
 
                 if (added >= nextSpaceCheck)
                 {
@@ -128,6 +135,7 @@ public sealed class ContentReceiver(IncomingFiles files, ImageStorage storage, I
                     sinceProgress.Restart();
                 }
             }
+            await FinishStoringAsync();
             SettleLength(file, startAt + added);
             if (sourceFailure is not null)
             {
@@ -142,6 +150,19 @@ public sealed class ContentReceiver(IncomingFiles files, ImageStorage storage, I
         }
         finally
         {
+            if (storing is not null)
+            {
+                // Failing anyway: its bytes are not counted (the length is settled below without them), but the
+                // buffers must not go back to the pool while it still reads one.
+                try
+                {
+                    await storing;
+                }
+                catch (Exception e)
+                {
+                    logger.LogDebug(e, "Storing the last buffer of {Id}'s content failed too", imageId);
+                }
+            }
             if (!clean)
             {
                 // Exactly what was received, even if a write broke off half-way: the stored length is the resume offset.
@@ -155,7 +176,21 @@ public sealed class ContentReceiver(IncomingFiles files, ImageStorage storage, I
                 }
             }
             await file.DisposeAsync();
-            ArrayPool<byte>.Shared.Return(buffer);
+            foreach (var buffer in buffers) ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Hashes and writes one buffer: both only read it, so they run side by side.</summary>
+    private async Task StoreAsync(FileStream file, IncrementalHash? hasher, byte[] buffer, int length, long? expectedTotal, long position, CancellationToken ct)
+    {
+        var hashing = hasher is null || length == 0 ? null : Task.Run(() => hasher.AppendData(buffer, 0, length), CancellationToken.None);
+        try
+        {
+            await WriteAsync(file, buffer.AsMemory(0, length), expectedTotal, position, ct);
+        }
+        finally
+        {
+            if (hashing is not null) await hashing;
         }
     }
 
