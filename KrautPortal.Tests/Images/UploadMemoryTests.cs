@@ -9,7 +9,7 @@ using Xunit.Abstractions;
 
 namespace KrautPortal.Tests.Images;
 
-/// <summary>A 4 GiB upload streams through a fixed buffer: the portal's memory stays flat, the stored bytes are the sent ones.</summary>
+/// <summary>A 4 GiB upload streams through fixed buffers: the portal's memory stays flat, the stored bytes are the sent ones.</summary>
 [Collection(AloneCollection.Name)]
 public sealed class UploadMemoryTests(ITestOutputHelper output)
 {

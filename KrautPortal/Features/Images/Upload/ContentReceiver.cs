@@ -15,7 +15,7 @@ public sealed record Received(long Length, string? Sha256, bool Overflowed);
 public sealed class ContentSourceException(Exception inner) : Exception(inner.Message, inner);
 
 /// <summary>
-/// Streams bytes into an image's partial content through one fixed buffer, hashing on the way, checking the size
+/// Streams bytes into an image's partial content through two fixed buffers (one fills while the other is hashed and written), checking the size
 /// limit and the free space as it goes. Runs of zeros become holes: a sparse raw disk stays sparse.
 /// </summary>
 public sealed class ContentReceiver(IncomingFiles files, ImageStorage storage, IOptions<ImagesOptions> options, ILogger<ContentReceiver> logger)
