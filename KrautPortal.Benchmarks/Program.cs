@@ -5,17 +5,18 @@ using KrautPortal.Benchmarks.Conversion;
 using KrautPortal.Benchmarks.CreateToRunning;
 using KrautPortal.Benchmarks.ListAndFilter;
 using KrautPortal.Benchmarks.Support;
+using KrautPortal.Benchmarks.Upload;
 
-// Usage: dotnet run -c Release --project KrautPortal.Benchmarks -- create|list|auth|convert|all [--iterations N] [--rows N] [--keep-db PATH] [--requests N] [--data-mib N]
+// Usage: dotnet run -c Release --project KrautPortal.Benchmarks -- create|list|auth|convert|upload|all [--iterations N] [--rows N] [--keep-db PATH] [--requests N] [--data-mib N]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 var iterations = IntOption("--iterations", 5);
 var rows = IntOption("--rows", 100_000);
 var requests = IntOption("--requests", 500);
 var dataMiB = IntOption("--data-mib", 1024);
 var keepDbAt = Array.IndexOf(args, "--keep-db") is var k and >= 0 && k + 1 < args.Length ? Path.GetFullPath(args[k + 1]) : null;
-if (which is not ("create" or "list" or "auth" or "convert" or "all") || iterations < 1 || rows < 1_000 || requests < 20 || dataMiB < 1)
+if (which is not ("create" or "list" or "auth" or "convert" or "upload" or "all") || iterations < 1 || rows < 1_000 || requests < 20 || dataMiB < 1)
 {
-    Console.Error.WriteLine("usage: KrautPortal.Benchmarks create|list|auth|convert|all [--iterations N (default 5)] [--rows N (default 100000, at least 1000)] [--keep-db PATH (copy of the list database)] [--requests N (auth, per credential; default 500, at least 20)] [--data-mib N (convert: MiB of data per input, default 1024)]");
+    Console.Error.WriteLine("usage: KrautPortal.Benchmarks create|list|auth|convert|upload|all [--iterations N (default 5)] [--rows N (default 100000, at least 1000)] [--keep-db PATH (copy of the list database)] [--requests N (auth, per credential; default 500, at least 20)] [--data-mib N (convert: MiB of data per input, default 1024)]");
     return 2;
 }
 #if DEBUG
@@ -27,6 +28,7 @@ if (which is "create" or "all") ResultsFile.Update("create", await CreateToRunni
 if (which is "list" or "all") ResultsFile.Update("list", await ListBenchmark.RunAsync(rows, keepDbAt));
 if (which is "auth" or "all") ResultsFile.Update("auth", await AuthBenchmark.RunAsync(requests));
 if (which is "convert" or "all") ResultsFile.Update("convert", await ConvertBenchmark.RunAsync(iterations, dataMiB));
+if (which is "upload" or "all") ResultsFile.Update("upload", await UploadBenchmark.RunAsync(iterations));
 Console.WriteLine($"Done in {clock.Elapsed.TotalMinutes:0.0} min.");
 return 0;
 

@@ -56,6 +56,9 @@ public sealed class PortalProcess : IAsyncDisposable
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
     public string Log { get { lock (_log) return _log.ToString(); } }
 
+    /// <summary>The portal's own process (dotnet runs the app in the process it starts).</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("the portal is not running");
+
     public string ConsoleFor(Guid vmId) => Path.Combine(DataDirectory, "consoles", vmId.ToString("D") + ".log");
     public string DiskFor(Guid vmId) => Path.Combine(DataDirectory, "disks", vmId.ToString("D") + ".qcow2");
 

@@ -7,6 +7,7 @@ using KrautPortal.Features.Store;
 using KrautPortal.Hypervisor;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KrautPortal.Tests.Support;
@@ -24,16 +25,19 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
     private readonly string _hostUri;
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IWebHostBuilder>? _configure;
+    private readonly Action<IServiceCollection>? _services;
     private readonly bool _ownsDataDirectory;
 
     /// <param name="seedImage">"guest": the real test guest; "blank": a tiny empty qcow2 (enough for the test driver); null: none.</param>
     /// <param name="configure">More host configuration after the settings, e.g. a clock or a logger provider of the test's own.</param>
     /// <param name="dataDirectory">An existing data directory to start on, as a restart would (the caller removes it); null: a fresh one.</param>
+    /// <param name="services">Replaces services after the portal registered its own (e.g. a gate in front of a seam).</param>
     public KrautAppFactory(string hostUri = TestDriver, string? seedImage = "blank", IDictionary<string, string?>? settings = null,
-        Action<IWebHostBuilder>? configure = null, string? dataDirectory = null)
+        Action<IWebHostBuilder>? configure = null, string? dataDirectory = null, Action<IServiceCollection>? services = null)
     {
         _hostUri = hostUri;
         _configure = configure;
+        _services = services;
         _ownsDataDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("kraut-test-").FullName;
         if (_ownsDataDirectory) SeedImage(DataDirectory, seedImage);
@@ -54,6 +58,7 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
         builder.UseEnvironment("Testing");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         _configure?.Invoke(builder);
+        if (_services is not null) builder.ConfigureTestServices(_services);
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();

@@ -3,6 +3,7 @@ using KrautPortal.Features.Auth;
 using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Images;
 using KrautPortal.Features.Images.Pipeline;
+using KrautPortal.Features.Images.Upload;
 using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Reconciling;
@@ -43,6 +44,7 @@ public static class KrautSetup
 
         services.AddKind<MachineTypeSpec, MachineTypeStatus, MachineTypeRules>();
         services.AddKind<ImageSpec, ImageStatus, ImageRules>();
+        services.AddImageContent();
         services.AddKind<NetworkSpec, NetworkStatus, NetworkRules>();
         services.AddKind<VmSpec, VmStatus, VmRules>();
         services.AddScoped<VmOperations>();
@@ -73,6 +75,7 @@ public static class KrautSetup
         app.MapKrautApi();
         app.MapResourceApi<MachineTypeSpec, MachineTypeStatus>(Kinds.MachineTypes);
         app.MapResourceApi<ImageSpec, ImageStatus>(Kinds.Images);
+        app.MapImageContent();
         app.MapResourceApi<NetworkSpec, NetworkStatus>(Kinds.Networks);
         app.MapVms();
         app.MapTokens();

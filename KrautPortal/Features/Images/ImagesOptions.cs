@@ -33,4 +33,7 @@ public sealed class ImagesOptions
 
     /// <summary>Hosts or CIDRs that URL import may reach although they are private or local (default: none).</summary>
     public List<string> ImportAllowList { get; set; } = [];
+
+    /// <summary>A URL import that receives nothing (no connection, no headers, no bytes) for this long fails.</summary>
+    public int ImportStallSeconds { get; set; } = 60;
 }
