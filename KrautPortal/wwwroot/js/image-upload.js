@@ -25,6 +25,7 @@ const FALLBACKS = {
   401: 'Your sign-in has expired. Reload the page and sign in again.',
   403: 'You may not upload to this image.',
   404: 'Not found: the image is gone, or this server does not accept image content.',
+  405: 'This server does not take image content (a version without uploads?).',
   409: 'The image is not waiting for content.',
   413: 'The file is larger than this server accepts.',
   422: 'The server refused the content.',
@@ -128,6 +129,7 @@ function pump() {
     if (busy >= MAX_PARALLEL) return;
     if (u.state !== 'queued') continue;
     u.retries = u.resyncs = 0;
+    u.speed = u.sampledAt = 0; // a fresh start (or a resume by hand) measures its speed afresh
     if (u.askServerFirst) resumeFromServer(u);
     else sendChunk(u);
   }
@@ -149,7 +151,7 @@ export async function cancel(key) {
 /** Asks the server to stop receiving content (an upload from elsewhere, or a URL import) and drop it. */
 export async function cancelContent(imageId) {
   const r = await call('DELETE', contentUrl(imageId));
-  return r.ok || r.status === 404 ? null : r.problem;
+  return r.ok || r.status === 404 || r.status === 405 ? null : r.problem; // nothing there to remove
 }
 
 /** Forgets a finished, failed or staged upload (the row was dismissed). */

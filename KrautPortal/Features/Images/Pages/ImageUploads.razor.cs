@@ -109,7 +109,11 @@ public sealed partial class ImageUploads : IAsyncDisposable
         if (Find(report.Key) is not { } entry) return;
         var before = entry.State;
         entry.Apply(report);
-        if (entry.State == UploadState.WithServer && before != UploadState.WithServer) await LoadAsync(entry);
+        if (entry.State == UploadState.WithServer && before != UploadState.WithServer)
+        {
+            Rewatch();
+            await LoadAsync(entry);
+        }
         StateHasChanged();
     }
 
@@ -244,9 +248,12 @@ public sealed partial class ImageUploads : IAsyncDisposable
         if (entry.Image is not null) entry.Name = entry.Image.Name;
     }
 
-    /// <summary>The ids the change feed is filtered by; swapped whole, as the feed reads it from other threads.</summary>
+    /// <summary>
+    /// The images whose phase the rows show (their content is with the server); swapped whole, as the change feed
+    /// reads it from other threads. Uploads in flight are not watched: the browser knows their progress better.
+    /// </summary>
     private void Rewatch() =>
-        _watched = _entries.Where(e => e.ImageId is not null && e.State != UploadState.Cancelled).Select(e => e.ImageId!.Value).ToArray();
+        _watched = _entries.Where(e => e is { State: UploadState.WithServer, ImageId: not null }).Select(e => e.ImageId!.Value).ToArray();
 
     private UploadEntry? Find(string key) => _entries.FirstOrDefault(e => e.Key == key);
 
