@@ -55,4 +55,14 @@ public sealed class TransfersTests
         Assert.Equal("awaiting content", Transfers.PhaseText(new ImageStatus()));
         Assert.Equal("ready", Transfers.PhaseText(new ImageStatus { Phase = ImagePhase.Ready, Progress = 100 }));
     }
+
+    [Fact]
+    public void Explain_PrefersTheServersOwnWords_AndTellsAnIsoIsNotForTheWizard()
+    {
+        Assert.Equal("The image store is out of space; converting again once there is room.",
+            Transfers.Explain(new ImageStatus { Phase = ImagePhase.Converting, Message = "The image store is out of space; converting again once there is room." }, ImageFormat.Qcow2));
+        Assert.Equal("Converting vmdk to qcow2…", Transfers.Explain(new ImageStatus { Phase = ImagePhase.Converting, SourceFormat = SourceFormat.Vmdk }, ImageFormat.Qcow2));
+        Assert.StartsWith("Ready as installation media", Transfers.Explain(new ImageStatus { Phase = ImagePhase.Ready, Format = ImageFormat.Iso }, ImageFormat.Qcow2), StringComparison.Ordinal);
+        Assert.Equal("Ready: pick it when you create a VM.", Transfers.Explain(new ImageStatus { Phase = ImagePhase.Ready, Format = ImageFormat.Raw }, ImageFormat.Raw));
+    }
 }

@@ -54,14 +54,17 @@ public static class Transfers
         return null;
     }
 
-    /// <summary>A sentence for what the server is doing with the image now.</summary>
+    /// <summary>A sentence for what the server is doing with the image now: its own words when it gives some.</summary>
     public static string Explain(ImageStatus status, ImageFormat storageFormat) => status.Phase switch
     {
         ImagePhase.AwaitingContent => "Waiting for its content: upload a file or import from a URL.",
-        ImagePhase.Uploading => "Receiving the upload…",
-        ImagePhase.Downloading => status.SourceUrl is { } url ? $"Downloading {url}…" : "Downloading…",
-        ImagePhase.Checking => "Checking the content (format, size, backing files)…",
-        ImagePhase.Converting => $"Converting {status.SourceFormat?.ToString().ToLowerInvariant() ?? "it"} to {storageFormat.ToString().ToLowerInvariant()}…",
+        ImagePhase.Uploading => status.Message ?? "Receiving the upload…",
+        ImagePhase.Downloading => status.Message ?? (status.SourceUrl is { } url ? $"Downloading {url}…" : "Downloading…"),
+        ImagePhase.Checking => status.Message ?? "Checking the content (format, size, backing files)…",
+        ImagePhase.Converting => status.Message
+            ?? $"Converting {status.SourceFormat?.ToString().ToLowerInvariant() ?? "it"} to {storageFormat.ToString().ToLowerInvariant()}…",
+        // The wizard offers disks only; an ISO is installation media.
+        ImagePhase.Ready when status.Format == ImageFormat.Iso => "Ready as installation media (ISO). The create-VM wizard offers disk images only.",
         ImagePhase.Ready => "Ready: pick it when you create a VM.",
         ImagePhase.Failed => status.Message ?? "Failed, without a reason given.",
         _ => status.Phase.ToString(),
