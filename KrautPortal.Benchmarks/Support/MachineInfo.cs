@@ -8,7 +8,9 @@ namespace KrautPortal.Benchmarks.Support;
 public static class MachineInfo
 {
     /// <param name="loadAtStart">/proc/loadavg when the benchmark began, before it added load of its own.</param>
-    public static async Task<string> DescribeAsync(string loadAtStart, string? acceleration = null, string? sqlite = null)
+    /// <param name="more">Further versions a benchmark depends on, listed before the load.</param>
+    public static async Task<string> DescribeAsync(string loadAtStart, string? acceleration = null, string? sqlite = null,
+        IEnumerable<(string Name, string Value)>? more = null)
     {
         var text = new StringBuilder();
         void Item(string name, string value) => text.Append("- ").Append(name).Append(": ").AppendLine(value);
@@ -24,6 +26,7 @@ public static class MachineInfo
         Item("QEMU", qemu);
         if (sqlite is not null) Item("SQLite", sqlite);
         if (acceleration is not null) Item("Acceleration", acceleration);
+        foreach (var (name, value) in more ?? []) Item(name, value);
         Item("Load average (1/5/15 min) at start / end", $"{loadAtStart} / {LoadAverage()} (other work shared the machine when these differ much from 0)");
         return text.ToString();
     }

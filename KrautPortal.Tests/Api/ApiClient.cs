@@ -18,8 +18,14 @@ public sealed class ApiClient : IDisposable
     private readonly Lazy<Task<Seeded>> _seeded;
 
     public ApiClient()
+        : this(new KrautAppFactory())
     {
-        _app = new KrautAppFactory();
+    }
+
+    /// <summary>Over a factory configured otherwise (e.g. with users); owns and disposes it. Internal: xunit wants one public constructor.</summary>
+    internal ApiClient(KrautAppFactory app)
+    {
+        _app = app;
         Http = _app.CreateClient();
         _seeded = new(() => LoadSeededAsync(_app));
     }

@@ -70,7 +70,7 @@ public sealed class BasicAuthenticatorTests : IClassFixture<BasicAuthenticatorTe
         IPasswordVerifier passwords = verifier == "ldap"
             ? new LdapVerifier(options, NullLogger<LdapVerifier>.Instance)
             : new HtpasswdVerifier(options, time, NullLogger<HtpasswdVerifier>.Instance);
-        return new BasicAuthenticator(passwords, new LoginThrottle(options, time), new RoleMapper(options),
+        return new BasicAuthenticator(passwords, new PasswordChecks(time), new LoginThrottle(options, time), new RoleMapper(options),
             _portal.App.Services.GetRequiredService<IServiceScopeFactory>());
     }
 

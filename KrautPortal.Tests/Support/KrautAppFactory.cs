@@ -23,11 +23,15 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
 
     private readonly string _hostUri;
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IWebHostBuilder>? _configure;
 
     /// <param name="seedImage">"guest": the real test guest; "blank": a tiny empty qcow2 (enough for the test driver); null: none.</param>
-    public KrautAppFactory(string hostUri = TestDriver, string? seedImage = "blank", IDictionary<string, string?>? settings = null)
+    /// <param name="configure">More host configuration after the settings, e.g. a clock or a logger provider of the test's own.</param>
+    public KrautAppFactory(string hostUri = TestDriver, string? seedImage = "blank", IDictionary<string, string?>? settings = null,
+        Action<IWebHostBuilder>? configure = null)
     {
         _hostUri = hostUri;
+        _configure = configure;
         DataDirectory = Directory.CreateTempSubdirectory("kraut-test-").FullName;
         SeedImage(DataDirectory, seedImage);
         _settings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
@@ -46,6 +50,7 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        _configure?.Invoke(builder);
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();

@@ -12,7 +12,7 @@ namespace KrautPortal.Tests.Support;
 public sealed class PortalProcess : IAsyncDisposable
 {
     private readonly string _hostUri;
-    private readonly IReadOnlyDictionary<string, string> _settings;
+    private readonly IReadOnlyDictionary<string, string?> _settings;
     private readonly StringBuilder _log = new();
     private Process? _process;
 
@@ -23,11 +23,11 @@ public sealed class PortalProcess : IAsyncDisposable
 
     /// <param name="seedImage">As for <see cref="KrautAppFactory"/>: "guest" (the real test guest), "blank" (an empty
     /// qcow2, enough to create VMs on libvirt's test driver) or null (no image).</param>
-    /// <param name="settings">More configuration, as command-line settings (e.g. <c>Images:ImportAllowList:0</c>).</param>
-    public PortalProcess(string hostUri, string? seedImage, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="settings">More configuration, e.g. <c>Auth:Htpasswd:File</c>, passed on the command line.</param>
+    public PortalProcess(string hostUri, string? seedImage, IReadOnlyDictionary<string, string?>? settings = null)
     {
         _hostUri = hostUri;
-        _settings = settings ?? new Dictionary<string, string>();
+        _settings = settings ?? new Dictionary<string, string?>();
         DataDirectory = Directory.CreateTempSubdirectory("kraut-portal-").FullName;
         KrautAppFactory.SeedImage(DataDirectory, seedImage);
         Port = FreePort();
@@ -52,8 +52,7 @@ public sealed class PortalProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var (key, value) in TestCredentials.Settings()) start.ArgumentList.Add($"--{key}={value}");
-        foreach (var (key, value) in _settings) start.ArgumentList.Add($"--{key}={value}");
+        foreach (var (key, value) in TestCredentials.Settings().Concat(_settings)) start.ArgumentList.Add($"--{key}={value}");
         // Built (not published) output serves MudBlazor's and Blazor's CSS/JS only through the static web assets
         // manifest, which ASP.NET Core reads in Development; in Production they come back as empty 200s and no
         // page is interactive.

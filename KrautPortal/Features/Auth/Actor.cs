@@ -15,6 +15,9 @@ public sealed record Actor(string Name, bool IsAdmin, IReadOnlyList<string> Grou
 
     public bool MayAccessOwner(string owner) => IsAdmin || owner == Name || Groups.Contains(owner);
 
+    /// <summary>Whether an object of this owner is visible to the actor (as the store filters reads, without a token's selector).</summary>
+    public bool MaySee(string owner, bool isSystem) => IsAdmin || (!isSystem && ReadableOwners.Contains(owner));
+
     /// <summary>The owners whose objects this actor may read: its own, its groups', and shared ones.</summary>
     public IReadOnlyList<string> ReadableOwners => [Name, .. Groups, SharedOwner];
 }

@@ -33,7 +33,7 @@ public sealed class AuthAudit(IServiceScopeFactory scopes, TimeProvider time, IL
         Write(new AuthEventRow
         {
             At = time.GetUtcNow().UtcDateTime,
-            Who = actor?.Name ?? NameFromResult(result),
+            Who = actor?.Name ?? NameFromResult(result) ?? Claimed(request.Authorization),
             Via = via,
             Decision = result is AuthResult.Allow ? "allow" : "deny",
             Reason = (result as AuthResult.Deny)?.Reason,
@@ -66,6 +66,12 @@ public sealed class AuthAudit(IServiceScopeFactory scopes, TimeProvider time, IL
     }
 
     private static string? NameFromResult(AuthResult result) => (result as AuthResult.Allow)?.Actor.Name;
+
+    /// <summary>Who refused credentials claim to be (a Basic user name, a token's id), so a refusal says whose account was tried; never the secret.</summary>
+    private static string? Claimed(string? authorization) =>
+        BasicAuthenticator.TryParse(authorization, out var user, out _) ? user
+        : Tokens.TokenService.TryParseSecret(Bearer.From(authorization), out var id, out _) ? $"token:{id}"
+        : null;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

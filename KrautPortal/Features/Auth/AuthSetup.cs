@@ -41,6 +41,7 @@ public static class AuthSetup
         services.AddScoped<OtpService>();
         services.AddScoped<UserDirectory>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<PasswordChecks>();
         services.AddSingleton<RoleMapper>();
         services.AddSingleton<AuthAudit>();
         services.AddHostedService(sp => sp.GetRequiredService<AuthAudit>());

@@ -7,7 +7,7 @@ namespace KrautPortal.Features.Auth;
 /// Turns a password verifier into an authenticator for <c>Authorization: Basic base64(user:password)</c>.
 /// Throttles failures; a user with a second factor enrolled must use a token on the API instead.
 /// </summary>
-public sealed class BasicAuthenticator(IPasswordVerifier verifier, LoginThrottle throttle, RoleMapper roles, IServiceScopeFactory scopes) : IAuthenticator
+public sealed class BasicAuthenticator(IPasswordVerifier verifier, PasswordChecks checks, LoginThrottle throttle, RoleMapper roles, IServiceScopeFactory scopes) : IAuthenticator
 {
     public string Name => verifier.Name;
 
@@ -16,7 +16,7 @@ public sealed class BasicAuthenticator(IPasswordVerifier verifier, LoginThrottle
         if (!TryParse(request.Authorization, out var user, out var password)) return AuthResult.NotMine.Instance;
         if (throttle.Refusal(user, request.RemoteAddress) is { } refusal) return new AuthResult.Deny(refusal);
 
-        switch (await verifier.VerifyAsync(user, password, ct))
+        switch (await checks.VerifyAsync(verifier, user, password, ct))
         {
             case PasswordCheck.Valid valid:
                 throttle.Succeeded(user);

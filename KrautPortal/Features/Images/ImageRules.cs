@@ -22,11 +22,10 @@ public sealed class ImageRules(ResourceStore store, ImageStorage storage) : IRes
 
     public ImageStatus InitialStatus(ImageSpec spec) => new();
 
-    public async Task EnsureDeletableAsync(Resource<ImageSpec, ImageStatus> existing, CancellationToken ct)
+    public async Task EnsureDeletableAsync(Resource<ImageSpec, ImageStatus> existing, Actor actor, CancellationToken ct)
     {
-        var users = await store.FindReferrersAsync<VmSpec>(Kinds.Vms.Name, existing.Id, vm => vm.ImageId == existing.Id, ct);
-        if (users.Count > 0)
-            throw new ConflictException($"Image '{existing.Name}' is used by {users.Count} VM(s): {string.Join(", ", users.Take(20))}. Delete those VMs first.");
+        await store.EnsureUnreferencedAsync<VmSpec>(Kinds.Vms, existing.Id, vm => vm.ImageId == existing.Id,
+            $"Image '{existing.Name}'", "Delete those VMs first.", actor, ct);
     }
 
     /// <summary>Once the record is gone its content goes too; a crash in between is collected at start-up.</summary>

@@ -23,11 +23,10 @@ public sealed class MachineTypeRules(ResourceStore store) : IResourceRules<Machi
 
     public MachineTypeStatus InitialStatus(MachineTypeSpec spec) => new();
 
-    public async Task EnsureDeletableAsync(Resource<MachineTypeSpec, MachineTypeStatus> existing, CancellationToken ct)
+    public async Task EnsureDeletableAsync(Resource<MachineTypeSpec, MachineTypeStatus> existing, Actor actor, CancellationToken ct)
     {
-        var users = await store.FindReferrersAsync<VmSpec>(Kinds.Vms.Name, existing.Id, vm => vm.MachineTypeId == existing.Id, ct);
-        if (users.Count > 0)
-            throw new ConflictException($"Machine type '{existing.Name}' is used by {users.Count} VM(s): {string.Join(", ", users.Take(20))}. Delete or change them first.");
+        await store.EnsureUnreferencedAsync<VmSpec>(Kinds.Vms, existing.Id, vm => vm.MachineTypeId == existing.Id,
+            $"Machine type '{existing.Name}'", "Delete or change them first.", actor, ct);
     }
 
     public void Changed(Guid id) { }

@@ -21,16 +21,19 @@ public sealed class NetworkRules(ResourceStore store, KrautDbContext db, Network
         {
             errors.Add("spec.ipv4Cidr", "The subnet of an existing network cannot change; create a new network instead.");
         }
-        // Overlaps are checked across all owners: they would share one host's routing table.
+        // Overlaps are checked across all owners: they would share one host's routing table. Only networks the
+        // actor may see are named.
         var others = await db.Resources.AsNoTracking()
             .Where(r => r.Kind == Kinds.Networks.Name && r.Id != (existing == null ? Guid.Empty : existing.Id))
-            .Select(r => new { r.Name, r.Spec }).ToListAsync(ct);
+            .Select(r => new { r.Name, r.Owner, r.IsSystem, r.Spec }).ToListAsync(ct);
         foreach (var other in others)
         {
             var otherSpec = KrautJson.Deserialize<NetworkSpec>(other.Spec);
             if (Ipv4Subnet.TryParse(otherSpec.Ipv4Cidr, out var otherSubnet, out _) && subnet.Overlaps(otherSubnet))
             {
-                errors.Add("spec.ipv4Cidr", $"{subnet} overlaps network '{other.Name}' ({otherSubnet}).");
+                errors.Add("spec.ipv4Cidr", actor.MaySee(other.Owner, other.IsSystem)
+                    ? $"{subnet} overlaps network '{other.Name}' ({otherSubnet})."
+                    : $"{subnet} overlaps a network you cannot see; pick another subnet.");
             }
         }
         return spec with { Ipv4Cidr = subnet.ToString() };
@@ -38,11 +41,10 @@ public sealed class NetworkRules(ResourceStore store, KrautDbContext db, Network
 
     public NetworkStatus InitialStatus(NetworkSpec spec) => new();
 
-    public async Task EnsureDeletableAsync(Resource<NetworkSpec, NetworkStatus> existing, CancellationToken ct)
+    public async Task EnsureDeletableAsync(Resource<NetworkSpec, NetworkStatus> existing, Actor actor, CancellationToken ct)
     {
-        var users = await store.FindReferrersAsync<VmSpec>(Kinds.Vms.Name, existing.Id, vm => vm.Nics.Any(n => n.NetworkId == existing.Id), ct);
-        if (users.Count > 0)
-            throw new ConflictException($"Network '{existing.Name}' is used by {users.Count} VM(s): {string.Join(", ", users.Take(20))}. Remove their NICs on it first.");
+        await store.EnsureUnreferencedAsync<VmSpec>(Kinds.Vms, existing.Id, vm => vm.Nics.Any(n => n.NetworkId == existing.Id),
+            $"Network '{existing.Name}'", "Remove their NICs on it first.", actor, ct);
     }
 
     public void Changed(Guid id) => reconciler.Enqueue(id);

@@ -15,8 +15,8 @@ public interface IResourceRules<TSpec, TStatus>
 
     TStatus InitialStatus(TSpec spec);
 
-    /// <summary>Throws <see cref="ConflictException"/> when the object is still in use.</summary>
-    Task EnsureDeletableAsync(Resource<TSpec, TStatus> existing, CancellationToken ct);
+    /// <summary>Throws <see cref="ConflictException"/> when the object is still in use (naming only users <paramref name="actor"/> may see).</summary>
+    Task EnsureDeletableAsync(Resource<TSpec, TStatus> existing, Actor actor, CancellationToken ct);
 
     /// <summary>True when a real object (domain, network) must be torn down first; a reconciler then finishes the deletion.</summary>
     bool DeletesAsynchronously { get; }

@@ -50,7 +50,9 @@ public static class RequestBody
         }
 
         errors.ThrowIfAny();
-        return new ResourceInput<TSpec>(name!, metadata, spec!);
+        // "owner" also comes back from a GET; as a string it names who should own a new object.
+        var owner = body["owner"] is JsonValue o && o.TryGetValue<string>(out var ownerName) ? ownerName : null;
+        return new ResourceInput<TSpec>(name!, metadata, spec!, owner);
     }
 
     public static TSpec ReadSpec<TSpec>(JsonNode node)

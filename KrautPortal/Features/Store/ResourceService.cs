@@ -35,7 +35,8 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
         CheckCommon(input.Name, input.Metadata, actor, errors);
         var spec = await rules.PrepareAsync(input.Spec, null, actor, errors, ct);
         errors.ThrowIfAny();
-        var row = await store.CreateAsync(new NewResource(K, input.Name, actor.Name, input.Metadata,
+        var owner = OwnerFor(input.Owner, actor);
+        var row = await store.CreateAsync(new NewResource(K, input.Name, owner, input.Metadata,
             KrautJson.Serialize(spec), KrautJson.Serialize(rules.InitialStatus(spec)), isSystem, id), actor, ct);
         rules.Changed(row.Id);
         return Resource<TSpec, TStatus>.FromRow(row);
@@ -94,25 +95,28 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
             return new Edit(old.Snapshot.Name, (JsonObject)old.Snapshot.Metadata.DeepClone(), spec, $"reverted to version {toVersion}");
         }, ct);
 
-    /// <summary>Deletes now, or marks for deletion when a reconciler must first remove the real object.</summary>
-    public async Task<DeleteOutcome> DeleteAsync(Guid id, long? expectedVersion, CancellationToken ct)
+    /// <summary>Deletes now, or marks for deletion when a reconciler must first remove the real object (and returns it, marked).</summary>
+    public async Task<(DeleteOutcome Outcome, Resource<TSpec, TStatus>? Marked)> DeleteAsync(Guid id, long? expectedVersion, CancellationToken ct)
     {
         var actor = As(Verbs.Delete, id);
-        var current = Resource<TSpec, TStatus>.FromRow(await store.GetAsync(K, id, actor, ct));
+        var row = await store.GetAsync(K, id, actor, ct);
+        // Before the kind's own checks: who may not delete a shared object gets 403, not the names of every VM using it.
+        ResourceStore.EnsureWritable(row, actor);
+        var current = Resource<TSpec, TStatus>.FromRow(row);
         if (expectedVersion is { } v && v != current.Version) throw new PreconditionFailedException(v, current.Version);
-        await rules.EnsureDeletableAsync(current, ct);
+        await rules.EnsureDeletableAsync(current, actor, ct);
         if (!rules.DeletesAsynchronously)
         {
             await store.DeleteAsync(K, id, expectedVersion ?? current.Version, actor, ct);
             rules.Changed(id);
-            return DeleteOutcome.Deleted;
+            return (DeleteOutcome.Deleted, null);
         }
         if (current.DeletionRequestedAt is null)
         {
-            await store.RequestDeletionAsync(K, id, expectedVersion, actor, ct);
+            current = Resource<TSpec, TStatus>.FromRow(await store.RequestDeletionAsync(K, id, expectedVersion, actor, ct));
         }
         rules.Changed(id);
-        return DeleteOutcome.Deleting;
+        return (DeleteOutcome.Deleting, current);
     }
 
     public Task<IReadOnlyList<HistoryEntry>> HistoryAsync(Guid id, CancellationToken ct) => store.HistoryAsync(K, id, As(Verbs.Read, id), ct);
@@ -173,6 +177,14 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
                 await Task.Delay(Random.Shared.Next(1, 5 + attempt), ct);
             }
         }
+    }
+
+    /// <summary>The creator, or a group of theirs (any owner for administrators): nobody makes objects for others.</summary>
+    private static string OwnerFor(string? requested, Actor actor)
+    {
+        if (string.IsNullOrWhiteSpace(requested) || requested == actor.Name) return actor.Name;
+        if (actor.IsAdmin || actor.Groups.Contains(requested)) return requested;
+        throw new ForbiddenException($"You may create objects owned by yourself or one of your groups ({string.Join(", ", actor.Groups.DefaultIfEmpty("none"))}), not by '{requested}'.");
     }
 
     private static void CheckCommon(string name, JsonObject metadata, Actor actor, ValidationErrors errors)

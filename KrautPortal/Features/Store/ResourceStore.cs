@@ -93,12 +93,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
     {
         for (var attempt = 1; ; attempt++)
         {
-            db.ChangeTracker.Clear();
-            var row = await Rows(actor, tracked: true).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct)
-                ?? throw new NotFoundException(Kinds.Singular(kind), id);
-            EnsureWritable(row, actor);
-            if (expectedVersion is { } expected && expected != row.Version)
-                throw new PreconditionFailedException(expected, row.Version);
+            var row = await LoadForWriteAsync(kind, id, expectedVersion, actor, ct);
 
             var before = SnapshotJson(row);
             var (oldName, oldDeletion) = (row.Name, row.DeletionRequestedAt);
@@ -145,12 +140,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
     /// <summary>Removes the object for good; history keeps its last state and who removed it.</summary>
     public async Task DeleteAsync(string kind, Guid id, long? expectedVersion, Actor actor, CancellationToken ct)
     {
-        db.ChangeTracker.Clear();
-        var row = await Rows(actor, tracked: true).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct)
-            ?? throw new NotFoundException(Kinds.Singular(kind), id);
-        EnsureWritable(row, actor);
-        if (expectedVersion is { } expected && expected != row.Version)
-            throw new PreconditionFailedException(expected, row.Version);
+        var row = await LoadForWriteAsync(kind, id, expectedVersion, actor, ct);
         db.Resources.Remove(row);
         row.Version++;
         db.History.Add(NewHistory(row, actor, "deleted"));
@@ -194,15 +184,22 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         return new HistoryVersion(h.Version, h.ChangedAt, h.ChangedBy, h.Change, KrautJson.Deserialize<Snapshot>(h.Snapshot));
     }
 
-    /// <summary>Names of every <paramref name="kind"/> object (any owner) whose spec refers to <paramref name="id"/>.</summary>
-    public async Task<List<string>> FindReferrersAsync<TSpec>(string kind, Guid id, Func<TSpec, bool> refersTo, CancellationToken ct)
+    /// <summary>
+    /// Refuses (409) to let <paramref name="what"/> go while objects of <paramref name="kind"/> (any owner) refer to it,
+    /// naming those <paramref name="actor"/> may see and counting the rest. <paramref name="refersTo"/> reads their typed
+    /// spec; a LIKE on the id narrows the rows in SQL first.
+    /// </summary>
+    public async Task EnsureUnreferencedAsync<TSpec>(KindInfo kind, Guid id, Func<TSpec, bool> refersTo, string what, string advice, Actor actor, CancellationToken ct)
     {
-        // LIKE on the id narrows the rows in SQL; the typed check settles the few that remain.
         var needle = "%" + id.ToString() + "%";
         var candidates = await db.Resources.AsNoTracking()
-            .Where(r => r.Kind == kind && EF.Functions.Like(r.Spec, needle))
-            .Select(r => new { r.Name, r.Spec }).ToListAsync(ct);
-        return candidates.Where(c => refersTo(KrautJson.Deserialize<TSpec>(c.Spec))).Select(c => c.Name).Order().ToList();
+            .Where(r => r.Kind == kind.Name && EF.Functions.Like(r.Spec, needle))
+            .Select(r => new { r.Name, r.Owner, r.IsSystem, r.Spec }).ToListAsync(ct);
+        var referrers = candidates.Where(c => refersTo(KrautJson.Deserialize<TSpec>(c.Spec))).ToList();
+        if (referrers.Count == 0) return;
+        var users = referrers.Where(c => actor.MaySee(c.Owner, c.IsSystem)).Select(c => c.Name).Order()
+            .Concat(referrers.Where(c => !actor.MaySee(c.Owner, c.IsSystem)).Select(_ => "one you cannot see")).ToList();
+        throw new ConflictException($"{what} is used by {users.Count} {(users.Count == 1 ? kind.Singular : kind.Plural)}: {string.Join(", ", users.Take(20))}{(users.Count > 20 ? ", …" : "")}. {advice}");
     }
 
     private IQueryable<ResourceRow> Filter(string kind, Selector selector, Actor actor) => Rows(actor, selector).Where(r => r.Kind == kind);
@@ -233,8 +230,20 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
     public static Selector ScopeSelector(Actor actor) =>
         actor.Scope?.Selector is { Length: > 0 } text ? SelectorParser.Parse(text) : Selector.Everything;
 
+    /// <summary>The row to change, tracked: visible to the actor (else 404), theirs to change (else 403), at the version they expect (else 412).</summary>
+    private async Task<ResourceRow> LoadForWriteAsync(string kind, Guid id, long? expectedVersion, Actor actor, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        var row = await Rows(actor, tracked: true).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct)
+            ?? throw new NotFoundException(Kinds.Singular(kind), id);
+        EnsureWritable(row, actor);
+        if (expectedVersion is { } expected && expected != row.Version)
+            throw new PreconditionFailedException(expected, row.Version);
+        return row;
+    }
+
     /// <summary>Shared objects are readable by everyone and changed by administrators only.</summary>
-    private static void EnsureWritable(ResourceRow row, Actor actor)
+    public static void EnsureWritable(ResourceRow row, Actor actor)
     {
         if (!actor.MayAccessOwner(row.Owner))
             throw new ForbiddenException($"'{row.Name}' is shared by the administrators; you may use it but not change it.");

@@ -48,7 +48,7 @@ public sealed class TokenRules(KrautDbContext db, TimeProvider time) : IResource
 
     public TokenStatus InitialStatus(TokenSpec spec) => new();
 
-    public Task EnsureDeletableAsync(Resource<TokenSpec, TokenStatus> existing, CancellationToken ct) => Task.CompletedTask;
+    public Task EnsureDeletableAsync(Resource<TokenSpec, TokenStatus> existing, Actor actor, CancellationToken ct) => Task.CompletedTask;
 
     /// <summary>Revoking is deleting: the secret goes at once, so the very next request with it is refused.</summary>
     public void Changed(Guid id)

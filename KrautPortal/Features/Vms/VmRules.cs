@@ -19,6 +19,9 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
         if (existing is not null && existing.Spec.ImageId != spec.ImageId)
             errors.Add("spec.imageId", "The image of an existing VM cannot change; create a new VM from the other image.");
 
+        // A token's selector limits the VMs it reaches, not the (shared) images, machine types and networks a VM is built from.
+        if (actor.Scope is { Selector: not null } scope) actor = actor with { Scope = scope with { Selector = null } };
+
         var image = await store.FindAsync(Kinds.Images.Name, spec.ImageId, actor, ct) is { } imageRow
             ? Resource<ImageSpec, ImageStatus>.FromRow(imageRow) : null;
         if (image is null) errors.Add("spec.imageId", $"There is no image with id {spec.ImageId}.");
@@ -80,7 +83,7 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
 
     public VmStatus InitialStatus(VmSpec spec) => new();
 
-    public Task EnsureDeletableAsync(Resource<VmSpec, VmStatus> existing, CancellationToken ct) => Task.CompletedTask;
+    public Task EnsureDeletableAsync(Resource<VmSpec, VmStatus> existing, Actor actor, CancellationToken ct) => Task.CompletedTask;
 
     public void Changed(Guid id) => reconciler.Enqueue(id);
 }

@@ -1,0 +1,425 @@
+using System.Net;
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using KrautPortal.Features.Store;
+using KrautPortal.Tests.Api;
+using Microsoft.EntityFrameworkCore;
+
+namespace KrautPortal.Tests.Authorization;
+
+/// <summary>
+/// Every endpoint the OpenAPI document lists, called by every kind of caller on objects of every kind of owner,
+/// answers what tenancy says: nobody reaches another person's objects, shared ones are read-only to non-admins.
+/// </summary>
+[Collection(AuthorizationCollection.Name)]
+public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
+{
+    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts }
+
+    private static readonly Op[] Reads = [Op.List, Op.Get, Op.History, Op.Version, Op.Diff, Op.ListNics, Op.Hosts];
+
+    /// <summary>Every endpoint shape Kraut has; {kind} is any kind. An endpoint matching none fails the matrix until it is classified here.</summary>
+    private static readonly (string Method, string Path, Op Op)[] Shapes =
+    [
+        ("GET", "/api/v1/hosts", Op.Hosts),
+        ("POST", "/api/v1/vms/{id}/actions/{action}", Op.Act),
+        ("POST", "/api/v1/vms/actions/{action}", Op.ActOnSelector),
+        ("GET", "/api/v1/vms/{id}/nics", Op.ListNics),
+        ("POST", "/api/v1/vms/{id}/nics", Op.AddNic),
+        ("DELETE", "/api/v1/vms/{id}/nics/{nicId}", Op.RemoveNic),
+        ("GET", "/api/v1/{kind}", Op.List),
+        ("POST", "/api/v1/{kind}", Op.Create),
+        ("GET", "/api/v1/{kind}/{id}", Op.Get),
+        ("PUT", "/api/v1/{kind}/{id}", Op.Replace),
+        ("PATCH", "/api/v1/{kind}/{id}", Op.Patch),
+        ("DELETE", "/api/v1/{kind}/{id}", Op.Delete),
+        ("GET", "/api/v1/{kind}/{id}/history", Op.History),
+        ("GET", "/api/v1/{kind}/{id}/history/{version}", Op.Version),
+        ("GET", "/api/v1/{kind}/{id}/diff", Op.Diff),
+        ("POST", "/api/v1/{kind}/{id}/revert", Op.Revert),
+    ];
+
+    private sealed record Endpoint(string Method, string Path, string? Kind, Op Op)
+    {
+        public override string ToString() => $"{Method} {Path}";
+    }
+
+    private sealed record Target(string Kind, Owner Owner, Guid Id, string Name);
+
+    private sealed record Expected(HttpStatusCode[] Statuses, string? Detail = null);
+
+    private static readonly Caller[] Callers = Enum.GetValues<Caller>();
+    private static readonly Caller[] Admins = [Caller.Carol, Caller.God];
+
+    /// <summary>Whose objects each caller may read: their own, their group's (alice, bob and alice's token are in team-x) and shared ones.</summary>
+    private static bool Sees(Caller caller, Owner owner) => owner switch
+    {
+        _ when Admins.Contains(caller) => true,
+        Owner.Shared => true,
+        Owner.TeamX => caller is Caller.Alice or Caller.Bob or Caller.AliceToken,
+        Owner.Alice => caller is Caller.Alice or Caller.AliceToken,
+        Owner.Bob => caller is Caller.Bob,
+        _ => false,
+    };
+
+    private static bool MayChange(Caller caller, Owner owner) => Sees(caller, owner) && (owner != Owner.Shared || Admins.Contains(caller));
+
+    private static Expected Expect(Endpoint e, Caller caller, Owner? owner)
+    {
+        if (caller == Caller.Anonymous) return new([HttpStatusCode.Unauthorized], "No credentials");
+        var write = !Reads.Contains(e.Op);
+        var admin = Admins.Contains(caller);
+        if (caller == Caller.AliceToken && e.Kind == Kinds.Tokens.Name) return new([HttpStatusCode.Forbidden], "This token may not");
+        if (write && e.Kind == Kinds.MachineTypes.Name && !admin) return new([HttpStatusCode.Forbidden], "Only administrators manage machine types");
+        if (owner is { } o && !Sees(caller, o)) return new([HttpStatusCode.NotFound], "There is no");
+        if (write && owner == Owner.Shared && !admin) return new([HttpStatusCode.Forbidden], "shared by the administrators");
+        return new(e.Op switch
+        {
+            Op.Create or Op.AddNic => [HttpStatusCode.Created],
+            Op.Delete => [HttpStatusCode.NoContent, HttpStatusCode.Accepted],
+            Op.Act => [HttpStatusCode.Accepted],
+            Op.RemoveNic => [HttpStatusCode.NoContent],
+            _ => [HttpStatusCode.OK],
+        });
+    }
+
+    [Fact]
+    public async Task EveryEndpoint_ForEveryCaller_OnEveryOwnersObjects_AnswersWhatTenancyAllows_AndNoOneChangesWhatTheyMayNot()
+    {
+        var endpoints = await EndpointsAsync();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var targets = await ArrangeTargetsAsync(endpoints.Select(e => e.Kind).OfType<string>().Distinct(), run);
+        var failures = new ConcurrentQueue<string>();
+
+        // Kinds in parallel, each on its own objects; within a kind one cell at a time, so a version that moved is the cell's doing.
+        await Task.WhenAll(endpoints.GroupBy(e => e.Kind).Select(async group =>
+        {
+            var ofKind = targets.Where(t => t.Kind == group.Key).ToList();
+            foreach (var endpoint in group)
+            {
+                foreach (var caller in Callers)
+                {
+                    if (!endpoint.Path.Contains("{id}", StringComparison.Ordinal)) await CheckAsync(endpoint, caller, null, ofKind, run, failures);
+                    else foreach (var target in ofKind) await CheckAsync(endpoint, caller, target, ofKind, run, failures);
+                }
+            }
+        }));
+
+        // Whatever the answers said: objects of alice and bob were changed by nobody but themselves and administrators.
+        foreach (var target in targets.Where(t => t.Owner is Owner.Alice or Owner.Bob))
+        {
+            var history = await portal.Api.GetArrayAsync($"/api/v1/{target.Kind}/{target.Id}/history");
+            var owner = AuthorizationPortal.NameOf(target.Owner);
+            foreach (var author in history.Select(h => (string)h!["changedBy"]!).Distinct())
+            {
+                if (author is not ("system" or "carol" or Support.TestCredentials.GodActor) && author != owner)
+                    failures.Enqueue($"{target.Owner}'s {target.Kind} {target.Name} was changed by {author}");
+            }
+        }
+
+        Assert.True(failures.IsEmpty, $"{failures.Count} of the matrix's cells are wrong:\n" + string.Join("\n", failures));
+    }
+
+    [Fact]
+    public async Task Anonymous_GetsUnauthorizedProblemsEverywhereUnderApi_ExceptTheApiDescriptionAndDocs()
+    {
+        var anonymous = portal.Client(Caller.Anonymous);
+
+        foreach (var url in new[] { "/openapi/v1.json", "/api/docs" })
+        {
+            using var open = await anonymous.GetAsync(url);
+            Assert.True(open.StatusCode == HttpStatusCode.OK, $"{url}: {(int)open.StatusCode}");
+        }
+        foreach (var (method, url) in new[] { ("GET", "/api"), ("GET", "/api/v1"), ("GET", "/api/v1/no-such-kind"), ("POST", "/api/v1/vms/x/y/z"), ("DELETE", "/api/v1/tokens") })
+        {
+            using var response = await anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), url));
+            await ApiClient.AssertProblemAsync(response, HttpStatusCode.Unauthorized, "No credentials");
+            Assert.Contains("Basic", response.Headers.WwwAuthenticate.Select(h => h.Scheme));
+        }
+    }
+
+    [Fact]
+    public async Task AUserInNoGroup_SeesSharedObjectsOnly_NotThoseOfOthersOrOfAGroupTheyAreNotIn()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var mine = await portal.ArrangeAsync(Owner.Alice, "vms", "alice-" + run, new JsonObject { ["group-test"] = run });
+        var team = await portal.ArrangeAsync(Owner.TeamX, "vms", "team-" + run, new JsonObject { ["group-test"] = run });
+        var shared = await portal.ArrangeAsync(Owner.Shared, "vms", "shared-" + run, new JsonObject { ["group-test"] = run });
+        using var dave = portal.ClientWith(AuthorizationPortal.BasicHeader("dave", AuthorizationPortal.Passwords["dave"]));
+        var bob = portal.Client(Caller.Bob);
+
+        Assert.Equal([(string)shared["name"]!], await NamesAsync(dave, run));
+        Assert.Equal(new[] { (string)shared["name"]!, (string)team["name"]! }.Order(), await NamesAsync(bob, run));
+        foreach (var hidden in new[] { mine, team })
+        {
+            using var get = await dave.GetAsync($"/api/v1/vms/{hidden["id"]}");
+            await ApiClient.AssertProblemAsync(get, HttpStatusCode.NotFound);
+        }
+        using var teamRead = await bob.GetAsync($"/api/v1/vms/{team["id"]}");
+        Assert.Equal(HttpStatusCode.OK, teamRead.StatusCode);
+        using var teamWrite = await bob.SendAsync(Patch($"/api/v1/vms/{team["id"]}", new JsonObject { ["metadata"] = new JsonObject { ["by"] = "bob" } }));
+        Assert.Equal(HttpStatusCode.OK, teamWrite.StatusCode);
+    }
+
+    [Fact]
+    public async Task ANetworkOverlappingAnotherTenants_IsRefused_WithoutNamingTheirNetwork_ButOnesOwnIsNamed()
+    {
+        var bobs = await portal.ArrangeAsync(Owner.Bob, "networks", ApiClient.UniqueName("bob-secret"));
+        var bobsName = (string)bobs["name"]!;
+        var bobsSubnet = (string)bobs["spec"]!["ipv4Cidr"]!;
+        var alices = await portal.ArrangeAsync(Owner.Alice, "networks", ApiClient.UniqueName("alice-net"));
+
+        async Task<string> RefusalAsync(Caller caller, string cidr)
+        {
+            var body = new JsonObject { ["name"] = ApiClient.UniqueName("overlap"), ["spec"] = new JsonObject { ["ipv4Cidr"] = cidr } };
+            using var response = await portal.Client(caller).PostAsync("/api/v1/networks", ApiClient.Json(body));
+            return (string)(await ApiClient.AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "overlaps"))["detail"]!;
+        }
+
+        var toAlice = await RefusalAsync(Caller.Alice, bobsSubnet);
+        Assert.DoesNotContain(bobsName, toAlice, StringComparison.Ordinal);
+        Assert.Contains("overlaps a network you cannot see", toAlice, StringComparison.Ordinal);
+        Assert.Contains($"network '{bobsName}'", await RefusalAsync(Caller.Bob, bobsSubnet), StringComparison.Ordinal);
+        Assert.Contains($"network '{bobsName}'", await RefusalAsync(Caller.Carol, bobsSubnet), StringComparison.Ordinal);
+        Assert.Contains($"network '{alices["name"]}'", await RefusalAsync(Caller.Alice, (string)alices["spec"]!["ipv4Cidr"]!), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DeletingAGroupsNetworkInUse_IsRefused_NamingOnlyTheVmsTheUserMaySee()
+    {
+        var network = (Guid)(await portal.ArrangeAsync(Owner.TeamX, "networks", ApiClient.UniqueName("team-net")))["id"]!;
+        async Task<string> VmOnItAsync(Caller caller, string name)
+        {
+            var body = await portal.Api.SampleAsync("vms", ApiClient.UniqueName(name));
+            body["spec"]!["nics"] = new JsonArray(new JsonObject { ["networkId"] = network });
+            using var response = await portal.Client(caller).PostAsync("/api/v1/vms", ApiClient.Json(body));
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            return (string)body["name"]!;
+        }
+        var alices = await VmOnItAsync(Caller.Alice, "alice-on-team");
+        var bobs = await VmOnItAsync(Caller.Bob, "bob-private");
+
+        using var response = await portal.Client(Caller.Alice).DeleteAsync($"/api/v1/networks/{network}");
+
+        var detail = (string)(await ApiClient.AssertProblemAsync(response, HttpStatusCode.Conflict, "is used by 2 VMs", alices, "one you cannot see"))["detail"]!;
+        Assert.DoesNotContain(bobs, detail, StringComparison.Ordinal);
+        using var asBob = await portal.Client(Caller.Bob).DeleteAsync($"/api/v1/networks/{network}");
+        await ApiClient.AssertProblemAsync(asBob, HttpStatusCode.Conflict, bobs, "one you cannot see");
+        using var asCarol = await portal.Client(Caller.Carol).DeleteAsync($"/api/v1/networks/{network}");
+        await ApiClient.AssertProblemAsync(asCarol, HttpStatusCode.Conflict, alices, bobs);
+    }
+
+    private static async Task<List<string>> NamesAsync(HttpClient client, string run)
+    {
+        var page = JsonNode.Parse(await client.GetStringAsync("/api/v1/vms?limit=500&selector=" + Uri.EscapeDataString("group-test=" + run)))!;
+        return page["items"]!.AsArray().Select(i => (string)i!["name"]!).Order().ToList();
+    }
+
+    /// <summary>The endpoints of the OpenAPI document, each classified; fails naming any endpoint the matrix does not know.</summary>
+    private async Task<List<Endpoint>> EndpointsAsync()
+    {
+        var document = await portal.Api.GetAsync("/openapi/v1.json");
+        var known = Kinds.All.Select(k => k.Name).ToHashSet();
+        var endpoints = new List<Endpoint>();
+        var unknown = new List<string>();
+        foreach (var (path, operations) in document["paths"]!.AsObject())
+        {
+            foreach (var (method, _) in operations!.AsObject())
+            {
+                var upper = method.ToUpperInvariant();
+                if (Classify(upper, path, known) is { } endpoint) endpoints.Add(endpoint);
+                else unknown.Add($"{upper} {path}");
+            }
+        }
+        Assert.True(unknown.Count == 0, "Endpoints the authorization matrix does not classify (add them to Shapes): " + string.Join(", ", unknown));
+        // Every kind's common endpoints, the VM extras and hosts: a document that lost most of them would prove little.
+        Assert.True(endpoints.Count >= Kinds.All.Count * 10 + 6, $"only {endpoints.Count} endpoints in the OpenAPI document");
+        return endpoints;
+    }
+
+    private static Endpoint? Classify(string method, string path, HashSet<string> kinds)
+    {
+        foreach (var (shapeMethod, shapePath, op) in Shapes)
+        {
+            if (shapeMethod != method) continue;
+            if (shapePath == path) return new Endpoint(method, path, path.StartsWith("/api/v1/vms", StringComparison.Ordinal) ? Kinds.Vms.Name : null, op);
+            var pattern = "^" + Regex.Escape(shapePath).Replace(Regex.Escape("{kind}"), "(?<kind>[a-z-]+)", StringComparison.Ordinal) + "$";
+            if (Regex.Match(path, pattern) is { Success: true } m && m.Groups["kind"].Success && kinds.Contains(m.Groups["kind"].Value))
+                return new Endpoint(method, path, m.Groups["kind"].Value, op);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// For each kind, an object of alice, of bob, of team-x and a shared one (tokens: alice's and bob's only), each at
+    /// version 2 so diff and revert have something to work on. Shared machine types, images and networks are the seeded ones.
+    /// </summary>
+    private async Task<List<Target>> ArrangeTargetsAsync(IEnumerable<string> kinds, string run)
+    {
+        var seeded = new Dictionary<string, string> { ["machine-types"] = "small", ["images"] = "kraut-test-guest", ["networks"] = "default" };
+        var targets = new List<Target>();
+        foreach (var kind in kinds)
+        {
+            Owner[] owners = kind == Kinds.Tokens.Name ? [Owner.Alice, Owner.Bob] : [Owner.Alice, Owner.Bob, Owner.TeamX, Owner.Shared];
+            foreach (var owner in owners)
+            {
+                Guid id;
+                if (owner == Owner.Shared && seeded.TryGetValue(kind, out var name)) id = await portal.App.IdOfAsync(kind, name);
+                else id = (Guid)(await portal.ArrangeAsync(owner, kind, $"{owner.ToString().ToLowerInvariant()}-{run}", Label(kind, run)))["id"]!;
+                using var second = await portal.Api.PatchAsync($"/api/v1/{kind}/{id}", new JsonObject { ["metadata"] = new JsonObject { ["arranged"] = run } });
+                Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+                var json = await ApiClient.ReadAsync(second);
+                targets.Add(new Target(kind, owner, id, (string)json["name"]!));
+            }
+        }
+        return targets;
+    }
+
+    /// <summary>Matrix VMs carry a label of this run, for the bulk action's selector.</summary>
+    private static JsonObject Label(string kind, string run) => kind == Kinds.Vms.Name ? new JsonObject { ["matrix"] = run } : [];
+
+    private async Task CheckAsync(Endpoint endpoint, Caller caller, Target? target, List<Target> targets, string run, ConcurrentQueue<string> failures)
+    {
+        var expected = Expect(endpoint, caller, target?.Owner);
+        var allowed = expected.Statuses.All(s => (int)s < 300);
+        // A delete that should succeed gets an object of its own, so the rest of the matrix keeps its targets.
+        if (endpoint.Op == Op.Delete && allowed && target is not null)
+        {
+            var fresh = await portal.ArrangeAsync(target.Owner, target.Kind, $"del-{caller}-{Guid.NewGuid().ToString("N")[..6]}".ToLowerInvariant());
+            target = target with { Id = (Guid)fresh["id"]! };
+        }
+        var cell = $"{caller} {endpoint.Method} {endpoint.Path}" + (target is null ? "" : $" on {target.Owner}'s {target.Name}");
+
+        using var request = await RequestAsync(endpoint, caller, target, run, allowed);
+        var before = await VersionsAsync(targets);
+        using var response = await portal.Client(caller).SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+
+        if (!expected.Statuses.Contains(response.StatusCode))
+        {
+            failures.Enqueue($"{cell}: {(int)response.StatusCode}, expected {string.Join(" or ", expected.Statuses.Select(s => (int)s))}: {Shorten(text)}");
+            return;
+        }
+        if (!allowed) CheckProblem(cell, response, text, expected, failures);
+
+        // Nothing of this kind the caller may not change changed, whatever it was answered (bulk actions reach many at once);
+        // writes across kinds show in the history check at the end.
+        var after = await VersionsAsync(targets);
+        foreach (var other in targets)
+        {
+            var touched = endpoint.Op == Op.ActOnSelector ? other.Kind == Kinds.Vms.Name : other.Id == target?.Id;
+            var mayWrite = !Reads.Contains(endpoint.Op) && allowed && MayChange(caller, other.Owner)
+                && !(other.Kind == Kinds.MachineTypes.Name && !Admins.Contains(caller));
+            if (before[other.Id] != after[other.Id] && !(touched && mayWrite))
+                failures.Enqueue($"{cell}: {other.Owner}'s {other.Kind} {other.Name} went from version {before[other.Id]} to {after[other.Id]}");
+        }
+
+        if (allowed) CheckContent(endpoint, caller, targets, run, text, cell, failures);
+    }
+
+    private static void CheckProblem(string cell, HttpResponseMessage response, string text, Expected expected, ConcurrentQueue<string> failures)
+    {
+        if (response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+        {
+            failures.Enqueue($"{cell}: {(int)response.StatusCode} as {response.Content.Headers.ContentType?.MediaType}, not problem+json");
+            return;
+        }
+        var detail = (string?)JsonNode.Parse(text)!["detail"];
+        if (expected.Detail is { } part && detail?.Contains(part, StringComparison.Ordinal) != true)
+            failures.Enqueue($"{cell}: detail \"{detail}\" does not say \"{part}\"");
+    }
+
+    /// <summary>What a successful list or bulk action contains: exactly the arranged objects the caller may see.</summary>
+    private static void CheckContent(Endpoint endpoint, Caller caller, List<Target> targets, string run, string text, string cell, ConcurrentQueue<string> failures)
+    {
+        if (endpoint.Op == Op.List)
+        {
+            var listed = JsonNode.Parse(text)!["items"]!.AsArray().Select(i => (Guid)i!["id"]!).ToHashSet();
+            var ofKind = targets.Where(t => t.Kind == endpoint.Kind).ToList();
+            var wrong = ofKind.Where(t => listed.Contains(t.Id) != Sees(caller, t.Owner)).ToList();
+            foreach (var t in wrong)
+                failures.Enqueue($"{cell}: {t.Owner}'s {t.Name} is {(listed.Contains(t.Id) ? "listed" : "missing")}");
+        }
+        else if (endpoint.Op == Op.ActOnSelector)
+        {
+            var results = JsonNode.Parse(text)!.AsArray().ToDictionary(r => (Guid)r!["id"]!, r => (bool)r!["ok"]!);
+            foreach (var vm in targets.Where(t => t.Kind == Kinds.Vms.Name))
+            {
+                if (results.ContainsKey(vm.Id) != Sees(caller, vm.Owner))
+                    failures.Enqueue($"{cell}: {vm.Owner}'s {vm.Name} is {(results.ContainsKey(vm.Id) ? "acted on" : "missing")}");
+                else if (results.TryGetValue(vm.Id, out var ok) && ok != MayChange(caller, vm.Owner))
+                    failures.Enqueue($"{cell}: {vm.Owner}'s {vm.Name} reported ok={ok}");
+            }
+            if (results.Keys.Except(targets.Select(t => t.Id)).Any()) failures.Enqueue($"{cell}: acted on VMs outside the selector matrix={run}");
+        }
+    }
+
+    private async Task<HttpRequestMessage> RequestAsync(Endpoint e, Caller caller, Target? target, string run, bool allowed)
+    {
+        var seeded = await portal.Api.SeededAsync();
+        var path = e.Path.Replace("{id}", target?.Id.ToString(), StringComparison.Ordinal)
+            .Replace("{version}", "1", StringComparison.Ordinal)
+            .Replace("{action}", "force-off", StringComparison.Ordinal);
+        var current = e.Op is Op.Replace or Op.RemoveNic ? await portal.Api.FindAsync(target!.Kind, target.Id) : null;
+        var tag = $"{caller}-{Guid.NewGuid().ToString("N")[..6]}";
+        switch (e.Op)
+        {
+            case Op.List:
+                return new HttpRequestMessage(HttpMethod.Get, path + "?limit=500");
+            case Op.Diff:
+                return new HttpRequestMessage(HttpMethod.Get, path + "?from=1&to=2");
+            case Op.ActOnSelector:
+                return new HttpRequestMessage(HttpMethod.Post, path + "?selector=" + Uri.EscapeDataString("matrix=" + run));
+            case Op.Create:
+                var body = e.Kind == Kinds.Tokens.Name
+                    ? AuthorizationPortal.TokenBody(ApiClient.UniqueName("created"), ["read"], ["vms"])
+                    : await portal.Api.SampleAsync(e.Kind!, ApiClient.UniqueName("created"));
+                return With(HttpMethod.Post, path, body);
+            case Op.Replace:
+                var replacement = new JsonObject
+                {
+                    ["name"] = current!["name"]!.DeepClone(),
+                    ["metadata"] = new JsonObject { ["replaced-by"] = tag },
+                    ["spec"] = current["spec"]!.DeepClone(),
+                };
+                return With(HttpMethod.Put, path, replacement);
+            case Op.Patch:
+                return Patch(path, new JsonObject { ["metadata"] = new JsonObject { ["patched-by"] = tag } });
+            case Op.Revert:
+                return With(HttpMethod.Post, path, new JsonObject { ["version"] = 1 });
+            case Op.AddNic:
+                return With(HttpMethod.Post, path, new JsonObject { ["networkId"] = seeded.DefaultNetworkId });
+            case Op.RemoveNic:
+                // A removal that should succeed removes a NIC added for it; one that should not aims at a NIC the VM has.
+                Guid nic;
+                if (allowed)
+                {
+                    using var added = await portal.Api.PostAsync($"/api/v1/vms/{target!.Id}/nics", new JsonObject { ["networkId"] = seeded.DefaultNetworkId });
+                    nic = (Guid)(await ApiClient.ReadAsync(added))["id"]!;
+                }
+                else
+                {
+                    nic = (Guid)current!["spec"]!["nics"]![0]!["id"]!;
+                }
+                return new HttpRequestMessage(HttpMethod.Delete, path.Replace("{nicId}", nic.ToString(), StringComparison.Ordinal));
+            default:
+                return new HttpRequestMessage(new HttpMethod(e.Method), path);
+        }
+    }
+
+    private static HttpRequestMessage With(HttpMethod method, string path, JsonNode body) => new(method, path) { Content = ApiClient.Json(body) };
+
+    private static HttpRequestMessage Patch(string path, JsonNode body) =>
+        new(HttpMethod.Patch, path) { Content = ApiClient.Json(body, "application/merge-patch+json") };
+
+    /// <summary>Every target's version (null once gone), in one query.</summary>
+    private async Task<Dictionary<Guid, long?>> VersionsAsync(List<Target> targets)
+    {
+        var ids = targets.Select(t => t.Id).ToList();
+        var stored = await portal.DbAsync(db => db.Resources.AsNoTracking().Where(r => ids.Contains(r.Id)).ToDictionaryAsync(r => r.Id, r => r.Version));
+        return ids.ToDictionary(id => id, id => stored.TryGetValue(id, out var v) ? v : (long?)null);
+    }
+
+    private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "…";
+}
