@@ -21,7 +21,7 @@ public sealed partial class ImageUploadTests(BrowserFixture browser, ImageUpload
         private HttpClient? _http;
 
         public PortalProcess Portal { get; } = new(KrautAppFactory.TestDriver, seedImage: "blank",
-            new Dictionary<string, string> { ["Images:ImportAllowList:0"] = "127.0.0.1" });
+            new Dictionary<string, string?> { ["Images:ImportAllowList:0"] = "127.0.0.1" });
 
         public KrautApi Api { get; private set; } = default!;
 
