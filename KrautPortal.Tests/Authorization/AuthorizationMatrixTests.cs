@@ -15,9 +15,9 @@ namespace KrautPortal.Tests.Authorization;
 [Collection(AuthorizationCollection.Name)]
 public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
 {
-    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts }
+    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts, Upload, UploadOffset, CancelUpload, Import }
 
-    private static readonly Op[] Reads = [Op.List, Op.Get, Op.History, Op.Version, Op.Diff, Op.ListNics, Op.Hosts];
+    private static readonly Op[] Reads = [Op.List, Op.Get, Op.History, Op.Version, Op.Diff, Op.ListNics, Op.Hosts, Op.UploadOffset];
 
     /// <summary>Every endpoint shape Kraut has; {kind} is any kind. An endpoint matching none fails the matrix until it is classified here.</summary>
     private static readonly (string Method, string Path, Op Op)[] Shapes =
@@ -28,6 +28,10 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         ("GET", "/api/v1/vms/{id}/nics", Op.ListNics),
         ("POST", "/api/v1/vms/{id}/nics", Op.AddNic),
         ("DELETE", "/api/v1/vms/{id}/nics/{nicId}", Op.RemoveNic),
+        ("PUT", "/api/v1/images/{id}/content", Op.Upload),
+        ("HEAD", "/api/v1/images/{id}/content", Op.UploadOffset),
+        ("DELETE", "/api/v1/images/{id}/content", Op.CancelUpload),
+        ("POST", "/api/v1/images/{id}/import", Op.Import),
         ("GET", "/api/v1/{kind}", Op.List),
         ("POST", "/api/v1/{kind}", Op.Create),
         ("GET", "/api/v1/{kind}/{id}", Op.Get),
@@ -80,6 +84,12 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
             Op.Delete => [HttpStatusCode.NoContent, HttpStatusCode.Accepted],
             Op.Act => [HttpStatusCode.Accepted],
             Op.RemoveNic => [HttpStatusCode.NoContent],
+            // Content calls that pass authorization may still find the image in the wrong phase (the seeded one is
+            // ready: 409) or, for an import, the URL refused (a loopback address: 422); what matters here is who got past.
+            Op.Upload => [HttpStatusCode.OK, HttpStatusCode.Accepted, HttpStatusCode.Conflict],
+            Op.UploadOffset => [HttpStatusCode.OK, HttpStatusCode.Conflict],
+            Op.CancelUpload => [HttpStatusCode.NoContent, HttpStatusCode.Conflict],
+            Op.Import => [HttpStatusCode.Accepted, HttpStatusCode.UnprocessableEntity, HttpStatusCode.Conflict],
             _ => [HttpStatusCode.OK],
         });
     }
@@ -238,12 +248,17 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         return endpoints;
     }
 
+    private static string? KindOf(string path) =>
+        path.StartsWith("/api/v1/vms", StringComparison.Ordinal) ? Kinds.Vms.Name
+        : path.StartsWith("/api/v1/images", StringComparison.Ordinal) ? Kinds.Images.Name
+        : null;
+
     private static Endpoint? Classify(string method, string path, HashSet<string> kinds)
     {
         foreach (var (shapeMethod, shapePath, op) in Shapes)
         {
             if (shapeMethod != method) continue;
-            if (shapePath == path) return new Endpoint(method, path, path.StartsWith("/api/v1/vms", StringComparison.Ordinal) ? Kinds.Vms.Name : null, op);
+            if (shapePath == path) return new Endpoint(method, path, KindOf(path), op);
             var pattern = "^" + Regex.Escape(shapePath).Replace(Regex.Escape("{kind}"), "(?<kind>[a-z-]+)", StringComparison.Ordinal) + "$";
             if (Regex.Match(path, pattern) is { Success: true } m && m.Groups["kind"].Success && kinds.Contains(m.Groups["kind"].Value))
                 return new Endpoint(method, path, m.Groups["kind"].Value, op);
@@ -282,7 +297,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
     private async Task CheckAsync(Endpoint endpoint, Caller caller, Target? target, List<Target> targets, string run, ConcurrentQueue<string> failures)
     {
         var expected = Expect(endpoint, caller, target?.Owner);
-        var allowed = expected.Statuses.All(s => (int)s < 300);
+        // Allowed: the cell expects some success (a content call may also meet a phase conflict); refusals expect only errors.
+        var allowed = expected.Statuses.Any(s => (int)s < 300);
         // A delete that should succeed gets an object of its own, so the rest of the matrix keeps its targets.
         if (endpoint.Op == Op.Delete && allowed && target is not null)
         {
@@ -301,7 +317,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
             failures.Enqueue($"{cell}: {(int)response.StatusCode}, expected {string.Join(" or ", expected.Statuses.Select(s => (int)s))}: {Shorten(text)}");
             return;
         }
-        if (!allowed) CheckProblem(cell, response, text, expected, failures);
+        if (!allowed && endpoint.Method != "HEAD") CheckProblem(cell, response, text, expected, failures);
 
         // Nothing of this kind the caller may not change changed, whatever it was answered (bulk actions reach many at once);
         // writes across kinds show in the history check at the end.
@@ -390,6 +406,10 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
                 return With(HttpMethod.Post, path, new JsonObject { ["version"] = 1 });
             case Op.AddNic:
                 return With(HttpMethod.Post, path, new JsonObject { ["networkId"] = seeded.DefaultNetworkId });
+            case Op.Upload:
+                return new HttpRequestMessage(HttpMethod.Put, path) { Content = new ByteArrayContent("not a disk"u8.ToArray()) };
+            case Op.Import:
+                return With(HttpMethod.Post, path, new JsonObject { ["url"] = "http://127.0.0.1:9/disk.qcow2" });
             case Op.RemoveNic:
                 // A removal that should succeed removes a NIC added for it; one that should not aims at a NIC the VM has.
                 Guid nic;
