@@ -34,6 +34,12 @@ public sealed record Ipv4Subnet(uint Network, int Prefix)
     }
 
     public uint Size => 1u << (32 - Prefix);
+    public uint Broadcast => Network + Size - 1;
+    public uint FirstUsable => Network + 1;
+    public uint LastUsable => Broadcast - 1;
+    public bool Contains(uint address) => (address & Mask(Prefix)) == Network;
+    public bool IsUsable(uint address) => Contains(address) && address != Network && address != Broadcast;
+
     public IPAddress Gateway => ToIp(Network + 1);
     public IPAddress DhcpStart => ToIp(Network + Math.Max(2, Size / 2));
     public IPAddress DhcpEnd => ToIp(Network + Size - 2);
@@ -47,11 +53,21 @@ public sealed record Ipv4Subnet(uint Network, int Prefix)
 
     private static uint Mask(int prefix) => prefix == 0 ? 0 : uint.MaxValue << (32 - prefix);
 
-    private static uint ToUInt(IPAddress ip)
+    /// <summary>A dotted-quad IPv4 address (no prefix); false for anything else, IPv6 included.</summary>
+    public static bool TryParseAddress(string? text, out uint address)
+    {
+        address = 0;
+        if (text is null || text.Count(c => c == '.') != 3 || !IPAddress.TryParse(text, out var ip) || ip.AddressFamily != AddressFamily.InterNetwork)
+            return false;
+        address = ToUInt(ip);
+        return true;
+    }
+
+    public static uint ToUInt(IPAddress ip)
     {
         var b = ip.GetAddressBytes();
         return (uint)(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]);
     }
 
-    private static IPAddress ToIp(uint value) => new([(byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value]);
+    public static IPAddress ToIp(uint value) => new([(byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value]);
 }
