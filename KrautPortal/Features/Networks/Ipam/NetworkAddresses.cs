@@ -9,7 +9,7 @@ namespace KrautPortal.Features.Networks.Ipam;
 public sealed record NetworkAddress(string Address, string Family, string UsedBy, Guid? VmId, string? VmName, Guid? NicId, string? Mac);
 
 /// <summary>Who is on a network and with which addresses, for whoever may see the network.</summary>
-public sealed class NetworkAddresses(ResourceService<NetworkSpec, NetworkStatus> networks, ResourceStore store, KrautDbContext db, IActorAccessor actors)
+public sealed class NetworkAddresses(ResourceService<NetworkSpec, NetworkStatus> networks, KrautDbContext db, IActorAccessor actors)
 {
     public async Task<IReadOnlyList<NetworkAddress>> ListAsync(Guid networkId, CancellationToken ct)
     {
@@ -21,25 +21,26 @@ public sealed class NetworkAddresses(ResourceService<NetworkSpec, NetworkStatus>
         if (plan.HostIpv6 is { } host6) list.Add(new(AddressPlan.Format(IpFamily.Ipv6, host6), "ipv6", "host", null, null, null, null));
 
         var allocations = await db.IpAllocations.AsNoTracking().Where(a => a.NetworkId == networkId).ToListAsync(ct);
-        var vmIds = allocations.Select(a => a.VmId).ToList();
-        // Who may see the network sees which addresses are taken; only the VMs they may see are named.
-        var seen = await store.GetManyAsync(Kinds.Vms.Name, vmIds, actors.Current, ct);
-        var all = await store.GetManyAsync(Kinds.Vms.Name, vmIds, Actor.System, ct);
-        var nics = all.Values.SelectMany(r => KrautJson.Deserialize<VmSpec>(r.Spec).Nics).ToDictionary(n => n.Id);
+        // Who may see the network sees which addresses are taken; only the VMs they may also see are named.
+        var actor = actors.Current;
+        var needle = "%" + networkId + "%";
+        var vms = (await db.Resources.AsNoTracking().Where(r => r.Kind == Kinds.Vms.Name && EF.Functions.Like(r.Spec, needle))
+                .Select(r => new { r.Id, r.Name, r.Owner, r.IsSystem, r.Spec }).ToListAsync(ct))
+            .Select(r => (r.Id, r.Name, Visible: actor.MaySee(r.Owner, r.IsSystem), Nics: KrautJson.Deserialize<VmSpec>(r.Spec).Nics))
+            .ToDictionary(v => v.Id);
         foreach (var a in allocations)
         {
-            var visible = seen.TryGetValue(a.VmId, out var vm);
             var family = a.Family == (int)IpFamily.Ipv4 ? "ipv4" : "ipv6";
-            list.Add(visible
-                ? new(a.Address, family, "nic", a.VmId, vm!.Name, a.NicId, nics.GetValueOrDefault(a.NicId)?.Mac)
+            list.Add(vms.TryGetValue(a.VmId, out var vm) && vm.Visible
+                ? new(a.Address, family, "nic", a.VmId, vm.Name, a.NicId, vm.Nics.FirstOrDefault(n => n.Id == a.NicId)?.Mac)
                 : new(a.Address, family, "nic", null, null, null, null));
         }
         // SLAAC addresses are not allocated but follow from the MAC; shown so the list tells where each NIC is.
         if (plan.Ipv6 is not null && !plan.Ipv6Allocated)
         {
-            foreach (var row in all.Values.Where(r => seen.ContainsKey(r.Id)))
-                foreach (var nic in KrautJson.Deserialize<VmSpec>(row.Spec).Nics.Where(n => n.NetworkId == networkId))
-                    if (plan.SlaacAddress(nic) is { } slaac) list.Add(new(slaac, "ipv6", "nic (SLAAC)", row.Id, row.Name, nic.Id, nic.Mac));
+            foreach (var vm in vms.Values.Where(v => v.Visible))
+                foreach (var nic in vm.Nics.Where(n => n.NetworkId == networkId))
+                    if (plan.SlaacAddress(nic) is { } slaac) list.Add(new(slaac, "ipv6", "nic (SLAAC)", vm.Id, vm.Name, nic.Id, nic.Mac));
         }
         return list;
     }
