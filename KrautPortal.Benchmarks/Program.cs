@@ -2,18 +2,21 @@ using System.Diagnostics;
 using System.Globalization;
 using KrautPortal.Benchmarks.Auth;
 using KrautPortal.Benchmarks.CreateToRunning;
+using KrautPortal.Benchmarks.Ipam;
 using KrautPortal.Benchmarks.ListAndFilter;
 using KrautPortal.Benchmarks.Support;
 
-// Usage: dotnet run -c Release --project KrautPortal.Benchmarks -- create|list|auth|all [--iterations N] [--rows N] [--keep-db PATH] [--requests N]
+// Usage: dotnet run -c Release --project KrautPortal.Benchmarks -- create|list|auth|ipam|all [--iterations N] [--rows N] [--keep-db PATH] [--requests N] [--allocations N] [--allocators N]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 var iterations = IntOption("--iterations", 5);
 var rows = IntOption("--rows", 100_000);
 var requests = IntOption("--requests", 500);
+var allocations = IntOption("--allocations", 4000);
+var allocators = IntOption("--allocators", 32);
 var keepDbAt = Array.IndexOf(args, "--keep-db") is var k and >= 0 && k + 1 < args.Length ? Path.GetFullPath(args[k + 1]) : null;
-if (which is not ("create" or "list" or "auth" or "all") || iterations < 1 || rows < 1_000 || requests < 20)
+if (which is not ("create" or "list" or "auth" or "ipam" or "all") || iterations < 1 || rows < 1_000 || requests < 20 || allocations is < 100 or > 60_000 || allocators < 1)
 {
-    Console.Error.WriteLine("usage: KrautPortal.Benchmarks create|list|auth|all [--iterations N (default 5)] [--rows N (default 100000, at least 1000)] [--keep-db PATH (copy of the list database)] [--requests N (auth, per credential; default 500, at least 20)]");
+    Console.Error.WriteLine("usage: KrautPortal.Benchmarks create|list|auth|ipam|all [--allocations N (ipam, per round; default 4000)] [--allocators N (ipam; default 32)] [--iterations N (default 5)] [--rows N (default 100000, at least 1000)] [--keep-db PATH (copy of the list database)] [--requests N (auth, per credential; default 500, at least 20)]");
     return 2;
 }
 #if DEBUG
@@ -24,6 +27,7 @@ var clock = Stopwatch.StartNew();
 if (which is "create" or "all") ResultsFile.Update("create", await CreateToRunningBenchmark.RunAsync(iterations));
 if (which is "list" or "all") ResultsFile.Update("list", await ListBenchmark.RunAsync(rows, keepDbAt));
 if (which is "auth" or "all") ResultsFile.Update("auth", await AuthBenchmark.RunAsync(requests));
+if (which is "ipam" or "all") ResultsFile.Update("ipam", await IpamBenchmark.RunAsync(allocations, allocators));
 Console.WriteLine($"Done in {clock.Elapsed.TotalMinutes:0.0} min.");
 return 0;
 

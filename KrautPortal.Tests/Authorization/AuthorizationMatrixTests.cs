@@ -15,9 +15,9 @@ namespace KrautPortal.Tests.Authorization;
 [Collection(AuthorizationCollection.Name)]
 public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
 {
-    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts }
+    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts, ListAddresses }
 
-    private static readonly Op[] Reads = [Op.List, Op.Get, Op.History, Op.Version, Op.Diff, Op.ListNics, Op.Hosts];
+    private static readonly Op[] Reads = [Op.List, Op.Get, Op.History, Op.Version, Op.Diff, Op.ListNics, Op.Hosts, Op.ListAddresses];
 
     /// <summary>Every endpoint shape Kraut has; {kind} is any kind. An endpoint matching none fails the matrix until it is classified here.</summary>
     private static readonly (string Method, string Path, Op Op)[] Shapes =
@@ -28,6 +28,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         ("GET", "/api/v1/vms/{id}/nics", Op.ListNics),
         ("POST", "/api/v1/vms/{id}/nics", Op.AddNic),
         ("DELETE", "/api/v1/vms/{id}/nics/{nicId}", Op.RemoveNic),
+        ("GET", "/api/v1/networks/{id}/addresses", Op.ListAddresses),
         ("GET", "/api/v1/{kind}", Op.List),
         ("POST", "/api/v1/{kind}", Op.Create),
         ("GET", "/api/v1/{kind}/{id}", Op.Get),
@@ -243,7 +244,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         foreach (var (shapeMethod, shapePath, op) in Shapes)
         {
             if (shapeMethod != method) continue;
-            if (shapePath == path) return new Endpoint(method, path, path.StartsWith("/api/v1/vms", StringComparison.Ordinal) ? Kinds.Vms.Name : null, op);
+            if (shapePath == path) return new Endpoint(method, path, path.StartsWith("/api/v1/vms", StringComparison.Ordinal) ? Kinds.Vms.Name
+                : path.StartsWith("/api/v1/networks", StringComparison.Ordinal) ? Kinds.Networks.Name : null, op);
             var pattern = "^" + Regex.Escape(shapePath).Replace(Regex.Escape("{kind}"), "(?<kind>[a-z-]+)", StringComparison.Ordinal) + "$";
             if (Regex.Match(path, pattern) is { Success: true } m && m.Groups["kind"].Success && kinds.Contains(m.Groups["kind"].Value))
                 return new Endpoint(method, path, m.Groups["kind"].Value, op);
