@@ -23,6 +23,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
     public async Task<T> InTransactionAsync<T>(Func<Task<T>> work, CancellationToken ct)
     {
         if (db.Database.CurrentTransaction is not null) return await work();
+        if (provider.TransactionQueue is { } queue) await queue.WaitAsync(ct);
         _unpublished = [];
         try
         {
@@ -40,6 +41,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         finally
         {
             _unpublished = null;
+            provider.TransactionQueue?.Release();
         }
     }
 
