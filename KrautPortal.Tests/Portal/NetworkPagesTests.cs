@@ -89,6 +89,6 @@ public sealed class NetworkPagesTests(NetworkPagesTests.App app) : PortalTestCon
     {
         var input = cut.Find($"[data-testid={testId}]");
         var control = input.Closest(".mud-input-control") ?? throw new InvalidOperationException($"{testId} is not inside a MudBlazor input control");
-        return control.QuerySelector(".mud-input-error")?.TextContent.Trim() ?? "";
+        return control.QuerySelector(".mud-input-helper-text.mud-input-error")?.TextContent.Trim() ?? "";
     }
 }

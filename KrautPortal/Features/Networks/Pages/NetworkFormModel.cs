@@ -106,25 +106,30 @@ public sealed class NetworkFormModel
 public sealed class FieldErrors
 {
     private readonly Dictionary<string, string[]> _errors;
-    private readonly HashSet<string> _shown = [];
 
     public FieldErrors(IReadOnlyDictionary<string, string[]>? errors = null) => _errors = errors?.ToDictionary() ?? [];
 
     public static FieldErrors From(ValidationException e) => new(e.Errors);
+
+    /// <summary>The fields the network form shows errors under (fields inside other components render later, so this is a list, not a record of calls).</summary>
+    public static readonly string[] NetworkFormFields =
+    [
+        "name", "spec.ipv4Cidr", "spec.ipv6Prefix", "spec.gateway.nat", "spec.gateway.address", "spec.gateway.vmId", "spec.gateway.nicId",
+        "spec.dnsServers", "spec.dnsDomain", "spec.mtu", "spec.routes", "spec.excluded", "spec.vxlan",
+    ];
 
     public bool Any => _errors.Count > 0;
 
     /// <summary>Messages for <paramref name="field"/> (e.g. <c>spec.routes</c> also takes <c>spec.routes[0].via</c>).</summary>
     public string? For(string field)
     {
-        _shown.Add(field);
         var messages = _errors.Where(e => Matches(e.Key, field)).SelectMany(e => e.Value.Select(m => e.Key == field ? m : $"{Item(e.Key, field)}{m}")).ToList();
         return messages.Count == 0 ? null : string.Join(" ", messages);
     }
 
-    /// <summary>Messages no field on the form claimed, for a summary above the button.</summary>
-    public IEnumerable<string> Unclaimed() =>
-        _errors.Where(e => !_shown.Any(f => Matches(e.Key, f))).SelectMany(e => e.Value.Select(m => e.Key.Length == 0 ? m : $"{e.Key}: {m}"));
+    /// <summary>Messages no field of <paramref name="fields"/> claims, for a summary above the button.</summary>
+    public IEnumerable<string> Unclaimed(IEnumerable<string> fields) =>
+        _errors.Where(e => !fields.Any(f => Matches(e.Key, f))).SelectMany(e => e.Value.Select(m => e.Key.Length == 0 ? m : $"{e.Key}: {m}"));
 
     private static bool Matches(string key, string field) =>
         key == field || key.StartsWith(field + "[", StringComparison.Ordinal) || key.StartsWith(field + ".", StringComparison.Ordinal);
