@@ -100,6 +100,13 @@ public sealed class IpamTests(ApiClient api) : IClassFixture<ApiClient>
         var changeErrors = (await ApiClient.AssertProblemAsync(changed, HttpStatusCode.UnprocessableEntity))["errors"]!.AsObject();
         Assert.Contains("keeps its address", (string?)changeErrors["spec.nics[0].ipv4Address"]![0], StringComparison.Ordinal);
         Assert.Single(await AllocationsAsync(network));
+
+        using var gateway = await api.PatchAsync($"/api/v1/networks/{network}", new JsonObject
+        {
+            ["spec"] = new JsonObject { ["gateway"] = new JsonObject { ["kind"] = "address", ["address"] = prefix + ".50" } },
+        });
+        var gatewayErrors = (await ApiClient.AssertProblemAsync(gateway, HttpStatusCode.UnprocessableEntity))["errors"]!.AsObject();
+        Assert.Contains("already a NIC's address", (string?)gatewayErrors["spec.gateway.address"]![0], StringComparison.Ordinal);
     }
 
     [Fact]

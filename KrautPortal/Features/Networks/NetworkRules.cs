@@ -26,6 +26,9 @@ public sealed class NetworkRules(ResourceStore store, KrautDbContext db, Network
                 errors.Add("spec.ipv6Prefix", "The IPv6 prefix of an existing network cannot change; create a new network instead.");
         }
         await CheckOthersAsync(spec, existing?.Id, actor, errors, ct);
+        if (existing is not null && spec.Gateway is { Kind: GatewayKind.Address, Address: { } gateway }
+            && await db.IpAllocations.AnyAsync(a => a.NetworkId == existing.Id && a.Address == gateway, ct))
+            errors.Add("spec.gateway.address", $"{gateway} is already a NIC's address on this network; pick a free one.");
         if (spec.Gateway is { Kind: GatewayKind.Vm, VmId: { } vmId, NicId: { } nicId })
             await CheckGatewayVmAsync(vmId, nicId, existing?.Id, actor, errors, ct);
         return spec;
