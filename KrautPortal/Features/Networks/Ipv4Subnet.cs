@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace KrautPortal.Features.Networks;
 
-/// <summary>An IPv4 subnet with the addresses Kraut derives from it: gateway (first), DHCP range (second half).</summary>
+/// <summary>An IPv4 subnet as numbers. Which of its addresses the host, gateway and NICs take is decided in <see cref="Ipam.AddressPlan"/>.</summary>
 public sealed record Ipv4Subnet(uint Network, int Prefix)
 {
     public static bool TryParse(string? cidr, out Ipv4Subnet subnet, out string problem)
@@ -41,6 +41,10 @@ public sealed record Ipv4Subnet(uint Network, int Prefix)
     public bool IsUsable(uint address) => Contains(address) && address != Network && address != Broadcast;
 
     public IPAddress Gateway => ToIp(Network + 1);
+    /// <summary>
+    /// The dynamic range from before IPAM (upper half), still used by the realizer until it serves IPAM's addresses
+    /// as host reservations (net-realize); IPAM hands out from the bottom, so a dynamic lease can differ from the NIC's address.
+    /// </summary>
     public IPAddress DhcpStart => ToIp(Network + Math.Max(2, Size / 2));
     public IPAddress DhcpEnd => ToIp(Network + Size - 2);
     public bool Overlaps(Ipv4Subnet other)
