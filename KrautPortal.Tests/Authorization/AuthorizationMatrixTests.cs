@@ -15,9 +15,9 @@ namespace KrautPortal.Tests.Authorization;
 [Collection(AuthorizationCollection.Name)]
 public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
 {
-    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts, Upload, UploadOffset, CancelUpload, Import }
+    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts, Upload, UploadOffset, CancelUpload, Import, ListAddresses }
 
-    private static readonly Op[] Reads = [Op.List, Op.Get, Op.History, Op.Version, Op.Diff, Op.ListNics, Op.Hosts, Op.UploadOffset];
+    private static readonly Op[] Reads = [Op.List, Op.Get, Op.History, Op.Version, Op.Diff, Op.ListNics, Op.Hosts, Op.UploadOffset, Op.ListAddresses];
 
     /// <summary>Every endpoint shape Kraut has; {kind} is any kind. An endpoint matching none fails the matrix until it is classified here.</summary>
     private static readonly (string Method, string Path, Op Op)[] Shapes =
@@ -32,6 +32,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         ("HEAD", "/api/v1/images/{id}/content", Op.UploadOffset),
         ("DELETE", "/api/v1/images/{id}/content", Op.CancelUpload),
         ("POST", "/api/v1/images/{id}/import", Op.Import),
+        ("GET", "/api/v1/networks/{id}/addresses", Op.ListAddresses),
         ("GET", "/api/v1/{kind}", Op.List),
         ("POST", "/api/v1/{kind}", Op.Create),
         ("GET", "/api/v1/{kind}/{id}", Op.Get),
@@ -251,6 +252,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
     private static string? KindOf(string path) =>
         path.StartsWith("/api/v1/vms", StringComparison.Ordinal) ? Kinds.Vms.Name
         : path.StartsWith("/api/v1/images", StringComparison.Ordinal) ? Kinds.Images.Name
+        : path.StartsWith("/api/v1/networks", StringComparison.Ordinal) ? Kinds.Networks.Name
         : null;
 
     private static Endpoint? Classify(string method, string path, HashSet<string> kinds)

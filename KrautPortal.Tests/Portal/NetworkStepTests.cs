@@ -47,6 +47,22 @@ public sealed class NetworkStepTests : PortalTestContext
         Assert.Equal("networks", cut.Find(".mud-alert a").GetAttribute("href"));
     }
 
+    [Fact]
+    public void ATickedNetwork_OffersAnOptionalAddress_ThatGoesIntoItsNic()
+    {
+        var draft = new VmDraft();
+        var cut = Render<NetworkStep>(p => p.Add(x => x.Draft, draft).Add(x => x.Networks, _networks));
+        Assert.Empty(cut.FindAll("input[data-testid=network-address]"));
+
+        Checkbox(cut, 1).Change(true);
+        Checkbox(cut, 0).Change(true);
+        cut.FindAll("input[data-testid=network-address]")[0].Input("10.77.0.40");
+
+        var nics = draft.ToInput().Spec.Nics;
+        Assert.Equal([(_networks[1].Id, (string?)null), (_networks[0].Id, "10.77.0.40")], nics.Select(n => (n.NetworkId, n.Ipv4Address)));
+        Assert.Contains("next free address in 10.78.0.0/24", cut.Markup);
+    }
+
     private static AngleSharp.Dom.IElement Checkbox(IRenderedComponent<NetworkStep> cut, int index) =>
         cut.FindAll("input[data-testid=network-option]")[index];
 }

@@ -6,6 +6,7 @@ using KrautPortal.Features.Images.Pipeline;
 using KrautPortal.Features.Images.Upload;
 using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Networks;
+using KrautPortal.Features.Networks.Ipam;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Seeding;
 using KrautPortal.Features.Store;
@@ -48,6 +49,8 @@ public static class KrautSetup
         services.AddKind<NetworkSpec, NetworkStatus, NetworkRules>();
         services.AddKind<VmSpec, VmStatus, VmRules>();
         services.AddScoped<VmOperations>();
+        services.AddScoped<IpamService>();
+        services.AddScoped<NetworkAddresses>();
         services.AddKind<TokenSpec, TokenStatus, TokenRules>();
 
         services.AddKrautApi();
@@ -62,6 +65,7 @@ public static class KrautSetup
         InitialAdmin.EnsureCreated(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>(),
             app.Services.GetRequiredService<KrautPaths>(), app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kraut.Auth"));
         await app.Services.MigrateKrautStoreAsync();
+        await IpamSweep.RunAsync(app.Services, CancellationToken.None);
         await using (var scope = app.Services.CreateAsyncScope())
         {
             await app.Services.GetRequiredService<KrautInstance>().LoadAsync(scope.ServiceProvider.GetRequiredService<KrautDbContext>(), CancellationToken.None);
@@ -76,7 +80,7 @@ public static class KrautSetup
         app.MapResourceApi<MachineTypeSpec, MachineTypeStatus>(Kinds.MachineTypes);
         app.MapResourceApi<ImageSpec, ImageStatus>(Kinds.Images);
         app.MapImageContent();
-        app.MapResourceApi<NetworkSpec, NetworkStatus>(Kinds.Networks);
+        app.MapNetworks();
         app.MapVms();
         app.MapTokens();
         app.MapHosts();

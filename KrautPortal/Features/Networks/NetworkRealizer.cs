@@ -34,11 +34,11 @@ public sealed class NetworkRealizer(KrautInstance instance)
         return new NetworkDefinition(
             Name: name,
             Uuid: network.Id,
-            ForwardMode: network.Spec.Mode == NetworkMode.Nat ? "nat" : "none",
+            ForwardMode: network.Spec.Gateway is { Kind: GatewayKind.Host, Nat: true } ? "nat" : "none",
             Ipv4Address: subnet.Gateway.ToString(),
             Ipv4Prefix: subnet.Prefix,
-            DhcpStart: network.Spec.Dhcp ? subnet.DhcpStart.ToString() : null,
-            DhcpEnd: network.Spec.Dhcp ? subnet.DhcpEnd.ToString() : null,
+            DhcpStart: network.Spec.Ipv4Mode == Ipv4Mode.Dhcp ? subnet.DhcpStart.ToString() : null,
+            DhcpEnd: network.Spec.Ipv4Mode == Ipv4Mode.Dhcp ? subnet.DhcpEnd.ToString() : null,
             Hosts: []);
     }
 }

@@ -1,4 +1,5 @@
 using KrautPortal.Features.Auth;
+using KrautPortal.Features.Networks.Validation;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Vms;
 using Microsoft.EntityFrameworkCore;
@@ -12,31 +13,65 @@ public sealed class NetworkRules(ResourceStore store, KrautDbContext db, Network
 
     public async Task<NetworkSpec> PrepareAsync(NetworkSpec spec, Resource<NetworkSpec, NetworkStatus>? existing, Actor actor, ValidationErrors errors, CancellationToken ct)
     {
-        if (!Ipv4Subnet.TryParse(spec.Ipv4Cidr, out var subnet, out var problem))
+        SubnetChecks.Check(spec, errors);
+        spec = SubnetChecks.Normalize(spec);
+        GatewayChecks.Check(spec, errors);
+        ServiceChecks.Check(spec, errors);
+        VxlanChecks.Check(spec.Vxlan, errors);
+        if (existing is not null)
         {
-            errors.Add("spec.ipv4Cidr", problem);
-            return spec;
+            if (existing.Spec.Ipv4Cidr != spec.Ipv4Cidr)
+                errors.Add("spec.ipv4Cidr", "The subnet of an existing network cannot change; create a new network instead.");
+            if (existing.Spec.Ipv6Prefix != spec.Ipv6Prefix)
+                errors.Add("spec.ipv6Prefix", "The IPv6 prefix of an existing network cannot change; create a new network instead.");
         }
-        if (existing is not null && existing.Spec.Ipv4Cidr != spec.Ipv4Cidr)
-        {
-            errors.Add("spec.ipv4Cidr", "The subnet of an existing network cannot change; create a new network instead.");
-        }
-        // Overlaps are checked across all owners: they would share one host's routing table. Only networks the
-        // actor may see are named.
+        await CheckOthersAsync(spec, existing?.Id, actor, errors, ct);
+        if (existing is not null && spec.Gateway is { Kind: GatewayKind.Address, Address: { } gateway }
+            && await db.IpAllocations.AnyAsync(a => a.NetworkId == existing.Id && a.Address == gateway, ct))
+            errors.Add("spec.gateway.address", $"{gateway} is already a NIC's address on this network; pick a free one.");
+        if (spec.Gateway is { Kind: GatewayKind.Vm, VmId: { } vmId, NicId: { } nicId })
+            await CheckGatewayVmAsync(vmId, nicId, existing?.Id, actor, errors, ct);
+        return spec;
+    }
+
+    /// <summary>
+    /// Subnets, prefixes and VNIs are compared across all owners: networks share the hosts' routing tables and the
+    /// VXLAN segment space. Only networks the actor may see are named.
+    /// </summary>
+    private async Task CheckOthersAsync(NetworkSpec spec, Guid? self, Actor actor, ValidationErrors errors, CancellationToken ct)
+    {
         var others = await db.Resources.AsNoTracking()
-            .Where(r => r.Kind == Kinds.Networks.Name && r.Id != (existing == null ? Guid.Empty : existing.Id))
+            .Where(r => r.Kind == Kinds.Networks.Name && r.Id != (self ?? Guid.Empty))
             .Select(r => new { r.Name, r.Owner, r.IsSystem, r.Spec }).ToListAsync(ct);
+        var hasV4 = Ipv4Subnet.TryParse(spec.Ipv4Cidr, out var subnet, out _);
+        var hasV6 = Ipv6Prefix.TryParse(spec.Ipv6Prefix, out var prefix, out _);
         foreach (var other in others)
         {
             var otherSpec = KrautJson.Deserialize<NetworkSpec>(other.Spec);
-            if (Ipv4Subnet.TryParse(otherSpec.Ipv4Cidr, out var otherSubnet, out _) && subnet.Overlaps(otherSubnet))
-            {
-                errors.Add("spec.ipv4Cidr", actor.MaySee(other.Owner, other.IsSystem)
-                    ? $"{subnet} overlaps network '{other.Name}' ({otherSubnet})."
-                    : $"{subnet} overlaps a network you cannot see; pick another subnet.");
-            }
+            string Named(string what) => actor.MaySee(other.Owner, other.IsSystem)
+                ? $"network '{other.Name}' ({what})" : "a network you cannot see";
+            if (hasV4 && Ipv4Subnet.TryParse(otherSpec.Ipv4Cidr, out var otherSubnet, out _) && subnet.Overlaps(otherSubnet))
+                errors.Add("spec.ipv4Cidr", $"{subnet} overlaps {Named(otherSubnet.ToString())}; pick another subnet.");
+            if (hasV6 && Ipv6Prefix.TryParse(otherSpec.Ipv6Prefix, out var otherPrefix, out _) && prefix.Overlaps(otherPrefix))
+                errors.Add("spec.ipv6Prefix", $"{prefix} overlaps {Named(otherPrefix.ToString())}; pick another prefix.");
+            if (spec.Vxlan is { } vxlan && otherSpec.Vxlan?.Vni == vxlan.Vni)
+                errors.Add("spec.vxlan.vni", $"VNI {vxlan.Vni} is already used by {Named("VNI " + vxlan.Vni)}; each network needs its own.");
         }
-        return spec with { Ipv4Cidr = subnet.ToString() };
+    }
+
+    /// <summary>The routing VM must be one the actor may use, and its NIC must already be on this network.</summary>
+    private async Task CheckGatewayVmAsync(Guid vmId, Guid nicId, Guid? self, Actor actor, ValidationErrors errors, CancellationToken ct)
+    {
+        var row = await store.FindAsync(Kinds.Vms.Name, vmId, actor, ct);
+        if (row is null || !actor.MayAccessOwner(row.Owner))
+        {
+            errors.Add("spec.gateway.vmId", $"There is no VM with id {vmId} that you may use.");
+            return;
+        }
+        var nic = KrautJson.Deserialize<VmSpec>(row.Spec).Nics.FirstOrDefault(n => n.Id == nicId);
+        if (nic is null) errors.Add("spec.gateway.nicId", $"VM '{row.Name}' has no NIC with id {nicId}.");
+        else if (self is null || nic.NetworkId != self)
+            errors.Add("spec.gateway.nicId", $"That NIC of VM '{row.Name}' is not on this network. Create the network, add the VM's NIC to it, then make the VM its gateway.");
     }
 
     public NetworkStatus InitialStatus(NetworkSpec spec) => new();

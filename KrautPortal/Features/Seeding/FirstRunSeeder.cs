@@ -64,7 +64,7 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
     private async Task SeedNetworkAsync(ResourceStore store, CancellationToken ct)
     {
         var subnet = FreeSubnet();
-        var spec = new NetworkSpec { Ipv4Cidr = subnet, Mode = NetworkMode.Isolated, Dhcp = true, Description = "Created on first run: isolated, with DHCP from the host." };
+        var spec = new NetworkSpec { Ipv4Cidr = subnet, Ipv4Mode = Ipv4Mode.Dhcp, Description = "Created on first run: isolated, with DHCP from the host." };
         await store.CreateAsync(new NewResource(Kinds.Networks.Name, "default", Actor.SharedOwner, new JsonObject { ["seeded"] = true },
             KrautJson.Serialize(spec), KrautJson.Serialize(new NetworkStatus())), Actor.System, ct);
         logger.LogInformation("Created the default network {Subnet}", subnet);

@@ -5,7 +5,14 @@ using Microsoft.EntityFrameworkCore;
 namespace KrautPortal.Features.Store;
 
 /// <summary>What differs between databases, chosen once from configuration; features never see the provider.</summary>
-public sealed record DatabaseProvider(string Name, ISelectorSqlDialect Dialect, Func<Exception, bool> IsUniqueViolation);
+public sealed record DatabaseProvider(string Name, ISelectorSqlDialect Dialect, Func<Exception, bool> IsUniqueViolation)
+{
+    /// <summary>
+    /// SQLite has one writer at a time, and a writer that finds the file locked polls until its timeout: with dozens
+    /// waiting, an unlucky one starves. Transactions of this process queue here instead (in order, without polling).
+    /// </summary>
+    public SemaphoreSlim? TransactionQueue { get; init; }
+}
 
 public static class DatabaseSetup
 {
@@ -25,7 +32,10 @@ public static class DatabaseSetup
                     }.ToString();
                 services.AddDbContext<KrautDbContext, SqliteKrautDbContext>(o => o.UseSqlite(connectionString));
                 services.AddSingleton(new DatabaseProvider("sqlite", new SqliteSelectorDialect(),
-                    e => e.InnerException is SqliteException { SqliteErrorCode: 19 } s && s.Message.Contains("UNIQUE", StringComparison.Ordinal)));
+                    e => e.InnerException is SqliteException { SqliteErrorCode: 19 } s && s.Message.Contains("UNIQUE", StringComparison.Ordinal))
+                {
+                    TransactionQueue = new SemaphoreSlim(1, 1),
+                });
                 break;
             default:
                 throw new InvalidOperationException($"Database:Provider '{provider}' is not supported; use 'sqlite'.");

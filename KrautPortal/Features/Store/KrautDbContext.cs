@@ -11,6 +11,8 @@ public abstract class KrautDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<Auth.AuthEventRow> AuthEvents => Set<Auth.AuthEventRow>();
     public DbSet<Auth.UserRow> Users => Set<Auth.UserRow>();
     public DbSet<Auth.TokenSecretRow> TokenSecrets => Set<Auth.TokenSecretRow>();
+    public DbSet<Networks.Ipam.IpAllocationRow> IpAllocations => Set<Networks.Ipam.IpAllocationRow>();
+    public DbSet<Networks.Ipam.MacAllocationRow> MacAllocations => Set<Networks.Ipam.MacAllocationRow>();
 
     /// <summary>Times are stored in UTC; SQLite forgets the kind, so it is restored on read.</summary>
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -76,6 +78,31 @@ public abstract class KrautDbContext(DbContextOptions options) : DbContext(optio
         {
             e.ToTable("token_secrets");
             e.HasKey(t => t.TokenId);
+        });
+
+        // The keys are the IPAM's uniqueness: allocation is "insert, and on a clash try the next", never read-then-write.
+        modelBuilder.Entity<Networks.Ipam.IpAllocationRow>(e =>
+        {
+            e.ToTable("ip_allocations");
+            e.HasKey(a => new { a.NetworkId, a.Address });
+            e.Property(a => a.NetworkId).HasColumnName("network_id");
+            e.Property(a => a.Address).HasColumnName("address").HasMaxLength(45);
+            e.Property(a => a.Family).HasColumnName("family");
+            e.Property(a => a.NicId).HasColumnName("nic_id");
+            e.Property(a => a.VmId).HasColumnName("vm_id");
+            e.HasIndex(a => new { a.NicId, a.Family }).IsUnique();
+            e.HasIndex(a => a.VmId);
+        });
+
+        modelBuilder.Entity<Networks.Ipam.MacAllocationRow>(e =>
+        {
+            e.ToTable("mac_allocations");
+            e.HasKey(a => a.Mac);
+            e.Property(a => a.Mac).HasColumnName("mac").HasMaxLength(17);
+            e.Property(a => a.NicId).HasColumnName("nic_id");
+            e.Property(a => a.VmId).HasColumnName("vm_id");
+            e.HasIndex(a => a.NicId).IsUnique();
+            e.HasIndex(a => a.VmId);
         });
 
         modelBuilder.Entity<SettingRow>(e =>

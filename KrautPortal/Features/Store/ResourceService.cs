@@ -31,15 +31,33 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
     public async Task<Resource<TSpec, TStatus>> CreateAsync(ResourceInput<TSpec> input, CancellationToken ct, bool isSystem = false, Guid? id = null)
     {
         var actor = As(Verbs.Create);
-        var errors = new ValidationErrors();
-        CheckCommon(input.Name, input.Metadata, actor, errors);
-        var spec = await rules.PrepareAsync(input.Spec, null, actor, errors, ct);
-        errors.ThrowIfAny();
-        var owner = OwnerFor(input.Owner, actor);
-        var row = await store.CreateAsync(new NewResource(K, input.Name, owner, input.Metadata,
-            KrautJson.Serialize(spec), KrautJson.Serialize(rules.InitialStatus(spec)), isSystem, id), actor, ct);
+        var newId = id ?? Guid.CreateVersion7();
+        var row = await InTransactionIfNeededAsync(async () =>
+        {
+            var errors = new ValidationErrors();
+            CheckCommon(input.Name, input.Metadata, actor, errors);
+            var spec = await rules.PrepareAsync(input.Spec, null, actor, errors, ct);
+            errors.ThrowIfAny();
+            spec = await WritingAsync(newId, spec, null, actor, ct);
+            var owner = OwnerFor(input.Owner, actor);
+            return await store.CreateAsync(new NewResource(K, input.Name, owner, input.Metadata,
+                KrautJson.Serialize(spec), KrautJson.Serialize(rules.InitialStatus(spec)), isSystem, newId), actor, ct);
+        }, ct);
         rules.Changed(row.Id);
         return Resource<TSpec, TStatus>.FromRow(row);
+    }
+
+    /// <summary>Kinds with rows beside their objects write both in one transaction; the others need none.</summary>
+    private Task<T> InTransactionIfNeededAsync<T>(Func<Task<T>> work, CancellationToken ct) =>
+        rules is ITransactionalRules<TSpec> ? store.InTransactionAsync(work, ct) : work();
+
+    private async Task<TSpec> WritingAsync(Guid id, TSpec spec, TSpec? previous, Actor actor, CancellationToken ct)
+    {
+        if (rules is not ITransactionalRules<TSpec> transactional) return spec;
+        var errors = new ValidationErrors();
+        spec = await transactional.WritingAsync(id, spec, previous, actor, errors, ct);
+        errors.ThrowIfAny();
+        return spec;
     }
 
     public async Task<Resource<TSpec, TStatus>> GetAsync(Guid id, CancellationToken ct) =>
@@ -143,29 +161,34 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
         var actor = As(verb, id);
         for (var attempt = 1; ; attempt++)
         {
-            var current = Resource<TSpec, TStatus>.FromRow(await store.GetAsync(K, id, actor, ct));
-            if (expectedVersion is { } v && v != current.Version) throw new PreconditionFailedException(v, current.Version);
-            if (current.DeletionRequestedAt is not null)
-                throw new ConflictException($"This {Kind.Singular} is being deleted and can no longer be changed.");
-
-            var edit = await compute(current);
-            if (edit is null) return current;
-            var errors = new ValidationErrors();
-            CheckCommon(edit.Name, edit.Metadata, actor, errors);
-            var spec = await rules.PrepareAsync(edit.Spec, current, actor, errors, ct);
-            errors.ThrowIfAny();
-
             try
             {
-                var row = await store.UpdateAsync(K, id, current.Version, actor, row =>
+                var (result, changed) = await InTransactionIfNeededAsync(async () =>
                 {
-                    row.Name = edit.Name;
-                    row.Metadata = edit.Metadata.ToJsonString();
-                    row.Spec = KrautJson.Serialize(spec);
-                    return edit.Change;
+                    var current = Resource<TSpec, TStatus>.FromRow(await store.GetAsync(K, id, actor, ct));
+                    if (expectedVersion is { } v && v != current.Version) throw new PreconditionFailedException(v, current.Version);
+                    if (current.DeletionRequestedAt is not null)
+                        throw new ConflictException($"This {Kind.Singular} is being deleted and can no longer be changed.");
+
+                    var edit = await compute(current);
+                    if (edit is null) return (current, false);
+                    var errors = new ValidationErrors();
+                    CheckCommon(edit.Name, edit.Metadata, actor, errors);
+                    var spec = await rules.PrepareAsync(edit.Spec, current, actor, errors, ct);
+                    errors.ThrowIfAny();
+                    spec = await WritingAsync(id, spec, current.Spec, actor, ct);
+
+                    var row = await store.UpdateAsync(K, id, current.Version, actor, row =>
+                    {
+                        row.Name = edit.Name;
+                        row.Metadata = edit.Metadata.ToJsonString();
+                        row.Spec = KrautJson.Serialize(spec);
+                        return edit.Change;
+                    }, ct);
+                    return (Resource<TSpec, TStatus>.FromRow(row), true);
                 }, ct);
-                rules.Changed(id);
-                return Resource<TSpec, TStatus>.FromRow(row);
+                if (changed) rules.Changed(id);
+                return result;
             }
             catch (PreconditionFailedException) when (expectedVersion is null)
             {

@@ -12,6 +12,45 @@ namespace KrautPortal.Features.Store;
 /// </summary>
 public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, ChangeFeed feed, TimeProvider time)
 {
+    private List<ResourceChange>? _unpublished;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one database transaction, for rows kept beside an object (IP and MAC allocations)
+    /// that must change with it or not at all. Changes are announced only after the commit, so nobody reads them early.
+    /// Nested calls join the outer transaction. On SQLite the transaction starts IMMEDIATE: writers queue instead of
+    /// failing halfway.
+    /// </summary>
+    public async Task<T> InTransactionAsync<T>(Func<Task<T>> work, CancellationToken ct)
+    {
+        if (db.Database.CurrentTransaction is not null) return await work();
+        if (provider.TransactionQueue is { } queue) await queue.WaitAsync(ct);
+        _unpublished = [];
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var result = await work();
+            await transaction.CommitAsync(ct);
+            foreach (var change in _unpublished) feed.Publish(change);
+            return result;
+        }
+        catch
+        {
+            db.ChangeTracker.Clear();
+            throw;
+        }
+        finally
+        {
+            _unpublished = null;
+            provider.TransactionQueue?.Release();
+        }
+    }
+
+    private void Publish(ResourceChange change)
+    {
+        if (_unpublished is not null) _unpublished.Add(change);
+        else feed.Publish(change);
+    }
+
     public async Task<ResourceRow> CreateAsync(NewResource item, Actor actor, CancellationToken ct)
     {
         await EnsureNameFreeAsync(item.Kind, item.Owner, item.Name, null, ct);
@@ -33,7 +72,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         db.Resources.Add(row);
         db.History.Add(NewHistory(row, actor, "created"));
         await SaveAsync(row, ct);
-        feed.Publish(new ResourceChange(row.Kind, row.Id));
+        Publish(new ResourceChange(row.Kind, row.Id));
         return row;
     }
 
@@ -124,7 +163,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
                 throw new PreconditionFailedException(expectedVersion ?? row.Version - 1, current.Value);
             }
             db.ChangeTracker.Clear();
-            feed.Publish(new ResourceChange(kind, id));
+            Publish(new ResourceChange(kind, id));
             return row;
         }
     }
@@ -156,7 +195,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         {
             db.ChangeTracker.Clear();
         }
-        feed.Publish(new ResourceChange(kind, id));
+        Publish(new ResourceChange(kind, id));
     }
 
     /// <summary>Records what was observed. Not a new version: status is not something a person asked for.</summary>
@@ -164,7 +203,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
     {
         var changed = await db.Resources.Where(r => r.Kind == kind && r.Id == id && r.Status != statusJson)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, statusJson), ct);
-        if (changed > 0) feed.Publish(new ResourceChange(kind, id));
+        if (changed > 0) Publish(new ResourceChange(kind, id));
     }
 
     public async Task<IReadOnlyList<HistoryEntry>> HistoryAsync(string kind, Guid id, Actor actor, CancellationToken ct)

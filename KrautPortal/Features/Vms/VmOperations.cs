@@ -52,11 +52,11 @@ public sealed class VmOperations(ResourceService<VmSpec, VmStatus> vms, VmReconc
         return results;
     }
 
-    public async Task<VmNic> AddNicAsync(Guid id, Guid networkId, string? mac, long? expectedVersion, CancellationToken ct)
+    /// <summary>Adds a NIC; empty MAC and addresses are allocated, given ones are reserved (or refused, naming the field).</summary>
+    public async Task<VmNic> AddNicAsync(Guid id, VmNic nic, long? expectedVersion, CancellationToken ct)
     {
         var nicId = Guid.CreateVersion7();
-        var vm = await vms.UpdateSpecAsync(id, expectedVersion,
-            s => s with { Nics = [.. s.Nics, new VmNic { Id = nicId, NetworkId = networkId, Mac = mac }] }, "NIC added", ct);
+        var vm = await vms.UpdateSpecAsync(id, expectedVersion, s => s with { Nics = [.. s.Nics, nic with { Id = nicId }] }, "NIC added", ct);
         return vm.Spec.Nics.First(n => n.Id == nicId);
     }
 

@@ -1,6 +1,7 @@
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Reconciling;
+using KrautPortal.Features.Networks.Ipam;
 using KrautPortal.Features.Store;
 using KrautPortal.Hypervisor;
 using Microsoft.EntityFrameworkCore;
@@ -66,7 +67,7 @@ public sealed class VmReconciler(
         {
             if (vm.DeletionRequestedAt is not null)
             {
-                await DeleteAsync(vm, writer, store, ct);
+                await DeleteAsync(vm, writer, store, scope.ServiceProvider.GetRequiredService<IpamService>(), ct);
                 return null;
             }
             return await ConvergeAsync(vm, ensure || vm.Status.ObservedVersion < vm.Version, writer, scope.ServiceProvider, ct);
@@ -279,7 +280,7 @@ public sealed class VmReconciler(
         return differences.Count == 0 ? null : "Changed outside Kraut: " + string.Join(", ", differences) + ". Saving the VM again restores Kraut's settings.";
     }
 
-    private async Task DeleteAsync(Resource<VmSpec, VmStatus> vm, StatusWriter writer, ResourceStore store, CancellationToken ct)
+    private async Task DeleteAsync(Resource<VmSpec, VmStatus> vm, StatusWriter writer, ResourceStore store, IpamService ipam, CancellationToken ct)
     {
         await writer.WriteAsync(s => s with { Phase = VmPhase.Deleting }, ct);
         var candidates = hosts.Find(vm.Status.Host) is { } placed ? [placed] : hosts.Hosts;
@@ -291,7 +292,13 @@ public sealed class VmReconciler(
             domain.Undefine();
         }
         builder.DeleteFiles(vm.Id);
-        await store.DeleteAsync(Kind, vm.Id, null, Actor.System, ct);
+        // The record and its addresses and MACs go together, or neither does.
+        await store.InTransactionAsync(async () =>
+        {
+            await ipam.ReleaseAsync(vm.Id, [], ct);
+            await store.DeleteAsync(Kind, vm.Id, null, Actor.System, ct);
+            return true;
+        }, ct);
         logger.LogInformation("VM {Id} ({Name}) deleted with its domain and disk", vm.Id, vm.Name);
     }
 

@@ -3,11 +3,13 @@ using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Images;
 using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Networks;
+using KrautPortal.Features.Networks.Ipam;
 using KrautPortal.Features.Store;
 
 namespace KrautPortal.Features.Vms;
 
-public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconciler reconciler) : IResourceRules<VmSpec, VmStatus>
+public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconciler reconciler, IpamService ipam)
+    : IResourceRules<VmSpec, VmStatus>, ITransactionalRules<VmSpec>
 {
     public const int MaxNics = 8;
     public const int MaxDiskGiB = 65536;
@@ -62,7 +64,7 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
             }
         }
 
-        spec = spec with { Nics = await PrepareNicsAsync(spec.Nics, actor, errors, ct) };
+        spec = spec with { Nics = await PrepareNicsAsync(spec.Nics, existing?.Spec.Nics ?? [], actor, errors, ct) };
         return spec;
     }
 
@@ -96,7 +98,7 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
         return diskGiB;
     }
 
-    private async Task<List<VmNic>> PrepareNicsAsync(IReadOnlyList<VmNic> nics, Actor actor, ValidationErrors errors, CancellationToken ct)
+    private async Task<List<VmNic>> PrepareNicsAsync(IReadOnlyList<VmNic> nics, IReadOnlyList<VmNic> before, Actor actor, ValidationErrors errors, CancellationToken ct)
     {
         if (nics.Count > MaxNics) errors.Add("spec.nics", $"A VM may have at most {MaxNics} NICs.");
         var networks = await store.GetManyAsync(Kinds.Networks.Name, nics.Select(n => n.NetworkId), actor, ct);
@@ -106,15 +108,49 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
             var nic = nics[i];
             if (!networks.TryGetValue(nic.NetworkId, out var network)) errors.Add($"spec.nics[{i}].networkId", $"There is no network with id {nic.NetworkId}.");
             else if (network.DeletionRequestedAt is not null) errors.Add($"spec.nics[{i}].networkId", "That network is being deleted.");
-            var mac = nic.Mac?.ToLowerInvariant() ?? MacAddresses.NewMac();
-            if (!MacAddresses.IsValid(mac)) errors.Add($"spec.nics[{i}].mac", $"'{nic.Mac}' is not a unicast MAC address like 52:54:00:12:34:56.");
+            var mac = nic.Mac?.ToLowerInvariant();
+            if (mac is not null && !MacAddresses.IsValid(mac)) errors.Add($"spec.nics[{i}].mac", $"'{nic.Mac}' is not a unicast MAC address like 52:54:00:12:34:56.");
+            // A NIC keeps its MAC and addresses for life: left out, they stay; changed, they are refused.
+            if (before.FirstOrDefault(b => b.Id == nic.Id && nic.Id != Guid.Empty) is { } old)
+            {
+                mac ??= old.Mac;
+                nic = nic with { Ipv4Address = Keep(old.Ipv4Address, nic.Ipv4Address, $"spec.nics[{i}].ipv4Address", errors),
+                    Ipv6Address = Keep(old.Ipv6Address, nic.Ipv6Address, $"spec.nics[{i}].ipv6Address", errors) };
+                if (old.NetworkId != nic.NetworkId) errors.Add($"spec.nics[{i}].networkId", "A NIC stays on its network; remove it and add a new NIC instead.");
+                if (old.Mac is not null && mac != old.Mac) errors.Add($"spec.nics[{i}].mac", "A NIC keeps its MAC; remove it and add a new NIC instead.");
+            }
             prepared.Add(nic with { Id = nic.Id == Guid.Empty ? Guid.CreateVersion7() : nic.Id, Mac = mac });
         }
-        foreach (var dup in prepared.GroupBy(n => n.Mac).Where(g => g.Count() > 1))
+        foreach (var dup in prepared.Where(n => n.Mac is not null).GroupBy(n => n.Mac).Where(g => g.Count() > 1))
             errors.Add("spec.nics", $"MAC {dup.Key} is used by more than one NIC.");
         foreach (var dup in prepared.GroupBy(n => n.Id).Where(g => g.Count() > 1))
             errors.Add("spec.nics", $"NIC id {dup.Key} appears more than once.");
         return prepared;
+    }
+
+    private static string? Keep(string? old, string? wanted, string field, ValidationErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(wanted)) return old;
+        if (old is not null && !SameAddress(old, wanted)) errors.Add(field, $"A NIC keeps its address ({old}) for life; remove it and add a new NIC instead.");
+        return wanted;
+    }
+
+    private static bool SameAddress(string a, string b) =>
+        System.Net.IPAddress.TryParse(a, out var x) && System.Net.IPAddress.TryParse(b, out var y) ? x.Equals(y) : a == b;
+
+    /// <summary>Inside the write's transaction: frees what removed NICs held, then gives every NIC its MAC and addresses.</summary>
+    public async Task<VmSpec> WritingAsync(Guid id, VmSpec spec, VmSpec? previous, Actor actor, ValidationErrors errors, CancellationToken ct)
+    {
+        await ipam.ReleaseAsync(id, spec.Nics.Select(n => n.Id).ToList(), ct);
+        var networks = await store.GetManyAsync(Kinds.Networks.Name, spec.Nics.Select(n => n.NetworkId), Actor.System, ct);
+        var nics = new List<VmNic>();
+        for (var i = 0; i < spec.Nics.Count; i++)
+        {
+            var row = networks[spec.Nics[i].NetworkId];
+            var network = new IpamNetwork(row.Id, row.Name, new AddressPlan(KrautJson.Deserialize<NetworkSpec>(row.Spec)));
+            nics.Add(await ipam.AssignAsync(id, spec.Nics[i], network, $"spec.nics[{i}]", errors, ct));
+        }
+        return spec with { Nics = nics };
     }
 
     public VmStatus InitialStatus(VmSpec spec) => new();

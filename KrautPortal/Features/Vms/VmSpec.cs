@@ -10,6 +10,15 @@ public sealed record VmNic
     public Guid Id { get; init; }
     public required Guid NetworkId { get; init; }
     public string? Mac { get; init; }
+
+    /// <summary>
+    /// The NIC's IPv4 address on its network (no prefix). Given by the user, or allocated by Kraut's IPAM when empty;
+    /// it stays for the NIC's life: a DHCP reservation, or the static address the guest is configured with.
+    /// </summary>
+    public string? Ipv4Address { get; init; }
+
+    /// <summary>The NIC's IPv6 address for DHCPv6 or static networks (SLAAC addresses follow from the MAC).</summary>
+    public string? Ipv6Address { get; init; }
 }
 
 /// <summary>What the user wants a VM to be. The reconciler makes libvirt match it.</summary>
@@ -32,6 +41,15 @@ public sealed record VmSpec
 
     public IReadOnlyList<VmNic> Nics { get; init; } = [];
     public PowerState Power { get; init; } = PowerState.Running;
+
+    /// <summary>The guest's host name; empty means one derived from the VM's name.</summary>
+    public string? Hostname { get; init; }
+
+    /// <summary>SSH public keys put into the guest by its cloud-init seed (the wizard fills in the owner's profile keys).</summary>
+    public IReadOnlyList<string> SshAuthorizedKeys { get; init; } = [];
+
+    /// <summary>cloud-init user-data the user wrote (a <c>#cloud-config</c> document or a script); passed to the guest as is.</summary>
+    public string? UserData { get; init; }
 
     /// <summary>Bumped by the reboot action; the reconciler reboots until its observed count catches up.</summary>
     public long RebootGeneration { get; init; }

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace KrautPortal.Features.Vms;
 
-public sealed record AddNicRequest(Guid NetworkId, string? Mac);
+public sealed record AddNicRequest(Guid NetworkId, string? Mac, string? Ipv4Address, string? Ipv6Address);
 
 /// <summary>VM endpoints beyond the shared ones: power actions (single and by selector) and NICs.</summary>
 public static class VmsApi
@@ -41,15 +41,26 @@ public static class VmsApi
         var body = await JsonBodyReader.ReadObjectAsync(http.Request, ct);
         var errors = new ValidationErrors();
         foreach (var (key, _) in body)
-            if (key is not ("networkId" or "mac")) errors.Add(key, "This field is not known; send networkId and optionally mac.");
+            if (key is not ("networkId" or "mac" or "ipv4Address" or "ipv6Address"))
+                errors.Add(key, "This field is not known; send networkId and optionally mac, ipv4Address and ipv6Address.");
         Guid networkId = default;
         if (body["networkId"] is not JsonValue n || !n.TryGetValue<string>(out var raw) || !Guid.TryParse(raw, out networkId))
             errors.Add("networkId", "Give the id of the network to connect to.");
-        string? mac = null;
-        if (body["mac"] is JsonValue m && !m.TryGetValue(out mac)) errors.Add("mac", "The MAC must be a string like 52:54:00:12:34:56.");
+        var mac = OptionalString(body, "mac", "The MAC must be a string like 52:54:00:12:34:56.", errors);
+        var ipv4 = OptionalString(body, "ipv4Address", "The IPv4 address must be a string like 10.20.0.15 (no prefix).", errors);
+        var ipv6 = OptionalString(body, "ipv6Address", "The IPv6 address must be a string like fd00:20::15 (no prefix).", errors);
         errors.ThrowIfAny();
-        var nic = await ops.AddNicAsync(guid, networkId, mac, ETags.ExpectedVersion(http.Request), ct);
+        var nic = await ops.AddNicAsync(guid, new VmNic { NetworkId = networkId, Mac = mac, Ipv4Address = ipv4, Ipv6Address = ipv6 },
+            ETags.ExpectedVersion(http.Request), ct);
         return TypedResults.Created($"/api/v1/vms/{guid}/nics/{nic.Id}", nic);
+    }
+
+    private static string? OptionalString(JsonObject body, string key, string problem, ValidationErrors errors)
+    {
+        if (body[key] is null) return null;
+        if (body[key] is JsonValue v && v.TryGetValue<string>(out var text)) return text;
+        errors.Add(key, problem);
+        return null;
     }
 
     public static async Task<NoContent> RemoveNic(VmOperations ops, string id, string nicId, HttpContext http, CancellationToken ct)

@@ -122,6 +122,64 @@ namespace KrautPortal.Migrations.Sqlite
                     b.ToTable("users", (string)null);
                 });
 
+            modelBuilder.Entity("KrautPortal.Features.Networks.Ipam.IpAllocationRow", b =>
+                {
+                    b.Property<Guid>("NetworkId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("network_id");
+
+                    b.Property<string>("Address")
+                        .HasMaxLength(45)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("address");
+
+                    b.Property<int>("Family")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("family");
+
+                    b.Property<Guid>("NicId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("nic_id");
+
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("vm_id");
+
+                    b.HasKey("NetworkId", "Address");
+
+                    b.HasIndex("VmId");
+
+                    b.HasIndex("NicId", "Family")
+                        .IsUnique();
+
+                    b.ToTable("ip_allocations", (string)null);
+                });
+
+            modelBuilder.Entity("KrautPortal.Features.Networks.Ipam.MacAllocationRow", b =>
+                {
+                    b.Property<string>("Mac")
+                        .HasMaxLength(17)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("mac");
+
+                    b.Property<Guid>("NicId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("nic_id");
+
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("vm_id");
+
+                    b.HasKey("Mac");
+
+                    b.HasIndex("NicId")
+                        .IsUnique();
+
+                    b.HasIndex("VmId");
+
+                    b.ToTable("mac_allocations", (string)null);
+                });
+
             modelBuilder.Entity("KrautPortal.Features.Store.HistoryRow", b =>
                 {
                     b.Property<long>("Seq")

@@ -10,6 +10,9 @@ public sealed class VmDraft
 {
     public Resource<ImageSpec, ImageStatus>? Image { get; set; }
     public List<Guid> NetworkIds { get; set; } = [];
+
+    /// <summary>Addresses asked for per network (one NIC each); a network missing here gets its next free address from IPAM.</summary>
+    public Dictionary<Guid, string> Ipv4Addresses { get; set; } = [];
     public Resource<MachineTypeSpec, MachineTypeStatus>? MachineType { get; set; }
     public int Vcpus { get; set; }
     public int MemoryMiB { get; set; }
@@ -34,7 +37,11 @@ public sealed class VmDraft
         MachineTypeId = MachineType?.Id ?? Guid.Empty,
         Vcpus = Vcpus,
         MemoryMiB = MemoryMiB,
-        Nics = NetworkIds.Select(id => new VmNic { NetworkId = id }).ToList(),
+        Nics = NetworkIds.Select(id => new VmNic
+        {
+            NetworkId = id,
+            Ipv4Address = Ipv4Addresses.TryGetValue(id, out var address) && !string.IsNullOrWhiteSpace(address) ? address.Trim() : null,
+        }).ToList(),
         Power = StartAfterCreate ? PowerState.Running : PowerState.Stopped,
     });
 
