@@ -6,6 +6,7 @@ using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Seeding;
+using KrautPortal.Features.SshKeys;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Tokens;
 using KrautPortal.Features.Vms;
@@ -44,6 +45,7 @@ public static class KrautSetup
         services.AddKind<NetworkSpec, NetworkStatus, NetworkRules>();
         services.AddKind<VmSpec, VmStatus, VmRules>();
         services.AddScoped<VmOperations>();
+        services.AddScoped<SshKeyService>();
         services.AddKind<TokenSpec, TokenStatus, TokenRules>();
 
         services.AddKrautApi();
@@ -74,6 +76,7 @@ public static class KrautSetup
         app.MapResourceApi<NetworkSpec, NetworkStatus>(Kinds.Networks);
         app.MapVms();
         app.MapTokens();
+        app.MapSshKeys();
         app.MapHosts();
         app.MapLogin();
     }
