@@ -46,15 +46,15 @@ public sealed class SeedIsoTests : IDisposable
     {
         var iso = Path.Combine(_dir, "vm.iso");
         var seed = Seed("web");
-        await SeedIsoWriter.WriteAsync(iso, seed, CancellationToken.None);
+        Assert.True(await SeedIsoWriter.WriteAsync(iso, seed, CancellationToken.None));
         var first = File.GetLastWriteTimeUtc(iso);
         File.SetLastWriteTimeUtc(iso, first.AddHours(-1));
 
-        await SeedIsoWriter.WriteAsync(iso, seed, CancellationToken.None);
+        Assert.False(await SeedIsoWriter.WriteAsync(iso, seed, CancellationToken.None));
         Assert.Equal(first.AddHours(-1), File.GetLastWriteTimeUtc(iso));
 
         var changed = seed with { MetaData = seed.MetaData.Replace("web", "db", StringComparison.Ordinal) };
-        await SeedIsoWriter.WriteAsync(iso, changed, CancellationToken.None);
+        Assert.True(await SeedIsoWriter.WriteAsync(iso, changed, CancellationToken.None));
         Assert.Equal(changed.MetaData, Extract(iso)["meta-data"]);
     }
 

@@ -71,6 +71,15 @@ public sealed class RealGuestSeedTests : IDisposable
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         Assert.Contains("kraut-guest alpha ok", await http.GetStringAsync($"http://{alphaIp}/"), StringComparison.Ordinal);
 
+        // A new host name reaches the running guest's seed CD (the medium is changed live): its reboot reads it.
+        using (var patch = await _api.Http.PatchAsync($"/api/v1/vms/{alpha.Id}",
+                   new StringContent("""{"spec":{"hostname":"alpha-2"}}""", System.Text.Encoding.UTF8, "application/merge-patch+json")))
+            Assert.True(patch.IsSuccessStatusCode, await patch.Content.ReadAsStringAsync());
+        await Eventually.WaitUntilAsync(async () => (await _api.GetVmAsync(alpha.Id))!.Value.GetProperty("status").GetProperty("observedVersion").GetInt64() >= 2,
+            TimeSpan.FromSeconds(30), "the new host name to be applied");
+        await _api.ActAsync(alpha.Id, "reboot");
+        await WaitForLineAsync(alphaConsole, "KRAUT-GUEST-BOOTED hostname=alpha-2");
+
         // The seed goes with the VM.
         var seed = Path.Combine(_app.DataDirectory, "cloud-init", $"{alpha.Id}.iso");
         Assert.True(File.Exists(seed));

@@ -33,7 +33,7 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
         return hosts.Place(machineType.Spec.Architecture, machineType.Spec.Placement, placements);
     }
 
-    public async Task<DomainDefinition> BuildAsync(Resource<VmSpec, VmStatus> vm, KrautHost host, IServiceProvider services, CancellationToken ct)
+    public async Task<VmBuild> BuildAsync(Resource<VmSpec, VmStatus> vm, KrautHost host, IServiceProvider services, CancellationToken ct)
     {
         var store = services.GetRequiredService<ResourceStore>();
         var machineType = await LoadAsync<MachineTypeSpec, MachineTypeStatus>(store, Kinds.MachineTypes, vm.Spec.MachineTypeId, ct);
@@ -52,9 +52,9 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
         }
         // Rewritten whenever the spec moved on in a way the guest sees; a running guest reads it at its next boot.
         var seedIso = paths.SeedIsoFor(vm.Id);
-        await SeedIsoWriter.WriteAsync(seedIso, SeedDocuments.For(vm.Id, vm.Name, vm.Spec, seedNics), ct);
+        var seedRewritten = await SeedIsoWriter.WriteAsync(seedIso, SeedDocuments.For(vm.Id, vm.Name, vm.Spec, seedNics), ct);
 
-        return new DomainDefinition(
+        return new VmBuild(new DomainDefinition(
             Uuid: vm.Id,
             Name: DomainName(vm.Id),
             Title: vm.Name,
@@ -68,7 +68,7 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
             Disks: [new DiskDefinition(paths.DiskFor(vm.Id), "qcow2", "vda", "virtio"), new DiskDefinition(seedIso, "raw", "sda", "scsi", IsCdrom: true)],
             Nics: nics,
             SerialLogPath: paths.ConsoleFor(vm.Id),
-            Metadata: new KrautDomainMetadata(vm.Id, instance.Id, vm.Name, vm.Version));
+            Metadata: new KrautDomainMetadata(vm.Id, instance.Id, vm.Name, vm.Version)), seedRewritten);
     }
 
     /// <summary>
@@ -130,6 +130,12 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
             ?? throw new VmBuildException($"The {kind.Singular} {id} this VM refers to no longer exists.");
         return Resource<TSpec, TStatus>.FromRow(row);
     }
+}
+
+/// <summary>A VM's domain definition, and whether building it wrote a new cloud-init seed.</summary>
+public sealed record VmBuild(DomainDefinition Definition, bool SeedRewritten)
+{
+    public DiskDefinition? SeedCdrom => Definition.Disks.FirstOrDefault(d => d.IsCdrom);
 }
 
 /// <summary>Something about the VM's ingredients that only a change by the user can fix.</summary>

@@ -15,12 +15,13 @@ public static class SeedIsoWriter
     /// Writes the image under a temporary name and renames it over <paramref name="isoPath"/>, so a crash leaves the
     /// old seed or the new one, never half of one. Then records the content hash beside it; a missing or different
     /// hash means "write again", so a crash between the two steps only costs a rewrite.
+    /// Returns whether it wrote a new image.
     /// </summary>
-    public static async Task WriteAsync(string isoPath, SeedDocuments seed, CancellationToken ct)
+    public static async Task<bool> WriteAsync(string isoPath, SeedDocuments seed, CancellationToken ct)
     {
         var hashPath = isoPath + ".sha256";
         var hash = seed.Hash;
-        if (File.Exists(isoPath) && File.Exists(hashPath) && (await File.ReadAllTextAsync(hashPath, ct)).Trim() == hash) return;
+        if (File.Exists(isoPath) && File.Exists(hashPath) && (await File.ReadAllTextAsync(hashPath, ct)).Trim() == hash) return false;
 
         var staging = isoPath + ".d.tmp";
         var temporary = isoPath + ".tmp";
@@ -35,6 +36,7 @@ public static class SeedIsoWriter
             File.Move(temporary, isoPath, overwrite: true);
             await File.WriteAllTextAsync(hashPath + ".tmp", hash + "\n", ct);
             File.Move(hashPath + ".tmp", hashPath, overwrite: true);
+            return true;
         }
         finally
         {
