@@ -22,13 +22,25 @@ public static class SshKeysApi
 
     public static async Task<Created<SshKeyInfo>> AddAsync(NewSshKey body, SshKeyService keys, IActorAccessor actors, CancellationToken ct)
     {
-        var added = await keys.AddAsync(actors.Current.Name, body.Key, ct);
+        var added = await keys.AddAsync(Writer(actors), body.Key, ct);
         return TypedResults.Created($"/api/v1/profile/ssh-keys/{added.Id}", added);
+    }
+
+    /// <summary>
+    /// Keys reach every VM the user creates next, so a limited-scope token (which may only read VMs, say) must not
+    /// change them: only the person, signed in with their own credentials, does.
+    /// </summary>
+    private static string Writer(IActorAccessor actors)
+    {
+        var actor = actors.Current;
+        if (actor.Scope is not null)
+            throw new Features.Store.ForbiddenException("A limited-scope token cannot change your SSH keys; sign in with your own credentials (or use the portal's profile page).");
+        return actor.Name;
     }
 
     public static async Task<NoContent> RemoveAsync(string id, SshKeyService keys, IActorAccessor actors, CancellationToken ct)
     {
-        await keys.RemoveAsync(actors.Current.Name, id, ct);
+        await keys.RemoveAsync(Writer(actors), id, ct);
         return TypedResults.NoContent();
     }
 }
