@@ -10,7 +10,7 @@ namespace KrautPortal.Tests.Authorization;
 public sealed class GroupOwnershipTests(AuthorizationPortal portal)
 {
     private static object Network(string name, string cidr, string? owner) =>
-        new { name, owner, spec = new { ipv4Cidr = cidr, mode = "isolated" } };
+        new { name, owner, spec = new { ipv4Cidr = cidr } };
 
     [Fact]
     public async Task CreatedForOwnGroup_IsSharedWithTheGroup_AndHiddenFromOthers()
