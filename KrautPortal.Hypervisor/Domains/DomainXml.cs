@@ -50,6 +50,16 @@ public static partial class DomainXml
         return DiskElement(disk).ToString();
     }
 
+    /// <summary>The CD drive of <paramref name="cdrom"/> with no medium, for ejecting it with an update.</summary>
+    public static string BuildEjectedCdrom(DiskDefinition cdrom)
+    {
+        ArgumentNullException.ThrowIfNull(cdrom);
+        if (!cdrom.IsCdrom) throw new ArgumentException("Only a CD drive can be empty.", nameof(cdrom));
+        var element = DiskElement(cdrom);
+        element.Element("source")!.Remove();
+        return element.ToString();
+    }
+
     public static DomainXmlSummary Parse(string xml)
     {
         var root = XDocument.Parse(xml).Root;

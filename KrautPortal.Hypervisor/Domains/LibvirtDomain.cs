@@ -126,6 +126,13 @@ public sealed class LibvirtDomain : IDisposable
         LibvirtError.Check(LibvirtNative.virDomainDetachDeviceFlags(_handle, deviceXml, ImpactFlags(live, config)), "virDomainDetachDeviceFlags");
     }
 
+    /// <summary>Changes a device in place, e.g. the medium in a CD drive (a disk element without a source ejects it).</summary>
+    public void UpdateDevice(string deviceXml, bool live, bool config)
+    {
+        ArgumentNullException.ThrowIfNull(deviceXml);
+        LibvirtError.Check(LibvirtNative.virDomainUpdateDeviceFlags(_handle, deviceXml, ImpactFlags(live, config)), "virDomainUpdateDeviceFlags");
+    }
+
     /// <summary>
     /// Kraut's metadata element as libvirt returns it (the element without its namespace prefix), or null when
     /// absent, including when the domain was removed since it was looked up: whoever lists domains to find

@@ -142,6 +142,9 @@ internal static partial class LibvirtNative
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int virDomainDetachDeviceFlags(DomainHandle domain, string xml, uint flags);
 
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int virDomainUpdateDeviceFlags(DomainHandle domain, string xml, uint flags);
+
     /// <returns>Caller frees.</returns>
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr virDomainGetMetadata(DomainHandle domain, int type, string? uri, uint flags);

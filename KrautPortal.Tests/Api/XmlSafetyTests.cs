@@ -30,8 +30,11 @@ public sealed class XmlSafetyTests(ApiClient api) : IClassFixture<ApiClient>
         Assert.DoesNotContain(HostileMetadata, raw, StringComparison.Ordinal);
 
         var devices = domain.Element("devices")!;
-        var disk = Assert.Single(devices.Elements("disk"));
-        Assert.Equal(api.OverlayPath(id), (string?)disk.Element("source")!.Attribute("file"));
+        // The overlay and the cloud-init seed CD, nothing else.
+        var disks = devices.Elements("disk").ToDictionary(d => (string)d.Attribute("device")!, d => (string?)d.Element("source")!.Attribute("file"));
+        Assert.Equal(2, disks.Count);
+        Assert.Equal(api.OverlayPath(id), disks["disk"]);
+        Assert.Equal(api.App.Service<KrautPortal.Features.KrautPaths>().SeedIsoFor(id), disks["cdrom"]);
         var nic = Assert.Single(devices.Elements("interface"));
         Assert.Equal((string?)vm["spec"]!["nics"]![0]!["mac"], (string?)nic.Element("mac")!.Attribute("address"));
         Assert.StartsWith("kraut-", (string?)nic.Element("source")!.Attribute("network"), StringComparison.Ordinal);

@@ -15,7 +15,7 @@ namespace KrautPortal.Tests.Authorization;
 [Collection(AuthorizationCollection.Name)]
 public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
 {
-    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts, Upload, UploadOffset, CancelUpload, Import, ListAddresses }
+    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts, Upload, UploadOffset, CancelUpload, Import, ListAddresses, OwnProfile }
 
     private static readonly Op[] Reads = [Op.List, Op.Get, Op.History, Op.Version, Op.Diff, Op.ListNics, Op.Hosts, Op.UploadOffset, Op.ListAddresses];
 
@@ -23,6 +23,10 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
     private static readonly (string Method, string Path, Op Op)[] Shapes =
     [
         ("GET", "/api/v1/hosts", Op.Hosts),
+        // The caller's own profile: no owners to cross, checked by ProfileSshKeys_AreEachPersonsOwn below.
+        ("GET", "/api/v1/profile/ssh-keys", Op.OwnProfile),
+        ("POST", "/api/v1/profile/ssh-keys", Op.OwnProfile),
+        ("DELETE", "/api/v1/profile/ssh-keys/{id}", Op.OwnProfile),
         ("POST", "/api/v1/vms/{id}/actions/{action}", Op.Act),
         ("POST", "/api/v1/vms/actions/{action}", Op.ActOnSelector),
         ("GET", "/api/v1/vms/{id}/nics", Op.ListNics),
@@ -98,7 +102,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
     [Fact]
     public async Task EveryEndpoint_ForEveryCaller_OnEveryOwnersObjects_AnswersWhatTenancyAllows_AndNoOneChangesWhatTheyMayNot()
     {
-        var endpoints = await EndpointsAsync();
+        var endpoints = (await EndpointsAsync()).Where(e => e.Op != Op.OwnProfile).ToList();
         var run = Guid.NewGuid().ToString("N")[..8];
         var targets = await ArrangeTargetsAsync(endpoints.Select(e => e.Kind).OfType<string>().Distinct(), run);
         var failures = new ConcurrentQueue<string>();
@@ -130,6 +134,42 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         }
 
         Assert.True(failures.IsEmpty, $"{failures.Count} of the matrix's cells are wrong:\n" + string.Join("\n", failures));
+    }
+
+    [Fact]
+    public async Task ProfileSshKeys_AreEachPersonsOwn_AndLimitedTokensCannotChangeThem()
+    {
+        const string url = "/api/v1/profile/ssh-keys";
+        var ids = new Dictionary<Caller, string>();
+        foreach (var caller in new[] { Caller.Alice, Caller.Bob, Caller.Carol })
+        {
+            using var added = await portal.Client(caller).PostAsync(url, ApiClient.Json(new JsonObject { ["key"] = CloudInit.TestKeys.Ed25519($"{caller}@matrix") }));
+            Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+            ids[caller] = (string)(await ApiClient.ReadAsync(added))["id"]!;
+        }
+        async Task<List<string>> ListAsync(Caller caller) =>
+            JsonNode.Parse(await portal.Client(caller).GetStringAsync(url))!.AsArray().Select(k => (string)k!["id"]!).ToList();
+
+        foreach (var caller in ids.Keys)
+        {
+            var listed = await ListAsync(caller);
+            Assert.Contains(ids[caller], listed);
+            // An administrator's profile is theirs too: nobody lists or removes another person's keys.
+            Assert.DoesNotContain(listed, id => ids.Where(o => o.Key != caller).Select(o => o.Value).Contains(id));
+        }
+        using (var bobsByAlice = await portal.Client(Caller.Alice).DeleteAsync($"{url}/{ids[Caller.Bob]}"))
+            await ApiClient.AssertProblemAsync(bobsByAlice, HttpStatusCode.NotFound);
+        Assert.Contains(ids[Caller.Bob], await ListAsync(Caller.Bob));
+
+        // Alice's limited token reads her keys but cannot add or remove any.
+        Assert.Contains(ids[Caller.Alice], await ListAsync(Caller.AliceToken));
+        using (var byToken = await portal.Client(Caller.AliceToken).PostAsync(url, ApiClient.Json(new JsonObject { ["key"] = CloudInit.TestKeys.Ed25519() })))
+            await ApiClient.AssertProblemAsync(byToken, HttpStatusCode.Forbidden, "limited-scope token");
+        using (var removeByToken = await portal.Client(Caller.AliceToken).DeleteAsync($"{url}/{ids[Caller.Alice]}"))
+            await ApiClient.AssertProblemAsync(removeByToken, HttpStatusCode.Forbidden, "limited-scope token");
+
+        using var anonymous = await portal.Client(Caller.Anonymous).GetAsync(url);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
 
     [Fact]

@@ -77,6 +77,15 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         var halfDisk = Path.Combine(disks, $"{Guid.NewGuid()}.qcow2.tmp");
         Tool.Run("qemu-img", "create", "-q", "-f", "qcow2", strayDisk, "16M");
         File.WriteAllText(halfDisk, "partial");
+        // A cloud-init seed without a VM, and one whose writing was cut short (staging directory, temporary image).
+        var seeds = Path.Combine(_portal.DataDirectory, "cloud-init");
+        var straySeed = Path.Combine(seeds, $"{Guid.NewGuid()}.iso");
+        var halfSeed = Path.Combine(seeds, $"{Guid.NewGuid()}.iso");
+        File.WriteAllText(straySeed, "seed");
+        File.WriteAllText(straySeed + ".sha256", "hash");
+        Directory.CreateDirectory(halfSeed + ".d.tmp");
+        File.WriteAllText(Path.Combine(halfSeed + ".d.tmp", "meta-data"), "instance-id: x");
+        File.WriteAllText(halfSeed + ".tmp", "partial");
         using (var libvirt = LibvirtConnection.Open(KrautAppFactory.SystemDriver))
         {
             using var orphan = libvirt.DefineDomain(DomainXml.Build(MinimalDomain(orphanId, instance)));
@@ -92,6 +101,8 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
                 using var orphan = libvirt.FindDomain(orphanId);
                 return orphan is null && !File.Exists(strayDisk) && !File.Exists(halfDisk);
             }, Converge, "the orphan domain and disks to be collected");
+            await Eventually.WaitUntilAsync(() => Task.FromResult(Directory.GetFileSystemEntries(seeds).Length == 0), Converge,
+                "the stray and half-written seeds to be collected");
 
             using var libvirt = LibvirtConnection.Open(KrautAppFactory.SystemDriver);
             using var stillThere = libvirt.FindDomain(foreignId);
@@ -152,6 +163,9 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
 
         var disks = Directory.GetFiles(Path.Combine(_portal.DataDirectory, "disks")).Select(Path.GetFileName).Order().ToList();
         Assert.Equal(expected.Select(id => $"{id}.qcow2").Order(), disks);
+        // One whole seed per VM, nothing half-written.
+        var seeds = Directory.GetFileSystemEntries(Path.Combine(_portal.DataDirectory, "cloud-init")).Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(expected.SelectMany(id => new[] { $"{id}.iso", $"{id}.iso.sha256" }).Order(), seeds);
     }
 
     private static DomainDefinition MinimalDomain(Guid id, string instance) => new(

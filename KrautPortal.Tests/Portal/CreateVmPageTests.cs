@@ -151,6 +151,51 @@ public sealed class CreateVmPageTests(CreateVmPageTests.App app) : PortalTestCon
         Assert.Empty(cut.FindAll("[data-testid=step-problem]"));
     }
 
+    [Fact]
+    public async Task GuestSetup_StartsWithTheProfileKeys_TakesUserData_AndTheReviewAndVmShowBoth()
+    {
+        var profileKey = CloudInit.TestKeys.Ed25519("wizard@profile");
+        await Services.GetRequiredService<Features.SshKeys.SshKeyService>().AddAsync(TestCredentials.Admin.Name, profileKey, CancellationToken.None);
+        var extraKey = CloudInit.TestKeys.Rsa(comment: "extra@vm");
+        const string userData = "#!/bin/sh\necho hello\n";
+
+        var cut = WalkToNameStep();
+        cut.Find("input[data-testid=vm-name]").Input("Guest Setup");
+        var keys = cut.Find("textarea[data-testid=vm-ssh-keys]");
+        Assert.Contains(profileKey, keys.GetAttribute("value") ?? keys.TextContent, StringComparison.Ordinal);
+        keys.Input(profileKey + "\n" + extraKey);
+        cut.Find("textarea[data-testid=vm-user-data]").Input(userData);
+        Next(cut);
+
+        Assert.Equal("guest-setup (from the name)", cut.Find("[data-testid=review-hostname]").TextContent.Trim());
+        Assert.Equal("wizard@profile (ssh-ed25519), extra@vm (ssh-rsa)", cut.Find("[data-testid=review-ssh-keys]").TextContent.Trim());
+        Assert.Equal(userData, cut.Find("[data-testid=review-user-data] pre").TextContent);
+
+        Next(cut);
+        cut.WaitForElement("[data-testid=create-progress]", Wait);
+        var vm = (await Vms().ListAsync(new ListQuery(Limit: ListQuery.MaxLimit), CancellationToken.None)).Items.Single(v => v.Name == "Guest Setup");
+        Assert.Equal([profileKey, extraKey], vm.Spec.SshAuthorizedKeys);
+        Assert.Equal(userData, vm.Spec.UserData);
+        Assert.Null(vm.Spec.Hostname);
+    }
+
+    [Fact]
+    public void GuestSetup_WithABadKeyOrHostname_StaysOnTheStepWithTheReason()
+    {
+        var cut = WalkToNameStep();
+        cut.Find("input[data-testid=vm-name]").Input("bad-guest");
+        cut.Find("textarea[data-testid=vm-ssh-keys]").Input("ssh-ed25519 nope");
+        Next(cut);
+
+        Assert.StartsWith("Key 1: ", cut.Find("[data-testid=step-problem]").TextContent.Trim(), StringComparison.Ordinal);
+        Assert.Empty(cut.FindAll("[data-testid=review]"));
+
+        cut.Find("textarea[data-testid=vm-ssh-keys]").Input("");
+        cut.Find("input[data-testid=vm-hostname]").Input("-bad-");
+        Next(cut);
+        Assert.Contains("Letters, digits and hyphens", cut.Find("[data-testid=step-problem]").TextContent, StringComparison.Ordinal);
+    }
+
     private IRenderedComponent<CreateVm> WalkToNameStep()
     {
         var cut = Render<CreateVm>();

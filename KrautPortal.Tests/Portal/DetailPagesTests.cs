@@ -41,6 +41,24 @@ public sealed class DetailPagesTests(DetailPagesTests.App app) : IClassFixture<D
         Assert.Contains(name, await response.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task VmDetail_ShowsTheGuestHostnameAndCloudInitSummary()
+    {
+        var factory = app.Factory;
+        var image = await factory.IdOfAsync("images", "kraut-test-guest");
+        var type = await factory.IdOfAsync("machine-types", "small");
+        var spec = new VmSpec { ImageId = image, MachineTypeId = type, SshAuthorizedKeys = [CloudInit.TestKeys.Ed25519()], UserData = "#!/bin/sh\necho hi\n" };
+        var vm = await factory.WithScopeAsync<ResourceService<VmSpec, VmStatus>, Resource<VmSpec, VmStatus>>(s =>
+            s.CreateAsync(new ResourceInput<VmSpec>("Detail Seed VM", new JsonObject(), spec), CancellationToken.None));
+        using var client = factory.CreateClient();
+
+        var html = await client.GetStringAsync($"/vms/{vm.Id}");
+
+        Assert.Contains("data-testid=\"vm-hostname\">detail-seed-vm<", html, StringComparison.Ordinal);
+        Assert.Contains("1 SSH key(s)", html, StringComparison.Ordinal);
+        Assert.Contains("user-data script", html, StringComparison.Ordinal);
+    }
+
     private static async Task<(Guid, string)> NewVmAsync(KrautAppFactory factory)
     {
         var image = await factory.IdOfAsync("images", "kraut-test-guest");

@@ -9,6 +9,7 @@ using KrautPortal.Features.Networks;
 using KrautPortal.Features.Networks.Ipam;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Seeding;
+using KrautPortal.Features.SshKeys;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Tokens;
 using KrautPortal.Features.Vms;
@@ -51,6 +52,7 @@ public static class KrautSetup
         services.AddScoped<VmOperations>();
         services.AddScoped<IpamService>();
         services.AddScoped<NetworkAddresses>();
+        services.AddScoped<SshKeyService>();
         services.AddKind<TokenSpec, TokenStatus, TokenRules>();
 
         services.AddKrautApi();
@@ -83,6 +85,7 @@ public static class KrautSetup
         app.MapNetworks();
         app.MapVms();
         app.MapTokens();
+        app.MapSshKeys();
         app.MapHosts();
         app.MapLogin();
     }

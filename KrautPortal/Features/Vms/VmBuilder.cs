@@ -5,6 +5,7 @@ using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Store;
+using KrautPortal.Features.Vms.CloudInit;
 using KrautPortal.Hypervisor;
 using Microsoft.EntityFrameworkCore;
 
@@ -32,7 +33,7 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
         return hosts.Place(machineType.Spec.Architecture, machineType.Spec.Placement, placements);
     }
 
-    public async Task<DomainDefinition> BuildAsync(Resource<VmSpec, VmStatus> vm, KrautHost host, IServiceProvider services, CancellationToken ct)
+    public async Task<VmBuild> BuildAsync(Resource<VmSpec, VmStatus> vm, KrautHost host, IServiceProvider services, CancellationToken ct)
     {
         var store = services.GetRequiredService<ResourceStore>();
         var machineType = await LoadAsync<MachineTypeSpec, MachineTypeStatus>(store, Kinds.MachineTypes, vm.Spec.MachineTypeId, ct);
@@ -43,14 +44,19 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
         var image = await LoadAsync<ImageSpec, ImageStatus>(store, Kinds.Images, vm.Spec.ImageId, ct);
 
         var nics = new List<NicDefinition>();
+        var seedNics = new List<SeedNic>();
         foreach (var nic in vm.Spec.Nics)
         {
             var network = await LoadAsync<NetworkSpec, NetworkStatus>(store, Kinds.Networks, nic.NetworkId, ct);
             networks.Ensure(host, network);
             nics.Add(new NicDefinition(nic.Mac!, NetworkNames.LibvirtName(instance, nic.NetworkId)));
+            seedNics.Add(await SeedNicAsync(store, nic, network.Spec, ct));
         }
+        // Rewritten whenever the spec moved on in a way the guest sees; a running guest reads it at its next boot.
+        var seedIso = paths.SeedIsoFor(vm.Id);
+        var seedRewritten = await SeedIsoWriter.WriteAsync(seedIso, SeedDocuments.For(vm.Id, vm.Name, vm.Spec, seedNics), ct);
 
-        return new DomainDefinition(
+        return new VmBuild(new DomainDefinition(
             Uuid: vm.Id,
             Name: DomainName(vm.Id),
             Title: vm.Name,
@@ -60,23 +66,25 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
             Machine: arch == "aarch64" ? "virt" : null,
             Vcpus: vm.Spec.Vcpus,
             MemoryMiB: vm.Spec.MemoryMiB,
-            Disks: Disks(vm.Id, image, arch),
+            Disks: Disks(vm.Id, image, arch, seedIso),
             Nics: nics,
             SerialLogPath: paths.ConsoleFor(vm.Id),
             Metadata: new KrautDomainMetadata(vm.Id, instance.Id, vm.Name, vm.Version),
-            Firmware: image.Spec.Firmware == Firmware.Uefi ? "efi" : "bios");
+            Firmware: image.Spec.Firmware == Firmware.Uefi ? "efi" : "bios"), seedRewritten, seedIso);
     }
 
     /// <summary>
-    /// The VM's own disk, plus for an installer ISO the ISO itself as a read-only CD-ROM. SATA on x86 because every
-    /// installer and firmware reads AHCI (Windows has no virtio driver on its CD); aarch64's virt machine has no
-    /// SATA, so SCSI there.
+    /// The VM's own disk; for an installer ISO the ISO itself as a read-only CD-ROM (SATA on x86 because every
+    /// installer and firmware reads AHCI, and Windows has no virtio driver on its CD; aarch64's virt machine has no
+    /// SATA, so SCSI there); last the cloud-init seed CD on virtio-scsi, which every cloud image's kernel has
+    /// (Debian's cloud kernels have no AHCI). The installer comes first so the firmware boots it, not the seed.
     /// </summary>
-    private List<DiskDefinition> Disks(Guid vmId, Resource<ImageSpec, ImageStatus> image, string arch)
+    private List<DiskDefinition> Disks(Guid vmId, Resource<ImageSpec, ImageStatus> image, string arch, string seedIso)
     {
         List<DiskDefinition> disks = [new DiskDefinition(paths.DiskFor(vmId), "qcow2", "vda", "virtio")];
         if (image.Status.Format == ImageFormat.Iso)
             disks.Add(new DiskDefinition(images.PathFor(image.Id, ImageFormat.Iso), "raw", "sda", arch == "aarch64" ? "scsi" : "sata", IsCdrom: true));
+        disks.Add(new DiskDefinition(seedIso, "raw", disks.Count == 1 ? "sda" : "sdb", "scsi", IsCdrom: true));
         return disks;
     }
 
@@ -114,8 +122,34 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
 
     public void DeleteFiles(Guid vmId)
     {
-        foreach (var file in new[] { paths.DiskFor(vmId), paths.DiskFor(vmId) + ".tmp", paths.ConsoleFor(vmId) })
+        var seed = paths.SeedIsoFor(vmId);
+        foreach (var file in new[] { paths.DiskFor(vmId), paths.DiskFor(vmId) + ".tmp", paths.ConsoleFor(vmId), seed, seed + ".tmp", seed + ".sha256", seed + ".sha256.tmp" })
             File.Delete(file);
+        if (Directory.Exists(seed + ".d.tmp")) Directory.Delete(seed + ".d.tmp", recursive: true);
+    }
+
+    /// <summary>The routers a NIC's static addresses use: the host's first address, a fixed one, or a gateway VM's NIC.</summary>
+    private static async Task<SeedNic> SeedNicAsync(ResourceStore store, VmNic nic, NetworkSpec network, CancellationToken ct)
+    {
+        var gateway = network.Gateway;
+        string? v4 = null, v6 = null;
+        switch (gateway.Kind)
+        {
+            case GatewayKind.Host:
+                v4 = Ipv4Subnet.TryParse(network.Ipv4Cidr, out var subnet, out _) ? subnet.Gateway.ToString() : null;
+                v6 = NetworkConfigWriter.FirstAddress(network.Ipv6Prefix);
+                break;
+            case GatewayKind.Address:
+                v4 = gateway.Address;
+                break;
+            case GatewayKind.Vm when gateway.VmId is { } routerId:
+                var router = await store.FindAsync(Kinds.Vms.Name, routerId, Actor.System, ct) is { } row ? Resource<VmSpec, VmStatus>.FromRow(row) : null;
+                var routerNic = router?.Spec.Nics.FirstOrDefault(n => n.Id == gateway.NicId);
+                // A gateway VM that went away leaves the NIC without a default route rather than without a seed.
+                if (routerNic is not null && routerNic.Mac != nic.Mac) (v4, v6) = (routerNic.Ipv4Address, routerNic.Ipv6Address);
+                break;
+        }
+        return new SeedNic(nic, network, v4, v6);
     }
 
     private static async Task<Resource<TSpec, TStatus>> LoadAsync<TSpec, TStatus>(ResourceStore store, KindInfo kind, Guid id, CancellationToken ct)
@@ -124,6 +158,12 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
             ?? throw new VmBuildException($"The {kind.Singular} {id} this VM refers to no longer exists.");
         return Resource<TSpec, TStatus>.FromRow(row);
     }
+}
+
+/// <summary>A VM's domain definition, and whether building it wrote a new cloud-init seed.</summary>
+public sealed record VmBuild(DomainDefinition Definition, bool SeedRewritten, string SeedPath)
+{
+    public DiskDefinition? SeedCdrom => Definition.Disks.FirstOrDefault(d => d.IsCdrom && d.Path == SeedPath);
 }
 
 /// <summary>Something about the VM's ingredients that only a change by the user can fix.</summary>

@@ -72,7 +72,7 @@ public sealed class VmReconciler(
             }
             return await ConvergeAsync(vm, ensure || vm.Status.ObservedVersion < vm.Version, writer, scope.ServiceProvider, ct);
         }
-        catch (Exception e) when (e is LibvirtException or QemuImgException or HostUnavailableException or PlacementException or VmBuildException)
+        catch (Exception e) when (e is LibvirtException or QemuImgException or HostUnavailableException or PlacementException or VmBuildException or CloudInit.SeedException)
         {
             var failedCreate = !writer.Current.DomainDefined;
             await writer.WriteAsync(s => s with
@@ -116,7 +116,7 @@ public sealed class VmReconciler(
                     return null;
                 }
                 if (!writer.Current.DomainDefined) await writer.WriteAsync(s => s with { Phase = VmPhase.Creating }, ct);
-                var definition = await builder.BuildAsync(vm, host, services, ct);
+                var definition = (await builder.BuildAsync(vm, host, services, ct)).Definition;
                 using (VmTelemetry.StartPhase(VmTelemetry.Overlay, vm.Id)) await builder.EnsureDiskAsync(vm, services, ct);
                 using (VmTelemetry.StartPhase(VmTelemetry.Define, vm.Id)) domain = connection.DefineDomain(DomainXml.Build(definition));
                 await writer.WriteAsync(s => s with { DomainDefined = true, DomainType = definition.DomainType, Drift = null }, ct);
@@ -144,12 +144,14 @@ public sealed class VmReconciler(
         var live = domain.GetState() == DomainState.Running ? DomainXml.Parse(domain.GetXml()) : null;
         // A current config is not enough: a failed hot-plug, or an unplug a booting guest missed, must be retried.
         if (configCurrent && (live is null || live.Macs.ToHashSet().SetEquals(vm.Spec.Nics.Select(n => n.Mac!)))) return false;
-        var definition = await builder.BuildAsync(vm, host, services, ct);
+        var build = await builder.BuildAsync(vm, host, services, ct);
+        var definition = build.Definition;
         if (!configCurrent)
         {
             using (host.Connection.DefineDomain(DomainXml.Build(definition))) { }
         }
         if (live is null) return false;
+        if (build.SeedRewritten && build.SeedCdrom is { } seed) ChangeSeedMedium(vm.Id, domain, seed);
 
         var needsRestart = live.Vcpus != definition.Vcpus || live.MemoryMiB != definition.MemoryMiB;
         var unplugging = live.Nics.Where(l => definition.Nics.All(n => n.Mac != l.Mac)).ToList();
@@ -167,6 +169,24 @@ public sealed class VmReconciler(
         }
         await writer.WriteAsync(s => s with { RestartRequired = needsRestart }, ct);
         return unplugging.Count > 0;
+    }
+
+    /// <summary>
+    /// QEMU keeps the replaced seed image open (it was renamed over), and a reboot does not reopen it: eject and
+    /// insert the medium, so the guest's next boot, reboot included, reads the new seed.
+    /// </summary>
+    private void ChangeSeedMedium(Guid vmId, LibvirtDomain domain, DiskDefinition seed)
+    {
+        try
+        {
+            domain.UpdateDevice(DomainXml.BuildEjectedCdrom(seed), live: true, config: false);
+            domain.UpdateDevice(DomainXml.BuildDisk(seed), live: true, config: false);
+        }
+        catch (LibvirtException e)
+        {
+            // A guest that locked its tray, or a driver without media change: the next cold start reads the new seed.
+            logger.LogInformation("Could not change the seed medium of {Id} live: {Message}", vmId, e.Message);
+        }
     }
 
     private void Unplug(Guid vmId, LibvirtDomain domain, NicDefinition nic)
@@ -330,7 +350,7 @@ public sealed class VmReconciler(
                 }
             }
         }
-        foreach (var file in Directory.EnumerateFiles(paths.Disks).Concat(Directory.EnumerateFiles(paths.Consoles)))
+        foreach (var file in Directory.EnumerateFiles(paths.Disks).Concat(Directory.EnumerateFiles(paths.Consoles)).Concat(Directory.EnumerateFileSystemEntries(paths.CloudInit)))
         {
             var stem = Path.GetFileName(file).Split('.')[0];
             if (Guid.TryParse(stem, out var id)) ids.Add(id);

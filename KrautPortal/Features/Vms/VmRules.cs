@@ -65,7 +65,7 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
         }
 
         spec = spec with { Nics = await PrepareNicsAsync(spec.Nics, existing?.Spec.Nics ?? [], actor, errors, ct) };
-        return spec;
+        return CloudInit.GuestSettingsRules.Prepare(spec, errors);
     }
 
     /// <summary>The disk size to store: an installer's blank disk is given its size now; a disk image keeps 0 for "as the image".</summary>

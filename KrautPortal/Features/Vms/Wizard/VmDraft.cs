@@ -20,6 +20,17 @@ public sealed class VmDraft
     public JsonObject Metadata { get; set; } = new();
     public bool StartAfterCreate { get; set; } = true;
 
+    /// <summary>Empty: Kraut derives it from the name.</summary>
+    public string? Hostname { get; set; }
+
+    /// <summary>OpenSSH public keys, one per line; the wizard starts with the user's profile keys.</summary>
+    public string SshKeys { get; set; } = "";
+
+    public string? UserData { get; set; }
+
+    public IReadOnlyList<string> SshKeyLines =>
+        SshKeys.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+
     /// <summary>Whether a machine type suits the chosen image (same architecture, enough memory possible).</summary>
     public static bool Fits(Resource<MachineTypeSpec, MachineTypeStatus> type, Resource<ImageSpec, ImageStatus>? image) =>
         image is null || (type.Spec.Architecture == image.Spec.Architecture && type.Spec.MemoryMiB.Max >= image.Spec.MinMemoryMiB);
@@ -43,6 +54,9 @@ public sealed class VmDraft
             Ipv4Address = Ipv4Addresses.TryGetValue(id, out var address) && !string.IsNullOrWhiteSpace(address) ? address.Trim() : null,
         }).ToList(),
         Power = StartAfterCreate ? PowerState.Running : PowerState.Stopped,
+        Hostname = string.IsNullOrWhiteSpace(Hostname) ? null : Hostname.Trim(),
+        SshAuthorizedKeys = SshKeyLines,
+        UserData = string.IsNullOrWhiteSpace(UserData) ? null : UserData,
     });
 
     /// <summary>
