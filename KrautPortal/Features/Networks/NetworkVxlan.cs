@@ -1,0 +1,69 @@
+using KrautPortal.Features.Hosts;
+using KrautPortal.Features.Reconciling;
+using KrautPortal.Hypervisor;
+
+namespace KrautPortal.Features.Networks;
+
+/// <summary>A network's VXLAN link as last seen on a host.</summary>
+/// <param name="State">The kernel's operstate (an up VXLAN link reports UNKNOWN: it has no carrier of its own).</param>
+/// <param name="Remotes">The remote VTEPs the link really sends to (its FDB), not merely the ones asked for.</param>
+public sealed record VxlanStatus(string Interface, string Host, int Vni, int Port, IReadOnlyList<string> Remotes, string? Group,
+    string? Device, int Mtu, string? Bridge, string State);
+
+/// <summary>
+/// Bridges each network's VXLAN segment into its libvirt bridge on the hosts Kraut can configure: links are made
+/// with iproute2 on the machine Kraut runs on, so only a local libvirt host (qemu:///system) gets one.
+/// </summary>
+public sealed class NetworkVxlan(KrautInstance instance)
+{
+    /// <summary>Every link of this installation starts with it; the rest of the name is the network id, never user text.</summary>
+    public string LinkPrefix => $"kx{instance.ShortId[..4]}";
+
+    /// <summary>kx + 4 characters of the instance + 9 of the network id: 15, the kernel's limit.</summary>
+    public string LinkName(Guid networkId) => (LinkPrefix + networkId.ToString("N"))[..15];
+
+    /// <summary>Makes the host's link match the spec (creating, replacing, updating remotes, or removing it); null when the network has none.</summary>
+    public async Task<VxlanStatus?> EnsureAsync(KrautHost host, Guid networkId, NetworkSpec spec, string bridge, CancellationToken ct)
+    {
+        if (!IsLocal(host))
+        {
+            if (spec.Vxlan is null || host.IsDemo) return null;
+            throw new VxlanException($"VXLAN links are made on the machine Kraut runs on; {host.Uri} is another machine, so this network has no outside connection there.");
+        }
+        var name = LinkName(networkId);
+        if (spec.Vxlan is not { } vxlan)
+        {
+            await VxlanLinks.RemoveAsync(name, ct);
+            return null;
+        }
+        if (string.IsNullOrEmpty(bridge)) throw new VxlanException($"libvirt reported no bridge for the network, so {name} has nothing to join.");
+
+        var state = await VxlanLinks.EnsureAsync(
+            new VxlanLinkDefinition(name, vxlan.Vni, vxlan.Port, vxlan.Remotes, vxlan.Group, vxlan.Device, spec.Mtu, bridge), ct);
+        return new VxlanStatus(state.Name, host.Uri, state.Vni, state.Port, state.Remotes, state.Group, state.Device, state.Mtu, state.Master, state.OperState);
+    }
+
+    public async Task RemoveAsync(KrautHost host, Guid networkId, CancellationToken ct)
+    {
+        if (IsLocal(host)) await VxlanLinks.RemoveAsync(LinkName(networkId), ct);
+    }
+
+    /// <summary>Removes this installation's links whose network is gone or no longer has a VXLAN (left by a crash).</summary>
+    /// <param name="wanted">Reads the ids of networks that have a VXLAN; called after listing the links, so a link made meanwhile is never taken for an orphan.</param>
+    public async Task<IReadOnlyList<string>> RemoveOrphansAsync(Func<Task<IReadOnlyCollection<Guid>>> wanted, CancellationToken ct)
+    {
+        var links = await VxlanLinks.ListAsync(LinkPrefix, ct);
+        if (links.Count == 0) return [];
+        var keep = (await wanted()).Select(LinkName).ToHashSet(StringComparer.Ordinal);
+        var removed = new List<string>();
+        foreach (var link in links.Where(l => !keep.Contains(l)))
+        {
+            if (await VxlanLinks.RemoveAsync(link, ct)) removed.Add(link);
+        }
+        return removed;
+    }
+
+    /// <summary>A libvirt URI without a host part (qemu:///system) is this machine, where iproute2 reaches the bridge.</summary>
+    public static bool IsLocal(KrautHost host) =>
+        !host.IsDemo && Uri.TryCreate(host.Uri, UriKind.Absolute, out var uri) && string.IsNullOrEmpty(uri.Host);
+}
