@@ -190,7 +190,7 @@ public static partial class VxlanLinks
     private static IPAddress Address(string text, string what)
     {
         // IPAddress.TryParse also takes "10.1" and "167772161"; only the dotted quad is meant here.
-        if (!IPAddress.TryParse(text, out var address) || address.ScopeId != 0
+        if (!IPAddress.TryParse(text, out var address) || (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0)
             || (address.AddressFamily == AddressFamily.InterNetwork && text.Count(c => c == '.') != 3))
             throw new VxlanException($"The {what} '{text}' is not an IP address.");
         return address;

@@ -15,8 +15,15 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
 
     protected override async Task StartupAsync(CancellationToken ct)
     {
-        await RemoveOrphanVxlanLinksAsync(ct);
         await PollAsync(ct);
+        try
+        {
+            await RemoveOrphanVxlanLinksAsync(ct);
+        }
+        catch (Exception e) when (e is Hypervisor.VxlanException or System.ComponentModel.Win32Exception)
+        {
+            logger.LogWarning(e, "Could not collect orphan VXLAN links");
+        }
     }
 
     /// <summary>A crash between deleting a network and its link (or a VXLAN dropped from a spec) leaves a link only this finds.</summary>
