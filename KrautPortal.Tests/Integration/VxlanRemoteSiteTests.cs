@@ -31,8 +31,15 @@ public sealed class VxlanRemoteSiteTests(ITestOutputHelper output)
         Assert.Equal([site.SiteUnderlay], status["vxlan"]!["remotes"]!.AsArray().Select(r => (string)r!));
         Assert.Equal(1450, (int)status["vxlan"]!["mtu"]!); // the veth's 1500 minus VXLAN's 50
 
+        // Guest to site, started by the guest: its user-data pings the site and fetches the site's page.
+        var nonce = HostLinks.RandomSuffix(12);
+        site.ServeHttp(8080, $"kraut-remote-site {nonce}\n");
+        var vm = await api.SampleAsync("vms", "vx-guest");
+        vm["spec"]!["nics"] = new JsonArray(new JsonObject { ["networkId"] = networkId });
+        vm["spec"]!["userData"] = $"#!/bin/sh\nping -c 3 -W 2 {site.OverlayAddress}\nwget -q -O - http://{site.OverlayAddress}:8080/\n";
+
         var clock = Stopwatch.StartNew();
-        var vmId = (Guid)(await api.CreateVmAsync("vx-guest", null, networkId))["id"]!;
+        var vmId = (Guid)(await api.CreateAsync("vms", vm))["id"]!;
         var console = Path.Combine(api.App.DataDirectory, "consoles", $"{vmId}.log");
         var (_, guestIp, guestMac) = await GuestConsole.WaitForReadyAsync(console, Boot);
         output.WriteLine($"guest {guestMac} got {guestIp} from the host's DHCP {clock.Elapsed.TotalSeconds:0.0} s after create");
@@ -42,6 +49,18 @@ public sealed class VxlanRemoteSiteTests(ITestOutputHelper output)
         // so the site's VTEP learned the guest's MAC behind the host's VTEP.
         await Eventually.WaitUntilAsync(() => HostLinks.Learned(RemoteSite.Vxlan, site.Namespace).GetValueOrDefault(guestMac) == site.HostUnderlay,
             TimeSpan.FromSeconds(30), $"the site to learn {guestMac} from {site.HostUnderlay}");
+
+        var userData = await Eventually.WaitForAsync(() =>
+        {
+            var text = GuestConsole.Read(console);
+            var start = text.IndexOf("KRAUT-GUEST-USERDATA-START", StringComparison.Ordinal);
+            var end = text.IndexOf("KRAUT-GUEST-USERDATA-EXIT=", StringComparison.Ordinal);
+            return Task.FromResult(start >= 0 && end > start ? text[start..(end + "KRAUT-GUEST-USERDATA-EXIT=0".Length)] : null);
+        }, Boot, "the guest's user-data to finish");
+        output.WriteLine(userData);
+        Assert.Contains($"kraut-remote-site {nonce}", userData, StringComparison.Ordinal);
+        Assert.Contains(" 0% packet loss", userData, StringComparison.Ordinal);
+        Assert.EndsWith("KRAUT-GUEST-USERDATA-EXIT=0", userData, StringComparison.Ordinal);
 
         // Site to guest and back: ping, then the guest's web page.
         var ping = await Eventually.WaitForAsync(() =>

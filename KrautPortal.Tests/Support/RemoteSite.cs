@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 
 namespace KrautPortal.Tests.Support;
@@ -9,6 +10,8 @@ namespace KrautPortal.Tests.Support;
 public sealed class RemoteSite : IDisposable
 {
     private readonly string _hostVeth;
+    private Process? _httpd;
+    private string? _www;
 
     /// <param name="vni">The segment both ends carry.</param>
     /// <param name="overlayAddress">The site's address on the overlay, with its prefix: 10.1.2.20/24.</param>
@@ -56,8 +59,22 @@ public sealed class RemoteSite : IDisposable
 
     public string InSite(params string[] command) => Tool.Run("ip", ["netns", "exec", Namespace, .. command]);
 
+    /// <summary>Serves <paramref name="page"/> on the site's overlay address (busybox httpd in the foreground, stopped on dispose).</summary>
+    public void ServeHttp(int port, string page)
+    {
+        _www = Directory.CreateTempSubdirectory("kraut-site-www-").FullName;
+        File.WriteAllText(Path.Combine(_www, "index.html"), page);
+        _httpd = Process.Start(new ProcessStartInfo("ip", ["netns", "exec", Namespace, "busybox", "httpd", "-f", "-p",
+            $"{OverlayAddress}:{port.ToString(CultureInfo.InvariantCulture)}", "-h", _www]) { RedirectStandardError = true, RedirectStandardOutput = true })
+            ?? throw new InvalidOperationException("could not start busybox httpd in the site");
+    }
+
     public void Dispose()
     {
+        if (_httpd is { HasExited: false }) _httpd.Kill();
+        _httpd?.WaitForExit();
+        _httpd?.Dispose();
+        if (_www is not null) Directory.Delete(_www, recursive: true);
         // Deleting the namespace destroys the site's veth end, and with it the host's.
         Tool.Try("ip", "netns", "del", Namespace);
         HostLinks.Delete(_hostVeth);
