@@ -30,6 +30,11 @@ public sealed class VxlanNetworkTests
         Assert.Equal(HostLinks.RouteMtu("198.51.100.21") - 50, link.GetProperty("mtu").GetInt32());
         Assert.Equal(["198.51.100.21", "198.51.100.22"], HostLinks.Remotes(name));
 
+        // The portal's network page shows the same link.
+        var page = await api.Http.GetStringAsync($"/networks/{id}");
+        Assert.Contains(name, page, StringComparison.Ordinal);
+        Assert.Contains($"up, port of {(string)status["bridge"]!}", page, StringComparison.Ordinal);
+
         // New remotes: the FDB follows, the link stays.
         var ifindex = link.GetProperty("ifindex").GetInt32();
         await PatchVxlanAsync(api, id, new JsonObject { ["vni"] = vni, ["port"] = 4791, ["remotes"] = new JsonArray("198.51.100.22", "198.51.100.23") });
