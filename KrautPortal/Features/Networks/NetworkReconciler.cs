@@ -13,32 +13,7 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
 {
     protected override TimeSpan? PollInterval => TimeSpan.FromSeconds(30);
 
-    protected override async Task StartupAsync(CancellationToken ct)
-    {
-        await PollAsync(ct);
-        try
-        {
-            await RemoveOrphanVxlanLinksAsync(ct);
-        }
-        catch (Exception e) when (e is Hypervisor.VxlanException or System.ComponentModel.Win32Exception)
-        {
-            logger.LogWarning(e, "Could not collect orphan VXLAN links");
-        }
-    }
-
-    /// <summary>A crash between deleting a network and its link (or a VXLAN dropped from a spec) leaves a link only this finds.</summary>
-    private async Task RemoveOrphanVxlanLinksAsync(CancellationToken ct)
-    {
-        if (!hosts.Hosts.Any(NetworkVxlan.IsLocal)) return;
-        var removed = await vxlan.RemoveOrphansAsync(async () =>
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
-            var networks = await db.Resources.AsNoTracking().Where(r => r.Kind == Kinds.Networks.Name).Select(r => new { r.Id, r.Spec }).ToListAsync(ct);
-            return networks.Where(n => KrautJson.Deserialize<NetworkSpec>(n.Spec).Vxlan is not null).Select(n => n.Id).ToList();
-        }, ct);
-        foreach (var link in removed) logger.LogInformation("Removed VXLAN link {Link}: its network is gone or has no VXLAN", link);
-    }
+    protected override async Task StartupAsync(CancellationToken ct) => await PollAsync(ct);
 
     protected override async Task PollAsync(CancellationToken ct)
     {
@@ -56,7 +31,7 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
         if (row is null)
         {
             foreach (var host in hosts.Hosts.Where(h => h.TryConnect())) realizer.Remove(host, id);
-            foreach (var host in hosts.Hosts) await vxlan.RemoveAsync(host, id, ct);
+            await vxlan.RemoveAsync(hosts.Hosts, id, ct);
             return null;
         }
         var network = Resource<NetworkSpec, NetworkStatus>.FromRow(row);
@@ -64,7 +39,7 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
         {
             await store.SetStatusAsync(Kinds.Networks.Name, id, KrautJson.Serialize(network.Status with { Phase = NetworkPhase.Deleting }), ct);
             foreach (var host in hosts.Hosts) realizer.Remove(host, id);
-            foreach (var host in hosts.Hosts) await vxlan.RemoveAsync(host, id, ct);
+            await vxlan.RemoveAsync(hosts.Hosts, id, ct);
             await store.DeleteAsync(Kinds.Networks.Name, id, null, Actor.System, ct);
             return null;
         }
@@ -73,21 +48,17 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
         try
         {
             string? bridge = null;
-            VxlanStatus? vxlanStatus = null;
-            foreach (var host in hosts.Hosts)
-            {
-                bridge = realizer.Ensure(host, network);
-                vxlanStatus = await vxlan.EnsureAsync(host, id, network.Spec, bridge, ct) ?? vxlanStatus;
-            }
+            foreach (var host in hosts.Hosts) bridge = realizer.Ensure(host, network);
             status = network.Status with
             {
                 Phase = NetworkPhase.Active,
                 LibvirtName = NetworkNames.LibvirtName(scope.ServiceProvider.GetRequiredService<KrautInstance>(), id),
                 Bridge = bridge,
-                Vxlan = vxlanStatus,
                 ObservedVersion = network.Version,
                 Message = null,
             };
+            // After the libvirt network is active: its bridge is what the VXLAN link joins.
+            status = status with { Vxlan = await vxlan.EnsureAsync(hosts.Hosts, network, ct) };
         }
         catch (Exception e) when (e is Hypervisor.LibvirtException or HostUnavailableException or Hypervisor.VxlanException)
         {

@@ -1,5 +1,6 @@
 using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Reconciling;
+using KrautPortal.Features.Store;
 using KrautPortal.Hypervisor;
 
 namespace KrautPortal.Features.Networks;
@@ -22,8 +23,27 @@ public sealed class NetworkVxlan(KrautInstance instance)
     /// <summary>kx + 4 characters of the instance + 9 of the network id: 15, the kernel's limit.</summary>
     public string LinkName(Guid networkId) => (LinkPrefix + networkId.ToString("N"))[..15];
 
-    /// <summary>Makes the host's link match the spec (creating, replacing, updating remotes, or removing it); null when the network has none.</summary>
-    public async Task<VxlanStatus?> EnsureAsync(KrautHost host, Guid networkId, NetworkSpec spec, string bridge, CancellationToken ct)
+    /// <summary>Makes each host's link match the network (see the per-host overload); the status of the last one made.</summary>
+    public async Task<VxlanStatus?> EnsureAsync(IEnumerable<KrautHost> hosts, Resource<NetworkSpec, NetworkStatus> network, CancellationToken ct)
+    {
+        VxlanStatus? seen = null;
+        foreach (var host in hosts)
+        {
+            seen = await EnsureAsync(host, network.Id, network.Spec, ct) ?? seen;
+        }
+        return seen;
+    }
+
+    public async Task RemoveAsync(IEnumerable<KrautHost> hosts, Guid networkId, CancellationToken ct)
+    {
+        foreach (var host in hosts) await RemoveAsync(host, networkId, ct);
+    }
+
+    /// <summary>
+    /// Makes the host's link match the spec (creating, replacing, updating remotes, or removing it); null when the
+    /// network has none. Call it once the libvirt network is active: the link joins its bridge.
+    /// </summary>
+    public async Task<VxlanStatus?> EnsureAsync(KrautHost host, Guid networkId, NetworkSpec spec, CancellationToken ct)
     {
         if (!IsLocal(host))
         {
@@ -36,7 +56,8 @@ public sealed class NetworkVxlan(KrautInstance instance)
             await VxlanLinks.RemoveAsync(name, ct);
             return null;
         }
-        if (string.IsNullOrEmpty(bridge)) throw new VxlanException($"libvirt reported no bridge for the network, so {name} has nothing to join.");
+        var bridge = BridgeOf(host, networkId);
+        if (string.IsNullOrEmpty(bridge)) throw new VxlanException($"libvirt reports no bridge for the network on {host.Uri} (is it active?), so {name} has nothing to join.");
 
         var state = await VxlanLinks.EnsureAsync(
             new VxlanLinkDefinition(name, vxlan.Vni, vxlan.Port, vxlan.Remotes, vxlan.Group, vxlan.Device, spec.Mtu, bridge), ct);
@@ -61,6 +82,12 @@ public sealed class NetworkVxlan(KrautInstance instance)
             if (await VxlanLinks.RemoveAsync(link, ct)) removed.Add(link);
         }
         return removed;
+    }
+
+    private string? BridgeOf(KrautHost host, Guid networkId)
+    {
+        using var network = host.Connection.FindNetwork(NetworkNames.LibvirtName(instance, networkId));
+        return network is { IsActive: true } ? network.GetBridgeName() : null;
     }
 
     /// <summary>A libvirt URI without a host part (qemu:///system) is this machine, where iproute2 reaches the bridge.</summary>
