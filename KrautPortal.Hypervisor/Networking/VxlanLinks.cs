@@ -22,6 +22,8 @@ public static partial class VxlanLinks
     public static async Task<VxlanLinkState> EnsureAsync(VxlanLinkDefinition definition, CancellationToken ct)
     {
         var d = Normalize(definition);
+        // The kernel joins a multicast group on one interface; with none given, the one the route to the group uses.
+        if (d.Group is not null && d.Device is null) d = d with { Device = await RouteDeviceAsync(d.Group, ct) };
         var existing = await FindAsync(d.Name, ct);
         if (existing is not null && !SameSegment(existing, d))
         {
@@ -142,12 +144,7 @@ public static partial class VxlanLinks
     private static async Task<int> UnderlayMtuAsync(VxlanLinkDefinition d, CancellationToken ct)
     {
         var device = d.Device;
-        if (device is null && (d.Remotes.Count > 0 ? d.Remotes[0] : d.Group) is { } destination)
-        {
-            var route = await RunAsync("ip", ["-j", "route", "get", destination], ct);
-            using var doc = JsonDocument.Parse(route);
-            device = doc.RootElement.EnumerateArray().Select(r => r.TryGetProperty("dev", out var dev) ? dev.GetString() : null).FirstOrDefault(x => x is not null);
-        }
+        if (device is null && d.Remotes.Count > 0) device = await RouteDeviceAsync(d.Remotes[0], ct);
         if (device is null)
         {
             var route = await RunAsync("ip", ["-j", "route", "show", "default"], ct);
@@ -159,6 +156,14 @@ public static partial class VxlanLinks
         var json = await RunAsync("ip", ["-j", "link", "show", "dev", device], ct);
         using var link = JsonDocument.Parse(json);
         return link.RootElement[0].GetProperty("mtu").GetInt32();
+    }
+
+    private static async Task<string> RouteDeviceAsync(string destination, CancellationToken ct)
+    {
+        var route = await RunAsync("ip", ["-j", "route", "get", destination], ct);
+        using var doc = JsonDocument.Parse(route);
+        return doc.RootElement.EnumerateArray().Select(r => r.TryGetProperty("dev", out var dev) ? dev.GetString() : null).FirstOrDefault(x => x is not null)
+            ?? throw new VxlanException($"This host has no route to {destination}: give the VXLAN a device.");
     }
 
     /// <summary>Checks everything that reaches a command line and puts addresses in the kernel's own notation, so comparisons are exact.</summary>
@@ -181,7 +186,6 @@ public static partial class VxlanLinks
             var g = Address(d.Group, "group");
             if (!IsMulticast(g)) throw new VxlanException($"Group {g} is not a multicast address.");
             if (remotes.Count > 0) throw new VxlanException("Give remotes or a multicast group, not both.");
-            if (d.Device is null) throw new VxlanException("A multicast group needs the underlay device it is joined on.");
             group = g.ToString();
         }
         return d with { Remotes = remotes.Select(r => r.ToString()).Distinct().ToList(), Group = group };

@@ -72,6 +72,24 @@ public sealed class VxlanLinksTests : IDisposable
     }
 
     [Fact]
+    public async Task Ensure_WithAMulticastGroup_JoinsItOnTheRouteDevice_AndKeepsLearning()
+    {
+        var definition = new VxlanLinkDefinition(_link, _vni, 4790, [], "239.1.2.3", null, null, _bridge);
+        await VxlanLinks.EnsureAsync(definition, CancellationToken.None);
+        var ifindex = HostLinks.Show(_link)!.Value.GetProperty("ifindex").GetInt32();
+        await VxlanLinks.EnsureAsync(definition, CancellationToken.None);
+
+        var link = HostLinks.Show(_link)!.Value;
+        var data = link.GetProperty("linkinfo").GetProperty("info_data");
+        Assert.Equal(ifindex, link.GetProperty("ifindex").GetInt32()); // same definition, same link: nothing replaced
+        Assert.Equal("239.1.2.3", data.GetProperty("group").GetString());
+        Assert.Equal(System.Text.Json.JsonDocument.Parse(Tool.Run("ip", "-j", "route", "get", "239.1.2.3")).RootElement[0].GetProperty("dev").GetString(),
+            data.GetProperty("link").GetString());
+        Assert.True(data.GetProperty("learning").GetBoolean());
+        Assert.Equal(_bridge, HostLinks.Master(link));
+    }
+
+    [Fact]
     public async Task RemoveAndList_SeeOnlyWhatIsThere()
     {
         await VxlanLinks.EnsureAsync(Definition(), CancellationToken.None);
