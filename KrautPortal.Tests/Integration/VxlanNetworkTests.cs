@@ -57,6 +57,37 @@ public sealed class VxlanNetworkTests
     }
 
     [Fact]
+    public async Task LibvirtNetworkRestartedBehindKraut_LinkJoinsTheNewBridgeWithinSeconds()
+    {
+        using var api = new ApiClient(new KrautAppFactory(KrautAppFactory.SystemDriver, seedImage: "blank"));
+        var created = await api.CreateAsync("networks", VxlanNetwork("vx-restart", Random.Shared.Next(100_000, 16_000_000), 4791, "198.51.100.41"));
+        var id = (Guid)created["id"]!;
+        var status = await WaitForStatusAsync(api, id, s => s["vxlan"] is not null, "the VXLAN link");
+        var name = (string)status["vxlan"]!["interface"]!;
+
+        // A restart deletes the bridge under the link; libvirt may bring the network back on another bridge.
+        using (var libvirt = KrautPortal.Hypervisor.LibvirtConnection.Open(KrautAppFactory.SystemDriver))
+        using (var network = libvirt.FindNetwork((string)status["libvirtName"]!)!)
+        {
+            network.Destroy();
+            Assert.Null(HostLinks.Master(HostLinks.Show(name)!.Value));
+            network.Start();
+        }
+
+        // Well inside the 30 s poll: the kernel's link event has the network reconciled at once.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string? bridge = null;
+        await Eventually.WaitUntilAsync(() =>
+        {
+            using var libvirt = KrautPortal.Hypervisor.LibvirtConnection.Open(KrautAppFactory.SystemDriver);
+            using var network = libvirt.FindNetwork((string)status["libvirtName"]!)!;
+            bridge = network.GetBridgeName();
+            return bridge is not null && HostLinks.Master(HostLinks.Show(name)!.Value) == bridge;
+        }, TimeSpan.FromSeconds(10), "the link to join the restarted network's bridge");
+        Console.WriteLine($"VXLAN link back on {bridge} {clock.Elapsed.TotalSeconds:0.0} s after the restart");
+    }
+
+    [Fact]
     public async Task VxlanTheKernelRefuses_IsReportedInTheNetworkStatus()
     {
         using var api = new ApiClient(new KrautAppFactory(KrautAppFactory.SystemDriver, seedImage: "blank"));

@@ -38,7 +38,7 @@ public static class KrautSetup
         // Before the reconcilers: hosted services start in order, so no span is missed.
         services.AddVmTraceFile(config);
         services.AddReconciler<NetworkReconciler>();
-        services.AddHostedService<VxlanOrphanCollector>();
+        services.AddHostedService<VxlanHousekeeping>();
         services.AddReconciler<VmReconciler>();
 
         services.AddKind<MachineTypeSpec, MachineTypeStatus, MachineTypeRules>();

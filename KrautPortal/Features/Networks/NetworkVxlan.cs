@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Store;
@@ -17,11 +18,16 @@ public sealed record VxlanStatus(string Interface, string Host, int Vni, int Por
 /// </summary>
 public sealed class NetworkVxlan(KrautInstance instance)
 {
+    private readonly ConcurrentDictionary<string, Guid> _networkOfLink = new(StringComparer.Ordinal);
+
     /// <summary>Every link of this installation starts with it; the rest of the name is the network id, never user text.</summary>
     public string LinkPrefix => $"kx{instance.ShortId[..4]}";
 
     /// <summary>kx + 4 characters of the instance + 9 of the network id: 15, the kernel's limit.</summary>
     public string LinkName(Guid networkId) => (LinkPrefix + networkId.ToString("N"))[..15];
+
+    /// <summary>The network a link of ours was made for, as far as this process made or checked it.</summary>
+    public Guid? NetworkOfLink(string name) => _networkOfLink.TryGetValue(name, out var id) ? id : null;
 
     /// <summary>Makes each host's link match the network (see the per-host overload); the status of the last one made.</summary>
     public async Task<VxlanStatus?> EnsureAsync(IEnumerable<KrautHost> hosts, Resource<NetworkSpec, NetworkStatus> network, CancellationToken ct)
@@ -56,6 +62,7 @@ public sealed class NetworkVxlan(KrautInstance instance)
             await VxlanLinks.RemoveAsync(name, ct);
             return null;
         }
+        _networkOfLink[name] = networkId;
         var bridge = BridgeOf(host, networkId);
         if (string.IsNullOrEmpty(bridge)) throw new VxlanException($"libvirt reports no bridge for the network on {host.Uri} (is it active?), so {name} has nothing to join.");
 
@@ -66,7 +73,9 @@ public sealed class NetworkVxlan(KrautInstance instance)
 
     public async Task RemoveAsync(KrautHost host, Guid networkId, CancellationToken ct)
     {
-        if (IsLocal(host)) await VxlanLinks.RemoveAsync(LinkName(networkId), ct);
+        if (!IsLocal(host)) return;
+        await VxlanLinks.RemoveAsync(LinkName(networkId), ct);
+        _networkOfLink.TryRemove(LinkName(networkId), out _);
     }
 
     /// <summary>Removes this installation's links whose network is gone or no longer has a VXLAN (left by a crash).</summary>
