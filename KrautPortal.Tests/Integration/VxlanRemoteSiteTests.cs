@@ -80,9 +80,12 @@ public sealed class VxlanRemoteSiteTests(ITestOutputHelper output)
 
         // The host's link is what the status says: up, a port of the network's bridge, sending to the site.
         var name = (string)status["vxlan"]!["interface"]!;
+        // (Read afresh: creating the VM may have restarted the idle libvirt network on a new bridge.)
+        status = await VxlanNetworkTests.WaitForStatusAsync(api, networkId, s => s["vxlan"] is not null, "the network's status");
         var link = HostLinks.Show(name)!.Value;
         Assert.Equal(vni, HostLinks.Vni(link));
         Assert.Equal((string)status["bridge"]!, HostLinks.Master(link));
+        Assert.Equal((string)status["bridge"]!, (string)status["vxlan"]!["bridge"]!);
 
         // The tunnel is the only way between them: without the site among the remotes, the guest's answers stop.
         using (var response = await api.PatchAsync($"/api/v1/networks/{networkId}", new JsonObject
