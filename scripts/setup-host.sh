@@ -14,6 +14,8 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # iptables first: libvirtd probes for it only when it starts (HOST-NOTES).
 packages=(iptables libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt0
           qemu-system-x86 qemu-utils dnsmasq-base ca-certificates curl)
+# VXLAN links (ip, bridge) for networks with an outside connection; minimal images lack iproute2.
+packages+=(iproute2)
 # What scripts/build-guest-image.sh needs to make the small test guest.
 packages+=(busybox-static dosfstools mtools syslinux syslinux-common fdisk cpio xz-utils kmod)
 # The LDAP authenticator: System.DirectoryServices.Protocols loads libldap-2.5.so.0. libcrypt1 (htpasswd's

@@ -174,5 +174,9 @@ public static class LibvirtCleanup
                 if (network.IsPersistent) network.Undefine();
             }
         }
+        // VXLAN links (NetworkVxlan) live outside libvirt, on this machine, named kx + the instance's first 4 characters.
+        if (uri.StartsWith("test:", StringComparison.Ordinal)) return;
+        foreach (var link in VxlanLinks.ListAsync($"kx{instanceId[..4]}", CancellationToken.None).GetAwaiter().GetResult())
+            VxlanLinks.RemoveAsync(link, CancellationToken.None).GetAwaiter().GetResult();
     }
 }

@@ -36,11 +36,13 @@ public static class KrautSetup
         services.AddSingleton<HostRegistry>();
         services.AddSingleton<ImageStorage>();
         services.AddSingleton<NetworkRealizer>();
+        services.AddSingleton<NetworkVxlan>();
         services.AddSingleton<VmBuilder>();
         services.AddSingleton<FirstRunSeeder>();
         // Before the reconcilers: hosted services start in order, so no span is missed.
         services.AddVmTraceFile(config);
         services.AddReconciler<NetworkReconciler>();
+        services.AddHostedService<VxlanHousekeeping>();
         services.AddReconciler<VmReconciler>();
         services.AddImagePipeline();
 

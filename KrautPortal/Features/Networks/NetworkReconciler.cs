@@ -7,7 +7,8 @@ using Microsoft.EntityFrameworkCore;
 namespace KrautPortal.Features.Networks;
 
 /// <summary>Keeps each Kraut network realised as a libvirt network on every host, and tears it down on deletion.</summary>
-public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry hosts, NetworkRealizer realizer, ILogger<NetworkReconciler> logger)
+public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry hosts, NetworkRealizer realizer, NetworkVxlan vxlan,
+    ILogger<NetworkReconciler> logger)
     : ReconcileLoop(logger, workers: 1)
 {
     protected override TimeSpan? PollInterval => TimeSpan.FromSeconds(30);
@@ -30,6 +31,7 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
         if (row is null)
         {
             foreach (var host in hosts.Hosts.Where(h => h.TryConnect())) realizer.Remove(host, id);
+            await vxlan.RemoveAsync(hosts.Hosts, id, ct);
             return null;
         }
         var network = Resource<NetworkSpec, NetworkStatus>.FromRow(row);
@@ -37,6 +39,7 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
         {
             await store.SetStatusAsync(Kinds.Networks.Name, id, KrautJson.Serialize(network.Status with { Phase = NetworkPhase.Deleting }), ct);
             foreach (var host in hosts.Hosts) realizer.Remove(host, id);
+            await vxlan.RemoveAsync(hosts.Hosts, id, ct);
             await store.DeleteAsync(Kinds.Networks.Name, id, null, Actor.System, ct);
             return null;
         }
@@ -54,10 +57,12 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
                 ObservedVersion = network.Version,
                 Message = null,
             };
+            // After the libvirt network is active: its bridge is what the VXLAN link joins.
+            status = status with { Vxlan = await vxlan.EnsureAsync(hosts.Hosts, network, ct) };
         }
-        catch (Exception e) when (e is Hypervisor.LibvirtException or HostUnavailableException)
+        catch (Exception e) when (e is Hypervisor.LibvirtException or HostUnavailableException or Hypervisor.VxlanException)
         {
-            status = network.Status with { Phase = NetworkPhase.Failed, Message = e.Message };
+            status = network.Status with { Phase = NetworkPhase.Failed, Message = e is Hypervisor.VxlanException ? $"VXLAN: {e.Message}" : e.Message };
             await store.SetStatusAsync(Kinds.Networks.Name, id, KrautJson.Serialize(status), ct);
             throw;
         }

@@ -84,6 +84,9 @@ public sealed record NetworkStatus
     /// <summary>DHCP leases the host's dnsmasq handed out, as last seen.</summary>
     public IReadOnlyList<NetworkLease> Leases { get; init; } = [];
 
+    /// <summary>The VXLAN link bridged into the network, as last seen; null when the network has none.</summary>
+    public VxlanStatus? Vxlan { get; init; }
+
     /// <summary>Why the network is not (fully) working: a failed host, a gateway VM that went away.</summary>
     public string? Message { get; init; }
 }
