@@ -154,10 +154,15 @@ public sealed partial class ImageUploadTests(BrowserFixture browser, ImageUpload
             await Expect(tableRow.GetByTestId("image-phase")).ToHaveTextAsync("ready");
         }
 
-        // The create-VM wizard offers both.
+        // The create-VM wizard offers both. MudRadio puts data-testid on its <input>, which has no text: the words
+        // are in the label around it.
         await page.GotoInteractiveAsync("vms/new");
         foreach (var name in new[] { rawName, vmdkName })
-            await Expect(page.TestId("image-option").Filter(new() { HasText = name + " ·" })).ToHaveCountAsync(1);
+        {
+            var option = page.Locator("label", new() { Has = page.TestId("image-option") }).Filter(new() { HasText = name + " ·" });
+            await Expect(option).ToHaveCountAsync(1);
+            await Expect(option).ToContainTextAsync("x86_64");
+        }
     }
 
     [Fact]
