@@ -16,9 +16,10 @@ public sealed class CuttableLink : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly DnsEndPoint _target;
-    private readonly ConcurrentDictionary<Socket, byte> _http = new();
+    private readonly ConcurrentDictionary<Socket, bool> _open = new(); // socket → is a WebSocket
     private readonly Task _accepting;
     private volatile bool _cut;
+    private volatile bool _webSocketsCut;
 
     public CuttableLink(Uri target)
     {
@@ -31,14 +32,16 @@ public sealed class CuttableLink : IAsyncDisposable
     /// <summary>The target, reached through this link.</summary>
     public Uri Address { get; }
 
-    /// <summary>Resets every HTTP connection, mid-request or not, and refuses new ones.</summary>
-    public void Cut()
+    /// <summary>Resets every HTTP connection (and with <paramref name="webSockets"/> the WebSockets too), mid-request or not, and refuses new ones.</summary>
+    public void Cut(bool webSockets = false)
     {
+        _webSocketsCut = webSockets;
         _cut = true;
-        foreach (var socket in _http.Keys) Reset(socket);
+        foreach (var (socket, isWebSocket) in _open)
+            if (!isWebSocket || webSockets) Reset(socket);
     }
 
-    public void Restore() => _cut = false;
+    public void Restore() => (_cut, _webSocketsCut) = (false, false);
 
     private async Task AcceptAsync()
     {
@@ -62,25 +65,17 @@ public sealed class CuttableLink : IAsyncDisposable
         using var server = new Socket(SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            if (_cut)
-            {
-                Reset(client);
-                return;
-            }
             await server.ConnectAsync(_target);
             // The request line and headers come in the first read: enough to tell a WebSocket upgrade from HTTP.
             var first = new byte[16 * 1024];
             var read = await client.ReceiveAsync(first);
             if (read == 0) return;
             var isWebSocket = Encoding.ASCII.GetString(first, 0, read).Contains("upgrade: websocket", StringComparison.OrdinalIgnoreCase);
-            if (!isWebSocket)
+            _open[client] = isWebSocket;
+            if (_cut && (!isWebSocket || _webSocketsCut))
             {
-                _http[client] = 0;
-                if (_cut)
-                {
-                    Reset(client);
-                    return;
-                }
+                Reset(client);
+                return;
             }
             await server.SendAsync(first.AsMemory(0, read));
             // Whichever side ends first ends both: the portal then sees the request's body stop, as with a real loss.
@@ -92,7 +87,7 @@ public sealed class CuttableLink : IAsyncDisposable
         }
         finally
         {
-            _http.TryRemove(client, out _);
+            _open.TryRemove(client, out _);
             Reset(client);
             Reset(server);
         }
@@ -130,6 +125,6 @@ public sealed class CuttableLink : IAsyncDisposable
     {
         _listener.Stop();
         await _accepting;
-        Cut();
+        Cut(webSockets: true);
     }
 }

@@ -241,6 +241,48 @@ public sealed partial class ImageUploadTests(BrowserFixture browser, ImageUpload
     }
 
     [Fact]
+    public async Task WhenTheWholeNetworkIsLost_TheInterruptedUploadShows_OnceThePageReconnects()
+    {
+        var stamp = Stamp();
+        var file = MakeImage($"offline-{stamp}.img", "raw", source: TestGuest.ImagePath);
+        await using var link = new CuttableLink(app.Portal.BaseAddress);
+        var page = await browser.NewPageAsync(link.Address);
+        await page.SignInAsync(KrautPortal.Features.Auth.InitialAdmin.User, app.Portal.AdminPassword);
+        await GotoImagesAsync(page);
+        var network = await ThrottleUploadsAsync(page, 4 * MiB);
+        await page.TestId("file-input").SetInputFilesAsync(file);
+        await page.TestId("upload-all").ClickAsync();
+        var row = RowNamed(page, $"offline-{stamp}");
+        await Expect(row.GetByTestId("upload-percent")).ToHaveTextAsync(PercentAtLeast2(), new() { Timeout = 30_000 });
+
+        // Everything goes, the circuit too: Blazor says so, and the page cannot hear the script's news meanwhile.
+        // The script retries three times (HEAD: how much arrived?) and then waits for the person.
+        var headsFailed = 0;
+        var gaveUp = new TaskCompletionSource();
+        page.RequestFailed += (_, request) =>
+        {
+            if (request.Method == "HEAD" && request.Url.EndsWith("/content", StringComparison.Ordinal) && Interlocked.Increment(ref headsFailed) == 3)
+                gaveUp.TrySetResult();
+        };
+        link.Cut(webSockets: true);
+        await Expect(page.Locator("#components-reconnect-modal")).ToBeVisibleAsync();
+        await gaveUp.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        // Back: the circuit reconnects, and the row catches up with what happened while it was away.
+        link.Restore();
+        await Expect(page.Locator("#components-reconnect-modal")).ToBeHiddenAsync(new() { Timeout = 60_000 });
+        await Expect(row).ToHaveAttributeAsync("data-state", "interrupted", new() { Timeout = 20_000 });
+        await Expect(row.GetByTestId("upload-message")).ToContainTextAsync("Resume goes on where it stopped.");
+
+        await ThrottleUploadsAsync(network, -1);
+        await row.GetByTestId("upload-resume").ClickAsync();
+        var id = await app.Api.IdOfAsync("images", $"offline-{stamp}");
+        await Eventually.WaitUntilAsync(async () => (await ImageAsync(id)).GetProperty("status").TryGetProperty("sha256", out _),
+            TimeSpan.FromSeconds(60), "the image's checksum");
+        Assert.Equal(Sha256Of(file), (await ImageAsync(id)).GetProperty("status").GetProperty("sha256").GetString());
+    }
+
+    [Fact]
     public async Task ImportFromUrl_WithItsChecksum_ShowsTheDownload_AndBecomesReady()
     {
         var stamp = Stamp();
