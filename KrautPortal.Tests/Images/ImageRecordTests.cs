@@ -70,7 +70,7 @@ public sealed class ImageRecordTests(PipelineFixture fixture) : IClassFixture<Pi
 
         using (var refused = await client.DeleteAsync($"/api/v1/images/{imageId}"))
         {
-            await ApiClient.AssertProblemAsync(refused, HttpStatusCode.Conflict, "Image 'in-use' is used by 2 VM(s): user-a, user-b. Delete those VMs first.");
+            await ApiClient.AssertProblemAsync(refused, HttpStatusCode.Conflict, "Image 'in-use' is used by 2 VMs: user-a, user-b. Delete those VMs first.");
         }
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/v1/images/{imageId}")).StatusCode);
         Assert.True(File.Exists(stored));

@@ -16,6 +16,7 @@ const REPORT_MS = 500;                // one progress call for all uploads, twic
 const SMOOTHING = 0.3;                // weight of the newest sample in the speed's moving average
 const RETRY_DELAYS_MS = [1000, 3000, 8000];   // automatic resumes after a lost connection; then the user decides
 const RETRYABLE = new Set([0, 408, 429, 502, 503, 504]);
+const REPORT_AGAIN_MS = 3000;         // how soon to retell a state change the page has not confirmed (circuit down?)
 const MAX_PARALLEL = 2;               // more would only share the same bandwidth, and finish all of them late
 const HEADERS = { 'X-Kraut-Portal': '1', 'X-Requested-With': 'XMLHttpRequest' }; // the latter: 401, not a login redirect
 
@@ -38,6 +39,8 @@ const uploads = new Map(); // key → upload (see addFiles)
 let view = null;           // the page currently listening: { dotnet, zone, detach }
 let nextKey = 1;
 let ticker = 0;
+const unreported = new Set(); // keys of uploads whose last state change the page did not receive
+let reportTimer = 0;
 
 window.addEventListener('beforeunload', e => {
   // Reloading or closing the tab ends the uploads; ask first (the browser shows its own words).
@@ -74,6 +77,7 @@ export function attach(zone, input, dotnet) {
   window.addEventListener('drop', drop);
   input.addEventListener('change', change);
   document.addEventListener('click', click);
+  unreported.clear(); // the new page gets every upload's state below
   zone.dataset.krautReady = '1'; // tests (and curious people) can see the page listens now
   view = {
     dotnet,
@@ -288,7 +292,35 @@ function setState(u, state, message = null) {
   if (state === 'uploading' && !ticker) {
     ticker = setInterval(tick, REPORT_MS);
   }
-  if (changed) tell('OnUploadChanged', describe(u));
+  if (changed) report(u);
+}
+
+/**
+ * Tells the page an upload's new state. While the circuit is down (the same lost network that broke the upload)
+ * the call is lost: Blazor neither delivers it nor settles its promise. The page would then show "uploading" after it
+ * reconnects, with no Resume button. So a state change counts as heard only once the call returns, and is told again
+ * every few seconds until then (telling twice is harmless: the page applies the same state again).
+ */
+function report(u) {
+  if (!view) return; // no page listens: attach hands every upload's state to the next one
+  const seq = u.told = (u.told ?? 0) + 1;
+  unreported.add(u.key);
+  if (!reportTimer) reportTimer = setInterval(reportAgain, REPORT_AGAIN_MS);
+  view.dotnet.invokeMethodAsync('OnUploadChanged', describe(u))
+    .then(() => { if (u.told === seq) unreported.delete(u.key); })
+    .catch(() => {});
+}
+
+function reportAgain() {
+  for (const key of [...unreported]) {
+    const u = uploads.get(key);
+    if (u && view) report(u);
+    else unreported.delete(key);
+  }
+  if (unreported.size === 0) {
+    clearInterval(reportTimer);
+    reportTimer = 0;
+  }
 }
 
 /** Samples every running upload's bytes, smooths its speed, and reports all of them in one call. */
