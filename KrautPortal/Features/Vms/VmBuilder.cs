@@ -41,12 +41,14 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
         var guest = host.GuestFor(arch) ?? throw new VmBuildException(host.WhyCannotRun(arch) ?? $"{host.Uri} cannot run {arch}.");
 
         var nics = new List<NicDefinition>();
-        foreach (var nic in vm.Spec.Nics)
+        var db = services.GetRequiredService<KrautDbContext>();
+        foreach (var networkId in vm.Spec.Nics.Select(n => n.NetworkId).Distinct())
         {
-            var network = await LoadAsync<NetworkSpec, NetworkStatus>(store, Kinds.Networks, nic.NetworkId, ct);
-            networks.Ensure(host, network);
-            nics.Add(new NicDefinition(nic.Mac!, NetworkNames.LibvirtName(instance, nic.NetworkId)));
+            // Before the domain exists or a NIC is plugged in: the guest's first DHCP request must find its reservation.
+            var network = await LoadAsync<NetworkSpec, NetworkStatus>(store, Kinds.Networks, networkId, ct);
+            await networks.EnsureAsync(host, network, db, ct);
         }
+        foreach (var nic in vm.Spec.Nics) nics.Add(new NicDefinition(nic.Mac!, NetworkNames.LibvirtName(instance, nic.NetworkId)));
 
         return new DomainDefinition(
             Uuid: vm.Id,
