@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Builds the Kraut test guest: a small BIOS-bootable disk (MBR + one FAT16 partition + syslinux)
-# whose root is a busybox initramfs. The guest gets DHCP on every NIC, serves HTTP on :80 and
-# powers off on the ACPI power button, printing KRAUT-GUEST-* lines on the serial console.
+# whose root is a busybox initramfs. The guest reads a cloud-init NoCloud seed (a CD labelled
+# cidata: hostname, SSH keys, static addresses from network-config v2, a user-data script), else
+# uses DHCP on every NIC; it does IPv6 (router advertisements/SLAAC in the kernel, stateful DHCPv6
+# with dhcpcd), serves HTTP on :80 and powers off on the ACPI power button. It prints what it did
+# as KRAUT-GUEST-* lines on the serial console: scripts/guest-image/README.md lists them.
+# The guest's own files (/init, DHCP hooks, seed parser) are in scripts/guest-image/.
 #
 # Usage: scripts/build-guest-image.sh OUTDIR
 # Writes OUTDIR/kraut-guest.qcow2, OUTDIR/kraut-guest.vmlinuz, OUTDIR/kraut-guest.sha256 and
@@ -16,10 +20,12 @@ name=kraut-guest
 disk_mib=64          # virtual size; the qcow2 only stores the ~16 MiB actually used
 part_start=2048      # 1 MiB-aligned first partition, in 512-byte sectors
 mbr_bin=/usr/lib/syslinux/mbr/mbr.bin
-# Modules the guest loads (dependencies are added from modules.dep). isofs/virtio_blk are for
-# reading a cloud-init seed later; button+evdev give acpid the power button.
-required_modules=(virtio_pci virtio_net virtio_blk button evdev)
-optional_modules=(isofs)
+# Modules the guest loads (dependencies are added from modules.dep). The cloud-init seed CD sits on
+# virtio-scsi: the cloud kernel has no AHCI, so a SATA CD would be invisible to it (and to Debian's
+# genericcloud images). virtio_scsi + sr_mod (+cdrom, scsi_mod) + isofs read it. button+evdev give
+# acpid the power button. IPv6 is built into this kernel.
+required_modules=(virtio_pci virtio_net virtio_blk virtio_scsi sr_mod isofs button evdev)
+optional_modules=()
 
 log() { printf '[guest-image] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -28,6 +34,8 @@ die() { log "error: $*"; exit 1; }
 mkdir -p "$1"
 outdir=$(cd "$1" && pwd)
 self=$(readlink -f "${BASH_SOURCE[0]}")
+guest_files=$(dirname "$self")/guest-image
+[ -f "$guest_files/init" ] || die "missing $guest_files/init"
 img_out=$outdir/$name.qcow2
 sums_out=$outdir/$name.sha256
 stamp=$outdir/$name.inputs
@@ -56,15 +64,22 @@ fi
 [ -n "$kpkg" ] || die "cannot resolve linux-image-cloud-amd64 (run apt-get update)"
 kpkg_ver=$(candidate "$kpkg")
 bb_ver=$(candidate busybox-static)
-for v in "$kpkg_ver" "$bb_ver"; do
-  if [ -z "$v" ] || [ "$v" = "(none)" ]; then die "no candidate version for $kpkg or busybox-static"; fi
+# busybox-static has no udhcpc6 applet, so stateful DHCPv6 is dhcpcd's (dynamically linked: it
+# brings libc6's loader and libc along).
+dhcpcd_ver=$(candidate dhcpcd-base)
+libc_ver=$(candidate libc6)
+for v in "$kpkg_ver" "$bb_ver" "$dhcpcd_ver" "$libc_ver"; do
+  if [ -z "$v" ] || [ "$v" = "(none)" ]; then die "no candidate version for $kpkg, busybox-static, dhcpcd-base or libc6"; fi
 done
 # The bootloader comes from the host's syslinux packages, so their versions are inputs too.
 host_syslinux=$(dpkg-query -W -f='${Package}=${Version}\n' syslinux syslinux-common 2>/dev/null || true)
 
 inputs="script=$(sha256sum <"$self" | cut -d' ' -f1)
+guest-files=$(cd "$guest_files" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
 $kpkg=$kpkg_ver
 busybox-static=$bb_ver
+dhcpcd-base=$dhcpcd_ver
+libc6=$libc_ver
 $host_syslinux"
 
 # The checksum check also catches a base image that something wrote to by mistake.
@@ -80,14 +95,17 @@ trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM HUP
 rm -f "$stamp"
 
-log "downloading $kpkg=$kpkg_ver busybox-static=$bb_ver"
+log "downloading $kpkg=$kpkg_ver busybox-static=$bb_ver dhcpcd-base=$dhcpcd_ver libc6=$libc_ver"
 apt_opts=(-q)
 # A root-owned 0700 temp dir is not writable by apt's _apt sandbox user.
 [ "$(id -u)" = 0 ] && apt_opts+=(-o APT::Sandbox::User=root)
 mkdir "$work/debs"
-(cd "$work/debs" && apt-get download "${apt_opts[@]}" "$kpkg=$kpkg_ver" "busybox-static=$bb_ver" >/dev/null)
+(cd "$work/debs" && apt-get download "${apt_opts[@]}" "$kpkg=$kpkg_ver" "busybox-static=$bb_ver" \
+  "dhcpcd-base=$dhcpcd_ver" "libc6=$libc_ver" >/dev/null)
 dpkg-deb -x "$work"/debs/"$kpkg"_*.deb "$work/kernel"
 dpkg-deb -x "$work"/debs/busybox-static_*.deb "$work/busybox"
+dpkg-deb -x "$work"/debs/dhcpcd-base_*.deb "$work/dhcpcd"
+dpkg-deb -x "$work"/debs/libc6_*.deb "$work/libc"
 
 kver=$(ls "$work/kernel/lib/modules")
 [ "$(echo "$kver" | wc -l)" = 1 ] || die "expected one kernel in $kpkg, found: $kver"
@@ -129,10 +147,10 @@ for m in "${required_modules[@]}"; do
     grep -q "/$m.ko" "$moddir/modules.builtin" || die "module $m is neither in modules.dep nor built in"
   fi
 done
-for m in "${optional_modules[@]}"; do add_module "$m" || log "optional module $m not available, skipped"; done
+for m in ${optional_modules[@]+"${optional_modules[@]}"}; do add_module "$m" || log "optional module $m not available, skipped"; done
 
 root=$work/root
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc/kraut,etc/acpi/PWRF,proc,sys,dev,run,tmp,www,var/log}
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc/kraut,etc/acpi/PWRF,proc,sys,dev,run,tmp,www,var/log,var/lib/dhcpcd,root,lib64}
 ln -s ../run "$root/var/run"
 : >"$root/etc/kraut/modules"
 mkdir -p "$root/lib/modules/$kver"
@@ -161,101 +179,21 @@ cp "$bb" "$root/bin/busybox"
   case "$applet" in */*) [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet" ;; esac
 done
 
-cat >"$root/init" <<'EOF'
-#!/bin/sh
-# PID 1 of the Kraut test guest. It must never exit: PID 1 exiting panics the kernel.
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-exec </dev/console >/dev/console 2>&1
+# dhcpcd and what it links against; its privilege-separation user must exist.
+cp "$work/dhcpcd/usr/sbin/dhcpcd" "$root/sbin/dhcpcd"
+mkdir -p "$root/lib/x86_64-linux-gnu"
+cp "$work/libc/lib/x86_64-linux-gnu/libc.so.6" "$work/libc/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" "$root/lib/x86_64-linux-gnu/"
+ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$root/lib64/ld-linux-x86-64.so.2"
+printf 'root:x:0:0:root:/root:/bin/sh\ndhcpcd:x:100:65534:dhcpcd:/var/lib/dhcpcd:/bin/false\n' >"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 
-hn=kraut-guest
-for arg in $(cat /proc/cmdline); do
-  case "$arg" in kraut.hostname=?*) hn=${arg#kraut.hostname=} ;; esac
-done
-
-while read -r m; do
-  insmod "$m" || echo "kraut-init: insmod $m failed"
-done </etc/kraut/modules
-hostname "$hn"
-printf '127.0.0.1 localhost\n127.0.1.1 %s\n' "$hn" >/etc/hosts
-# Keep later kernel chatter from splitting the KRAUT-GUEST-* lines tests grep for.
-dmesg -n 4
-echo "KRAUT-GUEST-BOOTED hostname=$hn"
-
-# busybox acpid maps the power button to /etc/acpi/PWRF/00000080 by itself.
-acpid -l /run/acpid.log
-printf '<!DOCTYPE html>\n<html><head><title>kraut-guest</title></head><body><p>kraut-guest %s ok</p></body></html>\n' "$hn" >/www/index.html
-httpd -p 80 -h /www
-
-ip link set lo up
-n=0
-while [ $n -lt 30 ] && ! ls -d /sys/class/net/eth* >/dev/null 2>&1; do sleep 0.1; n=$((n + 1)); done
-for d in /sys/class/net/eth*; do
-  [ -e "$d" ] || continue
-  i=${d##*/}
-  ip link set "$i" up
-  # One udhcpc per NIC in the background, so a NIC without DHCP blocks none of the others.
-  udhcpc -f -i "$i" -s /etc/udhcpc.sh -x "hostname:$hn" -t 5 -T 2 -A 5 >"/run/udhcpc.$i.log" 2>&1 &
-done
-
-# Reaps orphans (ash waits with waitpid(-1)) and restarts the daemons if they die.
-while :; do
-  sleep 10
-  pidof httpd >/dev/null || httpd -p 80 -h /www
-  pidof acpid >/dev/null || acpid -l /run/acpid.log
-done
-EOF
-
-cat >"$root/etc/udhcpc.sh" <<'EOF'
-#!/bin/sh
-# udhcpc hook: $1 is the event, the lease is in the environment (ip, mask, router, dns, ...).
-[ -n "$interface" ] || exit 1
-resolv() { cat /run/resolv/* >/etc/resolv.conf 2>/dev/null || : >/etc/resolv.conf; }
-case "$1" in
-deconfig)
-  ip -4 addr flush dev "$interface"
-  ip link set "$interface" up
-  rm -f "/run/resolv/$interface"
-  resolv
-  ;;
-bound | renew)
-  [ -n "$mask" ] || { eval "$(ipcalc -p "$ip" "${subnet:-255.255.255.0}")"; mask=$PREFIX; }
-  # Touch the address only when it changed, so a renewal does not cut connections.
-  if ! ip -4 -o addr show dev "$interface" | grep -q " $ip/$mask "; then
-    ip -4 addr flush dev "$interface"
-    ip addr add "$ip/$mask" ${broadcast:+broadcast "$broadcast"} dev "$interface"
-  fi
-  # A metric per NIC lets the default routes of several NICs coexist.
-  metric=$((100 + $(cat "/sys/class/net/$interface/ifindex")))
-  for r in $router; do
-    ip route replace default via "$r" dev "$interface" metric "$metric"
-    break
-  done
-  mkdir -p /run/resolv
-  {
-    [ -z "$domain" ] || echo "search $domain"
-    for d in $dns; do echo "nameserver $d"; done
-  } >"/run/resolv/$interface"
-  resolv
-  # Exactly one ready line per NIC and boot, on its first lease.
-  if mkdir "/run/kraut-ready.$interface" 2>/dev/null; then
-    echo "KRAUT-GUEST-READY iface=$interface ip=$ip mac=$(cat "/sys/class/net/$interface/address")" >/dev/console
-  fi
-  ;;
-esac
-exit 0
-EOF
-
-cat >"$root/etc/acpi/PWRF/00000080" <<'EOF'
-#!/bin/sh
-# Run by busybox acpid on the ACPI power button (virsh shutdown, and virsh reboot's fake reboot).
-echo "KRAUT-GUEST-POWEROFF" >/dev/console
-sync
-poweroff -f
-EOF
-chmod 755 "$root/init" "$root/etc/udhcpc.sh" "$root/etc/acpi/PWRF/00000080"
+cp "$guest_files/init" "$root/init"
+cp "$guest_files/udhcpc.sh" "$guest_files/dhcpcd.sh" "$guest_files/dhcpcd.conf" "$root/etc/"
+cp "$guest_files/kraut-seed.sh" "$guest_files/yaml.awk" "$guest_files/netcfg.awk" "$guest_files/report.sh" "$root/etc/kraut/"
+cp "$guest_files/poweroff.sh" "$root/etc/acpi/PWRF/00000080"
+chmod 755 "$root/init" "$root/etc/udhcpc.sh" "$root/etc/dhcpcd.sh" "$root/etc/kraut/kraut-seed.sh" \
+  "$root/etc/kraut/report.sh" "$root/etc/acpi/PWRF/00000080"
+chmod 700 "$root/root"
 
 # The kernel's built-in initramfs already provides /dev/console for the first open.
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort \

@@ -19,6 +19,8 @@ packages+=(busybox-static dosfstools mtools syslinux syslinux-common fdisk cpio 
 # The LDAP authenticator: System.DirectoryServices.Protocols loads libldap-2.5.so.0. libcrypt1 (htpasswd's
 # bcrypt and DES hashes) is essential in Debian and always there.
 packages+=(libldap-2.5-0)
+# xorriso writes each VM's cloud-init NoCloud seed (an ISO 9660 image labelled cidata).
+packages+=(xorriso)
 if [ "$with_tests" = 1 ]; then
   # apache2-utils: htpasswd writes the auth tests' files; oathtool: TOTP codes for the OTP tests.
   # slapd and ldap-utils come with scripts/start-test-ldap.sh, which needs debconf answers first.

@@ -6,7 +6,7 @@ public sealed class KrautPaths
     public KrautPaths(string dataDirectory)
     {
         Root = Path.GetFullPath(dataDirectory);
-        foreach (var dir in new[] { Root, Images, Disks, Consoles, Seed }) Directory.CreateDirectory(dir);
+        foreach (var dir in new[] { Root, Images, Disks, Consoles, Seed, CloudInit }) Directory.CreateDirectory(dir);
     }
 
     public string Root { get; }
@@ -14,9 +14,13 @@ public sealed class KrautPaths
     public string Disks => Path.Combine(Root, "disks");
     public string Consoles => Path.Combine(Root, "consoles");
 
+    /// <summary>Each VM's cloud-init NoCloud seed (an ISO attached as a CD), named by the VM's id only.</summary>
+    public string CloudInit => Path.Combine(Root, "cloud-init");
+
     /// <summary>Where scripts/build-guest-image.sh leaves the small test guest that first run registers.</summary>
     public string Seed => Path.Combine(Root, "seed");
 
     public string DiskFor(Guid vmId) => Path.Combine(Disks, vmId.ToString("D") + ".qcow2");
     public string ConsoleFor(Guid vmId) => Path.Combine(Consoles, vmId.ToString("D") + ".log");
+    public string SeedIsoFor(Guid vmId) => Path.Combine(CloudInit, vmId.ToString("D") + ".iso");
 }

@@ -5,6 +5,7 @@ using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Store;
+using KrautPortal.Features.Vms.CloudInit;
 using KrautPortal.Hypervisor;
 using Microsoft.EntityFrameworkCore;
 
@@ -48,7 +49,16 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
             var network = await LoadAsync<NetworkSpec, NetworkStatus>(store, Kinds.Networks, networkId, ct);
             await networks.EnsureAsync(host, network, db, ct);
         }
-        foreach (var nic in vm.Spec.Nics) nics.Add(new NicDefinition(nic.Mac!, NetworkNames.LibvirtName(instance, nic.NetworkId)));
+        var seedNics = new List<SeedNic>();
+        foreach (var nic in vm.Spec.Nics)
+        {
+            var network = await LoadAsync<NetworkSpec, NetworkStatus>(store, Kinds.Networks, nic.NetworkId, ct);
+            nics.Add(new NicDefinition(nic.Mac!, NetworkNames.LibvirtName(instance, nic.NetworkId)));
+            seedNics.Add(await SeedNicAsync(store, nic, network.Spec, ct));
+        }
+        // Rewritten whenever the spec moved on in a way the guest sees; a running guest reads it at its next boot.
+        var seedIso = paths.SeedIsoFor(vm.Id);
+        await SeedIsoWriter.WriteAsync(seedIso, SeedDocuments.For(vm.Id, vm.Name, vm.Spec, seedNics), ct);
 
         return new DomainDefinition(
             Uuid: vm.Id,
@@ -60,7 +70,8 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
             Machine: arch == "aarch64" ? "virt" : null,
             Vcpus: vm.Spec.Vcpus,
             MemoryMiB: vm.Spec.MemoryMiB,
-            Disks: [new DiskDefinition(paths.DiskFor(vm.Id), "qcow2", "vda", "virtio")],
+            // The seed CD on virtio-scsi: every cloud image's kernel has it (Debian's cloud kernels have no AHCI for SATA).
+            Disks: [new DiskDefinition(paths.DiskFor(vm.Id), "qcow2", "vda", "virtio"), new DiskDefinition(seedIso, "raw", "sda", "scsi", IsCdrom: true)],
             Nics: nics,
             SerialLogPath: paths.ConsoleFor(vm.Id),
             Metadata: new KrautDomainMetadata(vm.Id, instance.Id, vm.Name, vm.Version));
@@ -89,8 +100,34 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
 
     public void DeleteFiles(Guid vmId)
     {
-        foreach (var file in new[] { paths.DiskFor(vmId), paths.DiskFor(vmId) + ".tmp", paths.ConsoleFor(vmId) })
+        var seed = paths.SeedIsoFor(vmId);
+        foreach (var file in new[] { paths.DiskFor(vmId), paths.DiskFor(vmId) + ".tmp", paths.ConsoleFor(vmId), seed, seed + ".tmp", seed + ".sha256", seed + ".sha256.tmp" })
             File.Delete(file);
+        if (Directory.Exists(seed + ".d.tmp")) Directory.Delete(seed + ".d.tmp", recursive: true);
+    }
+
+    /// <summary>The routers a NIC's static addresses use: the host's first address, a fixed one, or a gateway VM's NIC.</summary>
+    private static async Task<SeedNic> SeedNicAsync(ResourceStore store, VmNic nic, NetworkSpec network, CancellationToken ct)
+    {
+        var gateway = network.Gateway;
+        string? v4 = null, v6 = null;
+        switch (gateway.Kind)
+        {
+            case GatewayKind.Host:
+                v4 = Ipv4Subnet.TryParse(network.Ipv4Cidr, out var subnet, out _) ? subnet.Gateway.ToString() : null;
+                v6 = NetworkConfigWriter.FirstAddress(network.Ipv6Prefix);
+                break;
+            case GatewayKind.Address:
+                v4 = gateway.Address;
+                break;
+            case GatewayKind.Vm when gateway.VmId is { } routerId:
+                var router = await store.FindAsync(Kinds.Vms.Name, routerId, Actor.System, ct) is { } row ? Resource<VmSpec, VmStatus>.FromRow(row) : null;
+                var routerNic = router?.Spec.Nics.FirstOrDefault(n => n.Id == gateway.NicId);
+                // A gateway VM that went away leaves the NIC without a default route rather than without a seed.
+                if (routerNic is not null && routerNic.Mac != nic.Mac) (v4, v6) = (routerNic.Ipv4Address, routerNic.Ipv6Address);
+                break;
+        }
+        return new SeedNic(nic, network, v4, v6);
     }
 
     private static async Task<Resource<TSpec, TStatus>> LoadAsync<TSpec, TStatus>(ResourceStore store, KindInfo kind, Guid id, CancellationToken ct)

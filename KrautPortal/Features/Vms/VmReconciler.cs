@@ -72,7 +72,7 @@ public sealed class VmReconciler(
             }
             return await ConvergeAsync(vm, ensure || vm.Status.ObservedVersion < vm.Version, writer, scope.ServiceProvider, ct);
         }
-        catch (Exception e) when (e is LibvirtException or QemuImgException or HostUnavailableException or PlacementException or VmBuildException)
+        catch (Exception e) when (e is LibvirtException or QemuImgException or HostUnavailableException or PlacementException or VmBuildException or CloudInit.SeedException)
         {
             var failedCreate = !writer.Current.DomainDefined;
             await writer.WriteAsync(s => s with
@@ -327,7 +327,7 @@ public sealed class VmReconciler(
                 }
             }
         }
-        foreach (var file in Directory.EnumerateFiles(paths.Disks).Concat(Directory.EnumerateFiles(paths.Consoles)))
+        foreach (var file in Directory.EnumerateFiles(paths.Disks).Concat(Directory.EnumerateFiles(paths.Consoles)).Concat(Directory.EnumerateFileSystemEntries(paths.CloudInit)))
         {
             var stem = Path.GetFileName(file).Split('.')[0];
             if (Guid.TryParse(stem, out var id)) ids.Add(id);

@@ -57,7 +57,7 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
         }
 
         spec = spec with { Nics = await PrepareNicsAsync(spec.Nics, actor, errors, ct) };
-        return spec;
+        return CloudInit.GuestSettingsRules.Prepare(spec, errors);
     }
 
     private async Task<List<VmNic>> PrepareNicsAsync(IReadOnlyList<VmNic> nics, Actor actor, ValidationErrors errors, CancellationToken ct)
