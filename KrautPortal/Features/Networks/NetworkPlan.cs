@@ -48,8 +48,8 @@ public sealed partial record NetworkPlan(NetworkDefinition Definition, IReadOnly
 
         var v6 = Ipv6(spec, members, notes);
         if (v6 is not null) options.AddRange(Ipv6Options(spec));
-        if (v6 is not null && spec.Gateway.Kind is GatewayKind.Address or GatewayKind.Vm)
-            notes.Add("IPv6 default routes come from the gateway's own router advertisements; the host announces none.");
+        // With an address or a VM as gateway the host's RAs carry router lifetime 0 (libvirt's isolated network):
+        // an RA can only name its sender as router, so the IPv6 default route comes from the gateway's own RAs.
 
         var domain = spec.DnsDomain is { } d && DomainName().IsMatch(d) ? d : null;
         if (spec.DnsDomain is not null && domain is null) notes.Add($"The DNS domain '{spec.DnsDomain}' is not a valid domain name and is not announced.");
