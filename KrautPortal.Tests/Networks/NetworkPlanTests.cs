@@ -139,4 +139,14 @@ public sealed class NetworkPlanTests
 
         Assert.Equal([new DhcpHost("52:54:00:00:00:01", "fd4b:20::10", "a")], def.Ipv6!.Hosts);
     }
+
+    [Fact]
+    public void ASecondNicOfOneVm_GetsItsReservationWithoutRepeatingTheName()
+    {
+        var vm = Guid.NewGuid();
+        var def = Plan(new NetworkSpec { Ipv4Cidr = "10.20.0.0/24" },
+            Member("web", "52:54:00:00:00:01", "10.20.0.10", vmId: vm), Member("web", "52:54:00:00:00:02", "10.20.0.11", vmId: vm)).Definition;
+
+        Assert.Equal(["web", null], def.Hosts.Select(h => h.Name));
+    }
 }

@@ -29,8 +29,8 @@ public sealed partial record NetworkPlan(NetworkDefinition Definition, IReadOnly
             hostIpv4 = HostIpv4(subnet, spec.Gateway.Kind);
             if (spec.Ipv4Mode == Ipv4Mode.Dhcp)
             {
-                hosts4 = members.Where(m => m.Nic.Mac is not null && IsIpv4(m.Nic.Ipv4Address))
-                    .Select(m => new DhcpHost(m.Nic.Mac!.ToLowerInvariant(), IPAddress.Parse(m.Nic.Ipv4Address!).ToString(), HostName(m))).ToList();
+                hosts4 = UniqueNames(members.Where(m => m.Nic.Mac is not null && IsIpv4(m.Nic.Ipv4Address))
+                    .Select(m => new DhcpHost(m.Nic.Mac!.ToLowerInvariant(), IPAddress.Parse(m.Nic.Ipv4Address!).ToString(), HostName(m))));
                 // IPAM gives every NIC an address, and then dnsmasq serves reservations only. A NIC without one
                 // (made before IPAM) still gets a lease from the upper half, so it is not left without an address.
                 if (members.Any(m => m.Nic.Ipv4Address is null))
@@ -145,8 +145,8 @@ public sealed partial record NetworkPlan(NetworkDefinition Definition, IReadOnly
         // The host takes the prefix's first address, as agreed with IPAM.
         var host = new IPAddress(BytesOf(BinaryPrimitives.ReadUInt128BigEndian(network.GetAddressBytes()) + 1)).ToString();
         var hosts = spec.Ipv6Mode == Ipv6Mode.Dhcpv6
-            ? members.Where(m => m.Nic.Mac is not null && IsIpv6(m.Nic.Ipv6Address))
-                .Select(m => new DhcpHost(m.Nic.Mac!.ToLowerInvariant(), IPAddress.Parse(m.Nic.Ipv6Address!).ToString(), HostName(m))).ToList()
+            ? UniqueNames(members.Where(m => m.Nic.Mac is not null && IsIpv6(m.Nic.Ipv6Address))
+                .Select(m => new DhcpHost(m.Nic.Mac!.ToLowerInvariant(), IPAddress.Parse(m.Nic.Ipv6Address!).ToString(), HostName(m))))
             : [];
         return new Ipv6Definition(host, length, hosts);
     }
@@ -156,6 +156,16 @@ public sealed partial record NetworkPlan(NetworkDefinition Definition, IReadOnly
         var dns6 = spec.DnsServers.Where(IsIpv6).Select(a => $"[{IPAddress.Parse(a)}]").ToList();
         if (dns6.Count > 0) yield return "dhcp-option=option6:dns-server," + string.Join(',', dns6);
         if (spec.DnsDomain is { } domain && DomainName().IsMatch(domain)) yield return $"dhcp-option=option6:domain-search,{domain}";
+    }
+
+    /// <summary>
+    /// libvirt refuses a reservation whose name another one already has (a VM's second NIC on the network, or two
+    /// VMs with one host name); the first keeps the name, the others go without.
+    /// </summary>
+    private static List<DhcpHost> UniqueNames(IEnumerable<DhcpHost> hosts)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return hosts.Select(h => h.Name is null || seen.Add(h.Name) ? h : h with { Name = null }).ToList();
     }
 
     /// <summary>A DNS label for the reservation: the VM's host name, or its name, reduced to what dnsmasq's hosts file can hold.</summary>
