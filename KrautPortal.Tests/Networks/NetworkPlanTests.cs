@@ -137,7 +137,7 @@ public sealed class NetworkPlanTests
         var def = Plan(new NetworkSpec { Ipv4Cidr = "10.20.0.0/24", Ipv6Prefix = "fd4b:20::/64", Ipv6Mode = Ipv6Mode.Dhcpv6 },
             Member("a", "52:54:00:00:00:01", "10.20.0.10", "fd4b:20:0::0010")).Definition;
 
-        Assert.Equal([new DhcpHost("52:54:00:00:00:01", "fd4b:20::10", "a")], def.Ipv6!.Hosts);
+        Assert.Equal([new DhcpHost("52:54:00:00:00:01", "fd4b:20::10")], def.Ipv6!.Hosts);
     }
 
     [Fact]

@@ -145,8 +145,10 @@ public sealed partial record NetworkPlan(NetworkDefinition Definition, IReadOnly
         // The host takes the prefix's first address, as agreed with IPAM.
         var host = new IPAddress(BytesOf(BinaryPrimitives.ReadUInt128BigEndian(network.GetAddressBytes()) + 1)).ToString();
         var hosts = spec.Ipv6Mode == Ipv6Mode.Dhcpv6
-            ? UniqueNames(members.Where(m => m.Nic.Mac is not null && IsIpv6(m.Nic.Ipv6Address))
-                .Select(m => new DhcpHost(m.Nic.Mac!.ToLowerInvariant(), IPAddress.Parse(m.Nic.Ipv6Address!).ToString(), HostName(m))))
+            // Without names: dnsmasq looks reservations up by the client's host name too, and would find the
+            // IPv4 one of the same name (which has no IPv6 address) before this one. The IPv4 one names the host.
+            ? members.Where(m => m.Nic.Mac is not null && IsIpv6(m.Nic.Ipv6Address))
+                .Select(m => new DhcpHost(m.Nic.Mac!.ToLowerInvariant(), IPAddress.Parse(m.Nic.Ipv6Address!).ToString())).ToList()
             : [];
         return new Ipv6Definition(host, length, hosts);
     }
