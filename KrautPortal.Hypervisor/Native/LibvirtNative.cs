@@ -210,4 +210,16 @@ internal static partial class LibvirtNative
 
     [LibraryImport(Lib)]
     internal static partial void virNetworkDHCPLeaseFree(IntPtr lease);
+
+    /// <param name="command">VIR_NETWORK_UPDATE_COMMAND_*; <paramref name="section"/> VIR_NETWORK_SECTION_*.</param>
+    /// <param name="parentIndex">Which &lt;ip&gt; element, in document order; -1 lets libvirt pick.</param>
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int virNetworkUpdate(NetworkHandle network, uint command, uint section, int parentIndex, string xml, uint flags);
+
+    /// <param name="ports">Array allocated by libvirt: each element freed with virNetworkPortFree, the array with free.</param>
+    [LibraryImport(Lib)]
+    internal static partial int virNetworkListAllPorts(NetworkHandle network, out IntPtr ports, uint flags);
+
+    [LibraryImport(Lib)]
+    internal static partial int virNetworkPortFree(IntPtr port);
 }

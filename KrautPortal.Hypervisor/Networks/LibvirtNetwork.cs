@@ -8,6 +8,11 @@ public sealed class LibvirtNetwork : IDisposable
 {
     private const int IpAddrTypeIpv6 = 1;
     private const uint XmlInactive = 1 << 0; // VIR_NETWORK_XML_INACTIVE
+    private const uint UpdateCommandDelete = 2; // VIR_NETWORK_UPDATE_COMMAND_DELETE
+    private const uint UpdateCommandAddLast = 3; // VIR_NETWORK_UPDATE_COMMAND_ADD_LAST
+    private const uint SectionIpDhcpHost = 4; // VIR_NETWORK_SECTION_IP_DHCP_HOST
+    private const uint UpdateAffectLive = 1 << 0;
+    private const uint UpdateAffectConfig = 1 << 1;
 
     private readonly NetworkHandle _handle;
 
@@ -100,6 +105,44 @@ public sealed class LibvirtNetwork : IDisposable
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Adds or removes one DHCP reservation (<see cref="NetworkXml.BuildHost"/>) without restarting the network:
+    /// libvirt rewrites dnsmasq's hosts file and signals it, so running guests keep their link.
+    /// </summary>
+    /// <param name="ipIndex">The &lt;ip&gt; element the host belongs to, in document order.</param>
+    public void UpdateDhcpHost(bool add, int ipIndex, string hostXml, bool live, bool config)
+    {
+        ArgumentNullException.ThrowIfNull(hostXml);
+        var flags = (live ? UpdateAffectLive : 0) | (config ? UpdateAffectConfig : 0);
+        LibvirtError.Check(
+            LibvirtNative.virNetworkUpdate(_handle, add ? UpdateCommandAddLast : UpdateCommandDelete, SectionIpDhcpHost, ipIndex, hostXml, flags),
+            "virNetworkUpdate");
+    }
+
+    /// <summary>How many guest interfaces are plugged into the running network (libvirt's network ports).</summary>
+    public int CountPorts()
+    {
+        var count = LibvirtNative.virNetworkListAllPorts(_handle, out var array, 0);
+        if (count < 0)
+        {
+            throw LibvirtError.Capture("virNetworkListAllPorts");
+        }
+
+        var pointers = new IntPtr[count];
+        if (count > 0)
+        {
+            Marshal.Copy(array, pointers, 0, count);
+        }
+
+        foreach (var ptr in pointers)
+        {
+            _ = LibvirtNative.virNetworkPortFree(ptr);
+        }
+
+        LibvirtNative.free(array);
+        return count;
     }
 
     public void Dispose() => _handle.Dispose();

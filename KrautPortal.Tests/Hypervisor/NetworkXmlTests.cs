@@ -45,4 +45,64 @@ public sealed class NetworkXmlTests
     [InlineData("nat", "fe80::1")]
     public void Build_RejectsBadInput(string mode, string address) =>
         Assert.Throws<ArgumentException>(() => NetworkXml.Build(new NetworkDefinition("n", null, mode, address, 24, null, null, [])));
+
+    [Fact]
+    public void Build_Ipv6WithReservations_KeysThemByDuidLl_AndDnsmasqOptionsUseLibvirtsNamespace()
+    {
+        var def = new NetworkDefinition("n", Guid.NewGuid(), "none", "10.10.0.1", 24, null, null, [new DhcpHost("52:54:00:aa:00:01", "10.10.0.5")])
+        {
+            Ipv6 = new Ipv6Definition("fd4b:1::1", 64, [new DhcpHost("52:54:00:AA:00:01", "fd4b:1::5", "web")]),
+            DnsmasqOptions = ["dhcp-option=option:router,10.10.0.9"],
+        };
+
+        var root = XElement.Parse(NetworkXml.Build(def));
+
+        var v6 = root.Elements("ip").Single(e => (string?)e.Attribute("family") == "ipv6");
+        var host = v6.Element("dhcp")!.Element("host")!;
+        Assert.Equal("00:03:00:01:52:54:00:aa:00:01", (string?)host.Attribute("id"));
+        Assert.Null(host.Attribute("mac"));
+        Assert.Equal("fd4b:1::5", (string?)host.Attribute("ip"));
+        XNamespace dnsmasq = "http://libvirt.org/schemas/network/dnsmasq/1.0";
+        Assert.Equal("dhcp-option=option:router,10.10.0.9", (string?)root.Element(dnsmasq + "options")!.Element(dnsmasq + "option")!.Attribute("value"));
+    }
+
+    [Fact]
+    public void Build_Ipv6WithoutReservations_HasNoDhcp_SoLibvirtOnlySendsRouterAdvertisements()
+    {
+        var def = new NetworkDefinition("n", null, "none", null, 24, null, null, []) { Ipv6 = new Ipv6Definition("fd4b:1::1", 64, []) };
+
+        var ip = XElement.Parse(NetworkXml.Build(def)).Element("ip")!;
+
+        Assert.Equal("ipv6", (string?)ip.Attribute("family"));
+        Assert.Null(ip.Element("dhcp"));
+    }
+
+    [Theory]
+    [InlineData("dhcp-option=3\nconf-file=/etc/shadow")]
+    [InlineData("dhcp-option=3\rdhcp-script=/bin/sh")]
+    [InlineData(" ")]
+    public void Build_RefusesAnOptionThatWouldBecomeMoreThanOneDnsmasqLine(string option) =>
+        Assert.Throws<ArgumentException>(() => NetworkXml.Build(new NetworkDefinition("n", null, "none", "10.0.0.1", 24, null, null, [])
+        {
+            DnsmasqOptions = [option.Replace("\\n", "\n", StringComparison.Ordinal).Replace("\\r", "\r", StringComparison.Ordinal)],
+        }));
+
+    [Fact]
+    public void Parse_ReadsBackWhatBuildWrote_AndShapeIgnoresOnlyReservations()
+    {
+        var def = new NetworkDefinition("n", Guid.NewGuid(), "nat", "10.10.0.1", 24, null, null, [new DhcpHost("52:54:00:aa:00:01", "10.10.0.5", "a")], "lab.test", 1400)
+        {
+            Ipv6 = new Ipv6Definition("fd4b:1::1", 64, [new DhcpHost("52:54:00:aa:00:01", "fd4b:1::5")]),
+            DnsmasqOptions = ["dhcp-option=option:dns-server,9.9.9.9"],
+        };
+
+        var parsed = NetworkXml.Parse(NetworkXml.Build(def));
+
+        Assert.Equal(NetworkXml.Build(def), NetworkXml.Build(parsed));
+        Assert.Equal(def.Hosts, parsed.Hosts);
+        Assert.Equal(def.Ipv6!.Hosts, parsed.Ipv6!.Hosts);
+        Assert.Equal(NetworkXml.Shape(def), NetworkXml.Shape(def with { Hosts = [] }));
+        Assert.NotEqual(NetworkXml.Shape(def), NetworkXml.Shape(def with { Mtu = 9000 }));
+        Assert.NotEqual(NetworkXml.Shape(def), NetworkXml.Shape(def with { DnsmasqOptions = [] }));
+    }
 }

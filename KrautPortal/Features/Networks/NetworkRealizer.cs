@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Store;
@@ -5,18 +6,35 @@ using KrautPortal.Hypervisor;
 
 namespace KrautPortal.Features.Networks;
 
-/// <summary>Makes one Kraut network exist and run on one host, or removes it there. Idempotent.</summary>
+/// <summary>What a network looks like on one host after <see cref="NetworkRealizer.EnsureAsync"/>.</summary>
+public sealed record NetworkRealization(string Bridge, IReadOnlyList<DhcpLease> Leases, IReadOnlyList<string> Notes);
+
+/// <summary>
+/// Makes one Kraut network exist and run on one host as a libvirt network (bridge + dnsmasq), with a DHCP
+/// reservation for every NIC on it, or removes it there. Idempotent: it compares what libvirt has with the plan,
+/// so a run interrupted at any point is finished by the next one.
+/// </summary>
 public sealed class NetworkRealizer(KrautInstance instance)
 {
-    public string Ensure(KrautHost host, Resource<NetworkSpec, NetworkStatus> network)
+    // The network and VM reconcilers both ensure networks; one at a time per network, and the NIC list is read
+    // inside the lock, so a caller holding an older list cannot remove a reservation another has just added.
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
+
+    public async Task<NetworkRealization> EnsureAsync(KrautHost host, Resource<NetworkSpec, NetworkStatus> network, KrautDbContext db, CancellationToken ct)
     {
         var name = NetworkNames.LibvirtName(instance, network.Id);
-        var connection = host.Connection;
-        using var existing = connection.FindNetwork(name);
-        using var libvirtNetwork = existing ?? connection.DefineNetwork(NetworkXml.Build(Definition(name, network)));
-        if (!libvirtNetwork.IsActive) libvirtNetwork.Start();
-        libvirtNetwork.SetAutostart(true);
-        return libvirtNetwork.GetBridgeName() ?? "";
+        var gate = _locks.GetOrAdd($"{host.Uri}|{name}", _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            var members = await NetworkMember.LoadAsync(db, network.Id, ct);
+            var plan = NetworkPlan.For(network.Id, name, network.Spec, members);
+            return Apply(host.Connection, plan);
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     public void Remove(KrautHost host, Guid networkId)
@@ -27,18 +45,97 @@ public sealed class NetworkRealizer(KrautInstance instance)
         if (libvirtNetwork.IsPersistent) libvirtNetwork.Undefine();
     }
 
-    private static NetworkDefinition Definition(string name, Resource<NetworkSpec, NetworkStatus> network)
+    private static NetworkRealization Apply(LibvirtConnection connection, NetworkPlan plan)
     {
-        if (!Ipv4Subnet.TryParse(network.Spec.Ipv4Cidr, out var subnet, out var problem))
-            throw new InvalidOperationException($"Network {network.Id} has an invalid subnet in its stored spec: {problem}");
-        return new NetworkDefinition(
-            Name: name,
-            Uuid: network.Id,
-            ForwardMode: network.Spec.Gateway is { Kind: GatewayKind.Host, Nat: true } ? "nat" : "none",
-            Ipv4Address: subnet.Gateway.ToString(),
-            Ipv4Prefix: subnet.Prefix,
-            DhcpStart: network.Spec.Ipv4Mode == Ipv4Mode.Dhcp ? subnet.DhcpStart.ToString() : null,
-            DhcpEnd: network.Spec.Ipv4Mode == Ipv4Mode.Dhcp ? subnet.DhcpEnd.ToString() : null,
-            Hosts: []);
+        var wanted = plan.Definition;
+        var notes = plan.Notes.ToList();
+        using var network = connection.FindNetwork(wanted.Name) ?? connection.DefineNetwork(NetworkXml.Build(wanted));
+
+        var config = NetworkXml.Parse(PersistentXml(network));
+        if (NetworkXml.Shape(config) != NetworkXml.Shape(wanted)) Redefine(connection, wanted);
+        else SyncReservations(network, config, wanted, live: false, notes);
+
+        if (!network.IsActive)
+        {
+            // Starting from the persistent definition brings the reservations with it.
+            network.Start();
+        }
+        else
+        {
+            var live = NetworkXml.Parse(network.GetXml());
+            if (NetworkXml.Shape(live) == NetworkXml.Shape(wanted))
+            {
+                SyncReservations(network, live, wanted, live: true, notes);
+            }
+            else if (CountGuests(network) == 0)
+            {
+                // Nobody is plugged in, so a restart costs nothing; with guests on it, it would cut them off.
+                network.Destroy();
+                network.Start();
+            }
+            else
+            {
+                SyncReservations(network, live, wanted, live: true, notes);
+                notes.Add("Some changes (addressing, gateway, DNS, MTU or routes) take effect when no running VM uses the network any more.");
+            }
+        }
+        network.SetAutostart(true);
+        return new NetworkRealization(network.GetBridgeName() ?? "", network.GetDhcpLeases(), notes);
+    }
+
+    private static void Redefine(LibvirtConnection connection, NetworkDefinition wanted)
+    {
+        // Defining over an existing network replaces only its persistent definition; a running one keeps going.
+        using (connection.DefineNetwork(NetworkXml.Build(wanted))) { }
+    }
+
+    /// <summary>Removes reservations libvirt has that the plan does not, then adds the missing ones, each without a restart.</summary>
+    private static void SyncReservations(LibvirtNetwork network, NetworkDefinition current, NetworkDefinition wanted, bool live, List<string> notes)
+    {
+        var v4Index = 0;
+        var v6Index = wanted.Ipv4Address is null ? 0 : 1;
+        try
+        {
+            Sync(network, current.Hosts, wanted.Hosts, v4Index, ipv6: false, live);
+            Sync(network, current.Ipv6?.Hosts ?? [], wanted.Ipv6?.Hosts ?? [], v6Index, ipv6: true, live);
+        }
+        catch (LibvirtException e) when (e.IsUnsupported)
+        {
+            // A driver without virNetworkUpdate (libvirt's test driver): the persistent definition carries them instead.
+            notes.Add("This host cannot change DHCP reservations of a running network; they apply when it restarts.");
+        }
+    }
+
+    private static void Sync(LibvirtNetwork network, IReadOnlyList<DhcpHost> current, IReadOnlyList<DhcpHost> wanted, int ipIndex, bool ipv6, bool live)
+    {
+        foreach (var stale in current.Where(c => !wanted.Contains(c)))
+            network.UpdateDhcpHost(add: false, ipIndex, NetworkXml.BuildHost(stale, ipv6), live, config: !live);
+        foreach (var missing in wanted.Where(w => !current.Contains(w)))
+            network.UpdateDhcpHost(add: true, ipIndex, NetworkXml.BuildHost(missing, ipv6), live, config: !live);
+    }
+
+    private static string PersistentXml(LibvirtNetwork network)
+    {
+        try
+        {
+            return network.GetXml(inactive: true);
+        }
+        catch (LibvirtException e) when (e.IsUnsupported || e.Code == LibvirtException.ErrInvalidArg)
+        {
+            // libvirt's test driver knows no separate persistent definition ("unsupported flags").
+            return network.GetXml();
+        }
+    }
+
+    private static int CountGuests(LibvirtNetwork network)
+    {
+        try
+        {
+            return network.CountPorts();
+        }
+        catch (LibvirtException e) when (e.IsUnsupported)
+        {
+            return 0;
+        }
     }
 }

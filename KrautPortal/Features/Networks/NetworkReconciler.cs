@@ -11,7 +11,11 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
     ILogger<NetworkReconciler> logger)
     : ReconcileLoop(logger, workers: 1)
 {
-    protected override TimeSpan? PollInterval => TimeSpan.FromSeconds(30);
+    // Also how often leases are read back into the status.
+    protected override TimeSpan? PollInterval => TimeSpan.FromSeconds(15);
+
+    /// <summary>Looks at every network again: a VM or NIC went away, so a reservation or the gateway may have too.</summary>
+    public void EnqueueAll() => _ = Task.Run(() => PollAsync(CancellationToken.None));
 
     protected override async Task StartupAsync(CancellationToken ct) => await PollAsync(ct);
 
@@ -47,15 +51,25 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
         NetworkStatus status;
         try
         {
+            var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
             string? bridge = null;
-            foreach (var host in hosts.Hosts) bridge = realizer.Ensure(host, network);
+            var leases = new List<NetworkLease>();
+            var notes = new List<string>();
+            foreach (var host in hosts.Hosts)
+            {
+                var realized = await realizer.EnsureAsync(host, network, db, ct);
+                bridge = realized.Bridge;
+                leases.AddRange(realized.Leases.Select(l => new NetworkLease(l.Mac, l.IpAddress, l.Hostname, l.ExpiresAt.UtcDateTime)));
+                notes.AddRange(realized.Notes.Where(n => !notes.Contains(n)));
+            }
             status = network.Status with
             {
                 Phase = NetworkPhase.Active,
                 LibvirtName = NetworkNames.LibvirtName(scope.ServiceProvider.GetRequiredService<KrautInstance>(), id),
                 Bridge = bridge,
                 ObservedVersion = network.Version,
-                Message = null,
+                Leases = leases.OrderBy(l => l.Mac, StringComparer.Ordinal).ThenBy(l => l.Address, StringComparer.Ordinal).ToList(),
+                Message = notes.Count == 0 ? null : string.Join(" ", notes),
             };
             // After the libvirt network is active: its bridge is what the VXLAN link joins.
             status = status with { Vxlan = await vxlan.EnsureAsync(hosts.Hosts, network, ct) };

@@ -44,11 +44,17 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
         var image = await LoadAsync<ImageSpec, ImageStatus>(store, Kinds.Images, vm.Spec.ImageId, ct);
 
         var nics = new List<NicDefinition>();
+        var db = services.GetRequiredService<KrautDbContext>();
+        foreach (var networkId in vm.Spec.Nics.Select(n => n.NetworkId).Distinct())
+        {
+            // Before the domain exists or a NIC is plugged in: the guest's first DHCP request must find its reservation.
+            var network = await LoadAsync<NetworkSpec, NetworkStatus>(store, Kinds.Networks, networkId, ct);
+            await networks.EnsureAsync(host, network, db, ct);
+        }
         var seedNics = new List<SeedNic>();
         foreach (var nic in vm.Spec.Nics)
         {
             var network = await LoadAsync<NetworkSpec, NetworkStatus>(store, Kinds.Networks, nic.NetworkId, ct);
-            networks.Ensure(host, network);
             nics.Add(new NicDefinition(nic.Mac!, NetworkNames.LibvirtName(instance, nic.NetworkId)));
             seedNics.Add(await SeedNicAsync(store, nic, network.Spec, ct));
         }

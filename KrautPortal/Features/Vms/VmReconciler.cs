@@ -19,6 +19,7 @@ public sealed class VmReconciler(
     KrautPaths paths,
     KrautInstance instance,
     VmBuilder builder,
+    Networks.NetworkReconciler networkReconciler,
     IOptions<KrautOptions> options,
     TimeProvider time,
     ILogger<VmReconciler> logger) : ReconcileLoop(logger, workers: 4)
@@ -160,6 +161,7 @@ public sealed class VmReconciler(
             foreach (var nic in definition.Nics.Where(n => !live.Macs.Contains(n.Mac)))
                 domain.AttachDevice(DomainXml.BuildNic(nic), live: true, config: false);
             foreach (var nic in unplugging) Unplug(vm.Id, domain, nic);
+            if (unplugging.Count > 0) networkReconciler.EnqueueAll();
         }
         catch (LibvirtException e) when (e.IsUnsupported)
         {
@@ -319,6 +321,8 @@ public sealed class VmReconciler(
             await store.DeleteAsync(Kind, vm.Id, null, Actor.System, ct);
             return true;
         }, ct);
+        // Its reservations go, and a network it was the gateway of must say so.
+        networkReconciler.EnqueueAll();
         logger.LogInformation("VM {Id} ({Name}) deleted with its domain and disk", vm.Id, vm.Name);
     }
 
