@@ -153,10 +153,15 @@ public sealed class PipelineTests(PipelineFixture fixture) : IClassFixture<Pipel
         var domain = await DomainAsync(vmId);
 
         var disks = domain.Element("devices")!.Elements("disk").ToList();
-        Assert.Equal(2, disks.Count);
+        // The VM's disk, the installer CD, and last the cloud-init seed CD (on virtio-scsi), in that order so the
+        // firmware's CD boot finds the installer first.
+        Assert.Equal(3, disks.Count);
         var disk = disks.Single(d => (string?)d.Attribute("device") == "disk");
-        var cdrom = disks.Single(d => (string?)d.Attribute("device") == "cdrom");
+        var cdroms = disks.Where(d => (string?)d.Attribute("device") == "cdrom").ToList();
+        var cdrom = cdroms[0];
         Assert.Equal(_app.Service<ImageStorage>().PathFor(imageId, ImageFormat.Iso), (string?)cdrom.Element("source")!.Attribute("file"));
+        Assert.Equal("scsi", (string?)cdroms[1].Element("target")!.Attribute("bus"));
+        Assert.EndsWith($"{vmId}.iso", (string?)cdroms[1].Element("source")!.Attribute("file"), StringComparison.Ordinal);
         Assert.Equal("raw", (string?)cdrom.Element("driver")!.Attribute("type"));
         Assert.Equal("sata", (string?)cdrom.Element("target")!.Attribute("bus"));
         Assert.NotNull(cdrom.Element("readonly"));

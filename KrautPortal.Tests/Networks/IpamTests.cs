@@ -45,6 +45,29 @@ public sealed class IpamTests(ApiClient api) : IClassFixture<ApiClient>
     }
 
     [Fact]
+    public async Task AFreedAddress_IsNotHandedToTheNextNic_WhileOthersAreFree()
+    {
+        // dnsmasq still holds the removed NIC's lease on its address; a new NIC reserved there would get no answer.
+        var network = await CreateNetworkAsync(ApiClient.NextSubnet());
+        var vm = (Guid)(await CreateVmAsync([], power: "stopped"))["id"]!;
+        async Task<JsonNode> AddAsync()
+        {
+            using var response = await api.PostAsync($"/api/v1/vms/{vm}/nics", new JsonObject { ["networkId"] = network });
+            var body = await ApiClient.ReadAsync(response);
+            Assert.True(response.StatusCode == HttpStatusCode.Created, body.ToJsonString());
+            return body;
+        }
+
+        var first = await AddAsync();
+        using (var removed = await api.DeleteAsync($"/api/v1/vms/{vm}/nics/{first["id"]}"))
+            Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        Assert.Empty(await AllocationsAsync(network));
+        var second = await AddAsync();
+
+        Assert.NotEqual((string)first["ipv4Address"]!, (string)second["ipv4Address"]!);
+    }
+
+    [Fact]
     public async Task AFullSubnet_Is409_AndLeavesNothingHalfMade()
     {
         // A /29: 8 addresses, minus network, broadcast, the host's .1 and one excluded: 4 for NICs.

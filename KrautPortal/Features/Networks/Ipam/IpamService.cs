@@ -97,16 +97,40 @@ public sealed class IpamService(KrautDbContext db, DatabaseProvider provider)
     {
         var taken = (await db.IpAllocations.AsNoTracking().Where(a => a.NetworkId == network.Id && a.Family == (int)family)
             .Select(a => a.Address).ToListAsync(ct)).ToHashSet();
-        foreach (var candidate in network.Plan.Candidates(family))
+        var cursor = await CursorAsync(network.Id, family, ct);
+        foreach (var candidate in network.Plan.Candidates(family, cursor?.Next))
         {
             var text = AddressPlan.Format(family, candidate);
             if (taken.Contains(text)) continue;
             // Another writer may have taken it since the read; the key decides, and the loop moves on.
-            if (await TryInsertAsync(Row(vmId, nic, network, family, text), ct)) return text;
+            if (!await TryInsertAsync(Row(vmId, nic, network, family, text), ct)) continue;
+            await AdvanceAsync(cursor, network.Id, family, candidate + 1, ct);
+            return text;
         }
         throw new ConflictException($"Network '{network.Name}' has no free {Describe(family)} address left: every assignable address "
             + "is in use. Remove NICs from it, shrink its excluded ranges, or use another network.");
     }
+
+    /// <summary>
+    /// Where the next search starts: after the last address handed out, wrapping around. A freed address is thus
+    /// not given to the next NIC at once: the host's dnsmasq still holds the old NIC's lease on it and would refuse
+    /// the new NIC's reservation until that lease ran out (the guest would get no address at all).
+    /// </summary>
+    private async Task<(SettingRow? Row, UInt128 Next)?> CursorAsync(Guid networkId, IpFamily family, CancellationToken ct)
+    {
+        var row = await db.Settings.FindAsync([CursorKey(networkId, family)], ct);
+        return row is not null && UInt128.TryParse(row.Value, System.Globalization.CultureInfo.InvariantCulture, out var next) ? (row, next) : null;
+    }
+
+    private async Task AdvanceAsync((SettingRow? Row, UInt128 Next)? cursor, Guid networkId, IpFamily family, UInt128 next, CancellationToken ct)
+    {
+        var value = next.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (cursor?.Row is { } row) row.Value = value;
+        else db.Settings.Add(new SettingRow { Key = CursorKey(networkId, family), Value = value });
+        await db.SaveChangesAsync(ct);
+    }
+
+    private static string CursorKey(Guid networkId, IpFamily family) => $"ipam-next:{networkId:N}:{family}";
 
     private static IpAllocationRow Row(Guid vmId, VmNic nic, IpamNetwork network, IpFamily family, string address) =>
         new() { NetworkId = network.Id, Address = address, Family = (int)family, NicId = nic.Id, VmId = vmId };
