@@ -14,9 +14,20 @@ public static class NetworkXml
     /// <summary>
     /// The definition without its reservations, as XML: two definitions with the same shape differ only in
     /// reservations, which <see cref="LibvirtNetwork.UpdateDhcpHost"/> changes without a restart.
+    /// Whether there are IPv6 reservations at all is part of the shape: libvirt gives dnsmasq a DHCPv6 range only
+    /// when the network starts with one, and a reservation added live reaches the hostsfile while dnsmasq keeps
+    /// sending RAs only ("ra-only") and never answers DHCPv6. (For IPv4 libvirt restarts dnsmasq itself.)
     /// </summary>
-    public static string Shape(NetworkDefinition n) =>
-        BuildElement(n with { Hosts = [], Ipv6 = n.Ipv6 is null ? null : n.Ipv6 with { Hosts = [] } }).ToString();
+    public static string Shape(NetworkDefinition n)
+    {
+        var shape = BuildElement(n with { Hosts = [], Ipv6 = n.Ipv6 is null ? null : n.Ipv6 with { Hosts = [] } });
+        if (n.Ipv6 is { Hosts.Count: > 0 })
+        {
+            shape.Elements("ip").Single(ip => (string?)ip.Attribute("family") == "ipv6").Add(new XElement("dhcp"));
+        }
+
+        return shape.ToString();
+    }
 
     /// <summary>The &lt;host&gt; element libvirt expects in virNetworkUpdate for one reservation.</summary>
     public static string BuildHost(DhcpHost host, bool ipv6) => HostElement(host, ipv6).ToString();

@@ -104,5 +104,9 @@ public sealed class NetworkXmlTests
         Assert.Equal(NetworkXml.Shape(def), NetworkXml.Shape(def with { Hosts = [] }));
         Assert.NotEqual(NetworkXml.Shape(def), NetworkXml.Shape(def with { Mtu = 9000 }));
         Assert.NotEqual(NetworkXml.Shape(def), NetworkXml.Shape(def with { DnsmasqOptions = [] }));
+        // A first IPv6 reservation (or the last one gone) needs a restart: libvirt's dnsmasq serves DHCPv6 only if it started with one.
+        var twoV6 = def with { Ipv6 = def.Ipv6 with { Hosts = [.. def.Ipv6.Hosts, new DhcpHost("52:54:00:aa:00:02", "fd4b:1::6")] } };
+        Assert.Equal(NetworkXml.Shape(def), NetworkXml.Shape(twoV6));
+        Assert.NotEqual(NetworkXml.Shape(def), NetworkXml.Shape(def with { Ipv6 = def.Ipv6 with { Hosts = [] } }));
     }
 }

@@ -145,8 +145,7 @@ public sealed class RealNetworkTests : IDisposable
             "the hot-plugged NIC's lease in the network status");
     }
 
-    [Fact(Skip = "Known broken: the guest's dhcpcd (DUID-LL) solicits but gets no DHCPv6 reply from the network's dnsmasq in this setup, "
-        + "although the same reservation answers dhcpcd in a network namespace. Not found in time; see the net-realize report.")]
+    [Fact]
     public async Task GuestOnADhcpv6Network_GetsItsReservedIpv6Address()
     {
         var net = FreeSubnetPrefix();
