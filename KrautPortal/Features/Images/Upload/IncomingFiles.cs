@@ -38,10 +38,16 @@ public sealed class IncomingFiles(ImageStorage storage, ILogger<IncomingFiles> l
         Delete(ExpectedPath(imageId));
     }
 
-    /// <summary>Partial content that is complete and checked becomes arrived content, in one rename.</summary>
+    /// <summary>
+    /// Partial content that is complete and checked becomes arrived content, in one rename. Its bytes were flushed
+    /// while receiving; the directory is synced as the pipeline does when it publishes, so a crash right after the
+    /// image says "checking" cannot bring back the partial name.
+    /// </summary>
     public void Promote(Guid imageId)
     {
-        File.Move(PartPath(imageId), ArrivedPath(imageId), overwrite: true);
+        var arrived = ArrivedPath(imageId);
+        File.Move(PartPath(imageId), arrived, overwrite: true);
+        Pipeline.DurableFiles.SyncDirectory(Path.GetDirectoryName(arrived)!);
         Delete(ExpectedPath(imageId));
     }
 
