@@ -11,23 +11,15 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 [ "$(id -u)" = 0 ] || { log "run as root (libvirt's system daemon and bridges need it)"; exit 1; }
 
-# iptables first: libvirtd probes for it only when it starts (HOST-NOTES).
-packages=(iptables libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt0
-          qemu-system-x86 qemu-utils dnsmasq-base ca-certificates curl)
-# VXLAN links (ip, bridge) for networks with an outside connection; minimal images lack iproute2.
-packages+=(iproute2)
-# What scripts/build-guest-image.sh needs to make the small test guest.
-packages+=(busybox-static dosfstools mtools syslinux syslinux-common fdisk cpio xz-utils kmod)
-# The LDAP authenticator: System.DirectoryServices.Protocols loads libldap-2.5.so.0. libcrypt1 (htpasswd's
-# bcrypt and DES hashes) is essential in Debian and always there.
-packages+=(libldap-2.5-0)
-# xorriso writes each VM's cloud-init NoCloud seed (an ISO 9660 image labelled cidata).
-packages+=(xorriso)
-if [ "$with_tests" = 1 ]; then
-  # apache2-utils: htpasswd writes the auth tests' files; oathtool: TOTP codes for the OTP tests.
-  # slapd and ldap-utils come with scripts/start-test-ldap.sh, which needs debconf answers first.
-  packages+=(chromium apache2-utils oathtool)
-fi
+lists=(host portal guest-image)
+[ "$with_tests" = 1 ] && lists+=(tests)
+# curl: this script fetches the .NET installer with it where .NET is missing.
+packages=(curl)
+for list in "${lists[@]}"; do
+  # One package a line, '#' comments: the same files the Dockerfile installs from (scripts/packages/README.md).
+  read -r -a listed <<< "$(sed -e 's/#.*//' "$(dirname "$0")/packages/$list.txt" | xargs)"
+  packages+=("${listed[@]}")
+done
 
 missing=()
 for p in "${packages[@]}"; do
@@ -36,8 +28,8 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if ! command -v dotnet >/dev/null 2>&1; then
@@ -55,6 +47,7 @@ mkdir -p /var/log/libvirt /var/run/libvirt /var/lib/libvirt
 
 # Without an LSM or cgroup delegation here, QEMU must run as root with no security driver.
 conf=/etc/libvirt/qemu.conf
+touch "$conf"
 set_conf() {
   if grep -qE "^\s*$1\s*=" "$conf"; then sed -i -E "s|^\s*$1\s*=.*|$1 = $2|" "$conf"; else echo "$1 = $2" >> "$conf"; fi
 }

@@ -14,6 +14,26 @@ export KRAUT_TEST_GUEST_DIR=${KRAUT_TEST_GUEST_DIR:-/var/tmp/kraut-test-guest}
 # The LDAP directory the auth tests bind against (slapd on 127.0.0.1:3890 and :6360).
 "$repo/scripts/start-test-ldap.sh" >/dev/null
 
+# Fail early, naming what is missing, rather than deep inside a test: every tool the suite drives, and the package
+# scripts/packages/ lists it in. A newcomer's machine must get all of them from the set-up above.
+missing=()
+need() { [ -e "$1" ] || command -v "$1" >/dev/null 2>&1 || missing+=("$1 (package $2)"); }
+need virsh libvirt-clients;              need qemu-img qemu-utils
+need qemu-system-x86_64 qemu-system-x86; need dnsmasq dnsmasq-base
+need xorriso xorriso;                    need ip iproute2
+need bridge iproute2;                    need chromium chromium
+need htpasswd apache2-utils;             need oathtool oathtool
+need slapd slapd;                        need ldapwhoami ldap-utils
+need mcopy mtools;                       need /usr/lib/ISOLINUX/isolinux.bin isolinux
+need /usr/lib/syslinux/modules/bios/ldlinux.c32 syslinux-common
+need /usr/share/OVMF/OVMF_CODE.fd ovmf;  need /usr/share/qemu/firmware/60-edk2-x86_64.json ovmf
+need "$KRAUT_TEST_GUEST_DIR/kraut-guest.qcow2" "none: scripts/build-guest-image.sh"
+if [ "${#missing[@]}" -gt 0 ]; then
+  printf '[test] missing before the suite can run: %s\n' "${missing[@]}" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
 echo "[test] building" >&2
 dotnet build "$repo/KrautCompute.sln" -c Release --nologo -v quiet
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json;
 using KrautPortal.Tests.Integration;
 using KrautPortal.Tests.Support;
 using Xunit.Abstractions;
@@ -81,7 +82,19 @@ public sealed class PipelineBootTests(PipelineBootFixture fixture, ITestOutputHe
         var console = Path.Combine(_app.DataDirectory, "consoles", $"{vmId}.log");
         try
         {
-            await Eventually.WaitUntilAsync(() => GuestConsole.Read(console).Contains(marker, StringComparison.Ordinal), Boot, $"{marker} on the console of {name}");
+            using var watcher = _app.CreateClient();
+            await Eventually.WaitUntilAsync(async () =>
+            {
+                if (GuestConsole.Read(console).Contains(marker, StringComparison.Ordinal)) return true;
+                // A VM that cannot start (missing firmware, say) fails at once: say why instead of waiting out the boot time.
+                var status = JsonDocument.Parse(await watcher.GetStringAsync($"/api/v1/vms/{vmId}")).RootElement.GetProperty("status");
+                if (status.TryGetProperty("phase", out var phase) && phase.GetString() == "failed")
+                {
+                    var error = status.TryGetProperty("lastError", out var e) ? e.GetString() : null;
+                    throw new InvalidOperationException($"{name} failed instead of printing {marker}: {error}");
+                }
+                return false;
+            }, Boot, $"{marker} on the console of {name}");
             return clock.Elapsed;
         }
         catch (TimeoutException e)
@@ -108,8 +121,8 @@ public sealed class PipelineBootTests(PipelineBootFixture fixture, ITestOutputHe
         // The guest's FAT partition starts at 1 MiB; mtools reads it in place.
         Tool.Run("mcopy", "-i", raw + "@@1048576", "::vmlinuz", "::initrd.gz", root);
         File.WriteAllText(Path.Combine(isolinux, "isolinux.cfg"), Tool.Run("mcopy", "-i", raw + "@@1048576", "::syslinux.cfg", "-") + "\n");
-        File.Copy("/usr/lib/ISOLINUX/isolinux.bin", Path.Combine(isolinux, "isolinux.bin"));
-        File.Copy("/usr/lib/syslinux/modules/bios/ldlinux.c32", Path.Combine(isolinux, "ldlinux.c32"));
+        File.Copy(Tool.PackagedFile("/usr/lib/ISOLINUX/isolinux.bin", "isolinux"), Path.Combine(isolinux, "isolinux.bin"));
+        File.Copy(Tool.PackagedFile("/usr/lib/syslinux/modules/bios/ldlinux.c32", "syslinux-common"), Path.Combine(isolinux, "ldlinux.c32"));
         var iso = _dir["guest.iso"];
         Tool.Run("xorriso", "-as", "mkisofs", "-quiet", "-V", "KRAUT_GUEST", "-o", iso,
             "-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat", "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table", root);

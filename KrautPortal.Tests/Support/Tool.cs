@@ -35,4 +35,8 @@ public static class Tool
         if (status != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({status}): {stderr}");
         return stdout.Trim();
     }
+
+    /// <summary>A file a Debian package provides, or a failure that names the package instead of a bare "not found".</summary>
+    public static string PackagedFile(string path, string package) =>
+        File.Exists(path) ? path : throw new InvalidOperationException($"{path} is missing: install {package} (scripts/setup-host.sh --with-tests does)");
 }
