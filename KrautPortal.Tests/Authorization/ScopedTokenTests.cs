@@ -127,6 +127,35 @@ public sealed class ScopedTokenTests(AuthorizationPortal portal)
     }
 
     [Fact]
+    public async Task ADevToken_CannotReadAProdVmsHistoryVersionsOrDiff_WhileItExistsNorAfterItIsDeleted()
+    {
+        var prod = (Guid)(await portal.ArrangeAsync(Owner.Alice, "vms", ApiClient.UniqueName("prod"), new JsonObject { ["env"] = "prod" }))["id"]!;
+        using (var patched = await portal.Api.PatchAsync($"/api/v1/vms/{prod}", new JsonObject { ["spec"] = new JsonObject { ["userData"] = "#!/bin/sh\necho prod-secret" } }))
+            Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        var dev = await portal.CreateTokenAsync(Caller.Alice, "dev", ["read", "update", "delete"], ["vms"], "env=dev");
+        using var client = portal.TokenClient(dev);
+        string[] reads = [$"/api/v1/vms/{prod}", $"/api/v1/vms/{prod}/history", $"/api/v1/vms/{prod}/history/2", $"/api/v1/vms/{prod}/diff?from=1&to=2"];
+
+        foreach (var url in reads)
+        {
+            using var response = await client.GetAsync(url);
+            var problem = await ApiClient.AssertProblemAsync(response, HttpStatusCode.NotFound);
+            Assert.DoesNotContain("prod-secret", problem.ToJsonString(), StringComparison.Ordinal);
+        }
+        using (var revert = await client.PostAsJsonAsync($"/api/v1/vms/{prod}/revert", new JsonObject { ["version"] = 1 }))
+            await ApiClient.AssertProblemAsync(revert, HttpStatusCode.NotFound);
+
+        // Deleted, the VM's history is judged by its last snapshot: still prod, still outside the token's selector.
+        using (var deleted = await Alice.DeleteAsync($"/api/v1/vms/{prod}"))
+            Assert.True(deleted.IsSuccessStatusCode, $"deleting gave {(int)deleted.StatusCode}");
+        await Support.Eventually.WaitForAsync(async () => await portal.Api.FindAsync("vms", prod) is null ? "gone" : null, TimeSpan.FromSeconds(10), "the VM to be removed");
+        foreach (var url in reads.Skip(1))
+            await ApiClient.AssertProblemAsync(await client.GetAsync(url), HttpStatusCode.NotFound);
+        foreach (var url in reads.Skip(1))
+            Assert.Equal(HttpStatusCode.OK, (await Alice.GetAsync(url)).StatusCode);
+    }
+
+    [Fact]
     public async Task AnExpiredToken_Gets401SayingItExpired_AndNoExpiryInThePastOrBeyondAYearIsAccepted()
     {
         var expiry = DateTime.UtcNow.AddHours(1);

@@ -366,15 +366,23 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         }
     }
 
+    /// <summary>
+    /// History, versions and diffs reveal the object, so they are visible exactly when GET is: the same query decides
+    /// (owner, and a token's selector). Only an object that no longer exists falls back to its last snapshot, judged
+    /// by the same rules in memory: its last owner, and the token's selector on its last metadata.
+    /// </summary>
     private async Task EnsureHistoryVisibleAsync(string kind, Guid id, Actor actor, CancellationToken ct)
     {
         if (await FindAsync(kind, id, actor, ct) is not null) return;
-        // A deleted object's history stays readable by whoever owned it at the end.
-        var lastOwner = await db.History.AsNoTracking().Where(h => h.ResourceId == id && h.Kind == kind)
+        var exists = await db.Resources.AsNoTracking().AnyAsync(r => r.Kind == kind && r.Id == id, ct);
+        var last = exists ? null : await db.History.AsNoTracking().Where(h => h.ResourceId == id && h.Kind == kind)
             .OrderByDescending(h => h.Version).Select(h => h.Snapshot).FirstOrDefaultAsync(ct);
-        if (lastOwner is null || !actor.MayAccessOwner(KrautJson.Deserialize<Snapshot>(lastOwner).Owner))
+        if (last is null || !MayReachDeleted(actor, KrautJson.Deserialize<Snapshot>(last)))
             throw new NotFoundException(Kinds.Singular(kind), id);
     }
+
+    private static bool MayReachDeleted(Actor actor, Snapshot last) =>
+        actor.MayAccessOwner(last.Owner) && SelectorMatcher.Matches(ScopeSelector(actor), last.Metadata);
 
     private HistoryRow NewHistory(ResourceRow row, Actor actor, string change) => new()
     {
