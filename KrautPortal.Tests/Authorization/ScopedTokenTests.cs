@@ -156,6 +156,29 @@ public sealed class ScopedTokenTests(AuthorizationPortal portal)
     }
 
     [Fact]
+    public async Task ATokenForTeamNotAPlusB_CanNeitherReadNorChangeNorDeleteATeamAPlusBVm()
+    {
+        var ab = (Guid)(await portal.ArrangeAsync(Owner.Alice, "vms", ApiClient.UniqueName("ab"), new JsonObject { ["team"] = "a+b" }))["id"]!;
+        var other = (Guid)(await portal.ArrangeAsync(Owner.Alice, "vms", ApiClient.UniqueName("a-b"), new JsonObject { ["team"] = "a-b" }))["id"]!;
+        var token = await portal.CreateTokenAsync(Caller.Alice, "not-ab", ["read", "update", "delete"], ["vms"], "team!=a+b");
+        using var client = portal.TokenClient(token);
+
+        var listed = JsonNode.Parse(await client.GetStringAsync("/api/v1/vms?limit=500"))!["items"]!.AsArray().Select(i => (Guid)i!["id"]!).ToList();
+        Assert.DoesNotContain(ab, listed);
+        Assert.Contains(other, listed);
+        await ApiClient.AssertProblemAsync(await client.GetAsync($"/api/v1/vms/{ab}"), HttpStatusCode.NotFound);
+        await ApiClient.AssertProblemAsync(await client.GetAsync($"/api/v1/vms/{ab}/history"), HttpStatusCode.NotFound);
+        using (var patch = Json(HttpMethod.Patch, $"/api/v1/vms/{ab}", new JsonObject { ["metadata"] = new JsonObject { ["x"] = "y" } }, "application/merge-patch+json"))
+            await ApiClient.AssertProblemAsync(await client.SendAsync(patch), HttpStatusCode.NotFound);
+        await ApiClient.AssertProblemAsync(await client.DeleteAsync($"/api/v1/vms/{ab}"), HttpStatusCode.NotFound);
+
+        var survivor = await portal.Api.GetAsync($"/api/v1/vms/{ab}");
+        Assert.Equal("a+b", (string?)survivor["metadata"]!["team"]);
+        Assert.Null(survivor["deletionRequestedAt"]);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/v1/vms/{other}")).StatusCode);
+    }
+
+    [Fact]
     public async Task AnExpiredToken_Gets401SayingItExpired_AndNoExpiryInThePastOrBeyondAYearIsAccepted()
     {
         var expiry = DateTime.UtcNow.AddHours(1);

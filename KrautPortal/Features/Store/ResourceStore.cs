@@ -61,7 +61,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
             Kind = item.Kind,
             Name = item.Name,
             Owner = item.Owner,
-            Metadata = item.Metadata.ToJsonString(),
+            Metadata = KrautJson.Write(item.Metadata),
             Spec = item.SpecJson,
             Status = item.StatusJson,
             Version = 1,
@@ -273,8 +273,14 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
     private async Task<ResourceRow> LoadForWriteAsync(string kind, Guid id, long? expectedVersion, Actor actor, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
-        var row = await Rows(actor, tracked: true).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct)
-            ?? throw new NotFoundException(Kinds.Singular(kind), id);
+        var row = await Rows(actor, tracked: true).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct);
+        // The SQL and the in-memory reading of a token's selector must both reach the object before it is changed or
+        // deleted: update checks the new metadata in memory, and delete must not be the one path that trusts SQL alone.
+        if (row is null || !SelectorMatcher.Matches(ScopeSelector(actor), KrautJson.ParseObject(row.Metadata)))
+        {
+            db.ChangeTracker.Clear();
+            throw new NotFoundException(Kinds.Singular(kind), id);
+        }
         EnsureWritable(row, actor);
         if (expectedVersion is { } expected && expected != row.Version)
             throw new PreconditionFailedException(expected, row.Version);
