@@ -179,6 +179,46 @@ public sealed class ScopedTokenTests(AuthorizationPortal portal)
     }
 
     [Fact]
+    public async Task ATokensScope_CannotBeChangedAfterItIsMade_ButItsNameMetadataAndDescriptionCan()
+    {
+        var token = await portal.CreateTokenAsync(Caller.Alice, "fixed", ["read"], ["vms"], "env=dev", DateTime.UtcNow.AddDays(1));
+        var url = $"/api/v1/tokens/{token.Id}";
+        var before = await portal.Api.GetAsync(url);
+        var widenings = new (string Field, JsonObject Spec)[]
+        {
+            ("spec.verbs", new() { ["verbs"] = new JsonArray("read", "delete") }),
+            ("spec.kinds", new() { ["kinds"] = new JsonArray("vms", "networks") }),
+            ("spec.selector", new() { ["selector"] = null }),
+            ("spec.selector", new() { ["selector"] = "env in (dev,prod)" }),
+            ("spec.expiresAt", new() { ["expiresAt"] = DateTime.UtcNow.AddDays(300).ToString("O") }),
+            // Even a narrower scope is a new token: the scope is fixed, not a ceiling.
+            ("spec.expiresAt", new() { ["expiresAt"] = DateTime.UtcNow.AddHours(2).ToString("O") }),
+        };
+        foreach (var (field, spec) in widenings)
+        {
+            using var patch = Json(HttpMethod.Patch, url, new JsonObject { ["spec"] = spec }, "application/merge-patch+json");
+            var problem = await ApiClient.AssertProblemAsync(await Alice.SendAsync(patch), HttpStatusCode.UnprocessableEntity, "cannot change after it is made; revoke it and create a new one");
+            Assert.NotNull(problem["errors"]![field]);
+        }
+        var replaced = before.DeepClone().AsObject();
+        replaced["spec"]!["verbs"] = new JsonArray("read", "update");
+        using (var put = Json(HttpMethod.Put, url, new JsonObject { ["name"] = replaced["name"]!.DeepClone(), ["metadata"] = new JsonObject(), ["spec"] = replaced["spec"]!.DeepClone() }))
+            await ApiClient.AssertProblemAsync(await Alice.SendAsync(put), HttpStatusCode.UnprocessableEntity, "revoke it and create a new one");
+        Assert.True(JsonNode.DeepEquals(before["spec"], (await portal.Api.GetAsync(url))["spec"]));
+
+        using (var rename = Json(HttpMethod.Patch, url, new JsonObject
+        {
+            ["name"] = ApiClient.UniqueName("renamed"), ["metadata"] = new JsonObject { ["purpose"] = "ci" }, ["spec"] = new JsonObject { ["description"] = "for CI" },
+        }, "application/merge-patch+json"))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await Alice.SendAsync(rename)).StatusCode);
+        }
+        var after = await portal.Api.GetAsync(url);
+        Assert.Equal("for CI", (string?)after["spec"]!["description"]);
+        Assert.Equal("env=dev", (string?)after["spec"]!["selector"]);
+    }
+
+    [Fact]
     public async Task AnExpiredToken_Gets401SayingItExpired_AndNoExpiryInThePastOrBeyondAYearIsAccepted()
     {
         var expiry = DateTime.UtcNow.AddHours(1);
