@@ -396,7 +396,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         Kind = row.Kind,
         Version = row.Version,
         Snapshot = SnapshotJson(row),
-        ChangedBy = actor.Name,
+        ChangedBy = actor.RecordedAs,
         ChangedAt = Now(),
         Change = change,
     };
