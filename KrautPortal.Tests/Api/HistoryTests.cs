@@ -224,3 +224,35 @@ public sealed class HistoryTests(ApiClient api) : IClassFixture<ApiClient>
         return (Guid.Parse((string)created["id"]!), created);
     }
 }
+
+/// <summary>History names the person who made a change, and the token they used, also when a group owns the token and the object.</summary>
+[Collection(Authorization.AuthorizationCollection.Name)]
+public sealed class HistoryAuthorTests(Authorization.AuthorizationPortal portal)
+{
+    [Fact]
+    public async Task AChangeThroughAGroupOwnedToken_RecordsThePersonAndTheToken_NotTheGroup()
+    {
+        var vm = (Guid)(await portal.ArrangeAsync(Authorization.Owner.TeamX, "vms", ApiClient.UniqueName("team-vm")))["id"]!;
+        var body = Authorization.AuthorizationPortal.TokenBody(ApiClient.UniqueName("team-token"), ["read", "update"], ["vms"]);
+        body["owner"] = Authorization.AuthorizationPortal.Group;
+        using var created = await portal.Client(Authorization.Caller.Alice).PostAsync("/api/v1/tokens", ApiClient.Json(body));
+        var answer = await ApiClient.ReadAsync(created);
+        Assert.True(created.StatusCode == HttpStatusCode.Created, answer.ToJsonString());
+        Assert.Equal(Authorization.AuthorizationPortal.Group, (string?)answer["token"]!["owner"]);
+        var tokenId = Guid.Parse((string)answer["token"]!["id"]!);
+        portal.Secrets.Add((string)answer["secret"]!);
+
+        using var client = portal.TokenClient(new Authorization.AuthorizationPortal.CreatedToken(tokenId, (string)answer["secret"]!));
+        using var patch = new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/vms/{vm}")
+        {
+            Content = ApiClient.Json(new JsonObject { ["metadata"] = new JsonObject { ["by"] = "token" } }, "application/merge-patch+json"),
+        };
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(patch)).StatusCode);
+        using (var direct = await portal.Api.PatchAsync($"/api/v1/vms/{vm}", new JsonObject { ["metadata"] = new JsonObject { ["by"] = "god" } })) { }
+
+        var history = await portal.Api.GetArrayAsync($"/api/v1/vms/{vm}/history");
+        Assert.Equal($"alice (token {tokenId})", (string?)history[1]!["changedBy"]);
+        Assert.Equal(Support.TestCredentials.GodActor, (string?)history[0]!["changedBy"]);
+        Assert.Equal("alice", (string?)(await portal.Api.GetAsync($"/api/v1/tokens/{tokenId}/history/1"))["changedBy"]);
+    }
+}

@@ -10,7 +10,8 @@ namespace KrautPortal.Tests.Authorization;
 
 /// <summary>
 /// Every endpoint the OpenAPI document lists, called by every kind of caller on objects of every kind of owner,
-/// answers what tenancy says: nobody reaches another person's objects, shared ones are read-only to non-admins.
+/// answers what tenancy says: nobody reaches another person's objects, shared ones are read-only to non-admins,
+/// and a token limited by a selector reaches (history, versions, diffs and sub-resources included) only the objects it matches.
 /// </summary>
 [Collection(AuthorizationCollection.Name)]
 public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
@@ -54,35 +55,49 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         public override string ToString() => $"{Method} {Path}";
     }
 
-    private sealed record Target(string Kind, Owner Owner, Guid Id, string Name);
+    /// <param name="Labelled">Carries the label <see cref="AuthorizationPortal.DevSelector"/> matches (the seeded shared objects do not).</param>
+    private sealed record Target(string Kind, Owner Owner, Guid Id, string Name, bool Labelled);
 
     private sealed record Expected(HttpStatusCode[] Statuses, string? Detail = null);
 
     private static readonly Caller[] Callers = Enum.GetValues<Caller>();
     private static readonly Caller[] Admins = [Caller.Carol, Caller.God];
 
-    /// <summary>Whose objects each caller may read: their own, their group's (alice, bob and alice's token are in team-x) and shared ones.</summary>
+    private static bool IsAlicesToken(Caller caller) => caller is Caller.AliceToken or Caller.AliceDevToken or Caller.AliceProdToken;
+
+    /// <summary>Whose objects each caller may read: their own, their group's (alice, bob and alice's tokens are in team-x) and shared ones.</summary>
     private static bool Sees(Caller caller, Owner owner) => owner switch
     {
         _ when Admins.Contains(caller) => true,
         Owner.Shared => true,
-        Owner.TeamX => caller is Caller.Alice or Caller.Bob or Caller.AliceToken,
-        Owner.Alice => caller is Caller.Alice or Caller.AliceToken,
+        Owner.TeamX => caller is Caller.Alice or Caller.Bob || IsAlicesToken(caller),
+        Owner.Alice => caller is Caller.Alice || IsAlicesToken(caller),
         Owner.Bob => caller is Caller.Bob,
         _ => false,
     };
 
-    private static bool MayChange(Caller caller, Owner owner) => Sees(caller, owner) && (owner != Owner.Shared || Admins.Contains(caller));
+    /// <summary>As <see cref="Sees(Caller, Owner)"/>, narrowed by a token's selector: the dev token reaches labelled objects only, the prod token none.</summary>
+    private static bool Sees(Caller caller, Target target) => Sees(caller, target.Owner) && caller switch
+    {
+        Caller.AliceDevToken => target.Labelled,
+        Caller.AliceProdToken => false,
+        _ => true,
+    };
 
-    private static Expected Expect(Endpoint e, Caller caller, Owner? owner)
+    private static bool MayChange(Caller caller, Target target) => Sees(caller, target) && (target.Owner != Owner.Shared || Admins.Contains(caller));
+
+    private static Expected Expect(Endpoint e, Caller caller, Target? target)
     {
         if (caller == Caller.Anonymous) return new([HttpStatusCode.Unauthorized], "No credentials");
         var write = !Reads.Contains(e.Op);
         var admin = Admins.Contains(caller);
-        if (caller == Caller.AliceToken && e.Kind == Kinds.Tokens.Name) return new([HttpStatusCode.Forbidden], "This token may not");
+        if (IsAlicesToken(caller) && e.Kind == Kinds.Tokens.Name) return new([HttpStatusCode.Forbidden], "This token may not");
         if (write && e.Kind == Kinds.MachineTypes.Name && !admin) return new([HttpStatusCode.Forbidden], "Only administrators manage machine types");
-        if (owner is { } o && !Sees(caller, o)) return new([HttpStatusCode.NotFound], "There is no");
-        if (write && owner == Owner.Shared && !admin) return new([HttpStatusCode.Forbidden], "shared by the administrators");
+        if (target is not null && !Sees(caller, target)) return new([HttpStatusCode.NotFound], "There is no");
+        if (write && target?.Owner == Owner.Shared && !admin) return new([HttpStatusCode.Forbidden], "shared by the administrators");
+        // Every object the matrix creates carries the dev label, outside the prod token's selector.
+        if (e.Op == Op.Create && caller == Caller.AliceProdToken)
+            return new([HttpStatusCode.UnprocessableEntity], $"only reaches objects whose metadata matches '{AuthorizationPortal.ProdSelector}'");
         return new(e.Op switch
         {
             Op.Create or Op.AddNic => [HttpStatusCode.Created],
@@ -128,7 +143,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
             var owner = AuthorizationPortal.NameOf(target.Owner);
             foreach (var author in history.Select(h => (string)h!["changedBy"]!).Distinct())
             {
-                if (author is not ("system" or "carol" or Support.TestCredentials.GodActor) && author != owner)
+                // Alice's tokens change things as alice: history names her and the token.
+                if (author is not ("system" or "carol" or Support.TestCredentials.GodActor) && author != owner && !author.StartsWith(owner + " (token ", StringComparison.Ordinal))
                     failures.Enqueue($"{target.Owner}'s {target.Kind} {target.Name} was changed by {author}");
             }
         }
@@ -310,7 +326,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
 
     /// <summary>
     /// For each kind, an object of alice, of bob, of team-x and a shared one (tokens: alice's and bob's only), each at
-    /// version 2 so diff and revert have something to work on. Shared machine types, images and networks are the seeded ones.
+    /// version 2 so diff and revert have something to work on. Shared machine types, images and networks are the seeded ones,
+    /// the only objects without the dev label.
     /// </summary>
     private async Task<List<Target>> ArrangeTargetsAsync(IEnumerable<string> kinds, string run)
     {
@@ -322,29 +339,37 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
             foreach (var owner in owners)
             {
                 Guid id;
-                if (owner == Owner.Shared && seeded.TryGetValue(kind, out var name)) id = await portal.App.IdOfAsync(kind, name);
+                var labelled = !(owner == Owner.Shared && seeded.ContainsKey(kind)) && kind != Kinds.Tokens.Name;
+                if (!labelled && seeded.TryGetValue(kind, out var name)) id = await portal.App.IdOfAsync(kind, name);
                 else id = (Guid)(await portal.ArrangeAsync(owner, kind, $"{owner.ToString().ToLowerInvariant()}-{run}", Label(kind, run)))["id"]!;
                 using var second = await portal.Api.PatchAsync($"/api/v1/{kind}/{id}", new JsonObject { ["metadata"] = new JsonObject { ["arranged"] = run } });
                 Assert.Equal(HttpStatusCode.OK, second.StatusCode);
                 var json = await ApiClient.ReadAsync(second);
-                targets.Add(new Target(kind, owner, id, (string)json["name"]!));
+                targets.Add(new Target(kind, owner, id, (string)json["name"]!, labelled));
             }
         }
         return targets;
     }
 
-    /// <summary>Matrix VMs carry a label of this run, for the bulk action's selector.</summary>
-    private static JsonObject Label(string kind, string run) => kind == Kinds.Vms.Name ? new JsonObject { ["matrix"] = run } : [];
+    /// <summary>Matrix objects carry the dev label; VMs also one of this run, for the bulk action's selector.</summary>
+    private static JsonObject Label(string kind, string run)
+    {
+        var label = DevLabel();
+        if (kind == Kinds.Vms.Name) label["matrix"] = run;
+        return label;
+    }
+
+    private static JsonObject DevLabel() => new() { ["env"] = "dev" };
 
     private async Task CheckAsync(Endpoint endpoint, Caller caller, Target? target, List<Target> targets, string run, ConcurrentQueue<string> failures)
     {
-        var expected = Expect(endpoint, caller, target?.Owner);
+        var expected = Expect(endpoint, caller, target);
         // Allowed: the cell expects some success (a content call may also meet a phase conflict); refusals expect only errors.
         var allowed = expected.Statuses.Any(s => (int)s < 300);
         // A delete that should succeed gets an object of its own, so the rest of the matrix keeps its targets.
         if (endpoint.Op == Op.Delete && allowed && target is not null)
         {
-            var fresh = await portal.ArrangeAsync(target.Owner, target.Kind, $"del-{caller}-{Guid.NewGuid().ToString("N")[..6]}".ToLowerInvariant());
+            var fresh = await portal.ArrangeAsync(target.Owner, target.Kind, $"del-{caller}-{Guid.NewGuid().ToString("N")[..6]}".ToLowerInvariant(), DevLabel());
             target = target with { Id = (Guid)fresh["id"]! };
         }
         var cell = $"{caller} {endpoint.Method} {endpoint.Path}" + (target is null ? "" : $" on {target.Owner}'s {target.Name}");
@@ -367,7 +392,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         foreach (var other in targets)
         {
             var touched = endpoint.Op == Op.ActOnSelector ? other.Kind == Kinds.Vms.Name : other.Id == target?.Id;
-            var mayWrite = !Reads.Contains(endpoint.Op) && allowed && MayChange(caller, other.Owner)
+            var mayWrite = !Reads.Contains(endpoint.Op) && allowed && MayChange(caller, other)
                 && !(other.Kind == Kinds.MachineTypes.Name && !Admins.Contains(caller));
             if (before[other.Id] != after[other.Id] && !(touched && mayWrite))
                 failures.Enqueue($"{cell}: {other.Owner}'s {other.Kind} {other.Name} went from version {before[other.Id]} to {after[other.Id]}");
@@ -395,7 +420,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         {
             var listed = JsonNode.Parse(text)!["items"]!.AsArray().Select(i => (Guid)i!["id"]!).ToHashSet();
             var ofKind = targets.Where(t => t.Kind == endpoint.Kind).ToList();
-            var wrong = ofKind.Where(t => listed.Contains(t.Id) != Sees(caller, t.Owner)).ToList();
+            var wrong = ofKind.Where(t => listed.Contains(t.Id) != Sees(caller, t)).ToList();
             foreach (var t in wrong)
                 failures.Enqueue($"{cell}: {t.Owner}'s {t.Name} is {(listed.Contains(t.Id) ? "listed" : "missing")}");
         }
@@ -404,9 +429,9 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
             var results = JsonNode.Parse(text)!.AsArray().ToDictionary(r => (Guid)r!["id"]!, r => (bool)r!["ok"]!);
             foreach (var vm in targets.Where(t => t.Kind == Kinds.Vms.Name))
             {
-                if (results.ContainsKey(vm.Id) != Sees(caller, vm.Owner))
+                if (results.ContainsKey(vm.Id) != Sees(caller, vm))
                     failures.Enqueue($"{cell}: {vm.Owner}'s {vm.Name} is {(results.ContainsKey(vm.Id) ? "acted on" : "missing")}");
-                else if (results.TryGetValue(vm.Id, out var ok) && ok != MayChange(caller, vm.Owner))
+                else if (results.TryGetValue(vm.Id, out var ok) && ok != MayChange(caller, vm))
                     failures.Enqueue($"{cell}: {vm.Owner}'s {vm.Name} reported ok={ok}");
             }
             if (results.Keys.Except(targets.Select(t => t.Id)).Any()) failures.Enqueue($"{cell}: acted on VMs outside the selector matrix={run}");
@@ -432,13 +457,16 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
             case Op.Create:
                 var body = e.Kind == Kinds.Tokens.Name
                     ? AuthorizationPortal.TokenBody(ApiClient.UniqueName("created"), ["read"], ["vms"])
-                    : await portal.Api.SampleAsync(e.Kind!, ApiClient.UniqueName("created"));
+                    : await portal.Api.SampleAsync(e.Kind!, ApiClient.UniqueName("created"), DevLabel());
                 return With(HttpMethod.Post, path, body);
             case Op.Replace:
+                // Keeps the labels, so a selector-limited token that may change the object does not move it outside its selector.
+                var metadata = current!["metadata"]!.DeepClone().AsObject();
+                metadata["replaced-by"] = tag;
                 var replacement = new JsonObject
                 {
-                    ["name"] = current!["name"]!.DeepClone(),
-                    ["metadata"] = new JsonObject { ["replaced-by"] = tag },
+                    ["name"] = current["name"]!.DeepClone(),
+                    ["metadata"] = metadata,
                     ["spec"] = current["spec"]!.DeepClone(),
                 };
                 return With(HttpMethod.Put, path, replacement);

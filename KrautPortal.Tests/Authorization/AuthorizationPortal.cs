@@ -21,7 +21,11 @@ using Microsoft.Extensions.Logging;
 namespace KrautPortal.Tests.Authorization;
 
 /// <summary>Who sends a request in the authorization tests.</summary>
-public enum Caller { Anonymous, Alice, Bob, AliceToken, Carol, God }
+/// <remarks>
+/// AliceDevToken and AliceProdToken are alice's tokens with every verb and kind, limited by the selectors
+/// <see cref="AuthorizationPortal.DevSelector"/> (which the matrix's objects match) and <see cref="AuthorizationPortal.ProdSelector"/> (which none does).
+/// </remarks>
+public enum Caller { Anonymous, Alice, Bob, AliceToken, Carol, God, AliceDevToken, AliceProdToken }
 
 /// <summary>Who owns an object the tests arrange: a user, their group, or the administrators' shared pool.</summary>
 public enum Owner { Alice, Bob, TeamX, Shared }
@@ -78,6 +82,12 @@ public sealed class AuthorizationPortal : IAsyncLifetime
     /// <summary>Every password and token secret used against this portal: none may ever show in the audit log or the log.</summary>
     public ConcurrentBag<string> Secrets { get; } = [];
 
+    /// <summary>The selector of <see cref="Caller.AliceDevToken"/>; objects the matrix arranges carry this label.</summary>
+    public const string DevSelector = "env=dev";
+
+    /// <summary>The selector of <see cref="Caller.AliceProdToken"/>, which no arranged object matches.</summary>
+    public const string ProdSelector = "env=prod";
+
     /// <summary>A token of alice that may do every verb to every kind it can name, with no selector.</summary>
     public CreatedToken AliceToken { get; private set; } = default!;
 
@@ -88,6 +98,11 @@ public sealed class AuthorizationPortal : IAsyncLifetime
             _clients[caller].DefaultRequestHeaders.TryAddWithoutValidation("Authorization", BasicHeader(user, Passwords[user]));
         AliceToken = await CreateTokenAsync(Caller.Alice, "matrix", Features.Tokens.TokenVerbs.All, Tokenable);
         _clients[Caller.AliceToken].DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + AliceToken.Secret);
+        foreach (var (caller, selector) in new[] { (Caller.AliceDevToken, DevSelector), (Caller.AliceProdToken, ProdSelector) })
+        {
+            var limited = await CreateTokenAsync(Caller.Alice, "matrix-" + caller, Features.Tokens.TokenVerbs.All, Tokenable, selector);
+            _clients[caller].DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + limited.Secret);
+        }
     }
 
     public Task DisposeAsync()

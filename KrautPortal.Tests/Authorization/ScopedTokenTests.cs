@@ -127,6 +127,98 @@ public sealed class ScopedTokenTests(AuthorizationPortal portal)
     }
 
     [Fact]
+    public async Task ADevToken_CannotReadAProdVmsHistoryVersionsOrDiff_WhileItExistsNorAfterItIsDeleted()
+    {
+        var prod = (Guid)(await portal.ArrangeAsync(Owner.Alice, "vms", ApiClient.UniqueName("prod"), new JsonObject { ["env"] = "prod" }))["id"]!;
+        using (var patched = await portal.Api.PatchAsync($"/api/v1/vms/{prod}", new JsonObject { ["spec"] = new JsonObject { ["userData"] = "#!/bin/sh\necho prod-secret" } }))
+            Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        var dev = await portal.CreateTokenAsync(Caller.Alice, "dev", ["read", "update", "delete"], ["vms"], "env=dev");
+        using var client = portal.TokenClient(dev);
+        string[] reads = [$"/api/v1/vms/{prod}", $"/api/v1/vms/{prod}/history", $"/api/v1/vms/{prod}/history/2", $"/api/v1/vms/{prod}/diff?from=1&to=2"];
+
+        foreach (var url in reads)
+        {
+            using var response = await client.GetAsync(url);
+            var problem = await ApiClient.AssertProblemAsync(response, HttpStatusCode.NotFound);
+            Assert.DoesNotContain("prod-secret", problem.ToJsonString(), StringComparison.Ordinal);
+        }
+        using (var revert = await client.PostAsJsonAsync($"/api/v1/vms/{prod}/revert", new JsonObject { ["version"] = 1 }))
+            await ApiClient.AssertProblemAsync(revert, HttpStatusCode.NotFound);
+
+        // Deleted, the VM's history is judged by its last snapshot: still prod, still outside the token's selector.
+        using (var deleted = await Alice.DeleteAsync($"/api/v1/vms/{prod}"))
+            Assert.True(deleted.IsSuccessStatusCode, $"deleting gave {(int)deleted.StatusCode}");
+        await Support.Eventually.WaitForAsync(async () => await portal.Api.FindAsync("vms", prod) is null ? "gone" : null, TimeSpan.FromSeconds(10), "the VM to be removed");
+        foreach (var url in reads.Skip(1))
+            await ApiClient.AssertProblemAsync(await client.GetAsync(url), HttpStatusCode.NotFound);
+        foreach (var url in reads.Skip(1))
+            Assert.Equal(HttpStatusCode.OK, (await Alice.GetAsync(url)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ATokenForTeamNotAPlusB_CanNeitherReadNorChangeNorDeleteATeamAPlusBVm()
+    {
+        var ab = (Guid)(await portal.ArrangeAsync(Owner.Alice, "vms", ApiClient.UniqueName("ab"), new JsonObject { ["team"] = "a+b" }))["id"]!;
+        var other = (Guid)(await portal.ArrangeAsync(Owner.Alice, "vms", ApiClient.UniqueName("a-b"), new JsonObject { ["team"] = "a-b" }))["id"]!;
+        var token = await portal.CreateTokenAsync(Caller.Alice, "not-ab", ["read", "update", "delete"], ["vms"], "team!=a+b");
+        using var client = portal.TokenClient(token);
+
+        var listed = JsonNode.Parse(await client.GetStringAsync("/api/v1/vms?limit=500"))!["items"]!.AsArray().Select(i => (Guid)i!["id"]!).ToList();
+        Assert.DoesNotContain(ab, listed);
+        Assert.Contains(other, listed);
+        await ApiClient.AssertProblemAsync(await client.GetAsync($"/api/v1/vms/{ab}"), HttpStatusCode.NotFound);
+        await ApiClient.AssertProblemAsync(await client.GetAsync($"/api/v1/vms/{ab}/history"), HttpStatusCode.NotFound);
+        using (var patch = Json(HttpMethod.Patch, $"/api/v1/vms/{ab}", new JsonObject { ["metadata"] = new JsonObject { ["x"] = "y" } }, "application/merge-patch+json"))
+            await ApiClient.AssertProblemAsync(await client.SendAsync(patch), HttpStatusCode.NotFound);
+        await ApiClient.AssertProblemAsync(await client.DeleteAsync($"/api/v1/vms/{ab}"), HttpStatusCode.NotFound);
+
+        var survivor = await portal.Api.GetAsync($"/api/v1/vms/{ab}");
+        Assert.Equal("a+b", (string?)survivor["metadata"]!["team"]);
+        Assert.Null(survivor["deletionRequestedAt"]);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/v1/vms/{other}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ATokensScope_CannotBeChangedAfterItIsMade_ButItsNameMetadataAndDescriptionCan()
+    {
+        var token = await portal.CreateTokenAsync(Caller.Alice, "fixed", ["read"], ["vms"], "env=dev", DateTime.UtcNow.AddDays(1));
+        var url = $"/api/v1/tokens/{token.Id}";
+        var before = await portal.Api.GetAsync(url);
+        var widenings = new (string Field, JsonObject Spec)[]
+        {
+            ("spec.verbs", new() { ["verbs"] = new JsonArray("read", "delete") }),
+            ("spec.kinds", new() { ["kinds"] = new JsonArray("vms", "networks") }),
+            ("spec.selector", new() { ["selector"] = null }),
+            ("spec.selector", new() { ["selector"] = "env in (dev,prod)" }),
+            ("spec.expiresAt", new() { ["expiresAt"] = DateTime.UtcNow.AddDays(300).ToString("O") }),
+            // Even a narrower scope is a new token: the scope is fixed, not a ceiling.
+            ("spec.expiresAt", new() { ["expiresAt"] = DateTime.UtcNow.AddHours(2).ToString("O") }),
+        };
+        foreach (var (field, spec) in widenings)
+        {
+            using var patch = Json(HttpMethod.Patch, url, new JsonObject { ["spec"] = spec }, "application/merge-patch+json");
+            var problem = await ApiClient.AssertProblemAsync(await Alice.SendAsync(patch), HttpStatusCode.UnprocessableEntity, "cannot change after it is made; revoke it and create a new one");
+            Assert.NotNull(problem["errors"]![field]);
+        }
+        var replaced = before.DeepClone().AsObject();
+        replaced["spec"]!["verbs"] = new JsonArray("read", "update");
+        using (var put = Json(HttpMethod.Put, url, new JsonObject { ["name"] = replaced["name"]!.DeepClone(), ["metadata"] = new JsonObject(), ["spec"] = replaced["spec"]!.DeepClone() }))
+            await ApiClient.AssertProblemAsync(await Alice.SendAsync(put), HttpStatusCode.UnprocessableEntity, "revoke it and create a new one");
+        Assert.True(JsonNode.DeepEquals(before["spec"], (await portal.Api.GetAsync(url))["spec"]));
+
+        using (var rename = Json(HttpMethod.Patch, url, new JsonObject
+        {
+            ["name"] = ApiClient.UniqueName("renamed"), ["metadata"] = new JsonObject { ["purpose"] = "ci" }, ["spec"] = new JsonObject { ["description"] = "for CI" },
+        }, "application/merge-patch+json"))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await Alice.SendAsync(rename)).StatusCode);
+        }
+        var after = await portal.Api.GetAsync(url);
+        Assert.Equal("for CI", (string?)after["spec"]!["description"]);
+        Assert.Equal("env=dev", (string?)after["spec"]!["selector"]);
+    }
+
+    [Fact]
     public async Task AnExpiredToken_Gets401SayingItExpired_AndNoExpiryInThePastOrBeyondAYearIsAccepted()
     {
         var expiry = DateTime.UtcNow.AddHours(1);

@@ -54,6 +54,30 @@ public sealed class JsonDiffTests
     }
 
     [Fact]
+    public void Compute_ArraysOfElementsWithIds_MatchesThemById_SoANicInsertedInFrontIsOneAddition()
+    {
+        var from = JsonNode.Parse("""{"spec":{"nics":[{"id":"a","mac":"m1"},{"id":"b","mac":"m2"},{"id":"c","mac":"m3"}]}}""");
+        var to = JsonNode.Parse("""{"spec":{"nics":[{"id":"new","mac":"m0"},{"id":"a","mac":"m1"},{"id":"b","mac":"m2-changed"}]}}""");
+
+        var changes = JsonDiff.Compute(from, to);
+
+        Assert.Collection(changes,
+            c => Assert.Equal(("spec.nics[2]", JsonChangeKind.Removed, "c"), (c.Path, c.Kind, (string?)c.From!["id"])),
+            c => Assert.Equal(("spec.nics[0]", JsonChangeKind.Added, "new"), (c.Path, c.Kind, (string?)c.To!["id"])),
+            c => Assert.Equal(("spec.nics[2].mac", JsonChangeKind.Changed, "m2", "m2-changed"), (c.Path, c.Kind, (string?)c.From, (string?)c.To)));
+    }
+
+    [Fact]
+    public void Compute_ArraysWhereSomeElementLacksAnIdOrIdsRepeat_FallBackToIndex()
+    {
+        var missing = JsonDiff.Compute(JsonNode.Parse("""[{"id":"a"},{"x":1}]"""), JsonNode.Parse("""[{"id":"n"},{"id":"a"},{"x":1}]"""));
+        Assert.Equal(["[0].id", "[1].x", "[1].id", "[2]"], missing.Select(c => c.Path));
+
+        var repeated = JsonDiff.Compute(JsonNode.Parse("""[{"id":"a","v":1},{"id":"a","v":2}]"""), JsonNode.Parse("""[{"id":"a","v":2},{"id":"a","v":2}]"""));
+        Assert.Equal(["[0].v"], repeated.Select(c => c.Path));
+    }
+
+    [Fact]
     public void Compute_ValueChangingType_IsOneChangeAtThatPath()
     {
         var changes = JsonDiff.Compute(JsonNode.Parse("""{"a":{"b":1}}"""), JsonNode.Parse("""{"a":[1]}"""));

@@ -2,9 +2,12 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using KrautPortal.Features.Store;
+using KrautPortal.Features.Store.Selectors;
 using KrautPortal.Tests.Api;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace KrautPortal.Tests.Store;
 
@@ -76,6 +79,41 @@ public sealed class SelectorSqlTests : IClassFixture<ApiClient>, IAsyncLifetime
 
         var names = items.Select(i => ((string)i["name"]!)[$"sel-{_suite}-".Length..]).Order().ToList();
         Assert.Equal(expected.Split(',', StringSplitOptions.RemoveEmptyEntries), names);
+    }
+
+    /// <summary>Characters a JSON writer may escape (<c>\u002B</c>, <c>\u003C</c>, <c>\u00FC</c>, surrogate pairs).</summary>
+    public static readonly TheoryData<string> ValuesJsonEscapes = new() { "a+b", "<x>", "R&D", "o'neil", "müller", "🚀", "a+b&<ü>'🚀" };
+
+    [Theory]
+    [MemberData(nameof(ValuesJsonEscapes))]
+    public async Task Selector_OnAValueJsonWritersEscape_MatchesTheSameInSqlAndInMemory_WhetherStoredEscapedOrNot(string value)
+    {
+        var run = Guid.NewGuid().ToString("N")[..12];
+        async Task<Guid> CreateAsync(string name, string v) => (Guid)(await _api.CreateAsync("machine-types",
+            await _api.SampleAsync("machine-types", $"esc-{run}-{name}", new JsonObject { ["run"] = run, ["v"] = v })))["id"]!;
+        var stored = await CreateAsync("stored", value);
+        var legacy = await CreateAsync("legacy", "placeholder");
+        await CreateAsync("other", value + "x");
+        // A row as Kraut wrote them before it stored JSON unescaped: System.Text.Json's default encoder escapes all of these.
+        var escaped = new JsonObject { ["run"] = run, ["v"] = value }.ToJsonString();
+        Assert.Contains("\\u", escaped, StringComparison.Ordinal);
+        await using (var scope = _api.App.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
+            await db.Resources.Where(r => r.Id == legacy).ExecuteUpdateAsync(u => u.SetProperty(r => r.Metadata, escaped));
+            var written = await db.Resources.AsNoTracking().Where(r => r.Id == stored).Select(r => r.Metadata).SingleAsync();
+            // Stored as written; only characters beyond the BMP (the emoji) are still escaped by System.Text.Json.
+            foreach (var part in value.Split("🚀", StringSplitOptions.RemoveEmptyEntries)) Assert.Contains(part, written, StringComparison.Ordinal);
+        }
+
+        async Task<List<string>> NamesAsync(string selector) => (await _api.ListAllAsync("machine-types", $"run={run},{selector}"))
+            .Select(i => ((string)i["name"]!)[$"esc-{run}-".Length..]).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["legacy", "stored"], await NamesAsync($"v={value}"));
+        Assert.Equal(["legacy", "stored"], await NamesAsync($"v in (zzz,{value})"));
+        Assert.Equal(["other"], await NamesAsync($"v!={value}"));
+        Assert.Equal(["other"], await NamesAsync($"v notin ({value})"));
+        Assert.True(SelectorMatcher.Matches(SelectorParser.Parse($"v={value}"), KrautJson.ParseObject(escaped)));
+        Assert.False(SelectorMatcher.Matches(SelectorParser.Parse($"v!={value}"), KrautJson.ParseObject(escaped)));
     }
 
     [Fact]

@@ -18,12 +18,19 @@ public sealed record Actor(string Name, bool IsAdmin, IReadOnlyList<string> Grou
     /// <summary>Whether an object of this owner is visible to the actor (as the store filters reads, without a token's selector).</summary>
     public bool MaySee(string owner, bool isSystem) => IsAdmin || (!isSystem && ReadableOwners.Contains(owner));
 
+    /// <summary>
+    /// Who history names for a change: the person, and the token if one spoke (<c>alice (token …)</c>). A token owned by
+    /// a group acts as that group, but it is the person who made it that changes things.
+    /// </summary>
+    public string RecordedAs => Scope is { } scope ? $"{scope.Person ?? Name} (token {scope.TokenId})" : Name;
+
     /// <summary>The owners whose objects this actor may read: its own, its groups', and shared ones.</summary>
     public IReadOnlyList<string> ReadableOwners => [Name, .. Groups, SharedOwner];
 }
 
 /// <summary>What a limited-scope token may do: verbs (read, create, update, delete, or an action such as start), kinds, and a metadata selector.</summary>
-public sealed record TokenScope(Guid TokenId, IReadOnlyList<string> Verbs, IReadOnlyList<string> Kinds, string? Selector, DateTime ExpiresAt)
+/// <param name="Person">Who made the token (its owner may be a group).</param>
+public sealed record TokenScope(Guid TokenId, IReadOnlyList<string> Verbs, IReadOnlyList<string> Kinds, string? Selector, DateTime ExpiresAt, string? Person = null)
 {
     public bool Allows(string verb, string kind) => Verbs.Contains(verb) && Kinds.Contains(kind);
 }

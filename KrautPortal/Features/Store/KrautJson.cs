@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -7,7 +8,12 @@ namespace KrautPortal.Features.Store;
 /// <summary>The one JSON shape Kraut stores and serves: camelCase, enums as camelCase strings, unknown fields refused.</summary>
 public static class KrautJson
 {
-    public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+    /// <summary>
+    /// For what Kraut stores (and reads back): characters are written as they are, not escaped for HTML, so the database
+    /// holds <c>a+b</c>, not <c>a\u002Bb</c>. Nothing here is written into a page unencoded; HTTP answers keep the default encoder.
+    /// </summary>
+    public static readonly JsonSerializerOptions Options =
+        Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 
     public static JsonSerializerOptions Configure(JsonSerializerOptions options)
     {
@@ -30,6 +36,9 @@ public static class KrautJson
 
     public static JsonObject ParseObject(string json) =>
         JsonNode.Parse(json) as JsonObject ?? throw new JsonException("expected a JSON object");
+
+    /// <summary>A document as Kraut stores it.</summary>
+    public static string Write(JsonNode node) => node.ToJsonString(Options);
 
     public static JsonNode ToNode<T>(T value) => JsonSerializer.SerializeToNode(value, Options) ?? new JsonObject();
 }

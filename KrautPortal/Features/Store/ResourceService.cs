@@ -181,7 +181,7 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
                     var row = await store.UpdateAsync(K, id, current.Version, actor, row =>
                     {
                         row.Name = edit.Name;
-                        row.Metadata = edit.Metadata.ToJsonString();
+                        row.Metadata = KrautJson.Write(edit.Metadata);
                         row.Spec = KrautJson.Serialize(spec);
                         return edit.Change;
                     }, ct);
@@ -216,7 +216,7 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
         if (!Selectors.SelectorMatcher.Matches(ResourceStore.ScopeSelector(actor), metadata))
             errors.Add("metadata", $"This token only reaches objects whose metadata matches '{actor.Scope!.Selector}'.");
         if (ResourceNames.Problem(name) is { } nameProblem) errors.Add("name", nameProblem);
-        var size = System.Text.Encoding.UTF8.GetByteCount(metadata.ToJsonString());
+        var size = System.Text.Encoding.UTF8.GetByteCount(KrautJson.Write(metadata));
         if (size > MaxMetadataBytes) errors.Add("metadata", $"Metadata may be at most {MaxMetadataBytes / 1024} KiB as JSON (this is {size / 1024} KiB).");
         var depth = Depth(metadata);
         if (depth > MaxMetadataDepth) errors.Add("metadata", $"Metadata may be nested at most {MaxMetadataDepth} levels deep (this is {depth}).");

@@ -61,7 +61,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
             Kind = item.Kind,
             Name = item.Name,
             Owner = item.Owner,
-            Metadata = item.Metadata.ToJsonString(),
+            Metadata = KrautJson.Write(item.Metadata),
             Spec = item.SpecJson,
             Status = item.StatusJson,
             Version = 1,
@@ -273,8 +273,14 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
     private async Task<ResourceRow> LoadForWriteAsync(string kind, Guid id, long? expectedVersion, Actor actor, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
-        var row = await Rows(actor, tracked: true).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct)
-            ?? throw new NotFoundException(Kinds.Singular(kind), id);
+        var row = await Rows(actor, tracked: true).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct);
+        // The SQL and the in-memory reading of a token's selector must both reach the object before it is changed or
+        // deleted: update checks the new metadata in memory, and delete must not be the one path that trusts SQL alone.
+        if (row is null || !SelectorMatcher.Matches(ScopeSelector(actor), KrautJson.ParseObject(row.Metadata)))
+        {
+            db.ChangeTracker.Clear();
+            throw new NotFoundException(Kinds.Singular(kind), id);
+        }
         EnsureWritable(row, actor);
         if (expectedVersion is { } expected && expected != row.Version)
             throw new PreconditionFailedException(expected, row.Version);
@@ -366,15 +372,23 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         }
     }
 
+    /// <summary>
+    /// History, versions and diffs reveal the object, so they are visible exactly when GET is: the same query decides
+    /// (owner, and a token's selector). Only an object that no longer exists falls back to its last snapshot, judged
+    /// by the same rules in memory: its last owner, and the token's selector on its last metadata.
+    /// </summary>
     private async Task EnsureHistoryVisibleAsync(string kind, Guid id, Actor actor, CancellationToken ct)
     {
         if (await FindAsync(kind, id, actor, ct) is not null) return;
-        // A deleted object's history stays readable by whoever owned it at the end.
-        var lastOwner = await db.History.AsNoTracking().Where(h => h.ResourceId == id && h.Kind == kind)
+        var exists = await db.Resources.AsNoTracking().AnyAsync(r => r.Kind == kind && r.Id == id, ct);
+        var last = exists ? null : await db.History.AsNoTracking().Where(h => h.ResourceId == id && h.Kind == kind)
             .OrderByDescending(h => h.Version).Select(h => h.Snapshot).FirstOrDefaultAsync(ct);
-        if (lastOwner is null || !actor.MayAccessOwner(KrautJson.Deserialize<Snapshot>(lastOwner).Owner))
+        if (last is null || !MayReachDeleted(actor, KrautJson.Deserialize<Snapshot>(last)))
             throw new NotFoundException(Kinds.Singular(kind), id);
     }
+
+    private static bool MayReachDeleted(Actor actor, Snapshot last) =>
+        actor.MayAccessOwner(last.Owner) && SelectorMatcher.Matches(ScopeSelector(actor), last.Metadata);
 
     private HistoryRow NewHistory(ResourceRow row, Actor actor, string change) => new()
     {
@@ -382,7 +396,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         Kind = row.Kind,
         Version = row.Version,
         Snapshot = SnapshotJson(row),
-        ChangedBy = actor.Name,
+        ChangedBy = actor.RecordedAs,
         ChangedAt = Now(),
         Change = change,
     };

@@ -40,9 +40,12 @@ public sealed class ScopedTokenAuthenticator(IServiceScopeFactory scopes, RoleMa
                 .SetStatusAsync(Kinds.Tokens.Name, id, KrautJson.Serialize(token.Status with { LastUsedAt = now }), ct);
         }
         var creator = roles.ActorFor(token.Owner, JsonSerializer.Deserialize<List<string>>(stored.CreatorGroups) ?? [], Name);
+        // The person who made the token, as its first version recorded (a token cannot make tokens, so it is a person).
+        var person = await db.History.AsNoTracking().Where(h => h.ResourceId == id && h.Kind == Kinds.Tokens.Name && h.Version == 1)
+            .Select(h => h.ChangedBy).FirstOrDefaultAsync(ct);
         return new AuthResult.Allow(creator with
         {
-            Scope = new TokenScope(id, token.Spec.Verbs, token.Spec.Kinds, token.Spec.Selector, token.Spec.ExpiresAt),
+            Scope = new TokenScope(id, token.Spec.Verbs, token.Spec.Kinds, token.Spec.Selector, token.Spec.ExpiresAt, person),
         });
     }
 }

@@ -36,8 +36,7 @@ public sealed class TokenRules(KrautDbContext db, TimeProvider time) : IResource
         var now = time.GetUtcNow().UtcDateTime;
         if (spec.ExpiresAt.ToUniversalTime() <= now) errors.Add("spec.expiresAt", "The expiry must be in the future.");
         if (spec.ExpiresAt.ToUniversalTime() > now + MaxLifetime) errors.Add("spec.expiresAt", $"A token may live at most {MaxLifetime.Days} days.");
-        if (existing is not null && !existing.Spec.Verbs.ToHashSet().IsSupersetOf(spec.Verbs))
-            errors.Add("spec.verbs", "A token's rights can be narrowed but not widened; create a new token instead.");
+        if (existing is not null) CheckScopeUnchanged(existing.Spec, spec, errors);
         return Task.FromResult(spec with
         {
             ExpiresAt = spec.ExpiresAt.ToUniversalTime(),
@@ -45,6 +44,21 @@ public sealed class TokenRules(KrautDbContext db, TimeProvider time) : IResource
             Kinds = spec.Kinds.Distinct().ToList(),
         });
     }
+
+    /// <summary>
+    /// What a token may do is fixed when it is made: its secret was handed out for that scope, and a change would reach
+    /// every script holding it. Only its name, metadata and description change; anything else is a new token.
+    /// </summary>
+    private static void CheckScopeUnchanged(TokenSpec before, TokenSpec after, ValidationErrors errors)
+    {
+        const string advice = "A token's scope cannot change after it is made; revoke it and create a new one. Only its name, metadata and description can change.";
+        if (!before.Verbs.ToHashSet().SetEquals(after.Verbs)) errors.Add("spec.verbs", advice);
+        if (!before.Kinds.ToHashSet().SetEquals(after.Kinds)) errors.Add("spec.kinds", advice);
+        if (NullIfBlank(before.Selector) != NullIfBlank(after.Selector)) errors.Add("spec.selector", advice);
+        if (before.ExpiresAt.ToUniversalTime() != after.ExpiresAt.ToUniversalTime()) errors.Add("spec.expiresAt", advice);
+    }
+
+    private static string? NullIfBlank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 
     public TokenStatus InitialStatus(TokenSpec spec) => new();
 

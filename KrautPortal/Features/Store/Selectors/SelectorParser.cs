@@ -151,7 +151,13 @@ public static class SelectorParser
 
         private static bool IsKeyChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '/';
 
-        private static bool IsValueChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '/' or ':' or '@' or '+';
+        /// <summary>
+        /// Anything a person writes in a metadata value except the selector's own syntax (<c>, ( ) = !</c>), spaces and
+        /// control characters: so <c>a+b</c>, <c>R&amp;D</c>, <c>o'neil</c>, <c>müller</c> or an emoji can be selected.
+        /// </summary>
+        private static bool IsValueChar(char c) =>
+            char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '/' or ':' or '@' or '+' or '<' or '>' or '&' or '\''
+            || (c > '\x7f' && !char.IsWhiteSpace(c) && !char.IsControl(c));
 
         private void Fail(string reason, int? at = null) => throw new SelectorParseException(text, at ?? _pos, reason);
 

@@ -5,6 +5,9 @@ namespace KrautPortal.Features.Store.Selectors;
 /// <summary>
 /// SQLite: <c>metadata -> '$."a"."b"'</c> yields the value as JSON text (or NULL when absent), so a
 /// selector value matches a JSON string (<c>json_quote(v)</c>) or a number/boolean written the same way.
+/// A string is compared by what it says, not how it was written: <c>-></c> keeps a stored escape such as
+/// <c>"a\u002Bb"</c> as it is, which <c>json_quote('a+b')</c> never equals, so strings are decoded (<c>->></c>) and
+/// quoted again in SQLite's one canonical form. That is the meaning <see cref="SelectorMatcher"/> gives in memory.
 /// </summary>
 public sealed class SqliteSelectorDialect : ISelectorSqlDialect
 {
@@ -21,7 +24,8 @@ public sealed class SqliteSelectorDialect : ISelectorSqlDialect
         foreach (var r in selector.Requirements)
         {
             if (sql.Length > 0) sql.Append(" AND ");
-            var value = $"({metadataColumn} -> {P(JsonPath(r.Path))})";
+            var path = P(JsonPath(r.Path));
+            var value = $"(CASE json_type({metadataColumn}, {path}) WHEN 'text' THEN json_quote({metadataColumn} ->> {path}) ELSE {metadataColumn} -> {path} END)";
             string AnyOf() => string.Join(", ", r.Values.SelectMany(v => new[] { $"json_quote({P(v)})", P(v) }));
             sql.Append(r.Operator switch
             {
