@@ -17,6 +17,7 @@ public sealed class LibvirtDomain : IDisposable
     private const uint UndefineNvram = 1 << 2;
     private const uint UndefineCheckpointsMetadata = 1 << 4;
     private const uint InterfaceAddressesSrcLease = 0;
+    private const uint InterfaceAddressesSrcArp = 2;
     private const int IpAddrTypeIpv6 = 1;
 
     private readonly DomainHandle _handle;
@@ -74,6 +75,9 @@ public sealed class LibvirtDomain : IDisposable
 
     /// <summary>Asks the guest to reboot, with the hypervisor's default method.</summary>
     public void Reboot() => LibvirtError.Check(LibvirtNative.virDomainReboot(_handle, 0), "virDomainReboot");
+
+    /// <summary>Presses the reset button: the guest restarts at once, without shutting down.</summary>
+    public void Reset() => LibvirtError.Check(LibvirtNative.virDomainReset(_handle, 0), "virDomainReset");
 
     /// <summary>Removes the definition together with managed-save image, snapshot/checkpoint metadata and NVRAM.</summary>
     /// <remarks>
@@ -184,11 +188,13 @@ public sealed class LibvirtDomain : IDisposable
             "virDomainSetMetadata");
     }
 
-    /// <summary>Guest addresses from the DHCP leases of libvirt's networks; empty when the domain is not
+    /// <summary>Guest addresses from the DHCP leases of libvirt's networks, or with <paramref name="fromArp"/> the IPv4
+    /// addresses the host's ARP table has seen the guest use (static ones too); empty when the domain is not
     /// running or the driver cannot tell.</summary>
-    public IReadOnlyList<GuestInterfaceAddress> GetInterfaceAddresses()
+    public IReadOnlyList<GuestInterfaceAddress> GetInterfaceAddresses(bool fromArp = false)
     {
-        var count = LibvirtNative.virDomainInterfaceAddresses(_handle, out var array, InterfaceAddressesSrcLease, 0);
+        var source = fromArp ? InterfaceAddressesSrcArp : InterfaceAddressesSrcLease;
+        var count = LibvirtNative.virDomainInterfaceAddresses(_handle, out var array, source, 0);
         if (count < 0)
         {
             var error = LibvirtError.Capture("virDomainInterfaceAddresses");
