@@ -17,7 +17,6 @@ public sealed class LibvirtDomain : IDisposable
     private const uint UndefineNvram = 1 << 2;
     private const uint UndefineCheckpointsMetadata = 1 << 4;
     private const uint InterfaceAddressesSrcLease = 0;
-    private const uint InterfaceAddressesSrcArp = 2;
     private const int IpAddrTypeIpv6 = 1;
 
     private readonly DomainHandle _handle;
@@ -188,13 +187,11 @@ public sealed class LibvirtDomain : IDisposable
             "virDomainSetMetadata");
     }
 
-    /// <summary>Guest addresses from the DHCP leases of libvirt's networks, or with <paramref name="fromArp"/> the IPv4
-    /// addresses the host's ARP table has seen the guest use (static ones too); empty when the domain is not
+    /// <summary>Guest addresses from the DHCP leases of libvirt's networks; empty when the domain is not
     /// running or the driver cannot tell.</summary>
-    public IReadOnlyList<GuestInterfaceAddress> GetInterfaceAddresses(bool fromArp = false)
+    public IReadOnlyList<GuestInterfaceAddress> GetInterfaceAddresses()
     {
-        var source = fromArp ? InterfaceAddressesSrcArp : InterfaceAddressesSrcLease;
-        var count = LibvirtNative.virDomainInterfaceAddresses(_handle, out var array, source, 0);
+        var count = LibvirtNative.virDomainInterfaceAddresses(_handle, out var array, InterfaceAddressesSrcLease, 0);
         if (count < 0)
         {
             var error = LibvirtError.Capture("virDomainInterfaceAddresses");

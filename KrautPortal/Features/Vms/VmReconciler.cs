@@ -335,7 +335,8 @@ public sealed class VmReconciler(
                 drift = DescribeConfigDrift(vm, DomainXml.Parse(domain.GetXml(inactive: true)));
         }
         var up = phase is VmPhase.Running or VmPhase.Rebooting;
-        var addresses = up ? ObservedAddresses(domain) : [];
+        // Only DHCP leases: libvirt's ARP source fails on this kind of host ("wrong nlmsg len"), and there is no guest agent.
+        var addresses = up ? domain.GetInterfaceAddresses().Select(a => new VmAddress(a.Mac ?? "", a.Address, "dhcp-lease")).ToList() : [];
         var now = time.GetUtcNow().UtcDateTime;
         await writer.WriteAsync(s => s with
         {
@@ -348,15 +349,6 @@ public sealed class VmReconciler(
             LastErrorAt = acted ? null : s.LastErrorAt,
             ObservedAt = time.GetUtcNow().UtcDateTime,
         }, ct);
-    }
-
-    /// <summary>DHCP leases, then what the host's ARP table saw the guest use (static addresses, or a lease another dnsmasq gave).</summary>
-    private static List<VmAddress> ObservedAddresses(LibvirtDomain domain)
-    {
-        var addresses = domain.GetInterfaceAddresses().Select(a => new VmAddress(a.Mac ?? "", a.Address, "dhcp-lease")).ToList();
-        foreach (var a in domain.GetInterfaceAddresses(fromArp: true))
-            if (!addresses.Any(known => known.Mac == a.Mac && known.Address == a.Address)) addresses.Add(new VmAddress(a.Mac ?? "", a.Address, "arp"));
-        return addresses;
     }
 
     private static bool SameAddresses(IReadOnlyList<VmAddress> a, IReadOnlyList<VmAddress> b) => a.SequenceEqual(b);

@@ -58,7 +58,7 @@ public sealed record VmSpec
     public long ForceOffGeneration { get; init; }
 }
 
-/// <summary>An address seen on a NIC; Source is <c>dhcp-lease</c> (libvirt's dnsmasq) or <c>arp</c> (the guest used it).</summary>
+/// <summary>An address seen on a NIC; Source says where (<c>dhcp-lease</c>: a lease of the network's dnsmasq).</summary>
 public sealed record VmAddress(string Mac, string Address, string Source);
 
 /// <summary>What the reconciler last saw in libvirt, and what it could not do.</summary>

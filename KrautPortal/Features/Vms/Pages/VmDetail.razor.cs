@@ -88,12 +88,20 @@ public partial class VmDetail
         _awaited = awaited;
     }
 
+    private bool IsStatic(VmNic nic) => _networks.FirstOrDefault(n => n.Id == nic.NetworkId)?.Spec.Ipv4Mode == Ipv4Mode.Static;
+
+    /// <summary>The Seen column of a NIC without an address seen: Kraut sees DHCP leases, so a static address never shows.</summary>
+    private string SeenText(Resource<VmSpec, VmStatus> vm, VmNic nic) =>
+        vm.Status.Phase is not (VmPhase.Running or VmPhase.Rebooting) ? "— (the VM is not running)"
+        : IsStatic(nic) ? "— (static address: Kraut sees only DHCP leases)"
+        : "not seen yet";
+
     /// <summary>Why a running VM's NIC may show no address, once it has been silent for a while.</summary>
     private string? NicSilentHint(Resource<VmSpec, VmStatus> vm, VmNic nic)
     {
-        if (vm.Status.Phase != VmPhase.Running || nic.Mac is null || !vm.Status.UnseenSince.TryGetValue(nic.Mac, out var since)) return null;
+        if (vm.Status.Phase != VmPhase.Running || nic.Mac is null || IsStatic(nic) || !vm.Status.UnseenSince.TryGetValue(nic.Mac, out var since)) return null;
         if (Time.GetUtcNow().UtcDateTime - since < SilentNicHintAfter) return null;
-        return "The guest has not asked for an address on this NIC yet, nor used one. A guest configures a hot-plugged NIC only if " +
+        return "The guest has not asked for an address on this NIC yet. A guest configures a hot-plugged NIC only if " +
             "its network configuration covers it: reboot the VM (its cloud-init seed lists every NIC), or run DHCP on the new interface in the guest.";
     }
 
