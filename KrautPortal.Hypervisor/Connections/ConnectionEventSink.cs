@@ -30,6 +30,9 @@ internal sealed class ConnectionEventSink
     public static unsafe IntPtr LifecycleCallback =>
         (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, IntPtr, int, int, IntPtr, int>)&OnLifecycle;
 
+    public static unsafe IntPtr RebootCallback =>
+        (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, IntPtr, IntPtr, void>)&OnReboot;
+
     public static unsafe IntPtr CloseCallback =>
         (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr, void>)&OnClose;
 
@@ -117,7 +120,17 @@ internal sealed class ConnectionEventSink
         opaque == IntPtr.Zero ? null : GCHandle.FromIntPtr(opaque).Target as ConnectionEventSink;
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static unsafe int OnLifecycle(IntPtr conn, IntPtr dom, int eventType, int detail, IntPtr opaque)
+    private static int OnLifecycle(IntPtr conn, IntPtr dom, int eventType, int detail, IntPtr opaque)
+    {
+        PublishFor(dom, opaque, (DomainEventType)eventType, detail);
+        return 0;
+    }
+
+    /// <summary>VIR_DOMAIN_EVENT_ID_REBOOT: the guest was reset (its own reboot, or libvirt's fake reboot after ACPI).</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void OnReboot(IntPtr conn, IntPtr dom, IntPtr opaque) => PublishFor(dom, opaque, DomainEventType.Rebooted, 0);
+
+    private static unsafe void PublishFor(IntPtr dom, IntPtr opaque, DomainEventType type, int detail)
     {
         // An exception must never unwind into libvirt's C frames: that would kill the process.
         try
@@ -125,7 +138,7 @@ internal sealed class ConnectionEventSink
             var sink = FromOpaque(opaque);
             if (sink is null)
             {
-                return 0;
+                return;
             }
 
             // dom is borrowed for the duration of the callback: read it, never free it.
@@ -133,14 +146,12 @@ internal sealed class ConnectionEventSink
             var buf = stackalloc byte[NativeUuid.BufferLength];
             var uuid = LibvirtNative.virDomainGetUUIDString(dom, buf) == 0 ? NativeUuid.Parse(buf) : Guid.Empty;
 
-            sink.Publish(new DomainLifecycleEvent(sink.Uri, uuid, name, (DomainEventType)eventType, detail));
+            sink.Publish(new DomainLifecycleEvent(sink.Uri, uuid, name, type, detail));
         }
         catch (Exception)
         {
             // Dropping one event is the lesser evil; subscribers re-read state anyway.
         }
-
-        return 0;
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

@@ -12,6 +12,7 @@ namespace KrautPortal.Hypervisor;
 public sealed class LibvirtConnection : IDisposable
 {
     private const int VirDomainEventIdLifecycle = 0;
+    private const int VirDomainEventIdReboot = 1;
 
     // A silent daemon is declared dead after interval * (count + 1) seconds, about 20 s.
     private const int KeepAliveIntervalSeconds = 5;
@@ -20,6 +21,7 @@ public sealed class LibvirtConnection : IDisposable
     private readonly ConnectHandle _handle;
     private readonly ConnectionEventSink _events;
     private readonly int _lifecycleCallbackId;
+    private readonly int _rebootCallbackId = -1;
     private readonly bool _closeCallbackRegistered;
     private int _disposed;
 
@@ -31,13 +33,14 @@ public sealed class LibvirtConnection : IDisposable
         IsTestDriver = SchemeOf(Uri) == "test";
         _events = new ConnectionEventSink(Uri);
 
-        _lifecycleCallbackId = RegisterLifecycleEvents();
+        _lifecycleCallbackId = RegisterEvents(VirDomainEventIdLifecycle, ConnectionEventSink.LifecycleCallback);
 
         // Only a connection to a daemon can close under us. In-process drivers (test:///default) accept
         // a close callback as a silent no-op and never call its free callback, which would leak the
         // GCHandle; they are also the ones that reject keepalive, so keepalive tells them apart.
         try
         {
+            _rebootCallbackId = RegisterEvents(VirDomainEventIdReboot, ConnectionEventSink.RebootCallback);
             _closeCallbackRegistered = EnableKeepAlive() && RegisterCloseCallback();
         }
         catch
@@ -45,6 +48,7 @@ public sealed class LibvirtConnection : IDisposable
             // A registered event callback holds a reference on the connection: drop it, or Open's
             // cleanup could never really close the connection.
             LibvirtNative.virConnectDomainEventDeregisterAny(handle, _lifecycleCallbackId);
+            if (_rebootCallbackId >= 0) LibvirtNative.virConnectDomainEventDeregisterAny(handle, _rebootCallbackId);
             throw;
         }
     }
@@ -183,6 +187,11 @@ public sealed class LibvirtConnection : IDisposable
             LibvirtNative.virConnectDomainEventDeregisterAny(_handle, _lifecycleCallbackId);
         }
 
+        if (_rebootCallbackId >= 0)
+        {
+            LibvirtNative.virConnectDomainEventDeregisterAny(_handle, _rebootCallbackId);
+        }
+
         if (_closeCallbackRegistered)
         {
             LibvirtNative.virConnectUnregisterCloseCallback(_handle, ConnectionEventSink.CloseCallback);
@@ -200,11 +209,11 @@ public sealed class LibvirtConnection : IDisposable
     /// <summary>For tests: whether the driver accepted a close callback (in-process drivers do not need one).</summary>
     internal bool HasCloseCallback => _closeCallbackRegistered;
 
-    private int RegisterLifecycleEvents()
+    private int RegisterEvents(int eventId, IntPtr callback)
     {
         var opaque = _events.NewOpaque();
         var id = LibvirtNative.virConnectDomainEventRegisterAny(
-            _handle, IntPtr.Zero, VirDomainEventIdLifecycle, ConnectionEventSink.LifecycleCallback, opaque, ConnectionEventSink.FreeCallback);
+            _handle, IntPtr.Zero, eventId, callback, opaque, ConnectionEventSink.FreeCallback);
         if (id < 0)
         {
             var error = LibvirtError.Capture("virConnectDomainEventRegisterAny");

@@ -12,4 +12,7 @@ public enum DomainEventType
     Shutdown = 6,
     PmSuspended = 7,
     Crashed = 8,
+
+    /// <summary>Not a virDomainEventType: VIR_DOMAIN_EVENT_ID_REBOOT, the guest was reset (it rebooted).</summary>
+    Rebooted = 100,
 }

@@ -75,6 +75,9 @@ public sealed class LibvirtDomain : IDisposable
     /// <summary>Asks the guest to reboot, with the hypervisor's default method.</summary>
     public void Reboot() => LibvirtError.Check(LibvirtNative.virDomainReboot(_handle, 0), "virDomainReboot");
 
+    /// <summary>Presses the reset button: the guest restarts at once, without shutting down.</summary>
+    public void Reset() => LibvirtError.Check(LibvirtNative.virDomainReset(_handle, 0), "virDomainReset");
+
     /// <summary>Removes the definition together with managed-save image, snapshot/checkpoint metadata and NVRAM.</summary>
     /// <remarks>
     /// Drivers that reject some of those flags (the test driver does) are retried with fewer flags,

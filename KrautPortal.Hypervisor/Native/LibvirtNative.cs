@@ -127,6 +127,9 @@ internal static partial class LibvirtNative
     internal static partial int virDomainReboot(DomainHandle domain, uint flags);
 
     [LibraryImport(Lib)]
+    internal static partial int virDomainReset(DomainHandle domain, uint flags);
+
+    [LibraryImport(Lib)]
     internal static partial int virDomainUndefineFlags(DomainHandle domain, uint flags);
 
     [LibraryImport(Lib)]

@@ -50,11 +50,13 @@ public sealed class TestDriverPortalTests(BrowserFixture browser, TestDriverPort
         // Revert to v1, after confirming: a new version v4, equal to v1 (no metadata).
         await page.TestId("revert-1").ClickAsync();
         var dialog = page.GetByRole(AriaRole.Dialog);
-        await Expect(dialog).ToContainTextAsync("This makes a new version equal to version 1");
+        await Expect(dialog).ToContainTextAsync("makes a new version v4 equal to version 1");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Revert" }).ClickAsync();
         await Expect(table).ToContainTextAsync("v4 (current)");
         await Expect(table.Locator("tbody tr").First).ToContainTextAsync("reverted to version 1");
-        await Expect(page.GetByText("v4", new() { Exact = true })).ToBeVisibleAsync();
+        await Expect(page.Locator("span.mud-typography-caption").GetByText("v4", new() { Exact = true })).ToBeVisibleAsync();
+        // The diff pane follows the revert: the version before it against the revert.
+        await Expect(page.GetByText("Version 3 → version 4")).ToBeVisibleAsync();
         var metadata = (await GetVmAsync(id)).GetProperty("metadata");
         Assert.Equal(JsonValueKind.Object, metadata.ValueKind);
         Assert.Empty(metadata.EnumerateObject());

@@ -104,6 +104,34 @@ public sealed class RealGuestLifecycleTests : IDisposable
         await Eventually.WaitUntilAsync(() => !DomainXml.Parse(LiveXml()).Macs.Contains(mac), TimeSpan.FromSeconds(60), "the NIC to leave the running domain");
     }
 
+    [Fact]
+    public async Task RebootRightAfterStart_ReallyReboots_AndStatusSaysRebootingUntilItIsBack()
+    {
+        var id = await _api.CreateVmAsync("reboot-early");
+        await _api.WaitForPhaseAsync(id, "running", Boot);
+        var console = Path.Combine(_app.DataDirectory, "consoles", $"{id}.log");
+
+        // Pressed while the guest still boots (QEMU runs, the kernel has not started its ACPI daemon): that press is lost.
+        await _api.ActAsync(id, "reboot");
+        await _api.WaitForPhaseAsync(id, "rebooting", TimeSpan.FromSeconds(10));
+
+        // The guest really boots a second time (its console says so), and status is "rebooting" until it did.
+        await Eventually.WaitUntilAsync(() => Task.FromResult(Boots(console) >= 2), Boot, "a second boot on the guest's console");
+        await _api.WaitForPhaseAsync(id, "running", TimeSpan.FromSeconds(30));
+        var status = (await _api.GetVmAsync(id))!.Value.GetProperty("status");
+        Assert.False(status.TryGetProperty("rebootRequestedAt", out var pending) && pending.ValueKind != JsonValueKind.Null, "the reboot is no longer pending");
+        Assert.Contains("KRAUT-GUEST-POWEROFF", GuestConsole.Read(console), StringComparison.Ordinal);
+        Assert.Equal(DomainState.Running, DomainStateOf(id));
+
+        // Only one reboot was asked for: no third boot follows from a press repeated too often.
+        await Task.Delay(KrautPortal.Features.Vms.VmReconciler.RebootRetryInterval + TimeSpan.FromSeconds(5));
+        Assert.Equal(2, Boots(console));
+        await _api.DeleteVmAsync(id);
+    }
+
+    private static int Boots(string console) =>
+        System.Text.RegularExpressions.Regex.Count(GuestConsole.Read(console), "KRAUT-GUEST-BOOTED");
+
     private static DomainState DomainStateOf(Guid id)
     {
         using var libvirt = LibvirtConnection.Open(KrautAppFactory.SystemDriver);

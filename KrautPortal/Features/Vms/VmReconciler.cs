@@ -28,6 +28,15 @@ public sealed class VmReconciler(
     private readonly List<IDisposable> _subscriptions = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, System.Diagnostics.Activity?> _awaitingFirstEvent = new();
 
+    /// <summary>When libvirt last reported each domain reset (VIR_DOMAIN_EVENT_ID_REBOOT): the proof a requested reboot happened.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, DateTime> _rebootsSeen = new();
+
+    /// <summary>
+    /// How long a guest gets to react to the ACPI button before it is pressed again. A guest pressed while it
+    /// still boots (its ACPI daemon not yet listening) ignores the press, and QEMU does not remember it.
+    /// </summary>
+    internal static readonly TimeSpan RebootRetryInterval = TimeSpan.FromSeconds(10);
+
     protected override TimeSpan? PollInterval => TimeSpan.FromSeconds(10);
 
     protected override async Task StartupAsync(CancellationToken ct)
@@ -124,6 +133,8 @@ public sealed class VmReconciler(
             }
             var unplugPending = act && existed && await ApplySpecAsync(vm, host, domain, writer, services, ct);
             var again = act ? await ApplyPowerAsync(vm, domain, writer, ct) : null;
+            // Also on a mere event (act false): the reset event is what ends a reboot.
+            if (writer.Current.RebootRequestedAt is not null) again = Earlier(again, await FollowRebootAsync(vm, domain, connection.IsTestDriver, writer, ct));
             await ObserveAsync(vm, domain, writer, act, ct);
             if (unplugPending) again = TimeSpan.FromSeconds(5);
             return again ?? (writer.Current.Phase == VmPhase.Stopping ? TimeSpan.FromSeconds(2) : null);
@@ -229,8 +240,16 @@ public sealed class VmReconciler(
             }
             else if (spec.RebootGeneration > writer.Current.ObservedRebootGeneration)
             {
+                // Taken before the call: the guest may reset before Reboot returns.
+                var asked = time.GetUtcNow().UtcDateTime;
                 domain.Reboot();
-                await writer.WriteAsync(s => s with { ObservedRebootGeneration = spec.RebootGeneration }, ct);
+                await writer.WriteAsync(s => s with
+                {
+                    ObservedRebootGeneration = spec.RebootGeneration,
+                    RebootRequestedAt = s.RebootRequestedAt ?? asked,
+                    RebootAskedAt = asked,
+                    Phase = VmPhase.Rebooting,
+                }, ct);
             }
             return null;
         }
@@ -255,11 +274,49 @@ public sealed class VmReconciler(
         return null;
     }
 
+    /// <summary>
+    /// Sees a requested reboot through: done when libvirt reports the reset; until then the ACPI button is pressed
+    /// again every <see cref="RebootRetryInterval"/>, and after <c>StopTimeoutSeconds</c> the guest is reset, as a
+    /// stop cuts power after the same time.
+    /// </summary>
+    private async Task<TimeSpan?> FollowRebootAsync(Resource<VmSpec, VmStatus> vm, LibvirtDomain domain, bool testDriver, StatusWriter writer, CancellationToken ct)
+    {
+        var requested = writer.Current.RebootRequestedAt!.Value;
+        var now = time.GetUtcNow().UtcDateTime;
+        var rebooted = _rebootsSeen.TryGetValue(vm.Id, out var seen) && seen >= requested;
+        // libvirt's test driver reboots within the call and reports no reset; a stopped guest has nothing to reboot.
+        if (rebooted || testDriver || vm.Spec.Power != PowerState.Running || !IsUp(domain.GetState()))
+        {
+            await writer.WriteAsync(s => s with { RebootRequestedAt = null, RebootAskedAt = null }, ct);
+            return null;
+        }
+        var timeout = TimeSpan.FromSeconds(options.Value.StopTimeoutSeconds);
+        if (now - requested >= timeout)
+        {
+            logger.LogInformation("VM {Id} did not reboot within {Timeout}; resetting it", vm.Id, timeout);
+            domain.Reset();
+            await writer.WriteAsync(s => s with { RebootRequestedAt = null, RebootAskedAt = null }, ct);
+            return null;
+        }
+        var askedAt = writer.Current.RebootAskedAt ?? requested;
+        if (now - askedAt >= RebootRetryInterval)
+        {
+            logger.LogInformation("VM {Id} has not rebooted yet; pressing its ACPI button again", vm.Id);
+            domain.Reboot();
+            await writer.WriteAsync(s => s with { RebootAskedAt = now }, ct);
+            askedAt = now;
+        }
+        return Earlier(RebootRetryInterval - (now - askedAt), timeout - (now - requested));
+    }
+
+    private static TimeSpan? Earlier(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : a < b ? a : b;
+
     private async Task ObserveAsync(Resource<VmSpec, VmStatus> vm, LibvirtDomain domain, StatusWriter writer, bool acted, CancellationToken ct)
     {
         var state = domain.GetState();
         var stopping = vm.Spec.Power == PowerState.Stopped && writer.Current.ShutdownRequestedAt is not null && IsUp(state);
-        var phase = stopping ? VmPhase.Stopping : state switch
+        var rebooting = writer.Current.RebootRequestedAt is not null && IsUp(state);
+        var phase = stopping ? VmPhase.Stopping : rebooting ? VmPhase.Rebooting : state switch
         {
             DomainState.Running or DomainState.Blocked => VmPhase.Running,
             DomainState.Paused or DomainState.PmSuspended => VmPhase.Paused,
@@ -277,19 +334,40 @@ public sealed class VmReconciler(
             else
                 drift = DescribeConfigDrift(vm, DomainXml.Parse(domain.GetXml(inactive: true)));
         }
-        var addresses = phase == VmPhase.Running
-            ? domain.GetInterfaceAddresses().Select(a => new VmAddress(a.Mac ?? "", a.Address, "dhcp-lease")).ToList()
-            : [];
+        var up = phase is VmPhase.Running or VmPhase.Rebooting;
+        // Only DHCP leases: libvirt's ARP source fails on this kind of host ("wrong nlmsg len"), and there is no guest agent.
+        var addresses = up ? domain.GetInterfaceAddresses().Select(a => new VmAddress(a.Mac ?? "", a.Address, "dhcp-lease")).ToList() : [];
+        var now = time.GetUtcNow().UtcDateTime;
         await writer.WriteAsync(s => s with
         {
             Phase = phase,
             Drift = drift,
-            Addresses = addresses,
+            Addresses = SameAddresses(s.Addresses, addresses) ? s.Addresses : addresses,
+            UnseenSince = UnseenNics(vm.Spec, up, addresses, s.UnseenSince, now),
             ObservedVersion = acted ? vm.Version : s.ObservedVersion,
             LastError = acted ? null : s.LastError,
             LastErrorAt = acted ? null : s.LastErrorAt,
             ObservedAt = time.GetUtcNow().UtcDateTime,
         }, ct);
+    }
+
+    private static bool SameAddresses(IReadOnlyList<VmAddress> a, IReadOnlyList<VmAddress> b) => a.SequenceEqual(b);
+
+    /// <summary>
+    /// Since when each NIC of a running VM has shown no address: the page explains a NIC that stays silent
+    /// (typically a hot-plugged NIC the guest's network configuration does not cover). The same instance is kept
+    /// while nothing changed, so a quiet poll writes nothing.
+    /// </summary>
+    private static IReadOnlyDictionary<string, DateTime> UnseenNics(VmSpec spec, bool up, IReadOnlyList<VmAddress> seen,
+        IReadOnlyDictionary<string, DateTime> before, DateTime now)
+    {
+        var unseen = new Dictionary<string, DateTime>();
+        if (up)
+        {
+            foreach (var mac in spec.Nics.Select(n => n.Mac).OfType<string>().Where(m => seen.All(a => a.Mac != m)))
+                unseen[mac] = before.TryGetValue(mac, out var since) ? since : now;
+        }
+        return unseen.Count == before.Count && unseen.All(u => before.TryGetValue(u.Key, out var t) && t == u.Value) ? before : unseen;
     }
 
     private static string? DescribeConfigDrift(Resource<VmSpec, VmStatus> vm, DomainXmlSummary persistent)
@@ -305,6 +383,7 @@ public sealed class VmReconciler(
     private async Task DeleteAsync(Resource<VmSpec, VmStatus> vm, StatusWriter writer, ResourceStore store, IpamService ipam, CancellationToken ct)
     {
         await writer.WriteAsync(s => s with { Phase = VmPhase.Deleting }, ct);
+        _rebootsSeen.TryRemove(vm.Id, out _);
         var candidates = hosts.Find(vm.Status.Host) is { } placed ? [placed] : hosts.Hosts;
         foreach (var host in candidates)
         {
@@ -371,6 +450,7 @@ public sealed class VmReconciler(
             await foreach (var e in subscription.Reader.ReadAllAsync(ct))
             {
                 if (e.Type == DomainEventType.Started && _awaitingFirstEvent.TryRemove(e.DomainUuid, out var waiting)) waiting?.Dispose();
+                if (e.Type == DomainEventType.Rebooted) _rebootsSeen[e.DomainUuid] = time.GetUtcNow().UtcDateTime;
                 Enqueue(e.DomainUuid, ensure: false);
             }
         }, ct);

@@ -35,6 +35,14 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
             errors.Add("spec.imageId", $"Image '{image.Name}' is not ready yet (it is {image.Status.Phase}).");
 
         spec = spec with { DiskGiB = PrepareDisk(spec.DiskGiB, image, existing, errors) };
+        // Action counters only go up: a revert (or a PUT of an old document) lowering them would make the next
+        // reboot or force-off count below what the reconciler already carried out, and silently do nothing.
+        if (existing is not null)
+            spec = spec with
+            {
+                RebootGeneration = Math.Max(spec.RebootGeneration, existing.Spec.RebootGeneration),
+                ForceOffGeneration = Math.Max(spec.ForceOffGeneration, existing.Spec.ForceOffGeneration),
+            };
 
         var machineType = await store.FindAsync(Kinds.MachineTypes.Name, spec.MachineTypeId, actor, ct) is { } mtRow
             ? Resource<MachineTypeSpec, MachineTypeStatus>.FromRow(mtRow) : null;

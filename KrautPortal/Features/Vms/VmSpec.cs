@@ -2,7 +2,7 @@ namespace KrautPortal.Features.Vms;
 
 public enum PowerState { Running, Stopped }
 
-public enum VmPhase { Pending, Creating, Starting, Running, Stopping, Stopped, Paused, Crashed, Deleting, Failed, Missing }
+public enum VmPhase { Pending, Creating, Starting, Running, Rebooting, Stopping, Stopped, Paused, Crashed, Deleting, Failed, Missing }
 
 /// <summary>A NIC on one network; Kraut picks the id and MAC when they are not given.</summary>
 public sealed record VmNic
@@ -58,6 +58,7 @@ public sealed record VmSpec
     public long ForceOffGeneration { get; init; }
 }
 
+/// <summary>An address seen on a NIC; Source says where (<c>dhcp-lease</c>: a lease of the network's dnsmasq).</summary>
 public sealed record VmAddress(string Mac, string Address, string Source);
 
 /// <summary>What the reconciler last saw in libvirt, and what it could not do.</summary>
@@ -72,8 +73,17 @@ public sealed record VmStatus
     public long ObservedRebootGeneration { get; init; }
     public long ObservedForceOffGeneration { get; init; }
     public DateTime? ShutdownRequestedAt { get; init; }
+
+    /// <summary>When the guest was first asked to reboot; set until libvirt reports it reset (phase <c>rebooting</c>).</summary>
+    public DateTime? RebootRequestedAt { get; init; }
+
+    /// <summary>When the guest was last asked (by ACPI): a guest still booting misses the button, so it is pressed again.</summary>
+    public DateTime? RebootAskedAt { get; init; }
     public bool RestartRequired { get; init; }
     public IReadOnlyList<VmAddress> Addresses { get; init; } = [];
+
+    /// <summary>Per NIC (by MAC) of a running VM with no address seen yet: since when. Reset when the VM stops.</summary>
+    public IReadOnlyDictionary<string, DateTime> UnseenSince { get; init; } = new Dictionary<string, DateTime>();
     public string? Drift { get; init; }
     public string? LastError { get; init; }
     public DateTime? LastErrorAt { get; init; }
