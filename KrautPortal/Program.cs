@@ -1,4 +1,5 @@
 using KrautPortal.Components;
+using KrautPortal.Components.Pages;
 using KrautPortal.Features;
 using MudBlazor;
 using MudBlazor.Services;
@@ -13,7 +14,9 @@ var app = builder.Build();
 await app.InitializeKrautAsync();
 
 app.UseExceptionHandler();
-app.UseStatusCodePages();
+// People get the portal's page for an unknown address; programs (the API, sign-in posts, framework files) keep problem+json.
+app.UseWhen(PortalPaths.IsForPeople, a => a.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+app.UseWhen(c => !PortalPaths.IsForPeople(c), a => a.UseStatusCodePages());
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
