@@ -14,9 +14,7 @@ var app = builder.Build();
 await app.InitializeKrautAsync();
 
 app.UseExceptionHandler();
-// People get the portal's page for an unknown address; programs (the API, sign-in posts, framework files) keep problem+json.
-app.UseWhen(PortalPaths.IsForPeople, a => a.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
-app.UseWhen(c => !PortalPaths.IsForPeople(c), a => a.UseStatusCodePages());
+app.UseKrautStatusPages();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

@@ -54,7 +54,7 @@ public sealed class ImageStepTests : PortalTestContext
 
         Assert.Single(cut.FindAll("[data-testid=image-option]"));
         Assert.DoesNotContain("random-4k", cut.Markup, StringComparison.Ordinal);
-        cut.Find("[data-testid=show-warned-images] input").Change(true);
+        cut.Find("input[data-testid=show-warned-images]").Change(true);
 
         var labels = cut.FindAll(".mud-radio").Select(l => l.TextContent).ToList();
         Assert.Equal(2, labels.Count);

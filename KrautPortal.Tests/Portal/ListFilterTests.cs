@@ -18,7 +18,7 @@ public sealed class ListFilterTests(PortalApp app) : PortalTestContext(app.Servi
         await app.CreateVmAsync(Services, name);
         var cut = RenderList();
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=vm-link]")), Wait);
-        cut.FindAll("[data-testid=select-row]")[0].QuerySelector("input")!.Change(true);
+        cut.FindAll("input[data-testid=select-row]")[0].Change(true);
         cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=bulk-delete]").HasAttribute("disabled")), Wait);
 
         cut.Find("input[data-testid=selector]").Input("env in (dev");

@@ -20,7 +20,7 @@ public sealed class ProfilePanelsTests(PortalApp app) : PortalTestContext(app.Se
     {
         var cut = Render<TokensPanel>();
         cut.Find("input[data-testid=token-name]").Change("deploy-" + Guid.NewGuid().ToString("N")[..6]);
-        cut.Find("[data-testid=token-verb-delete] input").Change(true);
+        cut.Find("input[data-testid=token-verb-delete]").Change(true);
         cut.Find("input[data-testid=token-selector]").Change("env=prod");
 
         await cut.Find("form[data-testid=token-form]").SubmitAsync();
@@ -31,8 +31,8 @@ public sealed class ProfilePanelsTests(PortalApp app) : PortalTestContext(app.Se
         Assert.Equal("env=prod", created.Spec.Selector);
         Assert.Equal("", cut.Find("input[data-testid=token-name]").GetAttribute("value") ?? "");
         Assert.Equal("", cut.Find("input[data-testid=token-selector]").GetAttribute("value") ?? "");
-        Assert.True(cut.Find("[data-testid=token-verb-read] input").HasAttribute("checked"));
-        Assert.False(cut.Find("[data-testid=token-verb-delete] input").HasAttribute("checked"));
+        Assert.True(cut.Find("input[data-testid=token-verb-read]").HasAttribute("checked"));
+        Assert.False(cut.Find("input[data-testid=token-verb-delete]").HasAttribute("checked"));
     }
 
     [Theory]
