@@ -1,4 +1,5 @@
 using KrautPortal.Components;
+using KrautPortal.Components.Pages;
 using KrautPortal.Features;
 using MudBlazor;
 using MudBlazor.Services;
@@ -13,7 +14,7 @@ var app = builder.Build();
 await app.InitializeKrautAsync();
 
 app.UseExceptionHandler();
-app.UseStatusCodePages();
+app.UseKrautStatusPages();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

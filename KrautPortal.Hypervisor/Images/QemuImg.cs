@@ -46,6 +46,23 @@ public static partial class QemuImg
         return ParseInfo(json);
     }
 
+    /// <summary>The first <paramref name="bytes"/> of the disk a guest sees (qemu-img dd), e.g. to look for a boot sector inside a qcow2.</summary>
+    public static async Task<byte[]> ReadHeadAsync(string path, string format, int bytes, CancellationToken ct)
+    {
+        RequireAbsolute(path);
+        RequireImportFormat(format);
+        var output = Path.Combine(Path.GetTempPath(), $"kraut-head-{Guid.NewGuid():N}.raw");
+        try
+        {
+            await RunAsync(["dd", "-f", format, "-O", "raw", "bs=512", $"count={(bytes + 511) / 512}", $"if={path}", $"of={output}"], ct);
+            return await File.ReadAllBytesAsync(output, ct);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
     /// <summary>
     /// qemu-img info over content nobody vouches for: the format is explicit (never probed), and the process runs under
     /// <paramref name="limits"/>. No <c>-U</c>: the file is Kraut's own and nobody writes it, so taking the ordinary

@@ -179,20 +179,25 @@ public sealed class TestDriverPortalTests(BrowserFixture browser, TestDriverPort
     }
 
     [Fact]
-    public async Task Wizard_NameTakenAlready_CreateIsRefusedWithTheReason()
+    public async Task Wizard_NameTakenAlready_IsRefusedOnTheNameStepWithTheReason()
     {
         var name = Unique("taken");
         await app.Api.CreateVmAsync(name);
         var page = await WizardAtNameStepAsync();
 
         await page.TestId("vm-name").FillAsync(name);
-        await NextAsync(page);
-        await Expect(page.TestId("review")).ToContainTextAsync(name);
-        await NextAsync(page);
 
-        await Expect(page.TestId("create-error")).ToContainTextAsync(name);
+        // Said on the step, as typed, in the API's words; the wizard does not move on to a create that must fail.
+        var reason = $"A VM named '{name}' already exists. Names are unique per owner; pick another.";
+        await Expect(page.Locator(".mud-input-helper-text.mud-input-error")).ToContainTextAsync(reason);
+        await NextAsync(page);
+        await Expect(page.TestId("step-problem")).ToHaveTextAsync(reason);
+        await Expect(page.TestId("review")).ToHaveCountAsync(0);
         await Expect(page.TestId("create-progress")).ToHaveCountAsync(0);
         Assert.Single(await VmNamesAsync(), n => n == name);
+
+        await page.TestId("vm-name").FillAsync(name + "-2");
+        await Expect(page.TestId("step-problem")).ToHaveCountAsync(0);
     }
 
     private async Task<IPage> WizardAtNameStepAsync()

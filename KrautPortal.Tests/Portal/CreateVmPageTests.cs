@@ -71,6 +71,27 @@ public sealed class CreateVmPageTests(CreateVmPageTests.App app) : PortalTestCon
     }
 
     [Fact]
+    public void AnAddressOutsideTheSubnet_StopsTheNetworksStep_AndTheProblemGoesOnceFixed()
+    {
+        var cut = Render<CreateVm>();
+        cut.WaitForElement("[data-testid=wizard]", Wait);
+        Next(cut);
+        cut.Find("input[data-testid=network-address]").Input("203.0.113.7");
+
+        Next(cut);
+
+        cut.WaitForAssertion(() => Assert.StartsWith("203.0.113.7 cannot be used on network 'default': ",
+            cut.Find("[data-testid=step-problem]").TextContent.Trim(), StringComparison.Ordinal), Wait);
+        Assert.Contains("Networks", cut.Find(".mud-step.active").TextContent, StringComparison.Ordinal);
+
+        cut.Find("input[data-testid=network-address]").Input("");
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=step-problem]")), Wait);
+        Next(cut);
+        cut.WaitForAssertion(() => Assert.Contains("Machine type", cut.Find(".mud-step.active").TextContent, StringComparison.Ordinal), Wait);
+    }
+
+    [Fact]
     public void DuplicateMetadataKeys_StayOnTheStep()
     {
         var cut = WalkToNameStep();

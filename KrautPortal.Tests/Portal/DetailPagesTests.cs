@@ -41,6 +41,51 @@ public sealed class DetailPagesTests(DetailPagesTests.App app) : IClassFixture<D
         Assert.Contains(name, await response.Content.ReadAsStringAsync());
     }
 
+    [Theory]
+    [InlineData("vms", "VM")]
+    [InlineData("images", "image")]
+    public async Task DetailPage_ForAnIdThatNeverExisted_SaysSo_InsteadOfLoadingForever(string kind, string singular)
+    {
+        using var client = app.Factory.CreateClient();
+
+        foreach (var id in new[] { Guid.Empty, Guid.NewGuid() })
+        {
+            var html = await client.GetStringAsync($"/{kind}/{id}").WaitAsync(TimeSpan.FromSeconds(15));
+
+            Assert.Contains($"No {singular} with id <code>{id}</code> exists (or you may not see it).", html, StringComparison.Ordinal);
+            Assert.Contains($"href=\"{kind}\"", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("no longer exists", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("mud-progress-linear", html, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("/no/such/page")]
+    [InlineData("/vms/not-a-guid")]
+    public async Task UnknownPortalAddress_GetsThePortalsNotFoundPage(string path)
+    {
+        using var client = app.Factory.CreateClient();
+
+        var response = await client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains("There is no page here", html, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"current-user\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownApiAddress_KeepsProblemJson()
+    {
+        using var client = app.Factory.CreateClient();
+
+        var response = await client.GetAsync("/api/v1/no-such-kind");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
     [Fact]
     public async Task VmDetail_ShowsTheGuestHostnameAndCloudInitSummary()
     {

@@ -92,6 +92,23 @@ public sealed class ImagePagesTests : PortalTestContext
     }
 
     [Fact]
+    public async Task Detail_AReadyImageWithWarnings_ShowsThem_AndItsSizeInKiB()
+    {
+        var image = await CreateImageAsync("random-4k");
+        const string warning = "The disk is only 4 KiB: too small for any operating system. It may not be the file you meant to upload.";
+        await SetStatusAsync(image.Id, new ImageStatus
+        {
+            Phase = ImagePhase.Ready, Format = ImageFormat.Qcow2, SourceFormat = SourceFormat.Raw, VirtualSizeBytes = 4096, Warnings = [warning],
+        });
+
+        var cut = RenderWithPopovers(b => { b.OpenComponent<ImageDetail>(0); b.AddAttribute(1, nameof(ImageDetail.Id), image.Id); b.CloseComponent(); });
+
+        cut.WaitForAssertion(() => Assert.Contains(warning, cut.Find("[data-testid=image-warnings]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.Equal("ready (with warnings)", cut.Find("[data-testid=image-phase]").TextContent.Trim());
+        Assert.Contains("4 KiB", cut.Find("table").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Detail_AnImageWaitingForContent_OffersADropZoneForOneFile()
     {
         var image = await CreateImageAsync("empty");

@@ -37,8 +37,29 @@ public sealed class ImageStepTests : PortalTestContext
         var labels = cut.FindAll(".mud-radio").Select(l => l.TextContent).ToList();
         Assert.Contains("· 1 GiB disk", labels[0]);
         Assert.DoesNotContain("UEFI", labels[0]);
-        Assert.Contains("· installer ISO (0.59 GiB)", labels[1]);
+        Assert.Contains("· installer ISO (600 MiB)", labels[1]);
         Assert.Contains("· UEFI", labels[2]);
+    }
+
+    [Fact]
+    public void ImagesWithWarnings_AreHiddenUntilAsked_ThenShowTheirWarningAndSizeInKiB()
+    {
+        var good = Make.Image("debian-12");
+        var bogus = Make.Image("random-4k") with
+        {
+            Status = good.Status with { VirtualSizeBytes = 4096, Warnings = ["The disk is only 4 KiB: too small for any operating system."] },
+        };
+
+        var cut = Render<ImageStep>(p => p.Add(x => x.Draft, new VmDraft()).Add(x => x.Images, new[] { good, bogus }));
+
+        Assert.Single(cut.FindAll("[data-testid=image-option]"));
+        Assert.DoesNotContain("random-4k", cut.Markup, StringComparison.Ordinal);
+        cut.Find("input[data-testid=show-warned-images]").Change(true);
+
+        var labels = cut.FindAll(".mud-radio").Select(l => l.TextContent).ToList();
+        Assert.Equal(2, labels.Count);
+        Assert.Contains("· 4 KiB disk", labels[1]);
+        Assert.Equal("The disk is only 4 KiB: too small for any operating system.", cut.Find("[data-testid=image-option-warning]").TextContent.Trim());
     }
 
     [Fact]

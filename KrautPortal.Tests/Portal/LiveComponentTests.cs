@@ -26,7 +26,7 @@ public sealed class LiveComponentTests(LiveComponentTests.App app) : PortalTestC
         // A feed of this test's own, so the reconcilers' and other tests' subscriptions do not count.
         var feed = new ChangeFeed();
         Services.AddSingleton(feed);
-        var noSuchVm = Guid.NewGuid(); // the detail page shows "gone", still live
+        var noSuchVm = Guid.NewGuid(); // the detail page says it is missing, still live
 
         var cut = RenderWithPopovers(b =>
         {
@@ -34,7 +34,7 @@ public sealed class LiveComponentTests(LiveComponentTests.App app) : PortalTestC
             if (page == typeof(VmDetail)) b.AddAttribute(1, nameof(VmDetail.Id), noSuchVm);
             b.CloseComponent();
         });
-        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("#page-title, [data-testid=gone]")), TimeSpan.FromSeconds(10));
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("#page-title, [data-testid=gone], [data-testid=missing]")), TimeSpan.FromSeconds(10));
         Assert.Equal(1, Subscribers(feed));
 
         await DisposeComponentsAsync();

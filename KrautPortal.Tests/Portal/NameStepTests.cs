@@ -1,11 +1,14 @@
 using System.Text.Json.Nodes;
 using Bunit;
 using KrautPortal.Features.Store;
+using KrautPortal.Features.Vms;
 using KrautPortal.Features.Vms.Wizard;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace KrautPortal.Tests.Portal;
 
-public sealed class NameStepTests : PortalTestContext
+/// <remarks>On real services: the step asks the API's rules (name taken, address free) as people type.</remarks>
+public sealed class NameStepTests(PortalApp app) : PortalTestContext(app.Services), IClassFixture<PortalApp>
 {
     [Theory]
     [InlineData(" web-1")]
@@ -94,6 +97,28 @@ public sealed class NameStepTests : PortalTestContext
         cut.Find("input[data-testid=vm-name]").Input("web-1");
         AddKey(cut, "env", "prod");
 
+        Assert.Null(cut.Instance.Problem);
+    }
+
+    [Fact]
+    public async Task TakenName_IsRefusedOnTheStep_InTheApisWords_AndTheErrorGoesOnceChanged()
+    {
+        var taken = "taken-" + Guid.NewGuid().ToString("N")[..8];
+        var vms = Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>();
+        await app.CreateVmAsync(Services, taken);
+        var draft = new VmDraft();
+        var cut = Render<NameStep>(p => p.Add(x => x.Draft, draft));
+
+        cut.Find("input[data-testid=vm-name]").Input(taken);
+
+        var expected = $"A VM named '{taken}' already exists. Names are unique per owner; pick another.";
+        cut.WaitForAssertion(() => Assert.Equal([expected], ErrorTexts(cut)));
+        Assert.Equal(expected, cut.Instance.Problem);
+        Assert.Equal(expected, await vms.NewNameProblemAsync(taken, CancellationToken.None));
+
+        cut.Find("input[data-testid=vm-name]").Input(taken + "-2");
+
+        cut.WaitForAssertion(() => Assert.Empty(ErrorTexts(cut)));
         Assert.Null(cut.Instance.Problem);
     }
 

@@ -52,6 +52,28 @@ public class PortalTestContext : BunitContext, IAsyncLifetime
     }
 }
 
+/// <summary>A portal on real services (libvirt's test driver), shared by the tests of one class.</summary>
+public sealed class PortalApp : IDisposable
+{
+    public Support.KrautAppFactory Factory { get; } = new();
+    public IServiceProvider Services => Factory.Services;
+    public void Dispose() => Factory.Dispose();
+
+    /// <summary>A stopped VM on the default network made through <paramref name="services"/> (the test's circuit, so owned by its user).</summary>
+    public async Task<Resource<Features.Vms.VmSpec, Features.Vms.VmStatus>> CreateVmAsync(IServiceProvider services, string name, string? ipv4 = null, System.Text.Json.Nodes.JsonObject? metadata = null)
+    {
+        var image = await Factory.IdOfAsync("images", "kraut-test-guest");
+        var type = await Factory.IdOfAsync("machine-types", "small");
+        var network = await Factory.IdOfAsync("networks", "default");
+        return await services.GetRequiredService<ResourceService<Features.Vms.VmSpec, Features.Vms.VmStatus>>().CreateAsync(
+            new ResourceInput<Features.Vms.VmSpec>(name, metadata ?? new System.Text.Json.Nodes.JsonObject(), new Features.Vms.VmSpec
+            {
+                ImageId = image, MachineTypeId = type, Power = Features.Vms.PowerState.Stopped,
+                Nics = [new Features.Vms.VmNic { NetworkId = network, Ipv4Address = ipv4 }],
+            }), CancellationToken.None);
+    }
+}
+
 /// <summary>Objects as the store returns them, for components that take them as parameters.</summary>
 public static class Make
 {

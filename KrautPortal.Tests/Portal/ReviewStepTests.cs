@@ -27,12 +27,23 @@ public sealed class ReviewStepTests : PortalTestContext
         var rows = cut.FindAll("[data-testid=review] tr").ToDictionary(r => r.QuerySelector("th")!.TextContent, r => r.QuerySelector("td")!.TextContent.Trim());
         Assert.Equal("web-1", rows["Name"]);
         Assert.Equal("debian-12 (x86_64)", rows["Image"]);
-        Assert.Equal("backend, default", rows["NICs"]);
+        Assert.Equal("backend (next free address), default (next free address)", rows["NICs"]);
         Assert.Equal("small", rows["Machine type"]);
         Assert.Equal("1 vCPU · 256 MiB", rows["Size"]);
         Assert.Contains("env=test", rows["Metadata"]);
         Assert.Contains("replicas=3", rows["Metadata"]);
         Assert.Equal("start it", rows["After creation"]);
+    }
+
+    [Fact]
+    public void ShowsTheAddressesAskedFor()
+    {
+        var draft = Draft();
+        draft.Ipv4Addresses[_networks[0].Id] = " 10.77.0.40 ";
+
+        var cut = Render<ReviewStep>(p => p.Add(x => x.Draft, draft).Add(x => x.Networks, _networks));
+
+        Assert.Equal("backend (next free address), default (10.77.0.40)", cut.Find("[data-testid=review-nics]").TextContent.Trim());
     }
 
     [Theory]

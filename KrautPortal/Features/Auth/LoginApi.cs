@@ -103,7 +103,8 @@ public static class LoginApi
         }
     }
 
-    private static IResult Back(string page, string error, string? returnUrl, string? user) => Results.Redirect(page + Query(returnUrl, error, user));
+    // The error and the name typed go in a short-lived cookie, not the address (see LoginFlash).
+    private static IResult Back(string page, string error, string? returnUrl, string? user) => LoginFlash.RedirectWith(page + Query(returnUrl, null, null), error, user);
 
     private static string Query(string? returnUrl, string? error, string? user)
     {

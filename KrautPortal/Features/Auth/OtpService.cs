@@ -89,6 +89,10 @@ public sealed class OtpService(KrautDbContext db, IDataProtectionProvider protec
         return codes is null ? 0 : (JsonSerializer.Deserialize<List<string>>(codes)?.Count ?? 0);
     }
 
+    /// <summary>Abandons an enrolment not yet confirmed: its secret is forgotten, so a code from it can never turn codes on.</summary>
+    public async Task CancelEnrolmentAsync(string user, CancellationToken ct) =>
+        await db.Users.Where(u => u.Name == user && !u.OtpEnabled).ExecuteUpdateAsync(s => s.SetProperty(u => u.OtpSecret, (string?)null), ct);
+
     public async Task DisableAsync(string user, CancellationToken ct)
     {
         await db.Users.Where(u => u.Name == user).ExecuteUpdateAsync(s => s

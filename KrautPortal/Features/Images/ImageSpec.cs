@@ -51,4 +51,7 @@ public sealed record ImageStatus
 
     /// <summary>Why it failed, or what is going on, in words.</summary>
     public string? Message { get; init; }
+
+    /// <summary>Once ready: what makes it doubtful as a boot disk (too small, no boot sector), in words. Empty when nothing is.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }

@@ -47,6 +47,17 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
         return Resource<TSpec, TStatus>.FromRow(row);
     }
 
+    /// <summary>
+    /// Why creating an object named <paramref name="name"/> would be refused for its name (its form, or the caller
+    /// already has one so named), in the words creating would use; null when the name would do. Writes nothing.
+    /// </summary>
+    public async Task<string?> NewNameProblemAsync(string name, CancellationToken ct)
+    {
+        var actor = As(Verbs.Create);
+        if (ResourceNames.Problem(name) is { } problem) return problem;
+        return await store.NameTakenProblemAsync(K, OwnerFor(null, actor), name, ct);
+    }
+
     /// <summary>Kinds with rows beside their objects write both in one transaction; the others need none.</summary>
     private Task<T> InTransactionIfNeededAsync<T>(Func<Task<T>> work, CancellationToken ct) =>
         rules is ITransactionalRules<TSpec> ? store.InTransactionAsync(work, ct) : work();

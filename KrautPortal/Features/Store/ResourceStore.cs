@@ -345,6 +345,10 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         _ => row.UpdatedAt.Ticks.ToString(CultureInfo.InvariantCulture),
     };
 
+    /// <summary>The refusal <see cref="CreateAsync"/> would give for a taken name, or null; for forms that check as people type.</summary>
+    public async Task<string?> NameTakenProblemAsync(string kind, string owner, string name, CancellationToken ct) =>
+        await db.Resources.AsNoTracking().AnyAsync(r => r.Kind == kind && r.Owner == owner && r.Name == name, ct) ? NameTaken(kind, name).Detail : null;
+
     private async Task EnsureNameFreeAsync(string kind, string owner, string name, Guid? except, CancellationToken ct)
     {
         if (await db.Resources.AnyAsync(r => r.Kind == kind && r.Owner == owner && r.Name == name && r.Id != except, ct))

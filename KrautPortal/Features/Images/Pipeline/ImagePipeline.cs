@@ -82,6 +82,7 @@ public sealed class ImagePipeline(
             Progress = null,
             Format = null,
             Message = "Checking the content.",
+            Warnings = [],
         }, ct);
         var inspection = await new ImageInspector(options.Value).InspectAsync(arrived, ct);
 
@@ -89,7 +90,8 @@ public sealed class ImagePipeline(
         {
             var iso = storage.PathFor(id, ImageFormat.Iso);
             DurableFiles.Publish(arrived, iso);
-            await FinishAsync(id, store, status, ImageFormat.Iso, SourceFormat.Iso, inspection.VirtualSizeBytes, new FileInfo(iso).Length, ct);
+            await FinishAsync(id, store, status, ImageFormat.Iso, SourceFormat.Iso, inspection.VirtualSizeBytes, new FileInfo(iso).Length,
+                BootChecks.Warnings(null, isIso: true, inspection.VirtualSizeBytes), ct);
             return;
         }
 
@@ -122,10 +124,13 @@ public sealed class ImagePipeline(
         logger.LogInformation("Image {Id}: {Source} converted to {Target} in {Seconds:0.00} s ({Size})", id, inspection.QemuFormat, targetFormat,
             clock.Elapsed.TotalSeconds, Sizes.Describe(inspection.VirtualSizeBytes));
 
+        // Read from our own output, as the guest will see it: a qcow2's first sector is not the guest's.
+        var head = await QemuImg.ReadHeadAsync(work, targetFormat, BootChecks.HeadBytes, ct);
+        var warnings = BootChecks.Warnings(head, isIso: false, result.VirtualSizeBytes);
         var final = storage.PathFor(id, target);
         DurableFiles.Publish(work, final);
         File.Delete(arrived);
-        await FinishAsync(id, store, status, target, inspection.Format, result.VirtualSizeBytes, result.ActualSizeBytes, ct);
+        await FinishAsync(id, store, status, target, inspection.Format, result.VirtualSizeBytes, result.ActualSizeBytes, warnings, ct);
     }
 
     /// <summary>
@@ -200,7 +205,8 @@ public sealed class ImagePipeline(
         }
     }
 
-    private async Task FinishAsync(Guid id, ResourceStore store, StatusWriter status, ImageFormat format, SourceFormat source, long virtualSize, long actualSize, CancellationToken ct)
+    private async Task FinishAsync(Guid id, ResourceStore store, StatusWriter status, ImageFormat format, SourceFormat source, long virtualSize, long actualSize,
+        IReadOnlyList<string> warnings, CancellationToken ct)
     {
         // Deleted while we worked: whatever we just put in place must go too (the deletion may have missed it).
         if (await store.FindAsync(Kind, id, Actor.System, ct) is null)
@@ -218,8 +224,10 @@ public sealed class ImagePipeline(
             ActualSizeBytes = actualSize,
             Progress = 100,
             Message = null,
+            Warnings = warnings,
         }, ct);
-        logger.LogInformation("Image {Id} is ready ({Format}, {Size})", id, format, Sizes.Describe(virtualSize));
+        logger.LogInformation("Image {Id} is ready ({Format}, {Size}){Warnings}", id, format, Sizes.Describe(virtualSize),
+            warnings.Count == 0 ? "" : " with warnings: " + string.Join(" ", warnings));
     }
 
     /// <summary>No .arrived: either a crash came after the content was put in place (finish), or the content is gone.</summary>

@@ -85,13 +85,31 @@ public sealed class IpamService(KrautDbContext db, DatabaseProvider provider)
         var text = AddressPlan.Format(family, wanted);
         if (network.Plan.WhyNotAssignable(family, wanted) is { } why)
         {
-            errors.Add(field, $"{text} cannot be used on network '{network.Name}': {why}");
+            errors.Add(field, NotAssignable(text, network, why));
             return text;
         }
         if (!await TryInsertAsync(Row(vmId, nic, network, family, text), ct))
-            errors.Add(field, $"{text} is already in use on network '{network.Name}'; pick another address or leave it empty to get a free one.");
+            errors.Add(field, InUse(text, network));
         return text;
     }
+
+    /// <summary>
+    /// Why a new NIC could not have <paramref name="requestedText"/> on <paramref name="network"/>, in the words creating it
+    /// would use; null when it could. Reserves nothing: someone may still take the address before the create.
+    /// </summary>
+    public async Task<string?> WhyNotReservableAsync(IpamNetwork network, IpFamily family, string requestedText, CancellationToken ct)
+    {
+        if (!AddressPlan.TryParse(family, requestedText.Trim(), out var wanted)) return $"'{requestedText}' is not an {Describe(family)} address.";
+        var text = AddressPlan.Format(family, wanted);
+        if (network.Plan.WhyNotAssignable(family, wanted) is { } why) return NotAssignable(text, network, why);
+        var taken = await db.IpAllocations.AsNoTracking().AnyAsync(a => a.NetworkId == network.Id && a.Family == (int)family && a.Address == text, ct);
+        return taken ? InUse(text, network) : null;
+    }
+
+    private static string NotAssignable(string text, IpamNetwork network, string why) => $"{text} cannot be used on network '{network.Name}': {why}";
+
+    private static string InUse(string text, IpamNetwork network) =>
+        $"{text} is already in use on network '{network.Name}'; pick another address or leave it empty to get a free one.";
 
     private async Task<string> AllocateAsync(Guid vmId, VmNic nic, IpamNetwork network, IpFamily family, CancellationToken ct)
     {
