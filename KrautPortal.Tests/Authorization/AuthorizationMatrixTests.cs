@@ -72,6 +72,9 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         _ => false,
     };
 
+    /// <summary>Kinds everyone (who sees them) may read but only administrators write.</summary>
+    private static bool AdminManaged(string? kind) => kind == Kinds.MachineTypes.Name || kind == Kinds.AddressPools.Name;
+
     private static bool MayChange(Caller caller, Owner owner) => Sees(caller, owner) && (owner != Owner.Shared || Admins.Contains(caller));
 
     private static Expected Expect(Endpoint e, Caller caller, Owner? owner)
@@ -80,7 +83,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         var write = !Reads.Contains(e.Op);
         var admin = Admins.Contains(caller);
         if (caller == Caller.AliceToken && e.Kind == Kinds.Tokens.Name) return new([HttpStatusCode.Forbidden], "This token may not");
-        if (write && e.Kind == Kinds.MachineTypes.Name && !admin) return new([HttpStatusCode.Forbidden], "Only administrators manage machine types");
+        if (write && AdminManaged(e.Kind) && !admin) return new([HttpStatusCode.Forbidden], $"Only administrators manage {Kinds.All.First(k => k.Name == e.Kind).Plural}");
         if (owner is { } o && !Sees(caller, o)) return new([HttpStatusCode.NotFound], "There is no");
         if (write && owner == Owner.Shared && !admin) return new([HttpStatusCode.Forbidden], "shared by the administrators");
         return new(e.Op switch
@@ -310,11 +313,11 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
 
     /// <summary>
     /// For each kind, an object of alice, of bob, of team-x and a shared one (tokens: alice's and bob's only), each at
-    /// version 2 so diff and revert have something to work on. Shared machine types, images and networks are the seeded ones.
+    /// version 2 so diff and revert have something to work on. Shared machine types, images, networks and address pools are the seeded ones.
     /// </summary>
     private async Task<List<Target>> ArrangeTargetsAsync(IEnumerable<string> kinds, string run)
     {
-        var seeded = new Dictionary<string, string> { ["machine-types"] = "small", ["images"] = "kraut-test-guest", ["networks"] = "default" };
+        var seeded = new Dictionary<string, string> { ["machine-types"] = "small", ["images"] = "kraut-test-guest", ["networks"] = "default", ["address-pools"] = "default" };
         var targets = new List<Target>();
         foreach (var kind in kinds)
         {
@@ -368,7 +371,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         {
             var touched = endpoint.Op == Op.ActOnSelector ? other.Kind == Kinds.Vms.Name : other.Id == target?.Id;
             var mayWrite = !Reads.Contains(endpoint.Op) && allowed && MayChange(caller, other.Owner)
-                && !(other.Kind == Kinds.MachineTypes.Name && !Admins.Contains(caller));
+                && !(AdminManaged(other.Kind) && !Admins.Contains(caller));
             if (before[other.Id] != after[other.Id] && !(touched && mayWrite))
                 failures.Enqueue($"{cell}: {other.Owner}'s {other.Kind} {other.Name} went from version {before[other.Id]} to {after[other.Id]}");
         }
