@@ -159,6 +159,20 @@ public sealed class AddressPoolTests(AuthorizationPortal portal)
             "overlaps what this host uses itself", "address fd00::2/64 on eth0");
     }
 
+    [Fact]
+    public async Task APoolWithABadRange_Is422_NamingEachEntry()
+    {
+        using var response = await portal.Api.PostAsync("/api/v1/address-pools", new JsonObject
+        {
+            ["name"] = ApiClient.UniqueName("bad"),
+            ["spec"] = new JsonObject { ["ipv4"] = new JsonArray("10.1.2.3/16", "fd00::/8"), ["ipv6"] = new JsonArray("10.0.0.0/8") },
+        });
+        var errors = (await ApiClient.AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity))["errors"]!;
+        Assert.Contains("has host bits set; did you mean 10.1.0.0/16?", (string?)errors["spec.ipv4[0]"]![0]);
+        Assert.Contains("is not an IPv4 range", (string?)errors["spec.ipv4[1]"]![0]);
+        Assert.Contains("is not an IPv6 range", (string?)errors["spec.ipv6[0]"]![0]);
+    }
+
     private static async Task<List<string>> NamesAsync(HttpClient client)
     {
         var page = JsonNode.Parse(await client.GetStringAsync("/api/v1/address-pools?limit=500"))!;

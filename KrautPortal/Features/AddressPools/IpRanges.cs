@@ -23,6 +23,12 @@ public static class IpRanges
                 + " (with no host bits set).";
             return false;
         }
+        // IPNetwork quietly clears host bits; a range written with them is more likely a typo than meant.
+        if (!IPAddress.Parse(text.Trim().Split('/')[0]).Equals(range.BaseAddress))
+        {
+            problem = $"'{text}' has host bits set; did you mean {range}?";
+            return false;
+        }
         return true;
     }
 }
