@@ -153,6 +153,7 @@ public sealed class ApiClient : IDisposable
             },
             "images" => new() { ["architecture"] = "x86_64", ["osName"] = "Test OS" },
             "networks" => new() { ["ipv4Cidr"] = NextSubnet() },
+            "address-pools" => new() { ["ipv4"] = new JsonArray("10.250.0.0/16"), ["ipv6"] = new JsonArray("fd4b:250::/32") },
             "vms" => new() { ["imageId"] = seeded.ImageId, ["machineTypeId"] = seeded.SmallId },
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };

@@ -84,6 +84,9 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         _ => true,
     };
 
+    /// <summary>Kinds everyone (who sees them) may read but only administrators write.</summary>
+    private static bool AdminManaged(string? kind) => kind == Kinds.MachineTypes.Name || kind == Kinds.AddressPools.Name;
+
     private static bool MayChange(Caller caller, Target target) => Sees(caller, target) && (target.Owner != Owner.Shared || Admins.Contains(caller));
 
     private static Expected Expect(Endpoint e, Caller caller, Target? target)
@@ -92,7 +95,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         var write = !Reads.Contains(e.Op);
         var admin = Admins.Contains(caller);
         if (IsAlicesToken(caller) && e.Kind == Kinds.Tokens.Name) return new([HttpStatusCode.Forbidden], "This token may not");
-        if (write && e.Kind == Kinds.MachineTypes.Name && !admin) return new([HttpStatusCode.Forbidden], "Only administrators manage machine types");
+        if (write && AdminManaged(e.Kind) && !admin) return new([HttpStatusCode.Forbidden], $"Only administrators manage {Kinds.All.First(k => k.Name == e.Kind).Plural}");
         if (target is not null && !Sees(caller, target)) return new([HttpStatusCode.NotFound], "There is no");
         if (write && target?.Owner == Owner.Shared && !admin) return new([HttpStatusCode.Forbidden], "shared by the administrators");
         // Every object the matrix creates carries the dev label, outside the prod token's selector.
@@ -326,12 +329,12 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
 
     /// <summary>
     /// For each kind, an object of alice, of bob, of team-x and a shared one (tokens: alice's and bob's only), each at
-    /// version 2 so diff and revert have something to work on. Shared machine types, images and networks are the seeded ones,
-    /// the only objects without the dev label.
+    /// version 2 so diff and revert have something to work on. Shared machine types, images, networks and address pools
+    /// are the seeded ones, the only objects without the dev label.
     /// </summary>
     private async Task<List<Target>> ArrangeTargetsAsync(IEnumerable<string> kinds, string run)
     {
-        var seeded = new Dictionary<string, string> { ["machine-types"] = "small", ["images"] = "kraut-test-guest", ["networks"] = "default" };
+        var seeded = new Dictionary<string, string> { ["machine-types"] = "small", ["images"] = "kraut-test-guest", ["networks"] = "default", ["address-pools"] = "default" };
         var targets = new List<Target>();
         foreach (var kind in kinds)
         {
@@ -393,7 +396,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         {
             var touched = endpoint.Op == Op.ActOnSelector ? other.Kind == Kinds.Vms.Name : other.Id == target?.Id;
             var mayWrite = !Reads.Contains(endpoint.Op) && allowed && MayChange(caller, other)
-                && !(other.Kind == Kinds.MachineTypes.Name && !Admins.Contains(caller));
+                && !(AdminManaged(other.Kind) && !Admins.Contains(caller));
             if (before[other.Id] != after[other.Id] && !(touched && mayWrite))
                 failures.Enqueue($"{cell}: {other.Owner}'s {other.Kind} {other.Name} went from version {before[other.Id]} to {after[other.Id]}");
         }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using KrautPortal.Features.AddressPools;
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Images;
 using KrautPortal.Features.MachineTypes;
@@ -47,6 +48,10 @@ public sealed class AuthorizationPortal : IAsyncLifetime
         // In no group: shows what group membership adds.
         ["dave"] = "dave-Pw-0b6e42",
     };
+
+    public const string TeamPool = "team-x-pool";
+    public const string TeamPoolIpv4 = "10.128.0.0/9";
+    public const string TeamPoolIpv6 = "fd4b:7e57::/32";
 
     private readonly TempDir _dir = new();
     private readonly Dictionary<Caller, HttpClient> _clients = [];
@@ -96,6 +101,15 @@ public sealed class AuthorizationPortal : IAsyncLifetime
         foreach (var caller in Enum.GetValues<Caller>()) _clients[caller] = caller == Caller.God ? App.CreateClient() : App.CreateAnonymousClient();
         foreach (var (caller, user) in new[] { (Caller.Alice, "alice"), (Caller.Bob, "bob"), (Caller.Carol, "carol") })
             _clients[caller].DefaultRequestHeaders.TryAddWithoutValidation("Authorization", BasicHeader(user, Passwords[user]));
+        // team-x's own address pool, as an administrator would set it up: the range the tests' networks come from (ApiClient.NextSubnet).
+        using (var pool = await Api.PostAsync("/api/v1/address-pools", new JsonObject
+        {
+            ["name"] = TeamPool, ["owner"] = Group,
+            ["spec"] = new JsonObject { ["ipv4"] = new JsonArray(TeamPoolIpv4), ["ipv6"] = new JsonArray(TeamPoolIpv6) },
+        }))
+        {
+            Assert.Equal(HttpStatusCode.Created, pool.StatusCode);
+        }
         AliceToken = await CreateTokenAsync(Caller.Alice, "matrix", Features.Tokens.TokenVerbs.All, Tokenable);
         _clients[Caller.AliceToken].DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + AliceToken.Secret);
         foreach (var (caller, selector) in new[] { (Caller.AliceDevToken, DevSelector), (Caller.AliceProdToken, ProdSelector) })
@@ -184,7 +198,7 @@ public sealed class AuthorizationPortal : IAsyncLifetime
         }
         var body = await Api.SampleAsync(kind, name, metadata);
         if (kind == Kinds.Vms.Name) body["spec"]!["nics"] = new JsonArray(new JsonObject { ["networkId"] = (await Api.SeededAsync()).DefaultNetworkId });
-        if (kind != Kinds.MachineTypes.Name && owner is Owner.Alice or Owner.Bob)
+        if (kind != Kinds.MachineTypes.Name && kind != Kinds.AddressPools.Name && owner is Owner.Alice or Owner.Bob)
         {
             using var response = await Client(owner == Owner.Alice ? Caller.Alice : Caller.Bob).PostAsync($"/api/v1/{kind}", ApiClient.Json(body));
             var json = await ApiClient.ReadAsync(response);
@@ -197,6 +211,7 @@ public sealed class AuthorizationPortal : IAsyncLifetime
             "images" => await StoreAsync<ImageSpec, ImageStatus>(NameOf(owner), body),
             "networks" => await StoreAsync<NetworkSpec, NetworkStatus>(NameOf(owner), body),
             "vms" => await StoreAsync<VmSpec, VmStatus>(NameOf(owner), body),
+            "address-pools" => await StoreAsync<AddressPoolSpec, AddressPoolStatus>(NameOf(owner), body),
             _ => throw new InvalidOperationException($"The tests do not know how to arrange a {kind}; teach AuthorizationPortal.ArrangeAsync."),
         };
         return await Api.GetAsync($"/api/v1/{kind}/{id}");

@@ -60,6 +60,9 @@ public sealed class NetworkPagesTests(NetworkPagesTests.App app) : PortalTestCon
             new VmSpec { ImageId = image, MachineTypeId = type, Power = PowerState.Stopped, Nics = [new VmNic { NetworkId = network.Id, Ipv4Address = cidr[..^5] + ".42" }] }),
             CancellationToken.None);
         var nic = vm.Spec.Nics[0];
+        // The reconciler writes the status once it realised the network; the leases set below must come after that write.
+        await Eventually.WaitUntilAsync(async () => (await Networks().GetAsync(network.Id, CancellationToken.None)).Status.Phase == NetworkPhase.Active,
+            Wait, "the reconciler to realise the network");
         await Services.GetRequiredService<ResourceStore>().SetStatusAsync(Kinds.Networks.Name, network.Id, KrautJson.Serialize(new NetworkStatus
         {
             Phase = NetworkPhase.Active,

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using KrautPortal.Features;
+using KrautPortal.Features.Networks.HostFacts;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Seeding;
 using KrautPortal.Features.Store;
@@ -58,6 +59,8 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
         builder.UseEnvironment("Testing");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         _configure?.Invoke(builder);
+        // libvirt's test driver is no real host: its networks are checked against fixed host facts, not this machine's.
+        if (_hostUri == TestDriver) builder.ConfigureTestServices(s => s.AddSingleton<IHostNetworkFacts>(TestHostFacts.Fixed));
         if (_services is not null) builder.ConfigureTestServices(_services);
     }
 

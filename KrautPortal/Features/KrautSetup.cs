@@ -1,3 +1,4 @@
+using KrautPortal.Features.AddressPools;
 using KrautPortal.Features.Api;
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Hosts;
@@ -6,6 +7,7 @@ using KrautPortal.Features.Images.Pipeline;
 using KrautPortal.Features.Images.Upload;
 using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Networks;
+using KrautPortal.Features.Networks.HostFacts;
 using KrautPortal.Features.Networks.Ipam;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Seeding;
@@ -35,6 +37,7 @@ public static class KrautSetup
         services.AddSingleton<AccelerationCache>();
         services.AddSingleton<HostRegistry>();
         services.AddSingleton<ImageStorage>();
+        services.AddSingleton<IHostNetworkFacts>(new ProcHostNetworkFacts());
         services.AddSingleton<NetworkRealizer>();
         services.AddSingleton<NetworkVxlan>();
         services.AddSingleton<VmBuilder>();
@@ -56,6 +59,8 @@ public static class KrautSetup
         services.AddScoped<NetworkAddresses>();
         services.AddScoped<SshKeyService>();
         services.AddKind<TokenSpec, TokenStatus, TokenRules>();
+        services.AddKind<AddressPoolSpec, AddressPoolStatus, AddressPoolRules>();
+        services.AddScoped<AddressPoolPolicy>();
 
         services.AddKrautApi();
         return builder;
@@ -87,6 +92,7 @@ public static class KrautSetup
         app.MapNetworks();
         app.MapVms();
         app.MapTokens();
+        app.MapResourceApi<AddressPoolSpec, AddressPoolStatus>(Kinds.AddressPools);
         app.MapSshKeys();
         app.MapHosts();
         app.MapLogin();

@@ -29,8 +29,8 @@ public sealed class Authorizer(IActorAccessor actors, AuthAudit audit)
     {
         if (actor.Scope is { } scope && !scope.Allows(verb, kind.Name))
             return $"This token may not {verb} {kind.Plural}; it allows {string.Join(", ", scope.Verbs)} on {string.Join(", ", scope.Kinds)}.";
-        if (kind == Kinds.MachineTypes && verb != Verbs.Read && !actor.IsAdmin)
-            return "Only administrators manage machine types.";
+        if ((kind == Kinds.MachineTypes || kind == Kinds.AddressPools) && verb != Verbs.Read && !actor.IsAdmin)
+            return $"Only administrators manage {kind.Plural}.";
         return null;
     }
 }

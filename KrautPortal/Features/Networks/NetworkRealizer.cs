@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using KrautPortal.Features.Hosts;
+using KrautPortal.Features.Networks.HostFacts;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Store;
 using KrautPortal.Hypervisor;
@@ -14,7 +15,7 @@ public sealed record NetworkRealization(string Bridge, IReadOnlyList<DhcpLease> 
 /// reservation for every NIC on it, or removes it there. Idempotent: it compares what libvirt has with the plan,
 /// so a run interrupted at any point is finished by the next one.
 /// </summary>
-public sealed class NetworkRealizer(KrautInstance instance)
+public sealed class NetworkRealizer(KrautInstance instance, IHostNetworkFacts hostFacts)
 {
     // The network and VM reconcilers both ensure networks; one at a time per network, and the NIC list is read
     // inside the lock, so a caller holding an older list cannot remove a reservation another has just added.
@@ -27,6 +28,7 @@ public sealed class NetworkRealizer(KrautInstance instance)
         await gate.WaitAsync(ct);
         try
         {
+            await EnsureRangeIsFreeAsync(host, name, network.Spec, db, ct);
             var members = await NetworkMember.LoadAsync(db, network.Id, ct);
             var plan = NetworkPlan.For(network.Id, name, network.Spec, members);
             return Apply(host.Connection, plan);
@@ -35,6 +37,21 @@ public sealed class NetworkRealizer(KrautInstance instance)
         {
             gate.Release();
         }
+    }
+
+    /// <summary>
+    /// The range was free of the host's own addresses and routes when the network was created; refuse to start it
+    /// if the host has taken it since (a new interface, route or DNS server). The network's own bridge does not count.
+    /// </summary>
+    private async Task EnsureRangeIsFreeAsync(KrautHost host, string name, NetworkSpec spec, KrautDbContext db, CancellationToken ct)
+    {
+        var bridges = await HostOverlap.KrautBridgesAsync(db, ct);
+        using (var existing = host.Connection.FindNetwork(name))
+        {
+            if (existing?.GetBridgeName() is { Length: > 0 } own) bridges.Add(own);
+        }
+        var problems = HostOverlap.Find(spec, hostFacts.Read(), bridges);
+        if (problems.Count > 0) throw new NetworkRangeTakenException("Not started: " + string.Join(" ", problems.Select(p => p.Message)));
     }
 
     public void Remove(KrautHost host, Guid networkId)
@@ -139,3 +156,6 @@ public sealed class NetworkRealizer(KrautInstance instance)
         }
     }
 }
+
+/// <summary>The network's range overlaps something the host uses itself, so it is not realised.</summary>
+public sealed class NetworkRangeTakenException(string message) : Exception(message);

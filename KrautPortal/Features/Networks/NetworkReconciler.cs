@@ -74,7 +74,7 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
             // After the libvirt network is active: its bridge is what the VXLAN link joins.
             status = status with { Vxlan = await vxlan.EnsureAsync(hosts.Hosts, network, ct) };
         }
-        catch (Exception e) when (e is Hypervisor.LibvirtException or HostUnavailableException or Hypervisor.VxlanException)
+        catch (Exception e) when (e is Hypervisor.LibvirtException or HostUnavailableException or Hypervisor.VxlanException or NetworkRangeTakenException)
         {
             status = network.Status with { Phase = NetworkPhase.Failed, Message = e is Hypervisor.VxlanException ? $"VXLAN: {e.Message}" : e.Message };
             await store.SetStatusAsync(Kinds.Networks.Name, id, KrautJson.Serialize(status), ct);

@@ -1,4 +1,6 @@
+using KrautPortal.Features.AddressPools;
 using KrautPortal.Features.Auth;
+using KrautPortal.Features.Networks.HostFacts;
 using KrautPortal.Features.Networks.Validation;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Vms;
@@ -6,7 +8,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.Networks;
 
-public sealed class NetworkRules(ResourceStore store, KrautDbContext db, NetworkReconciler reconciler) : IResourceRules<NetworkSpec, NetworkStatus>
+public sealed class NetworkRules(ResourceStore store, KrautDbContext db, NetworkReconciler reconciler, AddressPoolPolicy pools, IHostNetworkFacts hostFacts)
+    : IResourceRules<NetworkSpec, NetworkStatus>
 {
     public KindInfo Kind => Kinds.Networks;
     public bool DeletesAsynchronously => true;
@@ -26,6 +29,13 @@ public sealed class NetworkRules(ResourceStore store, KrautDbContext db, Network
                 errors.Add("spec.ipv6Prefix", "The IPv6 prefix of an existing network cannot change; create a new network instead.");
         }
         await CheckOthersAsync(spec, existing?.Id, actor, errors, ct);
+        // Ranges never change after creation, so where they may lie is decided once; the reconciler re-checks the host before realising.
+        if (existing is null)
+        {
+            await pools.CheckAsync(spec, actor, errors, ct);
+            foreach (var problem in HostOverlap.Find(spec, hostFacts.Read(), await HostOverlap.KrautBridgesAsync(db, ct)))
+                errors.Add(problem.Field, problem.Message);
+        }
         if (existing is not null && spec.Gateway is { Kind: GatewayKind.Address, Address: { } gateway }
             && await db.IpAllocations.AnyAsync(a => a.NetworkId == existing.Id && a.Address == gateway, ct))
             errors.Add("spec.gateway.address", $"{gateway} is already a NIC's address on this network; pick a free one.");

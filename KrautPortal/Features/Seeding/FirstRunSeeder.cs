@@ -1,6 +1,7 @@
 using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using KrautPortal.Features.AddressPools;
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Images;
@@ -30,6 +31,7 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
 
         await OnceAsync(db, "seeded:machine-types", () => SeedMachineTypesAsync(store, ct), ct);
         await OnceAsync(db, "seeded:networks", () => SeedNetworkAsync(store, ct), ct);
+        await OnceAsync(db, "seeded:address-pools", () => SeedAddressPoolAsync(store, ct), ct);
         if (File.Exists(Path.Combine(paths.Seed, GuestImageFile)))
         {
             await OnceAsync(db, "seeded:images", () => SeedGuestImageAsync(store, services.GetRequiredService<ImageStorage>(), ct), ct);
@@ -68,6 +70,26 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
         await store.CreateAsync(new NewResource(Kinds.Networks.Name, "default", Actor.SharedOwner, new JsonObject { ["seeded"] = true },
             KrautJson.Serialize(spec), KrautJson.Serialize(new NetworkStatus())), Actor.System, ct);
         logger.LogInformation("Created the default network {Subnet}", subnet);
+    }
+
+    /// <summary>The range a /24 of the default network is picked from (10.77–10.126) lies inside the default pool.</summary>
+    public const string DefaultPoolIpv4 = "10.64.0.0/10";
+
+    /// <summary>A unique-local /48 ("Kraut" in its global id): unlikely to meet a site's own fd00::/8 choices.</summary>
+    public const string DefaultPoolIpv6 = "fd4b:7261:7574::/48";
+
+    /// <summary>The default pool: owned by "shared", so it serves everyone; administrators change or delete it like any pool.</summary>
+    private async Task SeedAddressPoolAsync(ResourceStore store, CancellationToken ct)
+    {
+        var spec = new AddressPoolSpec
+        {
+            Ipv4 = [DefaultPoolIpv4],
+            Ipv6 = [DefaultPoolIpv6],
+            Description = "Created on first run: the ranges everyone may use for their networks.",
+        };
+        await store.CreateAsync(new NewResource(Kinds.AddressPools.Name, "default", Actor.SharedOwner, new JsonObject { ["seeded"] = true },
+            KrautJson.Serialize(spec), KrautJson.Serialize(new AddressPoolStatus())), Actor.System, ct);
+        logger.LogInformation("Created the default address pool {Ipv4} and {Ipv6}", DefaultPoolIpv4, DefaultPoolIpv6);
     }
 
     /// <summary>A /24 in 10.77–10.126 that no local interface route and no libvirt network on our hosts uses.</summary>

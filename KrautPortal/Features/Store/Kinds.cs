@@ -10,8 +10,9 @@ public static class Kinds
     public static readonly KindInfo Networks = new("networks", "network", "networks");
     public static readonly KindInfo Vms = new("vms", "VM", "VMs");
     public static readonly KindInfo Tokens = new("tokens", "token", "tokens");
+    public static readonly KindInfo AddressPools = new("address-pools", "address pool", "address pools");
 
-    public static readonly IReadOnlyList<KindInfo> All = [MachineTypes, Images, Networks, Vms, Tokens];
+    public static readonly IReadOnlyList<KindInfo> All = [MachineTypes, Images, Networks, Vms, Tokens, AddressPools];
 
     public static string Singular(string kind) => All.FirstOrDefault(k => k.Name == kind)?.Singular ?? kind;
 }

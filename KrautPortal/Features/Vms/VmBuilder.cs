@@ -49,7 +49,14 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
         {
             // Before the domain exists or a NIC is plugged in: the guest's first DHCP request must find its reservation.
             var network = await LoadAsync<NetworkSpec, NetworkStatus>(store, Kinds.Networks, networkId, ct);
-            await networks.EnsureAsync(host, network, db, ct);
+            try
+            {
+                await networks.EnsureAsync(host, network, db, ct);
+            }
+            catch (NetworkRangeTakenException e)
+            {
+                throw new VmBuildException($"Network '{network.Name}' cannot start. {e.Message}");
+            }
         }
         var seedNics = new List<SeedNic>();
         foreach (var nic in vm.Spec.Nics)
