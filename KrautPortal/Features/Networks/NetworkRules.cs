@@ -6,7 +6,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.Networks;
 
-public sealed class NetworkRules(ResourceStore store, KrautDbContext db, NetworkReconciler reconciler) : IResourceRules<NetworkSpec, NetworkStatus>
+public sealed class NetworkRules(ResourceStore store, KrautDbContext db, NetworkReconciler reconciler)
+    : IResourceRules<NetworkSpec, NetworkStatus>, IStatusView<NetworkSpec, NetworkStatus>
 {
     public KindInfo Kind => Kinds.Networks;
     public bool DeletesAsynchronously => true;
@@ -83,4 +84,7 @@ public sealed class NetworkRules(ResourceStore store, KrautDbContext db, Network
     }
 
     public void Changed(Guid id) => reconciler.Enqueue(id);
+
+    public Task<IReadOnlyList<Resource<NetworkSpec, NetworkStatus>>> ShownToAsync(IReadOnlyList<Resource<NetworkSpec, NetworkStatus>> items,
+        Actor actor, CancellationToken ct) => NetworkVisibility.ShownToAsync(db, items, actor, ct);
 }
