@@ -11,7 +11,8 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 [ "$(id -u)" = 0 ] || { log "run as root (libvirt's system daemon and bridges need it)"; exit 1; }
 
-# iptables first: libvirtd probes for it only when it starts (HOST-NOTES).
+# iptables first: libvirtd probes for it only when it starts (HOST-NOTES). It also brings ebtables and ip6tables
+# (nft variants), which libvirt's nwfilter driver (part of libvirt-daemon) runs for the guests' anti-spoofing filters.
 packages=(iptables libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt0
           qemu-system-x86 qemu-utils dnsmasq-base ca-certificates curl)
 # VXLAN links (ip, bridge) for networks with an outside connection; minimal images lack iproute2.
@@ -73,3 +74,5 @@ for _ in $(seq 1 50); do
 done
 virsh -c qemu:///system version >/dev/null 2>&1 || { log "libvirtd does not answer on qemu:///system"; exit 1; }
 log "libvirtd answers on qemu:///system"
+# Every guest NIC references Kraut's network filters; without the nwfilter driver no VM could start.
+virsh -c qemu:///system nwfilter-list >/dev/null 2>&1 || { log "libvirtd has no nwfilter driver (libvirt_driver_nwfilter.so from libvirt-daemon)"; exit 1; }

@@ -82,9 +82,10 @@ public sealed class RealAntiSpoofingTests : IDisposable
         // A guest asking for DHCP on this network hears no answer: the only server is the attacker's.
         var client = await CreateVmAsync("client", networkId, clientIp, userData: """
             #!/bin/sh
-            printf '#!/bin/sh\n[ "$1" = bound ] && echo "KRAUT-TEST-ROGUE-LEASE ip=$ip router=$router"\nexit 0\n' >/run/record-lease.sh
+            printf '#!/bin/sh\n[ "$1" = bound ] && echo "KRAUT-TEST-ROGUE-LEASE ip=$ip router=$router" >>/run/leases\nexit 0\n' >/run/record-lease.sh
             chmod +x /run/record-lease.sh
             udhcpc -i eth0 -n -q -t 5 -T 2 -s /run/record-lease.sh >/dev/null 2>&1
+            cat /run/leases 2>/dev/null
             echo KRAUT-TEST-DHCP-DONE
             """);
         var clientConsole = ConsolePath(client);
