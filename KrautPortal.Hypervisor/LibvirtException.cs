@@ -12,6 +12,7 @@ public sealed class LibvirtException : Exception
     public const int ErrNoDomain = 42;
     public const int ErrNoNetwork = 43;
     public const int ErrOperationInvalid = 55;
+    public const int ErrNoNwFilter = 62;
     public const int ErrArgumentUnsupported = 74;
     public const int ErrNoDomainMetadata = 80;
     public const int ErrOperationUnsupported = 84;
@@ -55,6 +56,8 @@ public sealed class LibvirtException : Exception
     public bool IsNoDomain => Code == ErrNoDomain;
 
     public bool IsNoNetwork => Code == ErrNoNetwork;
+
+    public bool IsNoNwFilter => Code == ErrNoNwFilter;
 
     public bool IsOperationInvalid => Code == ErrOperationInvalid;
 

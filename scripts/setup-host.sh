@@ -66,3 +66,5 @@ for _ in $(seq 1 50); do
 done
 virsh -c qemu:///system version >/dev/null 2>&1 || { log "libvirtd does not answer on qemu:///system"; exit 1; }
 log "libvirtd answers on qemu:///system"
+# Every guest NIC references Kraut's network filters; without the nwfilter driver no VM could start.
+virsh -c qemu:///system nwfilter-list >/dev/null 2>&1 || { log "libvirtd has no nwfilter driver (libvirt_driver_nwfilter.so from libvirt-daemon)"; exit 1; }

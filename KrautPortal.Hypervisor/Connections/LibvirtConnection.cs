@@ -166,6 +166,28 @@ public sealed class LibvirtConnection : IDisposable
         return new LibvirtNetwork(LibvirtError.Check(LibvirtNative.virNetworkDefineXML(_handle, xml), "virNetworkDefineXML"));
     }
 
+    /// <summary>The network filter with this name, or null when libvirt has none (VIR_ERR_NO_NWFILTER).</summary>
+    public LibvirtNwFilter? FindNwFilter(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var handle = LibvirtNative.virNWFilterLookupByName(_handle, name);
+        if (handle.IsInvalid)
+        {
+            var error = LibvirtError.Capture("virNWFilterLookupByName");
+            handle.Dispose();
+            return error.IsNoNwFilter ? null : throw error;
+        }
+
+        return new LibvirtNwFilter(handle);
+    }
+
+    /// <summary>Defines a network filter, or replaces the one with the same name and UUID (guests using it get the new rules).</summary>
+    public LibvirtNwFilter DefineNwFilter(string xml)
+    {
+        ArgumentNullException.ThrowIfNull(xml);
+        return new LibvirtNwFilter(LibvirtError.Check(LibvirtNative.virNWFilterDefineXML(_handle, xml), "virNWFilterDefineXML"));
+    }
+
     public IReadOnlyList<LibvirtNetwork> ListAllNetworks()
     {
         var count = LibvirtError.Check(LibvirtNative.virConnectListAllNetworks(_handle, out var array, 0), "virConnectListAllNetworks");

@@ -74,7 +74,8 @@ public static partial class DomainXml
             .Select(i => new NicDefinition(
                 ((string)i.Element("mac")!.Attribute("address")!).ToLowerInvariant(),
                 (string?)i.Element("source")?.Attribute("network") ?? "",
-                (string?)i.Element("model")?.Attribute("type") ?? "virtio"))
+                (string?)i.Element("model")?.Attribute("type") ?? "virtio",
+                FilterOf(i.Element("filterref"))))
             .ToList() ?? [];
         var disks = devices?.Elements("disk")
             .Select(disk => disk.Element("source"))
@@ -108,8 +109,17 @@ public static partial class DomainXml
             new XAttribute("type", "network"),
             new XElement("mac", new XAttribute("address", nic.Mac.ToLowerInvariant())),
             new XElement("source", new XAttribute("network", nic.NetworkName)),
-            new XElement("model", new XAttribute("type", nic.Model)));
+            new XElement("model", new XAttribute("type", nic.Model)),
+            nic.Filter is { } filter
+                ? new XElement("filterref", new XAttribute("filter", filter.Name),
+                    filter.Parameters.Select(p => new XElement("parameter", new XAttribute("name", p.Key), new XAttribute("value", p.Value))))
+                : null);
     }
+
+    private static NicFilter? FilterOf(XElement? filterref) => filterref?.Attribute("filter") is { } name
+        ? new NicFilter(name.Value, filterref.Elements("parameter")
+            .Select(p => new KeyValuePair<string, string>((string?)p.Attribute("name") ?? "", (string?)p.Attribute("value") ?? "")).ToList())
+        : null;
 
     internal static XElement DiskElement(DiskDefinition disk)
     {

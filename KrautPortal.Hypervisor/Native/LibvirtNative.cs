@@ -225,4 +225,22 @@ internal static partial class LibvirtNative
 
     [LibraryImport(Lib)]
     internal static partial int virNetworkPortFree(IntPtr port);
+
+    // ---- network filter (nwfilter) ----
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial NwFilterHandle virNWFilterLookupByName(ConnectHandle conn, string name);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial NwFilterHandle virNWFilterDefineXML(ConnectHandle conn, string xml);
+
+    [LibraryImport(Lib)]
+    internal static partial int virNWFilterUndefine(NwFilterHandle nwfilter);
+
+    [LibraryImport(Lib)]
+    internal static partial int virNWFilterFree(IntPtr nwfilter);
+
+    /// <returns>Caller frees.</returns>
+    [LibraryImport(Lib)]
+    internal static partial IntPtr virNWFilterGetXMLDesc(NwFilterHandle nwfilter, uint flags);
 }

@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace KrautPortal.Features.Networks;
 
 public sealed class NetworkRules(ResourceStore store, KrautDbContext db, NetworkReconciler reconciler, AddressPoolPolicy pools, IHostNetworkFacts hostFacts)
-    : IResourceRules<NetworkSpec, NetworkStatus>
+    : IResourceRules<NetworkSpec, NetworkStatus>, IStatusView<NetworkSpec, NetworkStatus>
 {
     public KindInfo Kind => Kinds.Networks;
     public bool DeletesAsynchronously => true;
@@ -93,4 +93,7 @@ public sealed class NetworkRules(ResourceStore store, KrautDbContext db, Network
     }
 
     public void Changed(Guid id) => reconciler.Enqueue(id);
+
+    public Task<IReadOnlyList<Resource<NetworkSpec, NetworkStatus>>> ShownToAsync(IReadOnlyList<Resource<NetworkSpec, NetworkStatus>> items,
+        Actor actor, CancellationToken ct) => NetworkVisibility.ShownToAsync(db, items, actor, ct);
 }

@@ -44,7 +44,7 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
                 KrautJson.Serialize(spec), KrautJson.Serialize(rules.InitialStatus(spec)), isSystem, newId), actor, ct);
         }, ct);
         rules.Changed(row.Id);
-        return Resource<TSpec, TStatus>.FromRow(row);
+        return await ShownAsync(Resource<TSpec, TStatus>.FromRow(row), actor, ct);
     }
 
     /// <summary>
@@ -71,17 +71,29 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
         return spec;
     }
 
-    public async Task<Resource<TSpec, TStatus>> GetAsync(Guid id, CancellationToken ct) =>
-        Resource<TSpec, TStatus>.FromRow(await store.GetAsync(K, id, As(Verbs.Read, id), ct));
+    public async Task<Resource<TSpec, TStatus>> GetAsync(Guid id, CancellationToken ct)
+    {
+        var actor = As(Verbs.Read, id);
+        return await ShownAsync(Resource<TSpec, TStatus>.FromRow(await store.GetAsync(K, id, actor, ct)), actor, ct);
+    }
 
-    public async Task<Resource<TSpec, TStatus>?> FindAsync(Guid id, CancellationToken ct) =>
-        await store.FindAsync(K, id, As(Verbs.Read, id), ct) is { } row ? Resource<TSpec, TStatus>.FromRow(row) : null;
+    public async Task<Resource<TSpec, TStatus>?> FindAsync(Guid id, CancellationToken ct)
+    {
+        var actor = As(Verbs.Read, id);
+        return await store.FindAsync(K, id, actor, ct) is { } row ? await ShownAsync(Resource<TSpec, TStatus>.FromRow(row), actor, ct) : null;
+    }
 
     public async Task<Page<Resource<TSpec, TStatus>>> ListAsync(ListQuery query, CancellationToken ct)
     {
-        var page = await store.ListAsync(K, query, As(Verbs.Read), ct);
-        return new Page<Resource<TSpec, TStatus>>(page.Items.Select(Resource<TSpec, TStatus>.FromRow).ToList(), page.Continue);
+        var actor = As(Verbs.Read);
+        var page = await store.ListAsync(K, query, actor, ct);
+        var items = page.Items.Select(Resource<TSpec, TStatus>.FromRow).ToList();
+        return new Page<Resource<TSpec, TStatus>>(rules is IStatusView<TSpec, TStatus> view ? await view.ShownToAsync(items, actor, ct) : items, page.Continue);
     }
+
+    /// <summary>The object as <paramref name="actor"/> may see it (see <see cref="IStatusView{TSpec,TStatus}"/>).</summary>
+    private async Task<Resource<TSpec, TStatus>> ShownAsync(Resource<TSpec, TStatus> resource, Actor actor, CancellationToken ct) =>
+        rules is IStatusView<TSpec, TStatus> view ? (await view.ShownToAsync([resource], actor, ct))[0] : resource;
 
     public Task<int> CountAsync(string? selector, CancellationToken ct) => store.CountAsync(K, selector, As(Verbs.Read), ct);
 
@@ -145,7 +157,7 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
             current = Resource<TSpec, TStatus>.FromRow(await store.RequestDeletionAsync(K, id, expectedVersion, actor, ct));
         }
         rules.Changed(id);
-        return (DeleteOutcome.Deleting, current);
+        return (DeleteOutcome.Deleting, await ShownAsync(current, actor, ct));
     }
 
     public Task<IReadOnlyList<HistoryEntry>> HistoryAsync(Guid id, CancellationToken ct) => store.HistoryAsync(K, id, As(Verbs.Read, id), ct);
@@ -199,7 +211,7 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
                     return (Resource<TSpec, TStatus>.FromRow(row), true);
                 }, ct);
                 if (changed) rules.Changed(id);
-                return result;
+                return await ShownAsync(result, actor, ct);
             }
             catch (PreconditionFailedException) when (expectedVersion is null)
             {

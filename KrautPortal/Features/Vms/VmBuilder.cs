@@ -58,11 +58,12 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
                 throw new VmBuildException($"Network '{network.Name}' cannot start. {e.Message}");
             }
         }
+        EnsureGuestFilters(host);
         var seedNics = new List<SeedNic>();
         foreach (var nic in vm.Spec.Nics)
         {
             var network = await LoadAsync<NetworkSpec, NetworkStatus>(store, Kinds.Networks, nic.NetworkId, ct);
-            nics.Add(new NicDefinition(nic.Mac!, NetworkNames.LibvirtName(instance, nic.NetworkId)));
+            nics.Add(new NicDefinition(nic.Mac!, NetworkNames.LibvirtName(instance, nic.NetworkId), Filter: GuestNicFilter.For(vm.Id, nic, network.Spec)));
             seedNics.Add(await SeedNicAsync(store, nic, network.Spec, ct));
         }
         // Rewritten whenever the spec moved on in a way the guest sees; a running guest reads it at its next boot.
@@ -84,6 +85,40 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
             SerialLogPath: paths.ConsoleFor(vm.Id),
             Metadata: new KrautDomainMetadata(vm.Id, instance.Id, vm.Name, vm.Version),
             Firmware: image.Spec.Firmware == Firmware.Uefi ? "efi" : "bios"), seedRewritten, seedIso);
+    }
+
+    /// <summary>
+    /// The filter each NIC (by MAC, lower case) should have now: a network's gateway can move to another VM's NIC at any
+    /// time, so the reconciler compares these with the domain's and changes what differs, live.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<string, NicFilter>> NicFiltersAsync(Resource<VmSpec, VmStatus> vm, IServiceProvider services, CancellationToken ct)
+    {
+        var store = services.GetRequiredService<ResourceStore>();
+        var filters = new Dictionary<string, NicFilter>(StringComparer.Ordinal);
+        foreach (var nic in vm.Spec.Nics.Where(n => n.Mac is not null))
+        {
+            if (await store.FindAsync(Kinds.Networks.Name, nic.NetworkId, Actor.System, ct) is not { } row) continue;
+            filters[nic.Mac!.ToLowerInvariant()] = GuestNicFilter.For(vm.Id, nic, Resource<NetworkSpec, NetworkStatus>.FromRow(row).Spec);
+        }
+        return filters;
+    }
+
+    /// <summary>
+    /// Every NIC references Kraut's network filters, so they must exist before a domain is defined or a NIC plugged in.
+    /// libvirt's test driver has no nwfilter (and no real traffic to filter); it keeps the references without them.
+    /// </summary>
+    public static void EnsureGuestFilters(KrautHost host)
+    {
+        if (host.Connection.IsTestDriver) return;
+        try
+        {
+            GuestFilters.Ensure(host.Connection);
+        }
+        catch (LibvirtException e) when (e.IsUnsupported)
+        {
+            throw new VmBuildException($"{host.Uri} has no network filter driver (libvirt's nwfilter), which Kraut needs to keep guests from "
+                + "spoofing addresses on shared networks; install and start it with libvirtd.");
+        }
     }
 
     /// <summary>

@@ -132,6 +132,7 @@ public sealed class VmReconciler(
                 await writer.WriteAsync(s => s with { DomainDefined = true, DomainType = definition.DomainType, Drift = null }, ct);
             }
             var unplugPending = act && existed && await ApplySpecAsync(vm, host, domain, writer, services, ct);
+            if (!host.Connection.IsTestDriver) await SyncNicFiltersAsync(vm, host, domain, services, ct);
             var again = act ? await ApplyPowerAsync(vm, domain, writer, ct) : null;
             // Also on a mere event (act false): the reset event is what ends a reboot.
             if (writer.Current.RebootRequestedAt is not null) again = Earlier(again, await FollowRebootAsync(vm, domain, connection.IsTestDriver, writer, ct));
@@ -182,6 +183,26 @@ public sealed class VmReconciler(
         }
         await writer.WriteAsync(s => s with { RestartRequired = needsRestart }, ct);
         return unplugging.Count > 0;
+    }
+
+    /// <summary>
+    /// Gives each NIC the network filter it should have now, in the config and on the running guest, without a restart:
+    /// a network's gateway moved to or away from this VM, or the domain predates the filters.
+    /// </summary>
+    private async Task SyncNicFiltersAsync(Resource<VmSpec, VmStatus> vm, KrautHost host, LibvirtDomain domain, IServiceProvider services, CancellationToken ct)
+    {
+        var wanted = await VmBuilder.NicFiltersAsync(vm, services, ct);
+        var running = domain.GetState() == DomainState.Running;
+        foreach (var (live, nics) in new[] { (false, DomainXml.Parse(domain.GetXml(inactive: true)).Nics), (true, running ? DomainXml.Parse(domain.GetXml()).Nics : []) })
+        {
+            foreach (var nic in nics)
+            {
+                if (!wanted.TryGetValue(nic.Mac, out var filter) || filter.Equals(nic.Filter)) continue;
+                VmBuilder.EnsureGuestFilters(host);
+                logger.LogInformation("Network filter of NIC {Mac} of VM {Id} becomes {Filter} ({Where})", nic.Mac, vm.Id, filter.Name, live ? "live" : "config");
+                domain.UpdateDevice(DomainXml.BuildNic(nic with { Filter = filter }), live, config: !live);
+            }
+        }
     }
 
     /// <summary>

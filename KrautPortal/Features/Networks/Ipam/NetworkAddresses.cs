@@ -8,7 +8,10 @@ namespace KrautPortal.Features.Networks.Ipam;
 /// <summary>One address in use on a network: by a NIC, the host's bridge or the gateway. VM and NIC are null when the caller may not see that VM.</summary>
 public sealed record NetworkAddress(string Address, string Family, string UsedBy, Guid? VmId, string? VmName, Guid? NicId, string? Mac);
 
-/// <summary>Who is on a network and with which addresses, for whoever may see the network.</summary>
+/// <summary>
+/// Who is on a network and with which addresses. The network's owner and administrators see every address in use
+/// (naming only the VMs they may see); anyone else on a shared network sees the host's, the gateway's and their own.
+/// </summary>
 public sealed class NetworkAddresses(ResourceService<NetworkSpec, NetworkStatus> networks, KrautDbContext db, IActorAccessor actors)
 {
     public async Task<IReadOnlyList<NetworkAddress>> ListAsync(Guid networkId, CancellationToken ct)
@@ -21,8 +24,8 @@ public sealed class NetworkAddresses(ResourceService<NetworkSpec, NetworkStatus>
         if (plan.HostIpv6 is { } host6) list.Add(new(AddressPlan.Format(IpFamily.Ipv6, host6), "ipv6", "host", null, null, null, null));
 
         var allocations = await db.IpAllocations.AsNoTracking().Where(a => a.NetworkId == networkId).ToListAsync(ct);
-        // Who may see the network sees which addresses are taken; only the VMs they may also see are named.
         var actor = actors.Current;
+        var seesEveryone = NetworkVisibility.SeesEveryone(actor, network.Owner);
         var needle = "%" + networkId + "%";
         var vms = (await db.Resources.AsNoTracking().Where(r => r.Kind == Kinds.Vms.Name && EF.Functions.Like(r.Spec, needle))
                 .Select(r => new { r.Id, r.Name, r.Owner, r.IsSystem, r.Spec }).ToListAsync(ct))
@@ -31,9 +34,10 @@ public sealed class NetworkAddresses(ResourceService<NetworkSpec, NetworkStatus>
         foreach (var a in allocations)
         {
             var family = a.Family == (int)IpFamily.Ipv4 ? "ipv4" : "ipv6";
-            list.Add(vms.TryGetValue(a.VmId, out var vm) && vm.Visible
-                ? new(a.Address, family, "nic", a.VmId, vm.Name, a.NicId, vm.Nics.FirstOrDefault(n => n.Id == a.NicId)?.Mac)
-                : new(a.Address, family, "nic", null, null, null, null));
+            if (vms.TryGetValue(a.VmId, out var vm) && vm.Visible)
+                list.Add(new(a.Address, family, "nic", a.VmId, vm.Name, a.NicId, vm.Nics.FirstOrDefault(n => n.Id == a.NicId)?.Mac));
+            else if (seesEveryone)
+                list.Add(new(a.Address, family, "nic", null, null, null, null));
         }
         // SLAAC addresses are not allocated but follow from the MAC; shown so the list tells where each NIC is.
         if (plan.Ipv6 is not null && !plan.Ipv6Allocated)
