@@ -1,5 +1,6 @@
 using KrautPortal.Components;
 using KrautPortal.Features;
+using KrautPortal.Features.Web;
 using MudBlazor;
 using MudBlazor.Services;
 
@@ -12,6 +13,7 @@ builder.Services.AddMudServices(c => c.SnackbarConfiguration.PositionClass = Def
 var app = builder.Build();
 await app.InitializeKrautAsync();
 
+app.UseKrautWeb();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
@@ -19,7 +21,8 @@ app.UseAuthorization();
 app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
 app.MapKraut();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+// Not even the portal frames itself (Blazor's default is 'self'); see SecurityHeaders.
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = "'none'");
 app.Run();
 
 /// <summary>Visible to the tests' WebApplicationFactory.</summary>

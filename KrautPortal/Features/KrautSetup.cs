@@ -13,6 +13,7 @@ using KrautPortal.Features.SshKeys;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Tokens;
 using KrautPortal.Features.Vms;
+using KrautPortal.Features.Web;
 
 namespace KrautPortal.Features;
 
@@ -58,6 +59,7 @@ public static class KrautSetup
         services.AddKind<TokenSpec, TokenStatus, TokenRules>();
 
         services.AddKrautApi();
+        services.AddTrustedProxies(config);
         return builder;
     }
 
