@@ -144,7 +144,7 @@ public sealed class PathAndHeaderTests(KestrelPortal portal) : IClassFixture<Kes
         using var response = await (client ?? portal.Http).SendAsync(request);
 
         Assert.Equal("nosniff", Header(response, "X-Content-Type-Options"));
-        Assert.Equal("no-referrer", Header(response, "Referrer-Policy"));
+        Assert.Equal("same-origin", Header(response, "Referrer-Policy"));
         Assert.Equal("DENY", Header(response, "X-Frame-Options"));
         Assert.Contains("frame-ancestors 'none'", Header(response, "Content-Security-Policy"), StringComparison.Ordinal);
     }

@@ -10,7 +10,9 @@ public static class SecurityHeaders
     {
         var headers = response.Headers;
         headers.XContentTypeOptions = "nosniff";
-        headers["Referrer-Policy"] = "no-referrer";
+        // same-origin, not no-referrer: no referrer leaves the portal either way, but with no-referrer Chromium sends
+        // "Origin: null" on the portal's own form posts, and sign-out checks that Origin.
+        headers["Referrer-Policy"] = "same-origin";
         headers.XFrameOptions = "DENY";
         // Only frame-ancestors: the pages' scripts and styles are not restricted by this policy.
         if (!headers.ContainsKey("Content-Security-Policy")) headers.ContentSecurityPolicy = "frame-ancestors 'none'";
