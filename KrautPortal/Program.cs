@@ -1,6 +1,7 @@
 using KrautPortal.Components;
 using KrautPortal.Components.Pages;
 using KrautPortal.Features;
+using KrautPortal.Features.Web;
 using MudBlazor;
 using MudBlazor.Services;
 
@@ -13,6 +14,7 @@ builder.Services.AddMudServices(c => c.SnackbarConfiguration.PositionClass = Def
 var app = builder.Build();
 await app.InitializeKrautAsync();
 
+app.UseKrautWeb();
 app.UseExceptionHandler();
 app.UseKrautStatusPages();
 app.UseAuthentication();
@@ -20,7 +22,8 @@ app.UseAuthorization();
 app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
 app.MapKraut();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+// Not even the portal frames itself (Blazor's default is 'self'); see SecurityHeaders.
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = "'none'");
 app.Run();
 
 /// <summary>Visible to the tests' WebApplicationFactory.</summary>

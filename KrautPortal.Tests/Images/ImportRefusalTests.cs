@@ -88,14 +88,20 @@ public sealed class ImportRefusalTests(NoAllowListFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public async Task Connect_ToAHostNameOnTheAllowList_IsAllowed_WhereverItPoints()
+    public async Task Connect_ToAHostNameOnTheAllowList_IsRefused_WhenItPointsAtThisHost_UnlessTheAddressIsNamedToo()
     {
-        var policy = new ImportAddressPolicy(Options.Create(new ImagesOptions { ImportAllowList = ["LocalHost"] }));
-        using var downloader = new ImportDownloader(policy, Options.Create(new ImagesOptions()));
         var bytes = ImagePortal.RandomBytes(1000);
+        var url = new Uri($"http://localhost:{Server.V4.Port}/file/{Server.Add("by-name", bytes)}");
+        var byName = new ImportAddressPolicy(Options.Create(new ImagesOptions { ImportAllowList = ["LocalHost"] }));
+        using var refusing = new ImportDownloader(byName, Options.Create(new ImagesOptions()));
 
-        using var response = await downloader.GetAsync(new Uri($"http://localhost:{Server.V4.Port}/file/{Server.Add("by-name", bytes)}"), CancellationToken.None);
+        var refused = await Assert.ThrowsAsync<ImportRefusedException>(() => refusing.GetAsync(url, CancellationToken.None));
+        Assert.Contains("localhost resolves to 127.0.0.1, which is a loopback address of the Kraut host itself", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Server.Requests, r => r.EndsWith("/file/by-name", StringComparison.Ordinal));
 
+        var named = new ImportAddressPolicy(Options.Create(new ImagesOptions { ImportAllowList = ["LocalHost", "127.0.0.1"] }));
+        using var downloader = new ImportDownloader(named, Options.Create(new ImagesOptions()));
+        using var response = await downloader.GetAsync(url, CancellationToken.None);
         Assert.Equal(bytes, await response.Content.ReadAsByteArrayAsync());
     }
 
@@ -155,6 +161,32 @@ public sealed class ImportAddressPolicyTests
     [InlineData("64:ff9b::7f00:1")]
     [InlineData("2002:7f00:1::1")]
     [InlineData("2002:a9fe:a9fe::1")]
+    // The rest of IANA's special-purpose registries, which the policy once missed (192.88.99.0/24 let an import reach
+    // a service on the host's address on a tenant bridge there), and IPv6 spellings that carry them.
+    [InlineData("192.88.99.1")]
+    [InlineData("::ffff:192.88.99.1")]
+    [InlineData("64:ff9b::c058:6301")]
+    [InlineData("2002:c058:6301::1")]
+    [InlineData("::ffff:0:c058:6301")]
+    [InlineData("192.31.196.1")]
+    [InlineData("192.52.193.1")]
+    [InlineData("192.175.48.1")]
+    [InlineData("192.0.0.9")]
+    [InlineData("100::1")]
+    [InlineData("2001::1")]
+    [InlineData("2001:0:4136:e378:8000:63bf:3fff:fdd2")]
+    [InlineData("2001:2::1")]
+    [InlineData("2001:20::1")]
+    [InlineData("2001:db8::1")]
+    [InlineData("2620:4f:8000::1")]
+    [InlineData("3fff::1")]
+    [InlineData("5f00::1")]
+    [InlineData("64:ff9b:1::1")]
+    [InlineData("64:ff9b::a00:1")]
+    [InlineData("2002:c0a8:101::1")]
+    [InlineData("2002:6440:1::1")]
+    [InlineData("fec0::1")]
+    [InlineData("ff05::2")]
     public void InternalAddresses_AreRefused(string address)
     {
         Assert.NotNull(ImportAddressPolicy.Forbidden(IPAddress.Parse(address)));

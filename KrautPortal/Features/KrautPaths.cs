@@ -7,6 +7,18 @@ public sealed class KrautPaths
     {
         Root = Path.GetFullPath(dataDirectory);
         foreach (var dir in new[] { Root, Images, Disks, Consoles, Seed, CloudInit }) Directory.CreateDirectory(dir);
+        MakePrivate(Root);
+    }
+
+    /// <summary>
+    /// Only the portal's own user may enter the data directory: it holds the database (password hashes, OTP secrets,
+    /// tokens' hashes), disks, seed ISOs with user-data and console logs, which would otherwise be 0644 for every local
+    /// user. A closed top is enough, whatever the files below it say; QEMU and libvirt run as root here.
+    /// </summary>
+    private static void MakePrivate(string directory)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     public string Root { get; }

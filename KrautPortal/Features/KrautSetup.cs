@@ -15,6 +15,7 @@ using KrautPortal.Features.SshKeys;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Tokens;
 using KrautPortal.Features.Vms;
+using KrautPortal.Features.Web;
 
 namespace KrautPortal.Features;
 
@@ -63,6 +64,7 @@ public static class KrautSetup
         services.AddScoped<AddressPoolPolicy>();
 
         services.AddKrautApi();
+        services.AddTrustedProxies(config);
         return builder;
     }
 

@@ -23,6 +23,8 @@ public static class ApiSetup
             doc.Info.Title = "Kraut Computing API";
             doc.Info.Description = "Every object is a versioned JSON record: name, metadata (yours, free-form), spec (what you want) and status (what Kraut saw). " +
                 "Writes take If-Match with the version; errors are application/problem+json.";
+            // Not the request's Host header (anyone can send any): the API is where the document is.
+            doc.Servers = [new Microsoft.OpenApi.OpenApiServer { Url = "/" }];
             return Task.CompletedTask;
         }));
         return services;
@@ -32,6 +34,9 @@ public static class ApiSetup
     {
         // The description of the API is public; using it is not.
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
-        app.MapScalarApiReference("/api/docs", o => o.WithTitle("Kraut Computing API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
+        app.MapScalarApiReference("/api/docs", o => o.WithTitle("Kraut Computing API").WithOpenApiRoutePattern("/openapi/{documentName}.json")
+            // Scalar's script comes from the package; its default fonts would come from fonts.scalar.com: an offline
+            // installation uses the system's fonts instead.
+            .DisableDefaultFonts()).AllowAnonymous();
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
@@ -69,9 +70,12 @@ public static class LoginApi
         return Results.LocalRedirect(SafeReturn(returnUrl));
     }
 
-    public static async Task<IResult> LogoutAsync(HttpContext http, CancellationToken ct)
+    public static async Task<IResult> LogoutAsync(HttpContext http, IAntiforgery antiforgery, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
+        // Only the portal's own Sign out form (it carries the token): another site must not sign a visitor out.
+        if (!Web.SameOrigin.Allows(http.Request) || !await antiforgery.IsRequestValidAsync(http))
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Sign-out refused", detail: "Sign out with the portal's own Sign out button.");
         await http.SignOutAsync(CookieScheme);
         return Results.Redirect("/login");
     }
@@ -115,7 +119,11 @@ public static class LoginApi
         return parts.Count == 0 ? "" : "?" + string.Join('&', parts);
     }
 
-    /// <summary>Only a path on this site: a login link must not send people elsewhere.</summary>
+    /// <summary>
+    /// Only a path on this site: a login link must not send people elsewhere. Printable ASCII only (a browser sends
+    /// anything else percent-encoded): a tab or newline in a Location header was a 500.
+    /// </summary>
     private static string SafeReturn(string? returnUrl) =>
-        returnUrl is { Length: > 0 } r && r.StartsWith('/') && !r.StartsWith("//", StringComparison.Ordinal) && !r.StartsWith("/\\", StringComparison.Ordinal) ? r : "/";
+        returnUrl is { Length: > 0 } r && r.StartsWith('/') && !r.StartsWith("//", StringComparison.Ordinal) && !r.Contains('\\')
+            && r.All(c => c is > ' ' and < (char)127) ? r : "/";
 }

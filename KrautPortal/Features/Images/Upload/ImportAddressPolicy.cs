@@ -10,6 +10,7 @@ public sealed class ImportRefusedException(string message) : Exception(message);
 /// <summary>
 /// Where URL import may connect: public addresses only, so an import cannot reach the portal itself, its network
 /// or a cloud metadata service, unless an administrator allows a host or network (<see cref="ImagesOptions.ImportAllowList"/>).
+/// Never the host's own addresses (any interface, Kraut's bridges included) unless the allow list names the address.
 /// </summary>
 public sealed class ImportAddressPolicy
 {
@@ -19,6 +20,7 @@ public sealed class ImportAddressPolicy
     private readonly HashSet<string> _hosts = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<string> _domainSuffixes = [];
     private readonly List<IPNetwork> _networks = [];
+    private readonly HashSet<IPAddress> _exactAddresses = [];
 
     public ImportAddressPolicy(IOptions<ImagesOptions> options)
     {
@@ -26,7 +28,10 @@ public sealed class ImportAddressPolicy
         {
             switch (ParseAllowEntry(entry))
             {
-                case IPNetwork network: _networks.Add(network); break;
+                case IPNetwork network:
+                    _networks.Add(network);
+                    if (network.PrefixLength == (network.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128)) _exactAddresses.Add(network.BaseAddress);
+                    break;
                 case string suffix when suffix.StartsWith('.'): _domainSuffixes.Add(suffix); break;
                 case string host: _hosts.Add(host); break;
                 default: throw new OptionsValidationException(nameof(ImagesOptions), typeof(ImagesOptions), [AllowEntryProblem(entry)!]);
@@ -34,60 +39,18 @@ public sealed class ImportAddressPolicy
         }
     }
 
-    /// <summary>Special-purpose ranges no import may reach by default (IANA's "not globally reachable", mostly).</summary>
-    private static readonly (IPNetwork Network, string What)[] ForbiddenRanges =
-    [
-        (IPNetwork.Parse("255.255.255.255/32"), "the broadcast address"),
-        (IPNetwork.Parse("0.0.0.0/8"), "an unspecified (\"this network\") address"),
-        (IPNetwork.Parse("10.0.0.0/8"), "a private address (RFC 1918)"),
-        (IPNetwork.Parse("100.64.0.0/10"), "a carrier-grade NAT address (RFC 6598)"),
-        (IPNetwork.Parse("127.0.0.0/8"), "a loopback address"),
-        (IPNetwork.Parse("169.254.0.0/16"), "a link-local address (where cloud metadata services answer)"),
-        (IPNetwork.Parse("172.16.0.0/12"), "a private address (RFC 1918)"),
-        (IPNetwork.Parse("192.0.0.0/24"), "an IETF protocol address"),
-        (IPNetwork.Parse("192.0.2.0/24"), "a documentation address"),
-        (IPNetwork.Parse("192.168.0.0/16"), "a private address (RFC 1918)"),
-        (IPNetwork.Parse("198.18.0.0/15"), "a benchmarking address"),
-        (IPNetwork.Parse("198.51.100.0/24"), "a documentation address"),
-        (IPNetwork.Parse("203.0.113.0/24"), "a documentation address"),
-        (IPNetwork.Parse("224.0.0.0/4"), "a multicast address"),
-        (IPNetwork.Parse("240.0.0.0/4"), "a reserved address"),
-        (IPNetwork.Parse("::/128"), "an unspecified address"),
-        (IPNetwork.Parse("::1/128"), "a loopback address"),
-        (IPNetwork.Parse("::/96"), "an IPv4-compatible address (deprecated)"),
-        (IPNetwork.Parse("64:ff9b:1::/48"), "a local-use NAT64 address"),
-        (IPNetwork.Parse("100::/64"), "a discard-only address"),
-        (IPNetwork.Parse("2001:db8::/32"), "a documentation address"),
-        (IPNetwork.Parse("fc00::/7"), "a private (unique local) address"),
-        (IPNetwork.Parse("fe80::/10"), "a link-local address"),
-        (IPNetwork.Parse("fec0::/10"), "a site-local address (deprecated)"),
-        (IPNetwork.Parse("ff00::/8"), "a multicast address"),
-    ];
+    /// <summary>What kind of special-purpose address this is (IANA's registries); null for a public address.</summary>
+    public static string? Forbidden(IPAddress address) => SpecialPurposeAddresses.Describe(address);
 
-    private static readonly IPNetwork Nat64 = IPNetwork.Parse("64:ff9b::/96");
-    private static readonly IPNetwork SixToFour = IPNetwork.Parse("2002::/16");
-
-    /// <summary>What kind of address this is when imports may not reach it by default; null for a public address.</summary>
-    public static string? Forbidden(IPAddress address)
+    /// <summary>
+    /// May an import for <paramref name="host"/> connect to <paramref name="address"/>? The host's own addresses only
+    /// when the allow list names that very address: a broad CIDR or a host name must not open the portal's own services.
+    /// </summary>
+    public bool Permits(string host, IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
-        foreach (var (network, what) in ForbiddenRanges)
-        {
-            if (network.Contains(address)) return what;
-        }
-        // Addresses that carry an IPv4 address inside reach it through a gateway: judge the inner one.
-        if (Nat64.Contains(address) || SixToFour.Contains(address))
-        {
-            var bytes = address.GetAddressBytes();
-            var inner = new IPAddress(Nat64.Contains(address) ? bytes[12..16] : bytes[2..6]);
-            if (Forbidden(inner) is { } what) return $"{what} wrapped in IPv6 ({inner})";
-        }
-        return null;
+        if (HostAddresses.Contains(address)) return _exactAddresses.Contains(SpecialPurposeAddresses.Normal(address));
+        return Forbidden(address) is null || AllowsHost(host) || AllowsAddress(address);
     }
-
-    /// <summary>May an import for <paramref name="host"/> connect to <paramref name="address"/>?</summary>
-    public bool Permits(string host, IPAddress address) =>
-        Forbidden(address) is null || AllowsHost(host) || AllowsAddress(address);
 
     private bool AllowsHost(string host)
     {
@@ -97,7 +60,7 @@ public sealed class ImportAddressPolicy
 
     private bool AllowsAddress(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        address = SpecialPurposeAddresses.Normal(address);
         return _networks.Any(n => n.Contains(address));
     }
 
@@ -152,10 +115,14 @@ public sealed class ImportAddressPolicy
 
     public string Refusal(string host, IPAddress address)
     {
-        var what = Forbidden(address) ?? "an address this import may not use";
         var named = NormalHost(host) == address.ToString() ? address.ToString() : $"{NormalHost(host)} resolves to {address}, which";
-        return $"{named} is {what}. Kraut does not import from loopback, private, link-local or other internal addresses, so that an import cannot reach " +
-            "services inside your network; an administrator can allow a host or network with Images:ImportAllowList.";
+        if (HostAddresses.Contains(address))
+        {
+            return $"{named} is {Forbidden(address) ?? "an address"} of the Kraut host itself. Kraut does not import from its own host, so that an import " +
+                "cannot reach the services there; an administrator can allow one of its addresses only by naming that address in Images:ImportAllowList.";
+        }
+        return $"{named} is {Forbidden(address) ?? "an address this import may not use"}. Kraut does not import from loopback, private, link-local or other " +
+            "internal addresses, so that an import cannot reach services inside your network; an administrator can allow a host or network with Images:ImportAllowList.";
     }
 
     /// <summary>Why an allow-list entry is not one (a host name, *.domain, an address or a CIDR); null when it is.</summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace KrautPortal.Features.Images.Upload;
@@ -19,10 +20,12 @@ public sealed class ImportDownloader : IDisposable
     private readonly ImportAddressPolicy _policy;
     private readonly TimeSpan _stall;
     private readonly HttpClient _http;
+    private readonly ILogger _logger;
 
-    public ImportDownloader(ImportAddressPolicy policy, IOptions<ImagesOptions> options)
+    public ImportDownloader(ImportAddressPolicy policy, IOptions<ImagesOptions> options, ILogger<ImportDownloader>? logger = null)
     {
         _policy = policy;
+        _logger = logger ?? NullLogger<ImportDownloader>.Instance;
         _stall = TimeSpan.FromSeconds(Math.Max(1, options.Value.ImportStallSeconds));
         var handler = new SocketsHttpHandler
         {
@@ -77,19 +80,24 @@ public sealed class ImportDownloader : IDisposable
         {
             return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, headers.Token);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw new ImportFailedException($"{Describe(url)} did not answer within {_stall.TotalSeconds:0} seconds.");
-        }
         catch (HttpRequestException e) when (FindRefusal(e) is { } refusal)
         {
             throw refusal;
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or IOException or SocketException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
-            throw new ImportFailedException($"Could not download from {Describe(url)}: {e.Message}", e);
+            // One sentence for a closed port, a service that does not speak HTTP and one that never answers:
+            // otherwise the status of an import is a port scanner. The difference is for the log only.
+            _logger.LogInformation(e, "Import from {Url} got no HTTP answer", Describe(url));
+            throw new ImportFailedException(CouldNotFetch, e);
         }
     }
+
+    /// <summary>
+    /// What a user reads when no HTTP answer came, whatever the reason; without the port, which the status shows
+    /// anyway, so that two failures read the same.
+    /// </summary>
+    public const string CouldNotFetch = "Could not fetch the URL: no HTTP answer came from its server. Check the URL; the portal's log has the details.";
 
     /// <summary>
     /// Connects to an address the policy permits for this host: resolved here, checked, and checked again as the

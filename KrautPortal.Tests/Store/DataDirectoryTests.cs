@@ -1,0 +1,44 @@
+using KrautPortal.Features;
+using KrautPortal.Tests.Support;
+
+namespace KrautPortal.Tests.Store;
+
+/// <summary>The data directory (database, disks, seed ISOs, console logs) is closed to every other local user.</summary>
+public sealed class DataDirectoryTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "kraut-private-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void AWorldReadableDataDirectory_IsClosedAtStart_SoAnotherUserCannotReadTheDatabase()
+    {
+        // As an installation left it: 0755 directory, 0644 database (what issue 9 found).
+        Directory.CreateDirectory(_dir);
+        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101);
+        var db = Path.Combine(_dir, "kraut.db");
+        File.WriteAllText(db, "password hashes and OTP secrets");
+        File.SetUnixFileMode(db, (UnixFileMode)0b110_100_100);
+        Assert.Equal(0, ReadAsNobody(db).Status);
+
+        _ = new KrautPaths(_dir);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_dir));
+        var (status, _, stderr) = ReadAsNobody(db);
+        Assert.NotEqual(0, status);
+        Assert.Contains("Permission denied", stderr, StringComparison.Ordinal);
+        Assert.NotEqual(0, ReadAsNobody(Path.Combine(_dir, "consoles")).Status);
+    }
+
+    [Fact]
+    public void ANewDataDirectory_IsPrivateFromTheStart()
+    {
+        _ = new KrautPaths(_dir);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_dir));
+    }
+
+    /// <summary>What another local user meets: <c>cat</c> (or <c>ls</c> for a directory) as nobody.</summary>
+    private static (int Status, string Stdout, string Stderr) ReadAsNobody(string path) =>
+        Tool.Try("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Directory.Exists(path) ? "ls" : "cat", path);
+}

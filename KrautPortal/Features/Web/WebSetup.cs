@@ -1,0 +1,33 @@
+namespace KrautPortal.Features.Web;
+
+/// <summary>The portal's HTTP front door: trusted forwarded headers, security headers, strict paths, same-origin hub.</summary>
+public static class WebSetup
+{
+    /// <summary>First in the pipeline: everything after it sees the client's scheme and address, and a plain path.</summary>
+    public static IApplicationBuilder UseKrautWeb(this IApplicationBuilder app)
+    {
+        app.UseTrustedProxies();
+        return app.Use(async (http, next) =>
+        {
+            http.Response.OnStarting(() =>
+            {
+                SecurityHeaders.Apply(http.Response);
+                return Task.CompletedTask;
+            });
+            var raw = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? "";
+            if (StrictPaths.Problem(raw) is { } problem)
+            {
+                await Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid path", detail: problem).ExecuteAsync(http);
+                return;
+            }
+            // Another site's page must not open a circuit on a visitor's session (cross-site WebSocket hijacking).
+            if (http.Request.Path.StartsWithSegments("/_blazor") && !SameOrigin.Allows(http.Request))
+            {
+                await Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Cross-origin request",
+                    detail: "The portal's live connection accepts only pages of the portal itself.").ExecuteAsync(http);
+                return;
+            }
+            await next(http);
+        });
+    }
+}
