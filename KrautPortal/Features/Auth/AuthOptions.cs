@@ -104,6 +104,6 @@ public sealed class ThrottleOptions
     /// <summary>How long each password check of a slowed address or user waits first (right passwords too: they still succeed).</summary>
     public int SlowDownMilliseconds { get; set; } = 1000;
 
-    /// <summary>Failures older than this are forgotten.</summary>
-    public int WindowSeconds { get; set; } = 900;
+    /// <summary>Failures older than this are forgotten; longer than <see cref="MaxDelaySeconds"/>, or waiting would reset the count.</summary>
+    public int WindowSeconds { get; set; } = 3600;
 }
