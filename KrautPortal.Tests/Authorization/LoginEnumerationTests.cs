@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using KrautPortal.Tests.Auth;
 using KrautPortal.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace KrautPortal.Tests.Authorization;
 
@@ -28,6 +30,9 @@ public sealed class LoginEnumerationTests(LoginEnumerationTests.Portal portal) :
                 var (status, _, stderr) = Tool.Try("htpasswd", args);
                 Assert.True(status == 0, stderr);
             }
+            // Written by an editor, not htpasswd: a password in plain text, which Kraut refuses to use.
+            File.AppendAllText(users, "plainpaul:plain-Pw-9\n");
+            UsersFile = users;
             App = new KrautAppFactory(seedImage: null, settings: new Dictionary<string, string?>
             {
                 ["Auth:Htpasswd:File"] = users,
@@ -38,6 +43,7 @@ public sealed class LoginEnumerationTests(LoginEnumerationTests.Portal portal) :
         }
 
         public KrautAppFactory App { get; }
+        public string UsersFile { get; }
 
         public void Dispose()
         {
@@ -85,6 +91,23 @@ public sealed class LoginEnumerationTests(LoginEnumerationTests.Portal portal) :
 
         Assert.Equal(HttpStatusCode.Redirect, wrong.Item1);
         Assert.Equal(wrong, unknown);
+    }
+
+    [Fact]
+    public async Task APlainTextEntry_GivesTheCallerTheUsualRefusal_AndOnlyTheAuditAndLogWhereItIs()
+    {
+        var plain = await ApiAsync("plainpaul", "plain-Pw-9");
+        var wrong = await ApiAsync(Real, "not-her-password");
+
+        Assert.Equal(wrong, plain);
+        Assert.DoesNotContain(portal.UsersFile, plain.Body, StringComparison.Ordinal);
+        var row = await Eventually.WaitForAsync(async () =>
+        {
+            await using var scope = portal.App.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<Features.Store.KrautDbContext>();
+            return await db.AuthEvents.AsNoTracking().Where(e => e.Who == "plainpaul").FirstOrDefaultAsync();
+        }, TimeSpan.FromSeconds(10), "the refusal to be audited");
+        Assert.Contains($"line 4 of {portal.UsersFile}", row.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
