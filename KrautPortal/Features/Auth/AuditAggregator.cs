@@ -2,7 +2,7 @@ namespace KrautPortal.Features.Auth;
 
 /// <summary>
 /// Keeps the audit log's growth bounded whatever anonymous callers send. Every field is cut to a sane length. Within
-/// a minute, identical refusals (same authenticator, reason, claimed user, address and status) are one row with a
+/// a minute, identical refusals of unauthenticated requests (same authenticator, reason, claimed user, address and status) are one row with a
 /// count; past <see cref="DistinctPerAddress"/> different refusals from one address, or <see cref="DistinctPerMinute"/>
 /// in all, the rest of that minute's refusals are counted on one row per address and one overall. Used only by
 /// the audit's single writer.
@@ -40,7 +40,8 @@ internal sealed class AuditAggregator
         var counted = new List<AuthEventRow>();
         foreach (var row in batch)
         {
-            if (row.Decision != "deny")
+            // Refusals of someone who proved who they are (403, 404) stay one row each: they are accountable, and rare.
+            if (row.Decision != "deny" || row.Status is not (null or StatusCodes.Status401Unauthorized))
             {
                 fresh.Add(row);
                 continue;
