@@ -137,7 +137,7 @@ public sealed class HtpasswdVerifierTests : IDisposable
 
         // Left alone long enough, the content is what the administrator meant, cut-off line and all.
         clock.Offset = ReloadingFileSettle + TimeSpan.FromSeconds(1);
-        Assert.IsType<PasswordCheck.Unavailable>(await Check(verifier, "bob", "pw-bob"));
+        Assert.IsType<PasswordCheck.UnusableEntry>(await Check(verifier, "bob", "pw-bob"));
         Assert.IsType<PasswordCheck.Valid>(await Check(verifier, "alice", "pw-alice"));
 
         File.WriteAllText(Users, original);
@@ -181,7 +181,7 @@ public sealed class HtpasswdVerifierTests : IDisposable
     }
 
     [Fact]
-    public async Task AGarbledLine_MakesOnlyThatUserUnavailable_WithTheLineNumber_NeverASilentYes()
+    public async Task AGarbledLine_MakesOnlyThatUserUnusable_WithTheLineNumberForTheLog_NeverASilentYes()
     {
         HtpasswdTool.Set(Users, "-B", "alice", "pw-alice");
         HtpasswdTool.Set(Users, "-m", "bob", "pw-bob");
@@ -189,14 +189,14 @@ public sealed class HtpasswdVerifierTests : IDisposable
         File.AppendAllText(Users, "this line has no colon\nmallory:$apr1$broken\nplain:pw-plain\nbcrypt:$2y$05$tooShort\nsha:{SHA}bm90IGEgZGlnZXN0\n");
         var verifier = HtpasswdTool.Verifier(Users);
 
-        var mallory = Assert.IsType<PasswordCheck.Unavailable>(await Check(verifier, "mallory", "anything"));
-        Assert.Contains($"'mallory' (line 4 of {Users})", mallory.Reason, StringComparison.Ordinal);
-        Assert.Contains("not a hash format Kraut understands", mallory.Reason, StringComparison.Ordinal);
-        Assert.DoesNotContain("$apr1$broken", mallory.Reason, StringComparison.Ordinal);
+        var mallory = Assert.IsType<PasswordCheck.UnusableEntry>(await Check(verifier, "mallory", "anything"));
+        Assert.Contains($"'mallory' (line 4 of {Users})", mallory.Detail, StringComparison.Ordinal);
+        Assert.Contains("not a hash format Kraut understands", mallory.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("$apr1$broken", mallory.Detail, StringComparison.Ordinal);
         // Plain text (htpasswd -p) is refused even with the very password it holds.
-        Assert.IsType<PasswordCheck.Unavailable>(await Check(verifier, "plain", "pw-plain"));
-        Assert.IsType<PasswordCheck.Unavailable>(await Check(verifier, "bcrypt", "x"));
-        Assert.IsType<PasswordCheck.Unavailable>(await Check(verifier, "sha", "not a digest"));
+        Assert.IsType<PasswordCheck.UnusableEntry>(await Check(verifier, "plain", "pw-plain"));
+        Assert.IsType<PasswordCheck.UnusableEntry>(await Check(verifier, "bcrypt", "x"));
+        Assert.IsType<PasswordCheck.UnusableEntry>(await Check(verifier, "sha", "not a digest"));
 
         Assert.IsType<PasswordCheck.Valid>(await Check(verifier, "alice", "pw-alice"));
         Assert.IsType<PasswordCheck.Valid>(await Check(verifier, "bob", "pw-bob"));

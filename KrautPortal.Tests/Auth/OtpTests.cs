@@ -1,5 +1,6 @@
 using KrautPortal.Features.Auth;
 using KrautPortal.Tests.Support;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KrautPortal.Tests.Auth;
@@ -76,6 +77,43 @@ public sealed class OtpTests(Api.ApiClient api) : IClassFixture<Api.ApiClient>
         Assert.Equal(OtpCheck.Valid, await otp.VerifyAsync(user, codes[3].ToLowerInvariant(), CancellationToken.None));
         Assert.Equal(OtpCheck.Invalid, await otp.VerifyAsync(user, codes[3], CancellationToken.None));
         Assert.Equal(OtpService.RecoveryCodeCount - 1, await otp.RecoveryCodesLeftAsync(user, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task RecoveryCodes_AreStoredSalted_SoEqualCodesLookDifferent_AndNoneIsItsPlainSha256()
+    {
+        var (otp, scope) = await OtpAsync();
+        await using var _ = scope;
+        var user = "salted-" + Guid.NewGuid().ToString("N")[..8];
+        var enrolment = await otp.BeginEnrolmentAsync(user, CancellationToken.None);
+        var codes = (await otp.ConfirmEnrolmentAsync(user, Code(enrolment.Secret), CancellationToken.None))!;
+
+        var db = scope.ServiceProvider.GetRequiredService<Features.Store.KrautDbContext>();
+        var stored = System.Text.Json.JsonSerializer.Deserialize<List<string>>(
+            db.Users.AsNoTracking().Single(u => u.Name == user).RecoveryCodes)!;
+        var unsalted = codes.Select(c => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(c)))).ToList();
+        Assert.Empty(stored.Intersect(unsalted));
+        Assert.All(stored, h => Assert.StartsWith("pbkdf2-sha256$", h, StringComparison.Ordinal));
+        // The same code hashed twice gives two different records (a salt each), and both check out.
+        var (one, two) = (RecoveryCodeHash.Hash(codes[0]), RecoveryCodeHash.Hash(codes[0]));
+        Assert.NotEqual(one, two);
+        Assert.True(RecoveryCodeHash.Matches(codes[0], one) && RecoveryCodeHash.Matches(codes[0], two));
+        Assert.False(RecoveryCodeHash.Matches(codes[1], one));
+    }
+
+    [Fact]
+    public async Task ARecoveryCodeEnrolledBeforeSalting_StillWorksOnce()
+    {
+        var (otp, scope) = await OtpAsync();
+        await using var _ = scope;
+        var (user, _) = await EnrolledAsync(otp, confirmStepsAgo: 0);
+        const string old = "ABCDE-FGHJK";
+        var legacy = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(old)));
+        var db = scope.ServiceProvider.GetRequiredService<Features.Store.KrautDbContext>();
+        await db.Users.Where(u => u.Name == user).ExecuteUpdateAsync(s => s.SetProperty(u => u.RecoveryCodes, $"[\"{legacy}\"]"));
+
+        Assert.Equal(OtpCheck.Valid, await otp.VerifyAsync(user, old, CancellationToken.None));
+        Assert.Equal(OtpCheck.Invalid, await otp.VerifyAsync(user, old, CancellationToken.None));
     }
 
     [Fact]

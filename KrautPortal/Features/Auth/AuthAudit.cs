@@ -1,9 +1,10 @@
 using System.Threading.Channels;
 using KrautPortal.Features.Store;
+using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.Auth;
 
-/// <summary>One allow or deny: who, what, by which authenticator, and why.</summary>
+/// <summary>One request's allow or deny: who, what, by which authenticator, why, and how it ended.</summary>
 public sealed class AuthEventRow
 {
     public long Seq { get; set; }
@@ -18,35 +19,63 @@ public sealed class AuthEventRow
     public Guid? ObjectId { get; set; }
     public string? Action { get; set; }
     public string? RemoteAddress { get; set; }
+
+    /// <summary>The HTTP status the request ended with, when it was an API request.</summary>
+    public int? Status { get; set; }
+
+    /// <summary>How many identical refusals this row stands for (same reason, who and address within a minute).</summary>
+    public int Count { get; set; } = 1;
 }
 
 /// <summary>
 /// The audit log of authentication and authorization decisions. Requests only enqueue; a background writer
-/// stores events in batches, so auditing adds no database round trip to each request.
+/// stores events in batches, so auditing adds no database round trip to each request. An API request gets one row,
+/// written when its answer is complete, with the final outcome. Fields are cut to bounded lengths, and a flood of
+/// refusals is counted on a few rows instead of one row each (<see cref="AuditAggregator"/>).
 /// </summary>
 public sealed class AuthAudit(IServiceScopeFactory scopes, TimeProvider time, ILogger<AuthAudit> logger) : BackgroundService
 {
     private readonly Channel<AuthEventRow> _events = Channel.CreateBounded<AuthEventRow>(
         new BoundedChannelOptions(100_000) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
 
-    public void Record(AuthRequest request, Actor? actor, AuthResult result, string via) =>
-        Write(new AuthEventRow
+    private readonly AuditAggregator _aggregator = new();
+
+    public void Record(AuthRequest request, AuthDecision decision, int? status) =>
+        Write(Row(request, decision, status));
+
+    /// <summary>A decision about a known actor that did not come from the chain (the second factor).</summary>
+    public void Record(AuthRequest request, Actor actor, AuthResult result, string via)
+    {
+        var row = Row(request, new AuthDecision(result, via), status: null);
+        row.Who = actor.Name;
+        Write(row);
+    }
+
+    /// <summary>
+    /// An API request's decision, written once its answer is complete: then the row says how it really ended (a token
+    /// allowed in but refused the verb, an object it may not see) instead of one row per step.
+    /// </summary>
+    public void RecordWhenComplete(HttpContext http, AuthRequest request, AuthDecision decision)
+    {
+        var pending = new PendingAudit(request, decision);
+        http.Features.Set(pending);
+        http.Response.OnCompleted(() =>
         {
-            At = time.GetUtcNow().UtcDateTime,
-            Who = actor?.Name ?? NameFromResult(result) ?? Claimed(request.Authorization),
-            Via = via,
-            Decision = result is AuthResult.Allow ? "allow" : "deny",
-            Reason = (result as AuthResult.Deny)?.Reason,
-            Method = request.Method,
-            Path = request.Path,
-            Kind = request.Kind,
-            ObjectId = request.ObjectId,
-            Action = request.Action,
-            RemoteAddress = request.RemoteAddress,
+            pending.Completed = true;
+            Write(pending.ToRow(this, http.Response.StatusCode));
+            return Task.CompletedTask;
         });
+    }
 
     /// <summary>An authorization refusal after authentication succeeded (a scope or role does not allow it).</summary>
-    public void RecordForbidden(Actor actor, string verb, string kind, Guid? id, string reason) =>
+    public void RecordForbidden(HttpContext? http, Actor actor, string verb, string kind, Guid? id, string reason)
+    {
+        if (http?.Features.Get<PendingAudit>() is { Completed: false } pending)
+        {
+            // Part of an API request: its one row will carry this refusal.
+            pending.Refusal = reason;
+            return;
+        }
         Write(new AuthEventRow
         {
             At = time.GetUtcNow().UtcDateTime,
@@ -59,13 +88,51 @@ public sealed class AuthAudit(IServiceScopeFactory scopes, TimeProvider time, IL
             Kind = kind,
             ObjectId = id,
         });
+    }
+
+    private AuthEventRow Row(AuthRequest request, AuthDecision decision, int? status)
+    {
+        var (result, via) = (decision.Result, decision.Via);
+        return new AuthEventRow
+        {
+            At = time.GetUtcNow().UtcDateTime,
+            Who = (result as AuthResult.Allow)?.Actor.Name ?? Claimed(request.Authorization),
+            Via = via,
+            Decision = result is AuthResult.Allow ? "allow" : "deny",
+            Reason = result is AuthResult.Deny deny ? deny.Detail ?? deny.Reason : null,
+            Method = request.Method,
+            Path = request.Path,
+            Kind = request.Kind,
+            ObjectId = request.ObjectId,
+            Action = request.Action,
+            RemoteAddress = request.RemoteAddress,
+            Status = status,
+        };
+    }
+
+    private sealed class PendingAudit(AuthRequest request, AuthDecision decision)
+    {
+        public bool Completed { get; set; }
+        public string? Refusal { get; set; }
+
+        public AuthEventRow ToRow(AuthAudit audit, int status)
+        {
+            var row = audit.Row(request, decision, status);
+            if (row.Decision != "allow") return row;
+            // Let in, but the answer was a refusal after all: the row says so, once.
+            if (Refusal is not null || status is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden)
+                (row.Decision, row.Reason) = ("deny", Refusal ?? $"Refused ({status}).");
+            else if (status == StatusCodes.Status404NotFound)
+                (row.Decision, row.Reason) = ("deny", "Not found, or not visible to this caller.");
+            return row;
+        }
+    }
 
     private void Write(AuthEventRow row)
     {
+        AuditAggregator.Bound(row);
         if (!_events.Writer.TryWrite(row)) logger.LogWarning("Audit queue full; dropping an event for {Who}", row.Who);
     }
-
-    private static string? NameFromResult(AuthResult result) => (result as AuthResult.Allow)?.Actor.Name;
 
     /// <summary>Who refused credentials claim to be (a Basic user name, a token's id), so a refusal says whose account was tried; never the secret.</summary>
     private static string? Claimed(string? authorization) =>
@@ -91,10 +158,16 @@ public sealed class AuthAudit(IServiceScopeFactory scopes, TimeProvider time, IL
         if (batch.Count == 0) return;
         try
         {
+            var (fresh, counted) = _aggregator.Sort(batch);
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
-            db.AuthEvents.AddRange(batch);
+            db.AuthEvents.AddRange(fresh);
             await db.SaveChangesAsync(CancellationToken.None);
+            foreach (var row in counted.Where(r => !fresh.Contains(r)))
+            {
+                var count = row.Count;
+                await db.AuthEvents.Where(e => e.Seq == row.Seq).ExecuteUpdateAsync(s => s.SetProperty(e => e.Count, count), CancellationToken.None);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

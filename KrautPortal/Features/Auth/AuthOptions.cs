@@ -24,6 +24,18 @@ public sealed class AuthOptions
     public List<GodTokenOptions> GodTokens { get; set; } = [];
     public WebhookOptions Webhook { get; set; } = new();
     public ThrottleOptions Throttle { get; set; } = new();
+
+    /// <summary>How long a user's existence and groups, as the password source reports them, are trusted before asking again (sessions and tokens).</summary>
+    public int IdentityRecheckSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// When the source cannot say whether a user still exists (LDAP without a lookup account, a source that is down),
+    /// a session or token keeps the groups last seen for this long after the user's last sign-in, then stops working.
+    /// </summary>
+    public int UnverifiableIdentityHours { get; set; } = 24;
+
+    /// <summary>Audit rows older than this are deleted by a background sweep.</summary>
+    public int AuditRetentionDays { get; set; } = 90;
 }
 
 public sealed class HtpasswdOptions
@@ -72,10 +84,26 @@ public sealed class WebhookOptions
     public int TimeoutMilliseconds { get; set; } = 2000;
 }
 
+/// <summary>
+/// Slows password guessing without locking anyone out (see <see cref="LoginThrottle"/>): a (user, address) pair
+/// waits longer after each failure past the free ones; a busy address or a much-guessed user only answers slowly.
+/// </summary>
 public sealed class ThrottleOptions
 {
-    /// <summary>Failed logins allowed per user, and per client address, within the window.</summary>
-    public int FailuresPerUser { get; set; } = 5;
+    /// <summary>Failures of one user from one address before each further try has to wait.</summary>
+    public int FreeFailures { get; set; } = 3;
+
+    /// <summary>The first wait; it doubles with each further failure, up to <see cref="MaxDelaySeconds"/>.</summary>
+    public double BaseDelaySeconds { get; set; } = 1;
+    public double MaxDelaySeconds { get; set; } = 900;
+
+    /// <summary>Failures from one address (any user), or for one user (any address), before its checks are slowed down.</summary>
     public int FailuresPerAddress { get; set; } = 20;
-    public int WindowSeconds { get; set; } = 300;
+    public int FailuresPerUser { get; set; } = 20;
+
+    /// <summary>How long each password check of a slowed address or user waits first (right passwords too: they still succeed).</summary>
+    public int SlowDownMilliseconds { get; set; } = 1000;
+
+    /// <summary>Failures older than this are forgotten; longer than <see cref="MaxDelaySeconds"/>, or waiting would reset the count.</summary>
+    public int WindowSeconds { get; set; } = 3600;
 }

@@ -25,7 +25,10 @@ public abstract record AuthResult
     public sealed record Allow(Actor Actor) : AuthResult;
 
     /// <summary>Recognises the credentials and refuses them; the chain stops here.</summary>
-    public sealed record Deny(string Reason) : AuthResult;
+    /// <param name="Reason">What the caller is told.</param>
+    /// <param name="BadCredentials">A wrong password or unknown name: counts towards the login throttle.</param>
+    /// <param name="Detail">More for the audit log and administrators only (a file's path and line), never for the caller.</param>
+    public sealed record Deny(string Reason, bool BadCredentials = false, string? Detail = null) : AuthResult;
 
     /// <summary>Not a credential this authenticator understands; the next one is asked.</summary>
     public sealed record NotMine : AuthResult

@@ -1,5 +1,6 @@
 using KrautPortal.Features.Tokens;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.AspNetCore.DataProtection;
@@ -46,6 +47,11 @@ public static class AuthSetup
         services.AddSingleton<AuthAudit>();
         services.AddHostedService(sp => sp.GetRequiredService<AuthAudit>());
         services.AddSingleton<AuthenticatorChain>();
+        services.AddSingleton<IdentityCheck>();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<AuthHousekeeping>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuthHousekeeping>());
+        services.AddOptions<CookieAuthenticationOptions>(LoginApi.CookieScheme).Configure<SessionStore>((o, sessions) => o.SessionStore = sessions);
 
         services.AddSingleton<IAuthenticator, GodTokenAuthenticator>();
         services.AddPasswordAuthenticator<Htpasswd.HtpasswdVerifier>();
@@ -73,6 +79,8 @@ public static class AuthSetup
                 o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.ExpireTimeSpan = TimeSpan.FromHours(8);
                 o.SlidingExpiration = true;
+                o.Events.OnSigningIn = SessionValidation.SigningInAsync;
+                o.Events.OnValidatePrincipal = SessionValidation.ValidatePrincipalAsync;
             });
         // Nothing is anonymous unless it says so (the login pages, static files, the API description).
         services.AddAuthorizationBuilder()

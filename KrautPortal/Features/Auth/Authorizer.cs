@@ -14,14 +14,14 @@ public static class Verbs
 /// May the current actor do this verb to this kind? Roles and a token's limits are checked here, for the API
 /// and the portal alike; which objects they may see is the store's business (owner, shared, token selector).
 /// </summary>
-public sealed class Authorizer(IActorAccessor actors, AuthAudit audit)
+public sealed class Authorizer(IActorAccessor actors, AuthAudit audit, IHttpContextAccessor http)
 {
     public Actor Demand(string verb, KindInfo kind, Guid? id = null)
     {
         var actor = actors.Current;
         var refusal = Refusal(actor, verb, kind);
         if (refusal is null) return actor;
-        audit.RecordForbidden(actor, verb, kind.Name, id, refusal);
+        audit.RecordForbidden(http.HttpContext, actor, verb, kind.Name, id, refusal);
         throw new ForbiddenException(refusal);
     }
 

@@ -5,27 +5,28 @@ namespace KrautPortal.Features.Auth;
 
 /// <summary>
 /// Turns a password verifier into an authenticator for <c>Authorization: Basic base64(user:password)</c>.
-/// Throttles failures; a user with a second factor enrolled must use a token on the API instead.
+/// A user with a second factor enrolled must use a token on the API instead. (The chain throttles failures.)
 /// </summary>
-public sealed class BasicAuthenticator(IPasswordVerifier verifier, PasswordChecks checks, LoginThrottle throttle, RoleMapper roles, IServiceScopeFactory scopes) : IAuthenticator
+public sealed class BasicAuthenticator(IPasswordVerifier verifier, PasswordChecks checks, RoleMapper roles, IServiceScopeFactory scopes) : IAuthenticator, IUserSource
 {
     public string Name => verifier.Name;
+
+    public Task<UserLookup> LookupAsync(string user, CancellationToken ct) => verifier.LookupAsync(user, ct);
 
     public async Task<AuthResult> AuthenticateAsync(AuthRequest request, CancellationToken ct)
     {
         if (!TryParse(request.Authorization, out var user, out var password)) return AuthResult.NotMine.Instance;
-        if (throttle.Refusal(user, request.RemoteAddress) is { } refusal) return new AuthResult.Deny(refusal);
 
         switch (await checks.VerifyAsync(verifier, user, password, ct))
         {
             case PasswordCheck.Valid valid:
-                throttle.Succeeded(user);
                 if (!request.InteractiveLogin && await HasSecondFactorAsync(user, ct))
                     return new AuthResult.Deny($"'{user}' uses a one-time code: create a token in the portal (Profile → Tokens) for API use.");
                 return new AuthResult.Allow(roles.ActorFor(user, valid.Groups, Name));
             case PasswordCheck.WrongPassword:
-                throttle.Failed(user, request.RemoteAddress);
-                return new AuthResult.Deny("Wrong user name or password.");
+                return new AuthResult.Deny(AuthenticatorChain.WrongCredentials, BadCredentials: true);
+            case PasswordCheck.UnusableEntry unusable:
+                return new AuthResult.Deny(AuthenticatorChain.WrongCredentials, BadCredentials: true, Detail: unusable.Detail);
             case PasswordCheck.Unavailable unavailable:
                 return new AuthResult.Deny(unavailable.Reason);
             default:

@@ -14,6 +14,7 @@ public sealed class HeaderAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     AuthenticatorChain chain,
+    AuthAudit audit,
     IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "KrautHeader";
@@ -21,7 +22,10 @@ public sealed class HeaderAuthenticationHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var result = await chain.AuthenticateAsync(Describe(Request), Context.RequestAborted);
+        var request = Describe(Request);
+        var decision = await chain.DecideAsync(request, Context.RequestAborted);
+        audit.RecordWhenComplete(Context, request, decision);
+        var result = decision.Result;
         if (result is AuthResult.Allow allow) return AuthenticateResult.Success(new AuthenticationTicket(ActorClaims.ToPrincipal(allow.Actor, SchemeName), SchemeName));
         var reason = (result as AuthResult.Deny)?.Reason ?? "Not authenticated.";
         Context.Items[DenialKey] = reason;

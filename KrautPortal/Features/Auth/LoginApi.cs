@@ -53,7 +53,7 @@ public static class LoginApi
     {
         if (!TryReadPending(http, protection, out var actor)) return Back("/login", "Your sign-in took too long; start again.", returnUrl, null);
         var address = http.Connection.RemoteIpAddress?.ToString();
-        if (throttle.Refusal(actor.Name, address) is { } refusal) return Back("/login/code", refusal, returnUrl, null);
+        if (throttle.Wait(actor.Name, address) is var wait && wait > TimeSpan.Zero) return Back("/login/code", LoginThrottle.Refusal(wait), returnUrl, null);
 
         var check = await otp.VerifyAsync(actor.Name, code ?? "", ct);
         var request = HeaderAuthenticationHandler.Describe(http.Request);

@@ -15,7 +15,8 @@ public enum OtpCheck { Valid, Invalid, Replayed, NotEnrolled }
 
 /// <summary>
 /// TOTP (RFC 6238: 30 s steps, 6 digits, SHA-1, as every authenticator app does) as a second factor.
-/// A code is accepted one step early or late, never twice; recovery codes work once each.
+/// A code is accepted one step early or late, never twice; recovery codes work once each and are stored salted and
+/// slowly hashed (<see cref="RecoveryCodeHash"/>).
 /// Secrets are stored encrypted with ASP.NET Data Protection.
 /// </summary>
 public sealed class OtpService(KrautDbContext db, IDataProtectionProvider protection, TimeProvider time)
@@ -47,7 +48,7 @@ public sealed class OtpService(KrautDbContext db, IDataProtectionProvider protec
         if (row?.OtpSecret is null || row.OtpEnabled) return null;
         if (!MatchTotp(row, code, out var step)) return null;
         var codes = Enumerable.Range(0, RecoveryCodeCount).Select(_ => NewRecoveryCode()).ToList();
-        var hashes = JsonSerializer.Serialize(codes.Select(Hash).ToList());
+        var hashes = JsonSerializer.Serialize(codes.Select(RecoveryCodeHash.Hash).ToList());
         var secret = row.OtpSecret;
         // Only if still enrolling with the same secret: a second tab cannot turn on a secret it never showed.
         var enabled = await db.Users.Where(u => u.Name == user && !u.OtpEnabled && u.OtpSecret == secret)
@@ -72,8 +73,8 @@ public sealed class OtpService(KrautDbContext db, IDataProtectionProvider protec
         }
 
         var hashes = JsonSerializer.Deserialize<List<string>>(row.RecoveryCodes) ?? [];
-        var hash = Hash(code.ToUpperInvariant());
-        var match = hashes.FirstOrDefault(h => CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(h), Encoding.ASCII.GetBytes(hash)));
+        var typed = code.ToUpperInvariant();
+        var match = hashes.FirstOrDefault(h => RecoveryCodeHash.Matches(typed, h));
         if (match is null) return OtpCheck.Invalid;
         hashes.Remove(match);
         var before = row.RecoveryCodes;
@@ -134,8 +135,6 @@ public sealed class OtpService(KrautDbContext db, IDataProtectionProvider protec
         var chars = RandomNumberGenerator.GetItems<char>(alphabet, 10);
         return new string(chars[..5]) + "-" + new string(chars[5..]);
     }
-
-    private static string Hash(string code) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(code)));
 
     private static byte[] QrPng(string text)
     {

@@ -25,7 +25,11 @@ public sealed class UserDirectory(KrautDbContext db, TimeProvider time)
 
     public Task<List<UserRow>> ListAsync(CancellationToken ct) => db.Users.AsNoTracking().OrderBy(u => u.Name).ToListAsync(ct);
 
-    public Task<List<AuthEventRow>> RecentEventsAsync(int count, string? decision, CancellationToken ct) =>
-        db.AuthEvents.AsNoTracking().Where(e => decision == null || e.Decision == decision)
+    /// <summary>One page of decisions, newest first, older than <paramref name="before"/> (keyset paging: every row is reachable).</summary>
+    public Task<List<AuthEventRow>> EventsAsync(long? before, int count, string? decision, CancellationToken ct) =>
+        db.AuthEvents.AsNoTracking().Where(e => (decision == null || e.Decision == decision) && (before == null || e.Seq < before))
             .OrderByDescending(e => e.Seq).Take(count).ToListAsync(ct);
+
+    public Task<int> CountEventsAsync(string? decision, CancellationToken ct) =>
+        db.AuthEvents.Where(e => decision == null || e.Decision == decision).CountAsync(ct);
 }

@@ -35,4 +35,7 @@ public sealed class TokenSecretRow
 
     /// <summary>The creator's groups when the token was made (JSON array): a token never reaches further than they could.</summary>
     public string CreatorGroups { get; set; } = "[]";
+
+    /// <summary>The person who made the token (its owner may be one of their groups): the user checked again on each use.</summary>
+    public string? Creator { get; set; }
 }

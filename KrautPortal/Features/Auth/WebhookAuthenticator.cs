@@ -9,9 +9,13 @@ namespace KrautPortal.Features.Auth;
 /// Hands the header and the request's details to an operator's own service (<c>Auth:Webhook:Url</c>) and does
 /// what it answers. No answer in time, an error, or an answer it cannot read is a refusal: it fails closed.
 /// </summary>
-public sealed class WebhookAuthenticator(HttpClient http, IOptions<AuthOptions> options, RoleMapper roles, ILogger<WebhookAuthenticator> logger) : IAuthenticator
+public sealed class WebhookAuthenticator(HttpClient http, IOptions<AuthOptions> options, RoleMapper roles, ILogger<WebhookAuthenticator> logger) : IAuthenticator, IUserSource
 {
     public string Name => "webhook";
+
+    /// <summary>The webhook's protocol has no lookup: its users are trusted with their last groups for a while (<see cref="IdentityCheck"/>).</summary>
+    public Task<UserLookup> LookupAsync(string user, CancellationToken ct) =>
+        Task.FromResult<UserLookup>(new UserLookup.CannotTell("the webhook is not asked to look users up"));
 
     /// <summary>What the service answers: decision allow | deny | not-mine, and for allow who the caller is.</summary>
     public sealed record Answer(string Decision, string? User, IReadOnlyList<string>? Groups, string? Reason);

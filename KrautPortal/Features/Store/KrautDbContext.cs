@@ -11,6 +11,7 @@ public abstract class KrautDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<Auth.AuthEventRow> AuthEvents => Set<Auth.AuthEventRow>();
     public DbSet<Auth.UserRow> Users => Set<Auth.UserRow>();
     public DbSet<Auth.TokenSecretRow> TokenSecrets => Set<Auth.TokenSecretRow>();
+    public DbSet<Auth.SessionRow> Sessions => Set<Auth.SessionRow>();
     public DbSet<Networks.Ipam.IpAllocationRow> IpAllocations => Set<Networks.Ipam.IpAllocationRow>();
     public DbSet<Networks.Ipam.MacAllocationRow> MacAllocations => Set<Networks.Ipam.MacAllocationRow>();
 
@@ -78,6 +79,16 @@ public abstract class KrautDbContext(DbContextOptions options) : DbContext(optio
         {
             e.ToTable("token_secrets");
             e.HasKey(t => t.TokenId);
+        });
+
+        modelBuilder.Entity<Auth.SessionRow>(e =>
+        {
+            e.ToTable("sessions");
+            e.HasKey(s => s.KeyHash);
+            e.Property(s => s.KeyHash).HasMaxLength(64);
+            e.Property(s => s.User).HasMaxLength(200);
+            e.HasIndex(s => s.User);
+            e.HasIndex(s => s.ExpiresAt);
         });
 
         // The keys are the IPAM's uniqueness: allocation is "insert, and on a clash try the next", never read-then-write.

@@ -23,6 +23,7 @@ public sealed class TokenService(ResourceService<TokenSpec, TokenStatus> tokens,
             TokenId = id,
             Sha256 = Hash(secret),
             CreatorGroups = JsonSerializer.Serialize(actors.Current.Groups),
+            Creator = actors.Current.Name,
         });
         try
         {

@@ -29,6 +29,9 @@ namespace KrautPortal.Migrations.Sqlite
                     b.Property<DateTime>("At")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Decision")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -53,6 +56,9 @@ namespace KrautPortal.Migrations.Sqlite
                     b.Property<string>("RemoteAddress")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("Status")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Via")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -69,10 +75,43 @@ namespace KrautPortal.Migrations.Sqlite
                     b.ToTable("auth_events", (string)null);
                 });
 
+            modelBuilder.Entity("KrautPortal.Features.Auth.SessionRow", b =>
+                {
+                    b.Property<string>("KeyHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Ticket")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("User")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("KeyHash");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("User");
+
+                    b.ToTable("sessions", (string)null);
+                });
+
             modelBuilder.Entity("KrautPortal.Features.Auth.TokenSecretRow", b =>
                 {
                     b.Property<Guid>("TokenId")
                         .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Creator")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("CreatorGroups")
