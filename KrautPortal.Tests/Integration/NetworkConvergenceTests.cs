@@ -22,14 +22,14 @@ public sealed class NetworkConvergenceTests : IDisposable
     public async Task NetworkLeftStoppedWithoutItsReservations_IsStartedAndRefilled()
     {
         var prefix = $"10.{Random.Shared.Next(240, 250)}.{Random.Shared.Next(0, 256)}";
-        var networkId = await CreateAsync("networks", new JsonObject
+        var networkId = await _api.CreateAsync("networks", new JsonObject
         {
             ["name"] = "crashy",
             ["metadata"] = new JsonObject(),
             ["spec"] = new JsonObject { ["ipv4Cidr"] = $"{prefix}.0/24", ["ipv4Mode"] = "dhcp" },
         });
         // A stopped VM is enough for a reservation: it is defined, not booted.
-        var vmId = await CreateAsync("vms", new JsonObject
+        var vmId = await _api.CreateAsync("vms", new JsonObject
         {
             ["name"] = "member",
             ["metadata"] = new JsonObject(),
@@ -77,14 +77,6 @@ public sealed class NetworkConvergenceTests : IDisposable
         using var libvirt = LibvirtConnection.Open(KrautAppFactory.SystemDriver);
         using var network = libvirt.FindNetwork(name);
         return network is null ? [] : NetworkXml.Parse(network.GetXml(inactive: true)).Hosts;
-    }
-
-    private async Task<Guid> CreateAsync(string kind, JsonObject body)
-    {
-        var response = await _api.Http.PostAsJsonAsync($"/api/v1/{kind}", body);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"create {kind} failed: {(int)response.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement.GetProperty("id").GetGuid();
     }
 
     public void Dispose() => _app.Dispose();

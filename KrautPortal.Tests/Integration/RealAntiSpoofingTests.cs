@@ -26,8 +26,8 @@ public sealed class RealAntiSpoofingTests : IDisposable
     public async Task AGuest_CannotSpoofAnAddress_PoisonArpForANeighbour_OrServeDhcp_WhileItsOwnAddressWorks()
     {
         // Static addressing: dnsmasq serves no DHCP here, so a lease the client gets can only come from the rogue server.
-        var lan = FreeSubnetPrefix();
-        var networkId = await CreateAsync("networks", new JsonObject
+        var lan = TestSubnets.FreePrefix(200, 240);
+        var networkId = await _api.CreateAsync("networks", new JsonObject
         {
             ["name"] = "shared-lan",
             ["metadata"] = new JsonObject(),
@@ -122,31 +122,7 @@ public sealed class RealAntiSpoofingTests : IDisposable
             ["nics"] = new JsonArray(new JsonObject { ["networkId"] = networkId.ToString(), ["ipv4Address"] = ipv4 }),
         };
         if (userData is not null) spec["userData"] = userData.ReplaceLineEndings("\n") + "\n";
-        return await CreateAsync("vms", new JsonObject { ["name"] = name, ["metadata"] = new JsonObject(), ["spec"] = spec });
-    }
-
-    private async Task<Guid> CreateAsync(string kind, JsonObject body)
-    {
-        var response = await _api.Http.PostAsJsonAsync($"/api/v1/{kind}", body);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"create {kind} failed: {(int)response.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement.GetProperty("id").GetGuid();
-    }
-
-    /// <summary>A 10.x.y /24 prefix no local interface uses (other test runs' networks included).</summary>
-    private static string FreeSubnetPrefix()
-    {
-        var used = NetworkInterface.GetAllNetworkInterfaces()
-            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
-            .Where(a => a.Address.AddressFamily == AddressFamily.InterNetwork)
-            .Select(a => string.Join('.', a.Address.ToString().Split('.')[..3]))
-            .ToHashSet();
-        for (var attempt = 0; attempt < 200; attempt++)
-        {
-            var prefix = $"10.{Random.Shared.Next(200, 240)}.{Random.Shared.Next(0, 256)}";
-            if (!used.Contains(prefix)) return prefix;
-        }
-        throw new InvalidOperationException("no free /24 in 10.200.0.0/13");
+        return await _api.CreateAsync("vms", new JsonObject { ["name"] = name, ["metadata"] = new JsonObject(), ["spec"] = spec });
     }
 
     public void Dispose() => _app.Dispose();

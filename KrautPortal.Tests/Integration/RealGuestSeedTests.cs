@@ -25,8 +25,8 @@ public sealed class RealGuestSeedTests : IDisposable
     [Fact]
     public async Task GuestsOnAStaticNetwork_TakeAddressHostnameKeysAndUserDataFromTheSeed()
     {
-        var prefix = FreeSubnetPrefix();
-        var networkId = await CreateAsync("networks", new JsonObject
+        var prefix = TestSubnets.FreePrefix(160, 200);
+        var networkId = await _api.CreateAsync("networks", new JsonObject
         {
             ["name"] = "static-seed",
             ["metadata"] = new JsonObject(),
@@ -106,33 +106,9 @@ public sealed class RealGuestSeedTests : IDisposable
             ["userData"] = userData,
         };
         if (hostname is not null) spec["hostname"] = hostname;
-        var id = await CreateAsync("vms", new JsonObject { ["name"] = name, ["metadata"] = new JsonObject(), ["spec"] = spec });
+        var id = await _api.CreateAsync("vms", new JsonObject { ["name"] = name, ["metadata"] = new JsonObject(), ["spec"] = spec });
         var vm = (await _api.GetVmAsync(id))!.Value;
         return (id, vm.GetProperty("spec").GetProperty("nics")[0].GetProperty("mac").GetString()!);
-    }
-
-    private async Task<Guid> CreateAsync(string kind, JsonObject body)
-    {
-        var response = await _api.Http.PostAsJsonAsync($"/api/v1/{kind}", body);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"create {kind} failed: {(int)response.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement.GetProperty("id").GetGuid();
-    }
-
-    /// <summary>A 10.x.y /24 prefix no local interface uses (other test runs' networks included), away from first run's range.</summary>
-    private static string FreeSubnetPrefix()
-    {
-        var used = NetworkInterface.GetAllNetworkInterfaces()
-            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
-            .Where(a => a.Address.AddressFamily == AddressFamily.InterNetwork)
-            .Select(a => string.Join('.', a.Address.ToString().Split('.')[..3]))
-            .ToHashSet();
-        for (var attempt = 0; attempt < 200; attempt++)
-        {
-            var prefix = $"10.{Random.Shared.Next(160, 200)}.{Random.Shared.Next(0, 256)}";
-            if (!used.Contains(prefix)) return prefix;
-        }
-        throw new InvalidOperationException("no free /24 in 10.160.0.0/10");
     }
 
     public void Dispose() => _app.Dispose();

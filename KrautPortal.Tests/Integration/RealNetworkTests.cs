@@ -24,16 +24,16 @@ public sealed class RealNetworkTests : IDisposable
     [Fact]
     public async Task GuestsOnADhcpSlaacNetwork_GetTheirReservations_RouteThroughTheGatewayVm_AndCannotReachAnotherNetwork()
     {
-        var (lan, other) = (FreeSubnetPrefix(), FreeSubnetPrefix());
+        var (lan, other) = (TestSubnets.FreePrefix(200, 240), TestSubnets.FreePrefix(200, 240));
         var lan6 = RandomUlaPrefix();
-        var lanId = await CreateAsync("networks", Network("lan", new JsonObject
+        var lanId = await _api.CreateAsync("networks", Network("lan", new JsonObject
         {
             ["ipv4Cidr"] = $"{lan}.0/24",
             ["ipv4Mode"] = "dhcp",
             ["ipv6Prefix"] = $"{lan6}/64",
             ["ipv6Mode"] = "slaac",
         }));
-        var otherId = await CreateAsync("networks", Network("other", new JsonObject { ["ipv4Cidr"] = $"{other}.0/24", ["ipv4Mode"] = "dhcp" }));
+        var otherId = await _api.CreateAsync("networks", Network("other", new JsonObject { ["ipv4Cidr"] = $"{other}.0/24", ["ipv4Mode"] = "dhcp" }));
 
         // The router is defined stopped, made the gateway, then started: a network nobody is plugged into restarts freely.
         var routerIp = $"{lan}.2";
@@ -95,9 +95,9 @@ public sealed class RealNetworkTests : IDisposable
     [Fact]
     public async Task GuestOnADualStackNatNetwork_GetsDnsDomainMtu_AndAHotPluggedNicGetsItsReservation()
     {
-        var net = FreeSubnetPrefix();
+        var net = TestSubnets.FreePrefix(200, 240);
         var net6 = RandomUlaPrefix();
-        var networkId = await CreateAsync("networks", Network("dual", new JsonObject
+        var networkId = await _api.CreateAsync("networks", Network("dual", new JsonObject
         {
             ["ipv4Cidr"] = $"{net}.0/24",
             ["ipv4Mode"] = "dhcp",
@@ -148,9 +148,9 @@ public sealed class RealNetworkTests : IDisposable
     [Fact]
     public async Task GuestOnADhcpv6Network_GetsItsReservedIpv6Address()
     {
-        var net = FreeSubnetPrefix();
+        var net = TestSubnets.FreePrefix(200, 240);
         var net6 = RandomUlaPrefix();
-        var networkId = await CreateAsync("networks", Network("v6", new JsonObject
+        var networkId = await _api.CreateAsync("networks", Network("v6", new JsonObject
         {
             ["ipv4Cidr"] = $"{net}.0/24",
             ["ipv6Prefix"] = $"{net6}/64",
@@ -212,17 +212,9 @@ public sealed class RealNetworkTests : IDisposable
             ["power"] = power,
         };
         if (userData is not null) spec["userData"] = userData.ReplaceLineEndings("\n") + "\n";
-        var id = await CreateAsync("vms", new JsonObject { ["name"] = name, ["metadata"] = new JsonObject(), ["spec"] = spec });
+        var id = await _api.CreateAsync("vms", new JsonObject { ["name"] = name, ["metadata"] = new JsonObject(), ["spec"] = spec });
         var nics = (await _api.GetVmAsync(id))!.Value.GetProperty("spec").GetProperty("nics").EnumerateArray().ToList();
         return new CreatedVm(id, nics.Select(n => n.GetProperty("mac").GetString()!).ToList(), nics.Select(n => n.GetProperty("id").GetGuid()).ToList());
-    }
-
-    private async Task<Guid> CreateAsync(string kind, JsonObject body)
-    {
-        var response = await _api.Http.PostAsJsonAsync($"/api/v1/{kind}", body);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"create {kind} failed: {(int)response.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement.GetProperty("id").GetGuid();
     }
 
     private async Task PatchAsync(string path, JsonObject patch)
@@ -244,22 +236,6 @@ public sealed class RealNetworkTests : IDisposable
 
     /// <summary>A random unique-local /64 (fd4b:…), written as its "prefix::" form.</summary>
     private static string RandomUlaPrefix() => $"fd4b:{Random.Shared.Next(1, 0xffff):x}:{Random.Shared.Next(1, 0xffff):x}::";
-
-    /// <summary>A 10.x.y /24 prefix no local interface uses (other test runs' networks included).</summary>
-    private static string FreeSubnetPrefix()
-    {
-        var used = NetworkInterface.GetAllNetworkInterfaces()
-            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
-            .Where(a => a.Address.AddressFamily == AddressFamily.InterNetwork)
-            .Select(a => string.Join('.', a.Address.ToString().Split('.')[..3]))
-            .ToHashSet();
-        for (var attempt = 0; attempt < 200; attempt++)
-        {
-            var prefix = $"10.{Random.Shared.Next(200, 240)}.{Random.Shared.Next(0, 256)}";
-            if (!used.Contains(prefix)) return prefix;
-        }
-        throw new InvalidOperationException("no free /24 in 10.200.0.0/13");
-    }
 
     public void Dispose() => _app.Dispose();
 }

@@ -19,6 +19,15 @@ public sealed class KrautApi(HttpClient http)
         throw new InvalidOperationException($"no {kind} named {name}");
     }
 
+    /// <summary>Creates an object of <paramref name="kind"/> from <paramref name="body"/> and returns its id; a refusal throws with the API's answer.</summary>
+    public async Task<Guid> CreateAsync(string kind, JsonObject body)
+    {
+        var response = await http.PostAsJsonAsync($"/api/v1/{kind}", body);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"create {kind} failed: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.GetProperty("id").GetGuid();
+    }
+
     /// <summary>Creates a VM from the seeded image on the default network with the "small" machine type.</summary>
     public async Task<Guid> CreateVmAsync(string name, int memoryMiB = 256, JsonObject? metadata = null)
     {
