@@ -64,10 +64,11 @@ public sealed class HostOverlapTests
     [Fact]
     public async Task ANetworkWhoseRangeTheHostTookSinceItsCreation_IsNotStarted_AndSaysWhy_UntilTheHostLetsGo()
     {
+        // On this machine's libvirtd: only a local host's networks are bridges that its own routes can collide with.
         var facts = new MutableHostFacts();
-        using var app = new KrautAppFactory(services: s => s.AddSingleton<IHostNetworkFacts>(facts));
+        using var app = new KrautAppFactory(KrautAppFactory.SystemDriver, services: s => s.AddSingleton<IHostNetworkFacts>(facts));
         using var api = new ApiClient(app);
-        var cidr = ApiClient.NextSubnet();
+        var cidr = $"{TestSubnets.FreePrefix(240, 250)}.0/24";
         var network = await api.CreateAsync("networks", new JsonObject { ["name"] = ApiClient.UniqueName("taken"), ["spec"] = new JsonObject { ["ipv4Cidr"] = cidr } });
         var path = $"/api/v1/networks/{network["id"]}";
         var libvirtName = await Eventually.WaitForAsync(async () =>
@@ -77,7 +78,7 @@ public sealed class HostOverlapTests
         }, TimeSpan.FromSeconds(30), "the network to be active");
 
         // The host restarts with a new route into that range; the network is no longer running.
-        using (var libvirt = LibvirtConnection.Open(KrautAppFactory.TestDriver))
+        using (var libvirt = LibvirtConnection.Open(KrautAppFactory.SystemDriver))
         using (var stopped = libvirt.FindNetwork(libvirtName!)!)
         {
             stopped.Destroy();
@@ -97,6 +98,28 @@ public sealed class HostOverlapTests
         using (await api.PatchAsync(path, new JsonObject { ["spec"] = new JsonObject { ["description"] = "free again" } })) { }
         await Eventually.WaitUntilAsync(async () => (string?)(await api.GetAsync(path))["status"]!["phase"] == "active", TimeSpan.FromSeconds(30), "the network to run again");
         Assert.True(IsActive(libvirtName!));
+    }
+
+    [Fact]
+    public async Task OnTheDemoHost_ANetworkStarts_WhateverThisMachineRoutes()
+    {
+        // The test driver's networks are records, not bridges here: this machine's routes (another Kraut's bridge, say)
+        // cannot collide with them, and must not stop them (or the VMs on them) from starting.
+        var facts = new MutableHostFacts();
+        using var app = new KrautAppFactory(services: s => s.AddSingleton<IHostNetworkFacts>(facts));
+        using var api = new ApiClient(app);
+        var cidr = ApiClient.NextSubnet();
+        var network = await api.CreateAsync("networks", new JsonObject { ["name"] = ApiClient.UniqueName("demo"), ["spec"] = new JsonObject { ["ipv4Cidr"] = cidr } });
+        facts.Claims = [new HostClaim(IPNetwork.Parse(cidr), "virbr9", $"route {cidr} on virbr9")];
+        var path = $"/api/v1/networks/{network["id"]}";
+        using (await api.PatchAsync(path, new JsonObject { ["spec"] = new JsonObject { ["description"] = "poke" } })) { }
+
+        await Eventually.WaitUntilAsync(async () =>
+        {
+            var status = (await api.GetAsync(path))["status"]!;
+            Assert.NotEqual("failed", (string?)status["phase"]);
+            return (string?)status["phase"] == "active" && (long?)status["observedVersion"] == 2;
+        }, TimeSpan.FromSeconds(30), "the network to be active at version 2");
     }
 
     private static async Task AssertRefusedAsync(ApiClient api, string cidr, string names)
@@ -123,7 +146,7 @@ public sealed class HostOverlapTests
 
     private static bool IsActive(string name)
     {
-        using var libvirt = LibvirtConnection.Open(KrautAppFactory.TestDriver);
+        using var libvirt = LibvirtConnection.Open(KrautAppFactory.SystemDriver);
         using var network = libvirt.FindNetwork(name);
         return network?.IsActive == true;
     }

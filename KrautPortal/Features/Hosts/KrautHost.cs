@@ -15,6 +15,13 @@ public sealed class KrautHost(string uri, bool isDemo, AccelerationCache acceler
     /// <summary>libvirt's in-memory test driver: VMs there are records only, nothing boots.</summary>
     public bool IsDemo { get; } = isDemo;
 
+    /// <summary>
+    /// This machine: a libvirt URI without a host part (qemu:///system), not the test driver. Its networks are bridges
+    /// here, so iproute2 reaches them and the machine's own addresses and routes can collide with them.
+    /// </summary>
+    public bool IsLocal { get; } = !isDemo && System.Uri.TryCreate(uri, UriKind.Absolute, out var parsed)
+        && string.IsNullOrEmpty(parsed.Host) && parsed.Scheme != "test";
+
     public string? Error { get; private set; }
     public HostCapabilities? Capabilities { get; private set; }
     public string DisplayName => IsDemo ? $"{Uri} (demo host — no real VMs)" : Uri;

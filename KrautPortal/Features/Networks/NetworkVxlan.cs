@@ -51,7 +51,7 @@ public sealed class NetworkVxlan(KrautInstance instance)
     /// </summary>
     public async Task<VxlanStatus?> EnsureAsync(KrautHost host, Guid networkId, NetworkSpec spec, CancellationToken ct)
     {
-        if (!IsLocal(host))
+        if (!host.IsLocal)
         {
             if (spec.Vxlan is null || host.IsDemo) return null;
             throw new VxlanException($"VXLAN links are made on the machine Kraut runs on; {host.Uri} is another machine, so this network has no outside connection there.");
@@ -73,7 +73,7 @@ public sealed class NetworkVxlan(KrautInstance instance)
 
     public async Task RemoveAsync(KrautHost host, Guid networkId, CancellationToken ct)
     {
-        if (!IsLocal(host)) return;
+        if (!host.IsLocal) return;
         await VxlanLinks.RemoveAsync(LinkName(networkId), ct);
         _networkOfLink.TryRemove(LinkName(networkId), out _);
     }
@@ -98,8 +98,4 @@ public sealed class NetworkVxlan(KrautInstance instance)
         using var network = host.Connection.FindNetwork(NetworkNames.LibvirtName(instance, networkId));
         return network is { IsActive: true } ? network.GetBridgeName() : null;
     }
-
-    /// <summary>A libvirt URI without a host part (qemu:///system) is this machine, where iproute2 reaches the bridge.</summary>
-    public static bool IsLocal(KrautHost host) =>
-        !host.IsDemo && Uri.TryCreate(host.Uri, UriKind.Absolute, out var uri) && string.IsNullOrEmpty(uri.Host);
 }

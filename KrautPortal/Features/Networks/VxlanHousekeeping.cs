@@ -16,7 +16,7 @@ public sealed class VxlanHousekeeping(IServiceScopeFactory scopes, HostRegistry 
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!hosts.Hosts.Any(NetworkVxlan.IsLocal)) return;
+        if (!hosts.Hosts.Any(h => h.IsLocal)) return;
         try
         {
             // Safe beside the running reconciler: links are listed before networks are read (see RemoveOrphansAsync).
