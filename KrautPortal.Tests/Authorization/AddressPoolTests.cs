@@ -135,11 +135,13 @@ public sealed class AddressPoolTests(AuthorizationPortal portal)
             await ApiClient.AssertProblemAsync(widen, HttpStatusCode.Forbidden, "Only administrators manage address pools");
         }
 
-        // A token limited to env=dev reads no pool (none carries that label), yet its networks are held to alice's pools all the same.
-        var token = await portal.CreateTokenAsync(Caller.Alice, "dev", ["read", "create", "delete"], ["address-pools", "networks"], "env=dev");
+        // A token limited to a label no pool carries reads no pool, yet its networks are held to alice's pools all the same.
+        // (The label is this test's own: other tests in this portal label their objects env=dev.)
+        var label = ApiClient.UniqueName("pools");
+        var token = await portal.CreateTokenAsync(Caller.Alice, "dev", ["read", "create", "delete"], ["address-pools", "networks"], $"scope={label}");
         using var client = portal.TokenClient(token);
         Assert.Empty(await NamesAsync(client));
-        var dev = new JsonObject { ["env"] = "dev" };
+        var dev = new JsonObject { ["scope"] = label };
         await RefusedAsync(client, Network(ApiClient.UniqueName("dev"), "203.0.113.0/24", metadata: dev), "spec.ipv4Cidr", "outside the IPv4 ranges");
         await DeleteAsync(await CreatedAsync(client, Network(ApiClient.UniqueName("dev"), ApiClient.NextSubnet(), metadata: dev.DeepClone().AsObject())));
     }
