@@ -42,8 +42,9 @@ public sealed class OpenTabRevalidationTests(RemovedUserTests.Portal portal) : I
 
             var provider = services.GetRequiredService<AuthenticationStateProvider>();
             ((IHostEnvironmentAuthenticationStateProvider)provider).SetAuthenticationState(Task.FromResult(new AuthenticationState(signedIn.Principal!)));
-            provider.AuthenticationStateChanged += async state => tab._changed.TrySetResult((await state).User);
             foreach (var handler in services.GetServices<CircuitHandler>()) await handler.OnCircuitOpenedAsync(null!, CancellationToken.None);
+            // After the circuit's own handlers: when this hears of a change, the circuit's actor has followed it.
+            provider.AuthenticationStateChanged += async state => tab._changed.TrySetResult((await state).User);
             return tab;
         }
 
@@ -109,6 +110,23 @@ public sealed class OpenTabRevalidationTests(RemovedUserTests.Portal portal) : I
         portal.Remove(user);
 
         await AssertSignedOutWithinTheIntervalAsync(tab, change);
+    }
+
+    [Fact]
+    public async Task AUserTakenOutOfTheGroup_StaysSignedIn_ButTheOpenTabActsWithoutTheGroup()
+    {
+        var (user, cookie, browser) = await SignInAsync("tab-regroup");
+        using var _ = browser;
+        await using var tab = await Tab.OpenAsync(portal.App, cookie);
+        Assert.Contains("team-r", tab.Actors.Current.Groups);
+        var change = tab.NextStateAsync();
+
+        portal.Remove(user, fromPasswords: false);
+
+        var principal = await change.WaitAsync(Patience);
+        Assert.Equal(user, principal.Identity?.Name);
+        Assert.Equal(user, tab.Actors.Current.Name);
+        Assert.DoesNotContain("team-r", tab.Actors.Current.Groups);
     }
 
     [Fact]
