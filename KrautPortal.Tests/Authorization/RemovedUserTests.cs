@@ -35,6 +35,7 @@ public sealed class RemovedUserTests(RemovedUserTests.Portal portal) : IClassFix
                 ["Auth:Htpasswd:File"] = UsersFile,
                 ["Auth:Htpasswd:GroupsFile"] = GroupsFile,
                 ["Auth:IdentityRecheckSeconds"] = ((int)RecheckWindow.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Auth:SessionRecheckSeconds"] = "1",
             });
             Api = new ApiClient(App);
         }

@@ -28,6 +28,9 @@ public sealed class AuthOptions
     /// <summary>How long a user's existence and groups, as the password source reports them, are trusted before asking again (sessions and tokens).</summary>
     public int IdentityRecheckSeconds { get; set; } = 60;
 
+    /// <summary>How often an open portal tab checks that its session still exists and its user may still act (<see cref="CircuitRevalidation"/>).</summary>
+    public int SessionRecheckSeconds { get; set; } = 30;
+
     /// <summary>
     /// When the source cannot say whether a user still exists (LDAP without a lookup account, a source that is down),
     /// a session or token keeps the groups last seen for this long after the user's last sign-in, then stops working.

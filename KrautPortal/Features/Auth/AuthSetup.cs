@@ -2,6 +2,7 @@ using KrautPortal.Features.Tokens;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -38,6 +39,8 @@ public static class AuthSetup
         services.AddScoped<RequestActorAccessor>();
         services.AddScoped<IActorAccessor>(sp => sp.GetRequiredService<RequestActorAccessor>());
         services.AddScoped<CircuitHandler, CircuitActorHandler>();
+        // Before AddRazorComponents, which only adds its own provider when none is registered.
+        services.AddScoped<AuthenticationStateProvider, CircuitRevalidation>();
         services.AddScoped<Authorizer>();
         services.AddScoped<OtpService>();
         services.AddScoped<UserDirectory>();

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using KrautPortal.Features.Store;
@@ -54,13 +55,27 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider time)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Ticket, bytes).SetProperty(r => r.ExpiresAt, expires));
     }
 
-    public async Task<AuthenticationTicket?> RetrieveAsync(string key)
+    public Task<AuthenticationTicket?> RetrieveAsync(string key) => FindAsync(Hash(key), CancellationToken.None);
+
+    /// <summary>
+    /// The live session with this <see cref="SessionClaim"/>, as it is stored now (renewed groups included); null once it
+    /// was ended or expired. The portal's open tabs ask this (<see cref="CircuitRevalidation"/>): they have no cookie to send.
+    /// </summary>
+    public async Task<AuthenticationTicket?> FindAsync(string keyHash, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var row = await scope.ServiceProvider.GetRequiredService<KrautDbContext>().Sessions.AsNoTracking().FirstOrDefaultAsync(s => s.KeyHash == Hash(key));
+        var row = await scope.ServiceProvider.GetRequiredService<KrautDbContext>().Sessions.AsNoTracking().FirstOrDefaultAsync(s => s.KeyHash == keyHash, ct);
         if (row is null || row.ExpiresAt <= time.GetUtcNow().UtcDateTime) return null;
-        return TicketSerializer.Default.Deserialize(row.Ticket);
+        var ticket = TicketSerializer.Default.Deserialize(row.Ticket);
+        if (ticket?.Principal.Identity is not ClaimsIdentity identity) return ticket;
+        // The signed-in principal names its session, so a circuit opened with it can find the session again.
+        foreach (var old in identity.FindAll(SessionClaim).ToList()) identity.RemoveClaim(old);
+        identity.AddClaim(new Claim(SessionClaim, keyHash));
+        return ticket;
     }
+
+    /// <summary>The claim naming the session a principal came from: the hash of its key (not the key: it lets no one in).</summary>
+    public const string SessionClaim = "kraut:session";
 
     public async Task RemoveAsync(string key)
     {
@@ -106,26 +121,44 @@ public static class SessionValidation
 
     public static async Task ValidatePrincipalAsync(CookieValidatePrincipalContext context)
     {
-        if (ActorClaims.FromPrincipal(context.Principal) is not { } actor)
-        {
-            context.RejectPrincipal();
-            return;
-        }
-        var verdict = await Check(context.HttpContext, actor, context.Properties.IssuedUtc?.UtcDateTime);
-        var stamp = context.Properties.Items.TryGetValue(StampItem, out var s) ? s : null;
-        if (verdict.Refusal is not null || (stamp is not null && verdict.Stamp is not null && stamp != verdict.Stamp))
+        var services = context.HttpContext.RequestServices;
+        var verdict = await JudgeAsync(services.GetRequiredService<IdentityCheck>(), context.Principal, context.Properties, context.HttpContext.RequestAborted);
+        if (verdict is null)
         {
             context.RejectPrincipal();
             // Deletes the server-side session too: this cookie never works again.
             await context.HttpContext.SignOutAsync(LoginApi.CookieScheme);
             return;
         }
-        var now = context.HttpContext.RequestServices.GetRequiredService<RoleMapper>().ActorFor(actor.Name, verdict.Groups, actor.Via);
-        if (now.IsAdmin != actor.IsAdmin || !now.Groups.SequenceEqual(actor.Groups, StringComparer.Ordinal))
+        var actor = ActorClaims.FromPrincipal(context.Principal)!;
+        if (Regrouped(services.GetRequiredService<RoleMapper>(), actor, verdict) is { } now)
         {
-            context.ReplacePrincipal(ActorClaims.ToPrincipal(now, LoginApi.CookieScheme));
+            var principal = ActorClaims.ToPrincipal(now, LoginApi.CookieScheme);
+            if (context.Principal?.FindFirst(SessionStore.SessionClaim) is { } session) ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(session.Type, session.Value));
+            context.ReplacePrincipal(principal);
             context.ShouldRenew = true;
         }
+    }
+
+    /// <summary>
+    /// Whether a session's user may still act: they still exist in the password source and their password is the one
+    /// they signed in with. Null when not. The one check for cookies and for open portal tabs.
+    /// </summary>
+    public static async Task<IdentityVerdict?> JudgeAsync(IdentityCheck identities, ClaimsPrincipal? principal, AuthenticationProperties properties, CancellationToken ct)
+    {
+        if (ActorClaims.FromPrincipal(principal) is not { } actor) return null;
+        var signedInAt = properties.IssuedUtc?.UtcDateTime;
+        var verdict = await identities.CheckAsync(actor.Name, actor.Groups, _ => Task.FromResult(signedInAt), ct);
+        var stamp = properties.Items.TryGetValue(StampItem, out var s) ? s : null;
+        if (verdict.Refusal is not null || (stamp is not null && verdict.Stamp is not null && stamp != verdict.Stamp)) return null;
+        return verdict;
+    }
+
+    /// <summary>The actor with the groups the source reports now, when they differ from the session's; otherwise null.</summary>
+    public static Actor? Regrouped(RoleMapper roles, Actor actor, IdentityVerdict verdict)
+    {
+        var now = roles.ActorFor(actor.Name, verdict.Groups, actor.Via);
+        return now.IsAdmin != actor.IsAdmin || !now.Groups.SequenceEqual(actor.Groups, StringComparer.Ordinal) ? now : null;
     }
 
     private static Task<IdentityVerdict> Check(HttpContext http, Actor actor, DateTime? signedInAt) =>
