@@ -22,8 +22,8 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
     protected override async Task PollAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
-        foreach (var id in await db.Resources.Where(r => r.Kind == Kinds.Networks.Name).Select(r => r.Id).ToListAsync(ct))
+        var reader = scope.ServiceProvider.GetRequiredService<KindReader>();
+        foreach (var id in await reader.IdsAsync(Kinds.Networks, ct))
             Enqueue(id, ensure: false);
     }
 

@@ -42,6 +42,7 @@ public static class DatabaseSetup
         }
         services.AddSingleton<ChangeFeed>();
         services.AddScoped<ResourceStore>();
+        services.AddScoped<KindReader>();
         return services;
     }
 
