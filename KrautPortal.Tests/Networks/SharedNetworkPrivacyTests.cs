@@ -82,7 +82,7 @@ public sealed class SharedNetworkPrivacyTests(AuthorizationPortal portal)
     {
         await using var scope = portal.App.Services.CreateAsyncScope();
         var store = scope.ServiceProvider.GetRequiredService<ResourceStore>();
-        var row = await store.FindAsync(Kinds.Networks.Name, network, Features.Auth.Actor.System, CancellationToken.None);
+        var row = await store.FindAsync(Kinds.Networks.Name, network, Features.Store.Actor.System, CancellationToken.None);
         var status = KrautJson.Deserialize<NetworkStatus>(row!.Status) with { Leases = leases };
         await store.SetStatusAsync(Kinds.Networks.Name, network, KrautJson.Serialize(status), CancellationToken.None);
     }

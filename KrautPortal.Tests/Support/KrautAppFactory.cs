@@ -84,7 +84,7 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
     }
 
     /// <summary>A service scope acting as <paramref name="actor"/> (an administrator by default), as a signed-in request would.</summary>
-    public AsyncServiceScope CreateActorScope(KrautPortal.Features.Auth.Actor? actor = null)
+    public AsyncServiceScope CreateActorScope(KrautPortal.Features.Store.Actor? actor = null)
     {
         var scope = Services.CreateAsyncScope();
         scope.ServiceProvider.GetRequiredService<KrautPortal.Features.Auth.RequestActorAccessor>().CircuitActor = actor ?? TestCredentials.Admin;

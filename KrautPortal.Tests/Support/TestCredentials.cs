@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using KrautPortal.Features.Auth;
+using KrautPortal.Features.Store;
 
 namespace KrautPortal.Tests.Support;
 

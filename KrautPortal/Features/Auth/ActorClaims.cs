@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json;
+using KrautPortal.Features.Store;
 
 namespace KrautPortal.Features.Auth;
 

@@ -1,3 +1,5 @@
+using KrautPortal.Features.Store;
+
 namespace KrautPortal.Features.Auth;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using KrautPortal.Features.Store;
 using Microsoft.Extensions.Options;
 
 namespace KrautPortal.Features.Auth;

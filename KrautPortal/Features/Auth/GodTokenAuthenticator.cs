@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using KrautPortal.Features.Store;
 using Microsoft.Extensions.Options;
 
 namespace KrautPortal.Features.Auth;

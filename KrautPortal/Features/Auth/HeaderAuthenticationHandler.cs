@@ -1,4 +1,5 @@
 using System.Text.Encodings.Web;
+using KrautPortal.Features.Store;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;

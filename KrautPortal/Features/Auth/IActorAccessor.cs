@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using KrautPortal.Features.Store;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server.Circuits;
 

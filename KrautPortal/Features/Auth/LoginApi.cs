@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using KrautPortal.Features.Store;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;

@@ -1,4 +1,4 @@
-namespace KrautPortal.Features.Auth;
+namespace KrautPortal.Features.Store;
 
 /// <summary>Who is asking: the one shape every authenticator produces and every feature checks.</summary>
 /// <param name="Name">The user; also the owner of what they create.</param>
