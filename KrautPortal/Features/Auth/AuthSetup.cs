@@ -1,3 +1,4 @@
+using KrautPortal.Features.Store;
 using KrautPortal.Features.Tokens;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -42,6 +43,7 @@ public static class AuthSetup
         // Before AddRazorComponents, which only adds its own provider when none is registered.
         services.AddScoped<AuthenticationStateProvider, CircuitRevalidation>();
         services.AddScoped<Authorizer>();
+        services.AddScoped<IKindAuthorizer>(sp => sp.GetRequiredService<Authorizer>());
         services.AddScoped<OtpService>();
         services.AddScoped<UserDirectory>();
         services.AddSingleton<LoginThrottle>();

@@ -2,19 +2,11 @@ using KrautPortal.Features.Store;
 
 namespace KrautPortal.Features.Auth;
 
-public static class Verbs
-{
-    public const string Read = "read";
-    public const string Create = "create";
-    public const string Update = "update";
-    public const string Delete = "delete";
-}
-
 /// <summary>
 /// May the current actor do this verb to this kind? Roles and a token's limits are checked here, for the API
 /// and the portal alike; which objects they may see is the store's business (owner, shared, token selector).
 /// </summary>
-public sealed class Authorizer(IActorAccessor actors, AuthAudit audit, IHttpContextAccessor http)
+public sealed class Authorizer(IActorAccessor actors, AuthAudit audit, IHttpContextAccessor http) : IKindAuthorizer
 {
     public Actor Demand(string verb, KindInfo kind, Guid? id = null)
     {

@@ -1,5 +1,3 @@
-using KrautPortal.Features.Auth;
-
 namespace KrautPortal.Features.Store;
 
 /// <summary>What makes one kind different from the others; everything else is shared in <see cref="ResourceService{TSpec,TStatus}"/>.</summary>

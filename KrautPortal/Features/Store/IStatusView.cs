@@ -1,5 +1,3 @@
-using KrautPortal.Features.Auth;
-
 namespace KrautPortal.Features.Store;
 
 /// <summary>

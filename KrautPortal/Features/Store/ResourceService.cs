@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using KrautPortal.Features.Auth;
 
 namespace KrautPortal.Features.Store;
 
@@ -7,7 +6,7 @@ namespace KrautPortal.Features.Store;
 /// Create, read, list, change, delete, history and revert for one kind, with that kind's rules applied.
 /// The API and the portal both go through here, so they cannot drift apart.
 /// </summary>
-public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResourceRules<TSpec, TStatus> rules, Authorizer authorizer)
+public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResourceRules<TSpec, TStatus> rules, IKindAuthorizer authorizer)
     where TSpec : class
     where TStatus : class
 {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using KrautPortal.Features.Auth;
 using KrautPortal.Features.Store.Selectors;
 using Microsoft.EntityFrameworkCore;
 
