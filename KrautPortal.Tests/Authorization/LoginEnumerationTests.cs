@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using KrautPortal.Features.Auth;
 using KrautPortal.Tests.Auth;
 using KrautPortal.Tests.Support;
 using Microsoft.EntityFrameworkCore;

@@ -1,5 +1,6 @@
 using Bunit;
 using KrautPortal.Features.Networks;
+using KrautPortal.Features.Networks.Ipam;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Vms.Wizard;
 using Microsoft.Extensions.DependencyInjection;

@@ -26,16 +26,3 @@ public sealed class UserRow
     public DateTime CreatedAt { get; set; }
     public DateTime? LastLoginAt { get; set; }
 }
-
-/// <summary>The hash of a limited-scope token's secret, kept apart from the token record the API serves.</summary>
-public sealed class TokenSecretRow
-{
-    public Guid TokenId { get; set; }
-    public required string Sha256 { get; set; }
-
-    /// <summary>The creator's groups when the token was made (JSON array): a token never reaches further than they could.</summary>
-    public string CreatorGroups { get; set; } = "[]";
-
-    /// <summary>The person who made the token (its owner may be one of their groups): the user checked again on each use.</summary>
-    public string? Creator { get; set; }
-}

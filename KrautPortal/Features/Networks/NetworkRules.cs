@@ -1,6 +1,7 @@
 using KrautPortal.Features.AddressPools;
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Networks.HostFacts;
+using KrautPortal.Features.Networks.Ipam;
 using KrautPortal.Features.Networks.Validation;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Vms;

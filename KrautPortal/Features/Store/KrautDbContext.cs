@@ -2,18 +2,12 @@ using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.Store;
 
-/// <summary>The store's tables. Each database provider derives its own context so each keeps its own migrations.</summary>
+/// <summary>The store's tables, and those the features configure. Each database provider derives its own context so each keeps its own migrations.</summary>
 public abstract class KrautDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<ResourceRow> Resources => Set<ResourceRow>();
     public DbSet<HistoryRow> History => Set<HistoryRow>();
     public DbSet<SettingRow> Settings => Set<SettingRow>();
-    public DbSet<Auth.AuthEventRow> AuthEvents => Set<Auth.AuthEventRow>();
-    public DbSet<Auth.UserRow> Users => Set<Auth.UserRow>();
-    public DbSet<Auth.TokenSecretRow> TokenSecrets => Set<Auth.TokenSecretRow>();
-    public DbSet<Auth.SessionRow> Sessions => Set<Auth.SessionRow>();
-    public DbSet<Networks.Ipam.IpAllocationRow> IpAllocations => Set<Networks.Ipam.IpAllocationRow>();
-    public DbSet<Networks.Ipam.MacAllocationRow> MacAllocations => Set<Networks.Ipam.MacAllocationRow>();
 
     /// <summary>Times are stored in UTC; SQLite forgets the kind, so it is restored on read.</summary>
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -59,62 +53,8 @@ public abstract class KrautDbContext(DbContextOptions options) : DbContext(optio
             e.HasIndex(h => new { h.ResourceId, h.Version }).IsUnique();
         });
 
-        modelBuilder.Entity<Auth.AuthEventRow>(e =>
-        {
-            e.ToTable("auth_events");
-            e.HasKey(a => a.Seq);
-            e.Property(a => a.Seq).ValueGeneratedOnAdd();
-            e.HasIndex(a => a.At);
-            e.HasIndex(a => new { a.Who, a.At });
-        });
-
-        modelBuilder.Entity<Auth.UserRow>(e =>
-        {
-            e.ToTable("users");
-            e.HasKey(u => u.Name);
-            e.Property(u => u.Name).HasMaxLength(200);
-        });
-
-        modelBuilder.Entity<Auth.TokenSecretRow>(e =>
-        {
-            e.ToTable("token_secrets");
-            e.HasKey(t => t.TokenId);
-        });
-
-        modelBuilder.Entity<Auth.SessionRow>(e =>
-        {
-            e.ToTable("sessions");
-            e.HasKey(s => s.KeyHash);
-            e.Property(s => s.KeyHash).HasMaxLength(64);
-            e.Property(s => s.User).HasMaxLength(200);
-            e.HasIndex(s => s.User);
-            e.HasIndex(s => s.ExpiresAt);
-        });
-
-        // The keys are the IPAM's uniqueness: allocation is "insert, and on a clash try the next", never read-then-write.
-        modelBuilder.Entity<Networks.Ipam.IpAllocationRow>(e =>
-        {
-            e.ToTable("ip_allocations");
-            e.HasKey(a => new { a.NetworkId, a.Address });
-            e.Property(a => a.NetworkId).HasColumnName("network_id");
-            e.Property(a => a.Address).HasColumnName("address").HasMaxLength(45);
-            e.Property(a => a.Family).HasColumnName("family");
-            e.Property(a => a.NicId).HasColumnName("nic_id");
-            e.Property(a => a.VmId).HasColumnName("vm_id");
-            e.HasIndex(a => new { a.NicId, a.Family }).IsUnique();
-            e.HasIndex(a => a.VmId);
-        });
-
-        modelBuilder.Entity<Networks.Ipam.MacAllocationRow>(e =>
-        {
-            e.ToTable("mac_allocations");
-            e.HasKey(a => a.Mac);
-            e.Property(a => a.Mac).HasColumnName("mac").HasMaxLength(17);
-            e.Property(a => a.NicId).HasColumnName("nic_id");
-            e.Property(a => a.VmId).HasColumnName("vm_id");
-            e.HasIndex(a => a.NicId).IsUnique();
-            e.HasIndex(a => a.VmId);
-        });
+        // Features configure their own tables (IEntityTypeConfiguration beside their rows), so the store names none of them.
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(KrautDbContext).Assembly);
 
         modelBuilder.Entity<SettingRow>(e =>
         {
