@@ -1,6 +1,6 @@
 using Bunit;
+using KrautPortal.Components.Pages;
 using KrautPortal.Features.Auth;
-using KrautPortal.Features.Auth.Pages;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Tokens;
 using Microsoft.EntityFrameworkCore;

@@ -34,6 +34,7 @@ public static class KrautSetup
         services.AddSingleton(TimeProvider.System);
         services.AddKrautStore(config, paths.Root);
         services.AddKrautAuth(config, paths);
+        services.AddKrautTokens();
         services.AddSingleton<KrautInstance>();
         services.AddSingleton<AccelerationCache>();
         services.AddSingleton<HostRegistry>();

@@ -33,12 +33,16 @@ public sealed class AuthEventRow
 /// written when its answer is complete, with the final outcome. Fields are cut to bounded lengths, and a flood of
 /// refusals is counted on a few rows instead of one row each (<see cref="AuditAggregator"/>).
 /// </summary>
-public sealed class AuthAudit(IServiceScopeFactory scopes, TimeProvider time, ILogger<AuthAudit> logger) : BackgroundService
+public sealed class AuthAudit(IServiceScopeFactory scopes, IServiceProvider services, TimeProvider time, ILogger<AuthAudit> logger) : BackgroundService
 {
     private readonly Channel<AuthEventRow> _events = Channel.CreateBounded<AuthEventRow>(
         new BoundedChannelOptions(100_000) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
 
     private readonly AuditAggregator _aggregator = new();
+
+    // Every registered authenticator, whether in the chain or not: a refusal names whose credentials were tried either way.
+    // Resolved at the first refusal, not at start-up, so the audit does not build the verifiers before the chain does.
+    private readonly Lazy<IReadOnlyList<IAuthenticator>> _authenticators = new(() => services.GetServices<IAuthenticator>().ToList());
 
     public void Record(AuthRequest request, AuthDecision decision, int? status) =>
         Write(Row(request, decision, status));
@@ -135,10 +139,8 @@ public sealed class AuthAudit(IServiceScopeFactory scopes, TimeProvider time, IL
     }
 
     /// <summary>Who refused credentials claim to be (a Basic user name, a token's id), so a refusal says whose account was tried; never the secret.</summary>
-    private static string? Claimed(string? authorization) =>
-        BasicAuthenticator.TryParse(authorization, out var user, out _) ? user
-        : Tokens.TokenService.TryParseSecret(Bearer.From(authorization), out var id, out _) ? $"token:{id}"
-        : null;
+    private string? Claimed(string? authorization) => authorization is null ? null
+        : _authenticators.Value.Select(a => a.Claimed(authorization)).FirstOrDefault(who => who is not null);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

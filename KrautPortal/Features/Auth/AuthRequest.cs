@@ -46,4 +46,7 @@ public interface IAuthenticator
     string Name { get; }
 
     Task<AuthResult> AuthenticateAsync(AuthRequest request, CancellationToken ct);
+
+    /// <summary>Who credentials this authenticator reads claim to be (a user name, a token's id), for the audit of a refusal; never the secret.</summary>
+    string? Claimed(string? authorization) => null;
 }

@@ -1,5 +1,4 @@
 using KrautPortal.Features.Store;
-using KrautPortal.Features.Tokens;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -61,10 +60,8 @@ public static class AuthSetup
         services.AddSingleton<IAuthenticator, GodTokenAuthenticator>();
         services.AddPasswordAuthenticator<Htpasswd.HtpasswdVerifier>();
         services.AddPasswordAuthenticator<Ldap.LdapVerifier>();
-        services.AddSingleton<IAuthenticator, ScopedTokenAuthenticator>();
         services.AddHttpClient<WebhookAuthenticator>();
         services.AddSingleton<IAuthenticator>(sp => sp.GetRequiredService<WebhookAuthenticator>());
-        services.AddScoped<TokenService>();
 
         services.AddAuthentication(Selector)
             .AddPolicyScheme(Selector, "API header or portal cookie", o =>

@@ -41,6 +41,8 @@ public sealed class BasicAuthenticator(IPasswordVerifier verifier, PasswordCheck
         return await scope.ServiceProvider.GetRequiredService<OtpService>().IsEnabledAsync(user, ct);
     }
 
+    public string? Claimed(string? authorization) => TryParse(authorization, out var user, out _) ? user : null;
+
     public static bool TryParse(string? header, out string user, out string password)
     {
         user = password = "";
