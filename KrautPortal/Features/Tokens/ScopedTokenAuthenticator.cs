@@ -19,6 +19,9 @@ public sealed class ScopedTokenAuthenticator(IServiceScopeFactory scopes, RoleMa
 
     public string Name => "token";
 
+    public string? Claimed(string? authorization) =>
+        TokenService.TryParseSecret(Bearer.From(authorization), out var id, out _) ? $"token:{id}" : null;
+
     public async Task<AuthResult> AuthenticateAsync(AuthRequest request, CancellationToken ct)
     {
         if (!TokenService.TryParseSecret(Bearer.From(request.Authorization), out var id, out var secret)) return AuthResult.NotMine.Instance;
@@ -26,13 +29,12 @@ public sealed class ScopedTokenAuthenticator(IServiceScopeFactory scopes, RoleMa
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
         var stored = await db.TokenSecrets.AsNoTracking().FirstOrDefaultAsync(t => t.TokenId == id, ct);
-        var row = await db.Resources.AsNoTracking().FirstOrDefaultAsync(r => r.Kind == Kinds.Tokens.Name && r.Id == id, ct);
-        if (stored is null || row is null
+        var token = await scope.ServiceProvider.GetRequiredService<KindReader>().FindAsync<TokenSpec, TokenStatus>(Kinds.Tokens, id, ct);
+        if (stored is null || token is null
             || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(stored.Sha256), Encoding.ASCII.GetBytes(TokenService.Hash(secret))))
         {
             return new AuthResult.Deny("This token is not valid (revoked, or never issued).");
         }
-        var token = Resource<TokenSpec, TokenStatus>.FromRow(row);
         var now = time.GetUtcNow().UtcDateTime;
         if (token.Spec.ExpiresAt <= now) return new AuthResult.Deny($"This token expired at {token.Spec.ExpiresAt:u}.");
 

@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.Tokens;
 
-public sealed class TokenRules(KrautDbContext db, TimeProvider time) : IResourceRules<TokenSpec, TokenStatus>
+public sealed class TokenRules(KrautDbContext db, KindReader reader, TimeProvider time) : IResourceRules<TokenSpec, TokenStatus>
 {
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(366);
 
@@ -67,7 +67,7 @@ public sealed class TokenRules(KrautDbContext db, TimeProvider time) : IResource
     /// <summary>Revoking is deleting: the secret goes at once, so the very next request with it is refused.</summary>
     public void Changed(Guid id)
     {
-        if (db.Resources.Any(r => r.Id == id)) return;
+        if (reader.Rows(Kinds.Tokens).Any(r => r.Id == id)) return;
         db.TokenSecrets.Where(t => t.TokenId == id).ExecuteDelete();
     }
 }
