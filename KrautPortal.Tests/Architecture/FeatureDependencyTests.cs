@@ -26,6 +26,14 @@ public sealed class FeatureDependencyTests
     }
 
     [Fact]
+    public void Every_file_declares_a_namespace_of_its_own_feature_folder()
+    {
+        var misplaced = FeatureReferences.MisplacedNamespaces(Project);
+        Assert.True(misplaced.Count == 0, "Files whose namespace belongs to another folder (the reference check would not see their users):\n"
+            + string.Join('\n', misplaced));
+    }
+
+    [Fact]
     public void Every_feature_folder_has_a_layer()
     {
         var folders = Directory.GetDirectories(Path.Combine(Project, "Features")).Select(Path.GetFileName).OfType<string>();

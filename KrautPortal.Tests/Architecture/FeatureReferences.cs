@@ -47,6 +47,29 @@ public static partial class FeatureReferences
         return references;
     }
 
+    /// <summary>
+    /// Files of a feature folder that declare a namespace outside it (<c>namespace</c> or razor's <c>@namespace</c>):
+    /// a type placed so would be used by its namespace's feature without any reference this check can see.
+    /// </summary>
+    public static IReadOnlyList<string> MisplacedNamespaces(string projectRoot)
+    {
+        var featuresRoot = Path.Combine(projectRoot, "Features");
+        var misplaced = new List<string>();
+        foreach (var folder in Directory.GetDirectories(featuresRoot).Order(StringComparer.Ordinal))
+        {
+            var own = "KrautPortal.Features." + Path.GetFileName(folder);
+            foreach (var path in SourceFiles(folder))
+            {
+                foreach (Match m in NamespaceDeclaration().Matches(File.ReadAllText(path)))
+                {
+                    var ns = m.Groups["ns"].Value;
+                    if (ns != own && !ns.StartsWith(own + ".", StringComparison.Ordinal)) misplaced.Add($"{Relative(projectRoot, path)} declares {ns}");
+                }
+            }
+        }
+        return misplaced;
+    }
+
     /// <summary>The folders a piece of source names, with how; <paramref name="declared"/> holds each folder's type and sub-namespace names.</summary>
     public static IEnumerable<(string To, string How)> Named(string text, IReadOnlySet<string> folders, IReadOnlyDictionary<string, HashSet<string>> declared)
     {
@@ -128,6 +151,9 @@ public static partial class FeatureReferences
 
     [GeneratedRegex(@"\b(?:class|record|struct|interface|enum|delegate\s+\S+)\s+(?<name>[A-Z]\w*)")]
     private static partial Regex TypeDeclaration();
+
+    [GeneratedRegex(@"^\s*@?namespace\s+(?<ns>[\w.]+)", RegexOptions.Multiline)]
+    private static partial Regex NamespaceDeclaration();
 
     [GeneratedRegex(@"^\s*global\s+using\s+(?:static\s+)?(?:\w+\s*=\s*)?(?<ns>[\w.]+)\s*;", RegexOptions.Multiline)]
     private static partial Regex GlobalUsing();

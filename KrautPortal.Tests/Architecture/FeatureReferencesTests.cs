@@ -68,6 +68,15 @@ public sealed class FeatureReferencesTests : IDisposable
     }
 
     [Fact]
+    public void A_type_declared_in_another_features_namespace_is_named()
+    {
+        Write("Features/Vms/Sneaky.cs", "namespace KrautPortal.Features.Networks.Ipam;\n");
+        Write("Features/Vms/Pages/Fine.razor", "@namespace KrautPortal.Features.Vms.Pages\n");
+
+        Assert.Equal(["Features/Vms/Sneaky.cs declares KrautPortal.Features.Networks.Ipam"], FeatureReferences.MisplacedNamespaces(_root));
+    }
+
+    [Fact]
     public void A_new_folder_without_a_layer_is_named()
     {
         Assert.Equal(["Routers"], FeatureLayers.WithoutLayer(["Vms", "Routers", "Store"]));
