@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
+using KrautPortal.Features.Networks;
 using KrautPortal.Features.Vms;
 using KrautPortal.Hypervisor;
 using KrautPortal.Tests.Support;

@@ -1,5 +1,4 @@
 using KrautPortal.Features.Networks;
-using KrautPortal.Features.Vms;
 using KrautPortal.Hypervisor;
 
 namespace KrautPortal.Tests.Networks;
@@ -9,7 +8,7 @@ public sealed class NetworkPlanTests
     private static readonly Guid NetworkId = Guid.NewGuid();
 
     private static NetworkMember Member(string name, string mac, string? ipv4, string? ipv6 = null, Guid? vmId = null, Guid? nicId = null) =>
-        new(vmId ?? Guid.NewGuid(), name, null, false, new VmNic { Id = nicId ?? Guid.NewGuid(), NetworkId = NetworkId, Mac = mac, Ipv4Address = ipv4, Ipv6Address = ipv6 });
+        new(vmId ?? Guid.NewGuid(), name, null, false, new MemberNic { Id = nicId ?? Guid.NewGuid(), NetworkId = NetworkId, Mac = mac, Ipv4Address = ipv4, Ipv6Address = ipv6 });
 
     private static NetworkPlan Plan(NetworkSpec spec, params NetworkMember[] members) => NetworkPlan.For(NetworkId, "kraut-x-net", spec, members);
 

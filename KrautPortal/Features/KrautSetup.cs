@@ -63,6 +63,11 @@ public static class KrautSetup
         services.AddKind<TokenSpec, TokenStatus, TokenRules>();
         services.AddKind<AddressPoolSpec, AddressPoolStatus, AddressPoolRules>();
         services.AddScoped<AddressPoolPolicy>();
+        // Lower features ask, higher ones answer (docs/architecture.md): networks answer address pools, VMs answer the rest.
+        services.AddScoped<ITakenRanges, NetworkTakenRanges>();
+        services.AddScoped<INetworkMembers, VmNetworkMembers>();
+        services.AddScoped<IImageUsers, VmImageUsers>();
+        services.AddScoped<IMachineTypeUsers, VmMachineTypeUsers>();
 
         services.AddKrautApi();
         services.AddTrustedProxies(config);

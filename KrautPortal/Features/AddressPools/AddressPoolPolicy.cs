@@ -1,10 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using KrautPortal.Features.Auth;
-using KrautPortal.Features.Networks;
-using KrautPortal.Features.Networks.HostFacts;
 using KrautPortal.Features.Store;
-using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.AddressPools;
 
@@ -19,34 +16,27 @@ public sealed record ApplicablePool(string Name, string Owner, IReadOnlyList<IPN
 /// Which ranges an ordinary user's networks may take: inside an address pool that applies to them. Administrators
 /// may take any range. Pools are policy, not objects a token reaches, so a token's selector does not narrow them.
 /// </summary>
-public sealed class AddressPoolPolicy(KrautDbContext db, IHostNetworkFacts hostFacts)
+public sealed class AddressPoolPolicy(KindReader reader, ITakenRanges taken)
 {
     public async Task<IReadOnlyList<ApplicablePool>> ForAsync(Actor actor, CancellationToken ct)
     {
         var owners = actor.ReadableOwners.ToList();
-        var rows = await db.Resources.AsNoTracking()
-            .Where(r => r.Kind == Kinds.AddressPools.Name && r.DeletionRequestedAt == null && !r.IsSystem && owners.Contains(r.Owner))
-            .OrderBy(r => r.Name).Select(r => new { r.Name, r.Owner, r.Spec }).ToListAsync(ct);
-        return rows.Select(r =>
-        {
-            var spec = KrautJson.Deserialize<AddressPoolSpec>(r.Spec);
-            return new ApplicablePool(r.Name, r.Owner, Parse(spec.Ipv4, AddressFamily.InterNetwork), Parse(spec.Ipv6, AddressFamily.InterNetworkV6));
-        }).ToList();
+        var pools = await reader.SpecsAsync<AddressPoolSpec>(Kinds.AddressPools, ct,
+            r => r.DeletionRequestedAt == null && !r.IsSystem && owners.Contains(r.Owner));
+        return pools.OrderBy(p => p.Name, StringComparer.Ordinal)
+            .Select(p => new ApplicablePool(p.Name, p.Owner, Parse(p.Spec.Ipv4, AddressFamily.InterNetwork), Parse(p.Spec.Ipv6, AddressFamily.InterNetworkV6)))
+            .ToList();
     }
 
     private static List<IPNetwork> Parse(IReadOnlyList<string> ranges, AddressFamily family) =>
         ranges.Select(r => IpRanges.TryParse(r, family, out var range, out _) ? range : (IPNetwork?)null).OfType<IPNetwork>().ToList();
 
-    /// <summary>Adds an error for each of the network's ranges that lies outside every pool the actor has.</summary>
-    public async Task CheckAsync(NetworkSpec spec, Actor actor, ValidationErrors errors, CancellationToken ct)
+    /// <summary>Adds an error (on its field) for each range that lies outside every pool the actor has.</summary>
+    public async Task CheckAsync(IReadOnlyList<(string Field, IPNetwork Range)> ranges, Actor actor, ValidationErrors errors, CancellationToken ct)
     {
-        if (actor.IsAdmin) return;
-        var hasV4 = Ipv4Subnet.TryParse(spec.Ipv4Cidr, out var subnet, out _);
-        var hasV6 = Ipv6Prefix.TryParse(spec.Ipv6Prefix, out var prefix, out _);
-        if (!hasV4 && !hasV6) return;
+        if (actor.IsAdmin || ranges.Count == 0) return;
         var pools = await ForAsync(actor, ct);
-        if (hasV4) Check("spec.ipv4Cidr", new IPNetwork(Ipv4Subnet.ToIp(subnet.Network), subnet.Prefix), AddressFamily.InterNetwork, pools, errors);
-        if (hasV6) Check("spec.ipv6Prefix", new IPNetwork(Ipv6Prefix.ToIp(prefix.Network), prefix.Length), AddressFamily.InterNetworkV6, pools, errors);
+        foreach (var (field, range) in ranges) Check(field, range, range.BaseAddress.AddressFamily, pools, errors);
     }
 
     private static void Check(string field, IPNetwork range, AddressFamily family, IReadOnlyList<ApplicablePool> pools, ValidationErrors errors)
@@ -70,20 +60,12 @@ public sealed class AddressPoolPolicy(KrautDbContext db, IHostNetworkFacts hostF
     public async Task<(string? Ipv4, string? Ipv6)> SuggestAsync(Actor actor, CancellationToken ct)
     {
         var pools = await ForAsync(actor, ct);
-        var specs = await db.Resources.AsNoTracking().Where(r => r.Kind == Kinds.Networks.Name).Select(r => r.Spec).ToListAsync(ct);
-        var taken = new List<IPNetwork>();
-        foreach (var spec in specs.Select(KrautJson.Deserialize<NetworkSpec>))
-        {
-            if (Ipv4Subnet.TryParse(spec.Ipv4Cidr, out var s, out _)) taken.Add(new IPNetwork(Ipv4Subnet.ToIp(s.Network), s.Prefix));
-            if (Ipv6Prefix.TryParse(spec.Ipv6Prefix, out var p, out _)) taken.Add(new IPNetwork(Ipv6Prefix.ToIp(p.Network), p.Length));
-        }
-        var bridges = await HostOverlap.KrautBridgesAsync(db, ct);
-        taken.AddRange(hostFacts.Read().Where(c => c.Interface is null || !bridges.Contains(c.Interface)).Select(c => c.Range));
-        return (FirstFree(pools.SelectMany(p => p.Ipv4), 24, taken), FirstFree(pools.SelectMany(p => p.Ipv6), 64, taken));
+        var used = await taken.TakenAsync(ct);
+        return (FirstFree(pools.SelectMany(p => p.Ipv4), 24, used), FirstFree(pools.SelectMany(p => p.Ipv6), 64, used));
     }
 
     /// <summary>The first block of <paramref name="length"/> bits inside the ranges that overlaps nothing taken; looks at a bounded number.</summary>
-    private static string? FirstFree(IEnumerable<IPNetwork> ranges, int length, List<IPNetwork> taken)
+    private static string? FirstFree(IEnumerable<IPNetwork> ranges, int length, IReadOnlyList<IPNetwork> taken)
     {
         const int maxTries = 4096;
         foreach (var range in ranges.Where(r => r.PrefixLength <= length))

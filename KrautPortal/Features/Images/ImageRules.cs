@@ -1,11 +1,10 @@
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Store;
-using KrautPortal.Features.Vms;
 
 namespace KrautPortal.Features.Images;
 
-public sealed class ImageRules(ResourceStore store, ImageStorage storage) : IResourceRules<ImageSpec, ImageStatus>
+public sealed class ImageRules(IEnumerable<IImageUsers> users, ImageStorage storage) : IResourceRules<ImageSpec, ImageStatus>
 {
     public KindInfo Kind => Kinds.Images;
     public bool DeletesAsynchronously => false;
@@ -24,8 +23,7 @@ public sealed class ImageRules(ResourceStore store, ImageStorage storage) : IRes
 
     public async Task EnsureDeletableAsync(Resource<ImageSpec, ImageStatus> existing, Actor actor, CancellationToken ct)
     {
-        await store.EnsureUnreferencedAsync<VmSpec>(Kinds.Vms, existing.Id, vm => vm.ImageId == existing.Id,
-            $"Image '{existing.Name}'", "Delete those VMs first.", actor, ct);
+        foreach (var user in users) await user.EnsureUnusedAsync(existing.Id, $"Image '{existing.Name}'", actor, ct);
     }
 
     /// <summary>Once the record is gone its content goes too; a crash in between is collected at start-up.</summary>

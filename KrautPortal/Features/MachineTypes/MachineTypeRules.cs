@@ -1,10 +1,9 @@
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Store;
-using KrautPortal.Features.Vms;
 
 namespace KrautPortal.Features.MachineTypes;
 
-public sealed class MachineTypeRules(ResourceStore store) : IResourceRules<MachineTypeSpec, MachineTypeStatus>
+public sealed class MachineTypeRules(IEnumerable<IMachineTypeUsers> users) : IResourceRules<MachineTypeSpec, MachineTypeStatus>
 {
     public const int MaxVcpus = 256;
     public const int MaxMemoryMiB = 4 * 1024 * 1024;
@@ -25,8 +24,7 @@ public sealed class MachineTypeRules(ResourceStore store) : IResourceRules<Machi
 
     public async Task EnsureDeletableAsync(Resource<MachineTypeSpec, MachineTypeStatus> existing, Actor actor, CancellationToken ct)
     {
-        await store.EnsureUnreferencedAsync<VmSpec>(Kinds.Vms, existing.Id, vm => vm.MachineTypeId == existing.Id,
-            $"Machine type '{existing.Name}'", "Delete or change them first.", actor, ct);
+        foreach (var user in users) await user.EnsureUnusedAsync(existing.Id, $"Machine type '{existing.Name}'", actor, ct);
     }
 
     public void Changed(Guid id) { }

@@ -15,7 +15,7 @@ public sealed record NetworkRealization(string Bridge, IReadOnlyList<DhcpLease> 
 /// reservation for every NIC on it, or removes it there. Idempotent: it compares what libvirt has with the plan,
 /// so a run interrupted at any point is finished by the next one.
 /// </summary>
-public sealed class NetworkRealizer(KrautInstance instance, IHostNetworkFacts hostFacts)
+public sealed class NetworkRealizer(KrautInstance instance, IHostNetworkFacts hostFacts, IServiceScopeFactory scopes)
 {
     // The network and VM reconcilers both ensure networks; one at a time per network, and the NIC list is read
     // inside the lock, so a caller holding an older list cannot remove a reservation another has just added.
@@ -29,7 +29,7 @@ public sealed class NetworkRealizer(KrautInstance instance, IHostNetworkFacts ho
         try
         {
             await EnsureRangeIsFreeAsync(host, name, network.Spec, db, ct);
-            var members = await NetworkMember.LoadAsync(db, network.Id, ct);
+            var members = NetworkMember.On(network.Id, await MembersAsync(network.Id, ct));
             var plan = NetworkPlan.For(network.Id, name, network.Spec, members);
             return Apply(host.Connection, plan);
         }
@@ -37,6 +37,13 @@ public sealed class NetworkRealizer(KrautInstance instance, IHostNetworkFacts ho
         {
             gate.Release();
         }
+    }
+
+    /// <summary>The VMs on the network, read fresh; networks ask the VM feature (<see cref="INetworkMembers"/>) in a scope of their own.</summary>
+    private async Task<IReadOnlyList<MemberVm>> MembersAsync(Guid networkId, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<INetworkMembers>().OnNetworkAsync(networkId, ct);
     }
 
     /// <summary>

@@ -4,12 +4,12 @@ using KrautPortal.Features.Networks.HostFacts;
 using KrautPortal.Features.Networks.Ipam;
 using KrautPortal.Features.Networks.Validation;
 using KrautPortal.Features.Store;
-using KrautPortal.Features.Vms;
 using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.Networks;
 
-public sealed class NetworkRules(ResourceStore store, KrautDbContext db, NetworkReconciler reconciler, AddressPoolPolicy pools, IHostNetworkFacts hostFacts)
+public sealed class NetworkRules(KrautDbContext db, KindReader reader, INetworkMembers members, NetworkReconciler reconciler, AddressPoolPolicy pools,
+    IHostNetworkFacts hostFacts)
     : IResourceRules<NetworkSpec, NetworkStatus>, IStatusView<NetworkSpec, NetworkStatus>
 {
     public KindInfo Kind => Kinds.Networks;
@@ -33,7 +33,7 @@ public sealed class NetworkRules(ResourceStore store, KrautDbContext db, Network
         // Ranges never change after creation, so where they may lie is decided once; the reconciler re-checks the host before realising.
         if (existing is null)
         {
-            await pools.CheckAsync(spec, actor, errors, ct);
+            await pools.CheckAsync(NetworkRanges.Of(spec), actor, errors, ct);
             foreach (var problem in HostOverlap.Find(spec, hostFacts.Read(), await HostOverlap.KrautBridgesAsync(db, ct)))
                 errors.Add(problem.Field, problem.Message);
         }
@@ -51,14 +51,12 @@ public sealed class NetworkRules(ResourceStore store, KrautDbContext db, Network
     /// </summary>
     private async Task CheckOthersAsync(NetworkSpec spec, Guid? self, Actor actor, ValidationErrors errors, CancellationToken ct)
     {
-        var others = await db.Resources.AsNoTracking()
-            .Where(r => r.Kind == Kinds.Networks.Name && r.Id != (self ?? Guid.Empty))
-            .Select(r => new { r.Name, r.Owner, r.IsSystem, r.Spec }).ToListAsync(ct);
+        var others = await reader.SpecsAsync<NetworkSpec>(Kinds.Networks, ct, r => r.Id != (self ?? Guid.Empty));
         var hasV4 = Ipv4Subnet.TryParse(spec.Ipv4Cidr, out var subnet, out _);
         var hasV6 = Ipv6Prefix.TryParse(spec.Ipv6Prefix, out var prefix, out _);
         foreach (var other in others)
         {
-            var otherSpec = KrautJson.Deserialize<NetworkSpec>(other.Spec);
+            var otherSpec = other.Spec;
             string Named(string what) => actor.MaySee(other.Owner, other.IsSystem)
                 ? $"network '{other.Name}' ({what})" : "a network you cannot see";
             if (hasV4 && Ipv4Subnet.TryParse(otherSpec.Ipv4Cidr, out var otherSubnet, out _) && subnet.Overlaps(otherSubnet))
@@ -73,28 +71,27 @@ public sealed class NetworkRules(ResourceStore store, KrautDbContext db, Network
     /// <summary>The routing VM must be one the actor may use, and its NIC must already be on this network.</summary>
     private async Task CheckGatewayVmAsync(Guid vmId, Guid nicId, Guid? self, Actor actor, ValidationErrors errors, CancellationToken ct)
     {
-        var row = await store.FindAsync(Kinds.Vms.Name, vmId, actor, ct);
-        if (row is null || !actor.MayAccessOwner(row.Owner))
+        var vm = await members.FindAsync(vmId, actor, ct);
+        if (vm is null || !actor.MayAccessOwner(vm.Owner))
         {
             errors.Add("spec.gateway.vmId", $"There is no VM with id {vmId} that you may use.");
             return;
         }
-        var nic = KrautJson.Deserialize<VmSpec>(row.Spec).Nics.FirstOrDefault(n => n.Id == nicId);
-        if (nic is null) errors.Add("spec.gateway.nicId", $"VM '{row.Name}' has no NIC with id {nicId}.");
+        var nic = vm.Nics.FirstOrDefault(n => n.Id == nicId);
+        if (nic is null) errors.Add("spec.gateway.nicId", $"VM '{vm.Name}' has no NIC with id {nicId}.");
         else if (self is null || nic.NetworkId != self)
-            errors.Add("spec.gateway.nicId", $"That NIC of VM '{row.Name}' is not on this network. Create the network, add the VM's NIC to it, then make the VM its gateway.");
+            errors.Add("spec.gateway.nicId", $"That NIC of VM '{vm.Name}' is not on this network. Create the network, add the VM's NIC to it, then make the VM its gateway.");
     }
 
     public NetworkStatus InitialStatus(NetworkSpec spec) => new();
 
     public async Task EnsureDeletableAsync(Resource<NetworkSpec, NetworkStatus> existing, Actor actor, CancellationToken ct)
     {
-        await store.EnsureUnreferencedAsync<VmSpec>(Kinds.Vms, existing.Id, vm => vm.Nics.Any(n => n.NetworkId == existing.Id),
-            $"Network '{existing.Name}'", "Remove their NICs on it first.", actor, ct);
+        await members.EnsureNoneOnAsync(existing.Id, $"Network '{existing.Name}'", actor, ct);
     }
 
     public void Changed(Guid id) => reconciler.Enqueue(id);
 
     public Task<IReadOnlyList<Resource<NetworkSpec, NetworkStatus>>> ShownToAsync(IReadOnlyList<Resource<NetworkSpec, NetworkStatus>> items,
-        Actor actor, CancellationToken ct) => NetworkVisibility.ShownToAsync(db, items, actor, ct);
+        Actor actor, CancellationToken ct) => NetworkVisibility.ShownToAsync(members, items, actor, ct);
 }

@@ -1,7 +1,5 @@
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Store;
-using KrautPortal.Features.Vms;
-using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.Networks;
 
@@ -14,25 +12,25 @@ public static class NetworkVisibility
     public static bool SeesEveryone(Actor actor, string networkOwner) => actor.MayAccessOwner(networkOwner);
 
     /// <summary>The MACs (lower case) of the NICs on <paramref name="networkIds"/> of every VM <paramref name="actor"/> may see.</summary>
-    public static async Task<HashSet<string>> VisibleMacsAsync(KrautDbContext db, IReadOnlyCollection<Guid> networkIds, Actor actor, CancellationToken ct)
+    public static async Task<HashSet<string>> VisibleMacsAsync(INetworkMembers members, IReadOnlyCollection<Guid> networkIds, Actor actor, CancellationToken ct)
     {
-        var owners = actor.ReadableOwners.ToList();
-        var specs = await db.Resources.AsNoTracking()
-            .Where(r => r.Kind == Kinds.Vms.Name && !r.IsSystem && owners.Contains(r.Owner))
-            .Select(r => r.Spec).ToListAsync(ct);
-        return specs.SelectMany(s => KrautJson.Deserialize<VmSpec>(s).Nics)
+        var owners = actor.ReadableOwners.ToHashSet(StringComparer.Ordinal);
+        var vms = new Dictionary<Guid, MemberVm>();
+        foreach (var networkId in networkIds)
+            foreach (var vm in await members.OnNetworkAsync(networkId, ct)) vms[vm.Id] = vm;
+        return vms.Values.Where(vm => !vm.IsSystem && owners.Contains(vm.Owner)).SelectMany(vm => vm.Nics)
             .Where(n => n.Mac is not null && networkIds.Contains(n.NetworkId))
             .Select(n => n.Mac!.ToLowerInvariant())
             .ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>The networks as <paramref name="actor"/> may see them: leases of other tenants' VMs left out.</summary>
-    public static async Task<IReadOnlyList<Resource<NetworkSpec, NetworkStatus>>> ShownToAsync(KrautDbContext db,
+    public static async Task<IReadOnlyList<Resource<NetworkSpec, NetworkStatus>>> ShownToAsync(INetworkMembers members,
         IReadOnlyList<Resource<NetworkSpec, NetworkStatus>> networks, Actor actor, CancellationToken ct)
     {
         var narrowed = networks.Where(n => !SeesEveryone(actor, n.Owner) && n.Status.Leases.Count > 0).Select(n => n.Id).ToList();
         if (narrowed.Count == 0) return networks;
-        var macs = await VisibleMacsAsync(db, narrowed, actor, ct);
+        var macs = await VisibleMacsAsync(members, narrowed, actor, ct);
         return networks.Select(n => !narrowed.Contains(n.Id) ? n : n with
         {
             Status = n.Status with { Leases = n.Status.Leases.Where(l => macs.Contains(l.Mac.ToLowerInvariant())).ToList() },

@@ -1,7 +1,6 @@
 using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Store;
 using KrautPortal.Hypervisor;
-using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.Networks;
 
@@ -52,8 +51,7 @@ public sealed class VxlanHousekeeping(IServiceScopeFactory scopes, HostRegistry 
     private async Task<IReadOnlyCollection<Guid>> NetworksWithVxlanAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
-        var networks = await db.Resources.AsNoTracking().Where(r => r.Kind == Kinds.Networks.Name).Select(r => new { r.Id, r.Spec }).ToListAsync(ct);
-        return networks.Where(n => KrautJson.Deserialize<NetworkSpec>(n.Spec).Vxlan is not null).Select(n => n.Id).ToList();
+        var networks = await scope.ServiceProvider.GetRequiredService<KindReader>().SpecsAsync<NetworkSpec>(Kinds.Networks, ct);
+        return networks.Where(n => n.Spec.Vxlan is not null).Select(n => n.Id).ToList();
     }
 }

@@ -1,7 +1,6 @@
 using System.Net;
 using KrautPortal.Features.AddressPools;
 using KrautPortal.Features.Store;
-using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.Networks.HostFacts;
 
@@ -35,7 +34,7 @@ public static class HostOverlap
     /// <summary>The bridges of this installation's networks, as the reconciler last saw them.</summary>
     public static async Task<HashSet<string>> KrautBridgesAsync(KrautDbContext db, CancellationToken ct)
     {
-        var statuses = await db.Resources.AsNoTracking().Where(r => r.Kind == Kinds.Networks.Name).Select(r => r.Status).ToListAsync(ct);
-        return statuses.Select(s => KrautJson.Deserialize<NetworkStatus>(s).Bridge).OfType<string>().Where(b => b.Length > 0).ToHashSet();
+        var statuses = await new KindReader(db).StatusesAsync<NetworkStatus>(Kinds.Networks, ct);
+        return statuses.Values.Select(s => s.Bridge).OfType<string>().Where(b => b.Length > 0).ToHashSet();
     }
 }

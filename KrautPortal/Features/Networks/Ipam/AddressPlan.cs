@@ -1,5 +1,3 @@
-using KrautPortal.Features.Vms;
-
 namespace KrautPortal.Features.Networks.Ipam;
 
 public enum IpFamily { Ipv4 = 4, Ipv6 = 6 }
@@ -96,6 +94,6 @@ public sealed class AddressPlan
     }
 
     /// <summary>The address a SLAAC NIC will take, for showing it; null when the network has no SLAAC prefix.</summary>
-    public string? SlaacAddress(VmNic nic) =>
-        Ipv6 is { Length: 64 } && !Ipv6Allocated && nic.Mac is { } mac && MacAddresses.IsValid(mac) ? Ipv6.Eui64(mac).ToString() : null;
+    public string? SlaacAddress(string? mac) =>
+        Ipv6 is { Length: 64 } && !Ipv6Allocated && mac is not null && MacAddresses.IsValid(mac) ? Ipv6.Eui64(mac).ToString() : null;
 }

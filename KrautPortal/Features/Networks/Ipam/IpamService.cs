@@ -1,5 +1,4 @@
 using KrautPortal.Features.Store;
-using KrautPortal.Features.Vms;
 using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.Networks.Ipam;
@@ -18,7 +17,7 @@ public sealed class IpamService(KrautDbContext db, DatabaseProvider provider)
     private const int MaxMacAttempts = 20;
 
     /// <summary>Gives <paramref name="nic"/> its MAC and addresses: the requested ones as reservations, or free ones.</summary>
-    public async Task<VmNic> AssignAsync(Guid vmId, VmNic nic, IpamNetwork network, string field, ValidationErrors errors, CancellationToken ct)
+    public async Task<MemberNic> AssignAsync(Guid vmId, MemberNic nic, IpamNetwork network, string field, ValidationErrors errors, CancellationToken ct)
     {
         var mac = await EnsureMacAsync(vmId, nic, field, errors, ct);
         var ipv4 = network.Plan.Ipv4 is null ? null
@@ -35,7 +34,7 @@ public sealed class IpamService(KrautDbContext db, DatabaseProvider provider)
         await db.MacAllocations.Where(a => a.VmId == vmId && !keptNics.Contains(a.NicId)).ExecuteDeleteAsync(ct);
     }
 
-    private async Task<string?> EnsureMacAsync(Guid vmId, VmNic nic, string field, ValidationErrors errors, CancellationToken ct)
+    private async Task<string?> EnsureMacAsync(Guid vmId, MemberNic nic, string field, ValidationErrors errors, CancellationToken ct)
     {
         var held = await db.MacAllocations.AsNoTracking().FirstOrDefaultAsync(a => a.NicId == nic.Id, ct);
         var requested = nic.Mac?.ToLowerInvariant();
@@ -54,7 +53,7 @@ public sealed class IpamService(KrautDbContext db, DatabaseProvider provider)
         throw new ConflictException("No free MAC address was found; try again.");
     }
 
-    private async Task<string?> EnsureAddressAsync(Guid vmId, VmNic nic, IpamNetwork network, IpFamily family, string? requestedText,
+    private async Task<string?> EnsureAddressAsync(Guid vmId, MemberNic nic, IpamNetwork network, IpFamily family, string? requestedText,
         string field, ValidationErrors errors, CancellationToken ct)
     {
         UInt128? requested = null;
@@ -79,7 +78,7 @@ public sealed class IpamService(KrautDbContext db, DatabaseProvider provider)
             : await AllocateAsync(vmId, nic, network, family, ct);
     }
 
-    private async Task<string> ReserveAsync(Guid vmId, VmNic nic, IpamNetwork network, IpFamily family, UInt128 wanted, string field,
+    private async Task<string> ReserveAsync(Guid vmId, MemberNic nic, IpamNetwork network, IpFamily family, UInt128 wanted, string field,
         ValidationErrors errors, CancellationToken ct)
     {
         var text = AddressPlan.Format(family, wanted);
@@ -111,7 +110,7 @@ public sealed class IpamService(KrautDbContext db, DatabaseProvider provider)
     private static string InUse(string text, IpamNetwork network) =>
         $"{text} is already in use on network '{network.Name}'; pick another address or leave it empty to get a free one.";
 
-    private async Task<string> AllocateAsync(Guid vmId, VmNic nic, IpamNetwork network, IpFamily family, CancellationToken ct)
+    private async Task<string> AllocateAsync(Guid vmId, MemberNic nic, IpamNetwork network, IpFamily family, CancellationToken ct)
     {
         var taken = (await db.IpAllocations.AsNoTracking().Where(a => a.NetworkId == network.Id && a.Family == (int)family)
             .Select(a => a.Address).ToListAsync(ct)).ToHashSet();
@@ -150,7 +149,7 @@ public sealed class IpamService(KrautDbContext db, DatabaseProvider provider)
 
     private static string CursorKey(Guid networkId, IpFamily family) => $"ipam-next:{networkId:N}:{family}";
 
-    private static IpAllocationRow Row(Guid vmId, VmNic nic, IpamNetwork network, IpFamily family, string address) =>
+    private static IpAllocationRow Row(Guid vmId, MemberNic nic, IpamNetwork network, IpFamily family, string address) =>
         new() { NetworkId = network.Id, Address = address, Family = (int)family, NicId = nic.Id, VmId = vmId };
 
     /// <summary>Inserts one row; false when a unique key refused it (the row is then forgotten, nothing else is).</summary>

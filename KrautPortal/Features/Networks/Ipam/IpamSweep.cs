@@ -1,5 +1,4 @@
 using KrautPortal.Features.Store;
-using KrautPortal.Features.Vms;
 using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.Networks.Ipam;
@@ -15,8 +14,8 @@ public static class IpamSweep
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
-        var specs = await db.Resources.AsNoTracking().Where(r => r.Kind == Kinds.Vms.Name).Select(r => new { r.Id, r.Spec }).ToListAsync(ct);
-        var live = specs.SelectMany(v => KrautJson.Deserialize<VmSpec>(v.Spec).Nics.Select(n => (v.Id, n.Id))).ToHashSet();
+        var vms = await scope.ServiceProvider.GetRequiredService<INetworkMembers>().AllAsync(ct);
+        var live = vms.SelectMany(v => v.Nics.Select(n => (v.Id, n.Id))).ToHashSet();
 
         var ips = await db.IpAllocations.AsNoTracking().Select(a => new { a.VmId, a.NicId }).Distinct().ToListAsync(ct);
         var macs = await db.MacAllocations.AsNoTracking().Select(a => new { a.VmId, a.NicId }).ToListAsync(ct);

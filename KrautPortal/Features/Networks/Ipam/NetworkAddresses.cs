@@ -1,6 +1,5 @@
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Store;
-using KrautPortal.Features.Vms;
 using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.Networks.Ipam;
@@ -12,7 +11,7 @@ public sealed record NetworkAddress(string Address, string Family, string UsedBy
 /// Who is on a network and with which addresses. The network's owner and administrators see every address in use
 /// (naming only the VMs they may see); anyone else on a shared network sees the host's, the gateway's and their own.
 /// </summary>
-public sealed class NetworkAddresses(ResourceService<NetworkSpec, NetworkStatus> networks, KrautDbContext db, IActorAccessor actors)
+public sealed class NetworkAddresses(ResourceService<NetworkSpec, NetworkStatus> networks, KrautDbContext db, INetworkMembers members, IActorAccessor actors)
 {
     public async Task<IReadOnlyList<NetworkAddress>> ListAsync(Guid networkId, CancellationToken ct)
     {
@@ -26,10 +25,8 @@ public sealed class NetworkAddresses(ResourceService<NetworkSpec, NetworkStatus>
         var allocations = await db.IpAllocations.AsNoTracking().Where(a => a.NetworkId == networkId).ToListAsync(ct);
         var actor = actors.Current;
         var seesEveryone = NetworkVisibility.SeesEveryone(actor, network.Owner);
-        var needle = "%" + networkId + "%";
-        var vms = (await db.Resources.AsNoTracking().Where(r => r.Kind == Kinds.Vms.Name && EF.Functions.Like(r.Spec, needle))
-                .Select(r => new { r.Id, r.Name, r.Owner, r.IsSystem, r.Spec }).ToListAsync(ct))
-            .Select(r => (r.Id, r.Name, Visible: actor.MaySee(r.Owner, r.IsSystem), Nics: KrautJson.Deserialize<VmSpec>(r.Spec).Nics))
+        var vms = (await members.OnNetworkAsync(networkId, ct))
+            .Select(v => (v.Id, v.Name, Visible: actor.MaySee(v.Owner, v.IsSystem), v.Nics))
             .ToDictionary(v => v.Id);
         foreach (var a in allocations)
         {
@@ -44,7 +41,7 @@ public sealed class NetworkAddresses(ResourceService<NetworkSpec, NetworkStatus>
         {
             foreach (var vm in vms.Values.Where(v => v.Visible))
                 foreach (var nic in vm.Nics.Where(n => n.NetworkId == networkId))
-                    if (plan.SlaacAddress(nic) is { } slaac) list.Add(new(slaac, "ipv6", "nic (SLAAC)", vm.Id, vm.Name, nic.Id, nic.Mac));
+                    if (plan.SlaacAddress(nic.Mac) is { } slaac) list.Add(new(slaac, "ipv6", "nic (SLAAC)", vm.Id, vm.Name, nic.Id, nic.Mac));
         }
         return list;
     }

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 
-namespace KrautPortal.Features.Vms;
+namespace KrautPortal.Features.Networks;
 
 public static partial class MacAddresses
 {

@@ -1,8 +1,8 @@
 using System.Net;
-using KrautPortal.Features.Vms;
+using KrautPortal.Features.Networks;
 using KrautPortal.Hypervisor;
 
-namespace KrautPortal.Features.Networks;
+namespace KrautPortal.Features.Vms;
 
 /// <summary>Which network filter a VM's NIC gets on its network, and with which of its addresses (see <see cref="GuestFilters"/>).</summary>
 public static class GuestNicFilter
