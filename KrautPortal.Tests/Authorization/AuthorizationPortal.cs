@@ -110,11 +110,11 @@ public sealed class AuthorizationPortal : IAsyncLifetime
         {
             Assert.Equal(HttpStatusCode.Created, pool.StatusCode);
         }
-        AliceToken = await CreateTokenAsync(Caller.Alice, "matrix", Features.Tokens.TokenVerbs.All, Tokenable);
+        AliceToken = await CreateTokenAsync(Caller.Alice, "matrix", [.. Features.Tokens.TokenVerbs.Crud, .. Features.Vms.VmOperations.Actions], Tokenable);
         _clients[Caller.AliceToken].DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + AliceToken.Secret);
         foreach (var (caller, selector) in new[] { (Caller.AliceDevToken, DevSelector), (Caller.AliceProdToken, ProdSelector) })
         {
-            var limited = await CreateTokenAsync(Caller.Alice, "matrix-" + caller, Features.Tokens.TokenVerbs.All, Tokenable, selector);
+            var limited = await CreateTokenAsync(Caller.Alice, "matrix-" + caller, [.. Features.Tokens.TokenVerbs.Crud, .. Features.Vms.VmOperations.Actions], Tokenable, selector);
             _clients[caller].DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + limited.Secret);
         }
     }

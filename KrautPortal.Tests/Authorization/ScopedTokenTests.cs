@@ -50,7 +50,7 @@ public sealed class ScopedTokenTests(AuthorizationPortal portal)
     public async Task ATokenOfOneVerb_MayDoThatVerbOnly_AndEveryOtherVerbIs403WithAReasonNamingIt()
     {
         var failures = new List<string>();
-        foreach (var verb in TokenVerbs.All)
+        foreach (var verb in TokenVerbs.Crud.Concat(KrautPortal.Features.Vms.VmOperations.Actions))
         {
             var vm = (Guid)(await portal.ArrangeAsync(Owner.Alice, "vms", ApiClient.UniqueName(verb)))["id"]!;
             var token = await portal.CreateTokenAsync(Caller.Alice, verb, [verb], ["vms"]);

@@ -66,6 +66,7 @@ public static class KrautSetup
         // Lower features ask, higher ones answer (docs/architecture.md): networks answer address pools, VMs answer the rest.
         services.AddScoped<ITakenRanges, NetworkTakenRanges>();
         services.AddScoped<INetworkMembers, VmNetworkMembers>();
+        services.AddSingleton<KrautPortal.Features.Tokens.ITokenActions, VmTokenActions>();
         services.AddScoped<IImageUsers, VmImageUsers>();
         services.AddScoped<IMachineTypeUsers, VmMachineTypeUsers>();
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using KrautPortal.Features.Auth;
 using KrautPortal.Features.Store;
 
 namespace KrautPortal.Features.AddressPools;

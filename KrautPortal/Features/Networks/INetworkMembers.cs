@@ -1,4 +1,4 @@
-using KrautPortal.Features.Auth;
+using KrautPortal.Features.Store;
 
 namespace KrautPortal.Features.Networks;
 

@@ -2,7 +2,6 @@ using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using KrautPortal.Features.AddressPools;
-using KrautPortal.Features.Auth;
 using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Images;
 using KrautPortal.Features.MachineTypes;

@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.Tokens;
 
-public sealed class TokenRules(KrautDbContext db, KindReader reader, TimeProvider time) : IResourceRules<TokenSpec, TokenStatus>
+public sealed class TokenRules(KrautDbContext db, KindReader reader, TokenVerbs verbs, TimeProvider time) : IResourceRules<TokenSpec, TokenStatus>
 {
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(366);
 
@@ -15,9 +15,9 @@ public sealed class TokenRules(KrautDbContext db, KindReader reader, TimeProvide
     public Task<TokenSpec> PrepareAsync(TokenSpec spec, Resource<TokenSpec, TokenStatus>? existing, Actor actor, ValidationErrors errors, CancellationToken ct)
     {
         if (actor.Scope is not null) errors.Add("spec", "A token cannot create or change tokens; log in to the portal to do that.");
-        if (spec.Verbs.Count == 0) errors.Add("spec.verbs", "Name at least one verb: " + string.Join(", ", TokenVerbs.All) + ".");
-        foreach (var verb in spec.Verbs.Where(v => !TokenVerbs.All.Contains(v)))
-            errors.Add("spec.verbs", $"'{verb}' is not a verb; use {string.Join(", ", TokenVerbs.All)}.");
+        if (spec.Verbs.Count == 0) errors.Add("spec.verbs", "Name at least one verb: " + string.Join(", ", verbs.All) + ".");
+        foreach (var verb in spec.Verbs.Where(v => !verbs.All.Contains(v)))
+            errors.Add("spec.verbs", $"'{verb}' is not a verb; use {string.Join(", ", verbs.All)}.");
         var tokenable = Kinds.All.Where(k => k != Kinds.Tokens).Select(k => k.Name).ToList();
         if (spec.Kinds.Count == 0) errors.Add("spec.kinds", "Name at least one kind: " + string.Join(", ", tokenable) + ".");
         foreach (var kind in spec.Kinds.Where(k => !tokenable.Contains(k)))

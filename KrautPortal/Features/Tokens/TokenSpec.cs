@@ -23,8 +23,16 @@ public sealed record TokenStatus
 /// <summary>The one response that carries a token's secret: the answer to creating it.</summary>
 public sealed record CreatedToken(Store.Resource<TokenSpec, TokenStatus> Token, string Secret);
 
-public static class TokenVerbs
+/// <summary>A feature whose objects have actions (start, stop…) a token's scope may name; Tokens does not know the features.</summary>
+public interface ITokenActions
+{
+    IReadOnlyList<string> Actions { get; }
+}
+
+/// <summary>Every verb a token may name: the four that every kind has, and the actions features register.</summary>
+public sealed class TokenVerbs(IEnumerable<ITokenActions> features)
 {
     public static readonly IReadOnlyList<string> Crud = ["read", "create", "update", "delete"];
-    public static readonly IReadOnlyList<string> All = [.. Crud, .. Vms.VmOperations.Actions];
+
+    public IReadOnlyList<string> All { get; } = [.. Crud, .. features.SelectMany(f => f.Actions).Distinct()];
 }

@@ -9,6 +9,7 @@ public static class TokensSetup
     {
         services.AddSingleton<IAuthenticator, ScopedTokenAuthenticator>();
         services.AddScoped<TokenService>();
+        services.AddSingleton<TokenVerbs>();
         return services;
     }
 }

@@ -1,4 +1,3 @@
-using KrautPortal.Features.Auth;
 using KrautPortal.Features.Images;
 using KrautPortal.Features.Store;
 

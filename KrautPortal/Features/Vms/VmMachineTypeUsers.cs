@@ -1,4 +1,3 @@
-using KrautPortal.Features.Auth;
 using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Store;
 

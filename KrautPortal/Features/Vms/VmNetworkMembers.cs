@@ -1,4 +1,3 @@
-using KrautPortal.Features.Auth;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Store;
 
