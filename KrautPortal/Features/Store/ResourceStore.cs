@@ -53,6 +53,8 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
 
     public async Task<ResourceRow> CreateAsync(NewResource item, Actor actor, CancellationToken ct)
     {
+        if (item.IsSystem && !actor.IsKraut)
+            throw new ForbiddenException($"Only Kraut itself makes system objects; {actor.Name} may not.");
         await EnsureNameFreeAsync(item.Kind, item.Owner, item.Name, null, ct);
         var now = Now();
         var row = new ResourceRow
@@ -118,9 +120,21 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
     public Task<int> CountAsync(string kind, string? selector, Actor actor, CancellationToken ct) =>
         Filter(kind, ParseSelector(selector), actor).CountAsync(ct);
 
-    /// <summary>Every matching id, for acting on all objects a selector names.</summary>
+    /// <summary>
+    /// Every matching id, for acting on all objects a selector names. Never a system object, not even for administrators:
+    /// only Kraut changes those, so a bulk action would only collect refusals for them.
+    /// </summary>
     public Task<List<Guid>> ListIdsAsync(string kind, string? selector, Actor actor, int max, CancellationToken ct) =>
-        Order(Filter(kind, ParseSelector(selector), actor), SortField.Name, false).Select(r => r.Id).Take(max).ToListAsync(ct);
+        Order(Filter(kind, ParseSelector(selector), actor).Where(r => !r.IsSystem), SortField.Name, false).Select(r => r.Id).Take(max).ToListAsync(ct);
+
+    /// <summary>
+    /// How many objects <paramref name="owner"/> has of each kind, system objects (made on their behalf) and those
+    /// being deleted included: what a quota counts as their usage. Kinds they have none of are absent.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, int>> UsageAsync(string owner, CancellationToken ct) =>
+        await db.Resources.AsNoTracking().Where(r => r.Owner == owner)
+            .GroupBy(r => r.Kind).Select(g => new { Kind = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.Kind, g => g.Count, ct);
 
     /// <summary>
     /// Applies <paramref name="mutate"/> to the stored row and saves it as a new version. The mutation returns
@@ -287,11 +301,22 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         return row;
     }
 
-    /// <summary>Shared objects are readable by everyone and changed by administrators only.</summary>
+    /// <summary>Shared objects are readable by everyone and changed by administrators only; system objects by Kraut only.</summary>
     public static void EnsureWritable(ResourceRow row, Actor actor)
     {
+        EnsureNotSystem(row.IsSystem, row.Name, row.Owner, actor);
         if (!actor.MayAccessOwner(row.Owner))
             throw new ForbiddenException($"'{row.Name}' is shared by the administrators; you may use it but not change it.");
+    }
+
+    /// <summary>
+    /// System objects (a network's router VM) follow what they serve, so only Kraut changes them. Their owner never
+    /// gets this far (they cannot see them: 404); administrators see them and are told why not (403).
+    /// </summary>
+    public static void EnsureNotSystem(bool isSystem, string name, string owner, Actor actor)
+    {
+        if (isSystem && !actor.IsKraut)
+            throw new ForbiddenException($"'{name}' is a system object Kraut keeps for {owner}; it changes with what it serves, not by hand.");
     }
 
     private static Selector ParseSelector(string? selector)
@@ -392,7 +417,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
     }
 
     private static bool MayReachDeleted(Actor actor, Snapshot last) =>
-        actor.MayAccessOwner(last.Owner) && SelectorMatcher.Matches(ScopeSelector(actor), last.Metadata);
+        (!last.System || actor.IsAdmin) && actor.MayAccessOwner(last.Owner) && SelectorMatcher.Matches(ScopeSelector(actor), last.Metadata);
 
     private HistoryRow NewHistory(ResourceRow row, Actor actor, string change) => new()
     {
