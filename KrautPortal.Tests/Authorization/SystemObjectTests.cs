@@ -231,6 +231,22 @@ public sealed class SystemObjectTests(AuthorizationPortal portal)
     }
 
     [Fact]
+    public async Task AName_HeldByAHiddenSystemVm_IsRefusedToItsOwner_SayingWhatHoldsIt()
+    {
+        var a = await ArrangeAsync();
+        var body = await portal.Api.SampleAsync("vms", a.SystemName);
+        body["spec"]!["nics"] = new JsonArray(new JsonObject { ["networkId"] = (await portal.Api.SeededAsync()).DefaultNetworkId });
+
+        using (var create = await portal.Client(Caller.Alice).PostAsync("/api/v1/vms", ApiClient.Json(body)))
+            await ApiClient.AssertProblemAsync(create, HttpStatusCode.Conflict, $"named '{a.SystemName}' already exists (one Kraut keeps for its owner, a system object)");
+        using (var rename = await portal.Client(Caller.Alice).SendAsync(With(HttpMethod.Patch, $"/api/v1/vms/{a.Ordinary}", new JsonObject { ["name"] = a.SystemName }, "application/merge-patch+json")))
+            await ApiClient.AssertProblemAsync(rename, HttpStatusCode.Conflict, "a system object");
+        // Names are per owner: bob may use it.
+        using var bobs = await portal.Client(Caller.Bob).PostAsync("/api/v1/vms", ApiClient.Json(body));
+        Assert.Equal(HttpStatusCode.Created, bobs.StatusCode);
+    }
+
+    [Fact]
     public async Task Usage_CountsAnOwnersSystemObjects_ThatTheirOwnListsDoNot()
     {
         async Task<(int Usage, int Listed)> BobsVmsAsync()

@@ -372,16 +372,21 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
 
     /// <summary>The refusal <see cref="CreateAsync"/> would give for a taken name, or null; for forms that check as people type.</summary>
     public async Task<string?> NameTakenProblemAsync(string kind, string owner, string name, CancellationToken ct) =>
-        await db.Resources.AsNoTracking().AnyAsync(r => r.Kind == kind && r.Owner == owner && r.Name == name, ct) ? NameTaken(kind, name).Detail : null;
+        await NameHolderAsync(kind, owner, name, null, ct) is { } system ? NameTaken(kind, name, system).Detail : null;
 
     private async Task EnsureNameFreeAsync(string kind, string owner, string name, Guid? except, CancellationToken ct)
     {
-        if (await db.Resources.AnyAsync(r => r.Kind == kind && r.Owner == owner && r.Name == name && r.Id != except, ct))
-            throw NameTaken(kind, name);
+        if (await NameHolderAsync(kind, owner, name, except, ct) is { } system) throw NameTaken(kind, name, system);
     }
 
-    private static ConflictException NameTaken(string kind, string name) =>
-        new($"A {Kinds.Singular(kind)} named '{name}' already exists. Names are unique per owner; pick another.");
+    /// <summary>Null when the name is free; otherwise whether the object holding it is a system object.</summary>
+    private Task<bool?> NameHolderAsync(string kind, string owner, string name, Guid? except, CancellationToken ct) =>
+        db.Resources.AsNoTracking().Where(r => r.Kind == kind && r.Owner == owner && r.Name == name && r.Id != except)
+            .Select(r => (bool?)r.IsSystem).FirstOrDefaultAsync(ct);
+
+    /// <summary>A system object holds names in its owner's namespace too; the owner, who cannot see it, is told what holds the name.</summary>
+    private static ConflictException NameTaken(string kind, string name, bool system = false) =>
+        new($"A {Kinds.Singular(kind)} named '{name}' already exists{(system ? " (one Kraut keeps for its owner, a system object)" : "")}. Names are unique per owner; pick another.");
 
     private async Task SaveAsync(ResourceRow row, CancellationToken ct)
     {
@@ -395,9 +400,9 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
             // The name is not the only unique key: history's (ResourceId, Version) collides when another writer
             // stored this version first (EF may insert the history row before it updates the row). That is a lost
             // race like a failed version check, so callers retry or answer 412 instead of "name taken".
-            if (!await db.Resources.AnyAsync(r => r.Kind == row.Kind && r.Owner == row.Owner && r.Name == row.Name && r.Id != row.Id, ct))
+            if (await NameHolderAsync(row.Kind, row.Owner, row.Name, row.Id, ct) is not { } system)
                 throw new DbUpdateConcurrencyException($"Another writer stored version {row.Version} of {row.Id} first.", e);
-            throw NameTaken(row.Kind, row.Name);
+            throw NameTaken(row.Kind, row.Name, system);
         }
     }
 
