@@ -11,7 +11,8 @@ namespace KrautPortal.Tests.Authorization;
 /// <summary>
 /// Every endpoint the OpenAPI document lists, called by every kind of caller on objects of every kind of owner,
 /// answers what tenancy says: nobody reaches another person's objects, shared ones are read-only to non-admins,
-/// and a token limited by a selector reaches (history, versions, diffs and sub-resources included) only the objects it matches.
+/// a token limited by a selector reaches (history, versions, diffs and sub-resources included) only the objects it matches,
+/// and system objects (made by Kraut for alice) are reached by administrators only, read-only, and by no bulk action.
 /// </summary>
 [Collection(AuthorizationCollection.Name)]
 public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
@@ -56,7 +57,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
     }
 
     /// <param name="Labelled">Carries the label <see cref="AuthorizationPortal.DevSelector"/> matches (the seeded shared objects do not).</param>
-    private sealed record Target(string Kind, Owner Owner, Guid Id, string Name, bool Labelled);
+    /// <param name="System">A system object Kraut made for its owner: hidden from everyone but administrators, changed by Kraut only.</param>
+    private sealed record Target(string Kind, Owner Owner, Guid Id, string Name, bool Labelled, bool System = false);
 
     private sealed record Expected(HttpStatusCode[] Statuses, string? Detail = null);
 
@@ -77,7 +79,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
     };
 
     /// <summary>As <see cref="Sees(Caller, Owner)"/>, narrowed by a token's selector: the dev token reaches labelled objects only, the prod token none.</summary>
-    private static bool Sees(Caller caller, Target target) => Sees(caller, target.Owner) && caller switch
+    private static bool Sees(Caller caller, Target target) => Sees(caller, target.Owner) && (!target.System || Admins.Contains(caller)) && caller switch
     {
         Caller.AliceDevToken => target.Labelled,
         Caller.AliceProdToken => false,
@@ -87,7 +89,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
     /// <summary>Kinds everyone (who sees them) may read but only administrators write.</summary>
     private static bool AdminManaged(string? kind) => kind == Kinds.MachineTypes.Name || kind == Kinds.AddressPools.Name;
 
-    private static bool MayChange(Caller caller, Target target) => Sees(caller, target) && (target.Owner != Owner.Shared || Admins.Contains(caller));
+    private static bool MayChange(Caller caller, Target target) => Sees(caller, target) && !target.System && (target.Owner != Owner.Shared || Admins.Contains(caller));
 
     private static Expected Expect(Endpoint e, Caller caller, Target? target)
     {
@@ -98,6 +100,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         if (write && AdminManaged(e.Kind) && !admin) return new([HttpStatusCode.Forbidden], $"Only administrators manage {Kinds.All.First(k => k.Name == e.Kind).Plural}");
         if (target is not null && !Sees(caller, target)) return new([HttpStatusCode.NotFound], "There is no");
         if (write && target?.Owner == Owner.Shared && !admin) return new([HttpStatusCode.Forbidden], "shared by the administrators");
+        if (write && target?.System == true) return new([HttpStatusCode.Forbidden], "is a system object Kraut keeps for");
         // Every object the matrix creates carries the dev label, outside the prod token's selector.
         if (e.Op == Op.Create && caller == Caller.AliceProdToken)
             return new([HttpStatusCode.UnprocessableEntity], $"only reaches objects whose metadata matches '{AuthorizationPortal.ProdSelector}'");
@@ -146,6 +149,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
             var owner = AuthorizationPortal.NameOf(target.Owner);
             foreach (var author in history.Select(h => (string)h!["changedBy"]!).Distinct())
             {
+                if (target.System && author != "system") failures.Enqueue($"{target.Owner}'s system {target.Kind} {target.Name} was changed by {author}");
                 // Alice's tokens change things as alice: history names her and the token.
                 if (author is not ("system" or "carol" or Support.TestCredentials.GodActor) && author != owner && !author.StartsWith(owner + " (token ", StringComparison.Ordinal))
                     failures.Enqueue($"{target.Owner}'s {target.Kind} {target.Name} was changed by {author}");
@@ -329,7 +333,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
 
     /// <summary>
     /// For each kind, an object of alice, of bob, of team-x and a shared one (tokens: alice's and bob's only), each at
-    /// version 2 so diff and revert have something to work on. Shared machine types, images, networks and address pools
+    /// version 2 so diff and revert have something to work on, and (tokens aside) a system object Kraut made for alice. Shared machine types, images, networks and address pools
     /// are the seeded ones, the only objects without the dev label.
     /// </summary>
     private async Task<List<Target>> ArrangeTargetsAsync(IEnumerable<string> kinds, string run)
@@ -350,6 +354,12 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
                 var json = await ApiClient.ReadAsync(second);
                 targets.Add(new Target(kind, owner, id, (string)json["name"]!, labelled));
             }
+            if (kind == Kinds.Tokens.Name) continue;
+            var system = (Guid)(await portal.ArrangeSystemAsync(Owner.Alice, kind, $"system-{run}", Label(kind, run)))["id"]!;
+            var systemLabels = Label(kind, run);
+            systemLabels["arranged"] = run;
+            await portal.ChangeSystemMetadataAsync(kind, system, systemLabels);
+            targets.Add(new Target(kind, Owner.Alice, system, $"system-{run}", Labelled: true, System: true));
         }
         return targets;
     }
@@ -432,7 +442,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
             var results = JsonNode.Parse(text)!.AsArray().ToDictionary(r => (Guid)r!["id"]!, r => (bool)r!["ok"]!);
             foreach (var vm in targets.Where(t => t.Kind == Kinds.Vms.Name))
             {
-                if (results.ContainsKey(vm.Id) != Sees(caller, vm))
+                // Bulk actions leave system objects out, for administrators too.
+                if (results.ContainsKey(vm.Id) != (Sees(caller, vm) && !vm.System))
                     failures.Enqueue($"{cell}: {vm.Owner}'s {vm.Name} is {(results.ContainsKey(vm.Id) ? "acted on" : "missing")}");
                 else if (results.TryGetValue(vm.Id, out var ok) && ok != MayChange(caller, vm))
                     failures.Enqueue($"{cell}: {vm.Owner}'s {vm.Name} reported ok={ok}");

@@ -231,6 +231,67 @@ public sealed class AuthorizationPortal : IAsyncLifetime
         return row.Id;
     }
 
+    /// <summary>
+    /// A system object of <paramref name="owner"/>, made the way a reconciler makes one (a network's router VM): through the
+    /// kind's service acting as Kraut. VMs get a NIC on the default network. Returns it as an administrator reads it.
+    /// </summary>
+    public async Task<JsonObject> ArrangeSystemAsync(Owner owner, string kind, string name, JsonObject? metadata = null)
+    {
+        var body = await Api.SampleAsync(kind, name, metadata);
+        if (kind == Kinds.Vms.Name) body["spec"]!["nics"] = new JsonArray(new JsonObject { ["networkId"] = (await Api.SeededAsync()).DefaultNetworkId });
+        var id = await AsKrautAsync(kind, async service => (await service.CreateAsync(body, NameOf(owner))).Id);
+        return await Api.GetAsync($"/api/v1/{kind}/{id}");
+    }
+
+    /// <summary>Replaces a system object's metadata as Kraut does (a new version); nobody else may.</summary>
+    public Task<long> ChangeSystemMetadataAsync(string kind, Guid id, JsonObject metadata) =>
+        AsKrautAsync(kind, async service => (await service.UpdateMetadataAsync(id, metadata)).Version);
+
+    /// <summary>Deletes a system object as Kraut does (VMs: marked, then removed by their reconciler).</summary>
+    public Task DeleteSystemAsync(string kind, Guid id) => AsKrautAsync(kind, async service => { await service.DeleteAsync(id); return true; });
+
+    /// <summary>One kind's service acting as Kraut (<c>ResourceService.AsKraut</c>), for the calls a reconciler makes.</summary>
+    private async Task<T> AsKrautAsync<T>(string kind, Func<IKrautService, Task<T>> work)
+    {
+        await using var scope = App.Services.CreateAsyncScope();
+        IKrautService service = kind switch
+        {
+            "machine-types" => new KrautService<MachineTypeSpec, MachineTypeStatus>(scope),
+            "images" => new KrautService<ImageSpec, ImageStatus>(scope),
+            "networks" => new KrautService<NetworkSpec, NetworkStatus>(scope),
+            "vms" => new KrautService<VmSpec, VmStatus>(scope),
+            "address-pools" => new KrautService<AddressPoolSpec, AddressPoolStatus>(scope),
+            _ => throw new InvalidOperationException($"The tests do not know how to make a system {kind}; teach AuthorizationPortal.AsKrautAsync."),
+        };
+        return await work(service);
+    }
+
+    private interface IKrautService
+    {
+        Task<(Guid Id, long Version)> CreateAsync(JsonObject body, string owner);
+        Task<(Guid Id, long Version)> UpdateMetadataAsync(Guid id, JsonObject metadata);
+        Task DeleteAsync(Guid id);
+    }
+
+    private sealed class KrautService<TSpec, TStatus>(AsyncServiceScope scope) : IKrautService where TSpec : class where TStatus : class
+    {
+        private readonly ResourceService<TSpec, TStatus> _service = scope.ServiceProvider.GetRequiredService<ResourceService<TSpec, TStatus>>().AsKraut();
+
+        public async Task<(Guid Id, long Version)> CreateAsync(JsonObject body, string owner)
+        {
+            var created = await _service.CreateAsync(RequestBody.ToInput<TSpec>(body) with { Owner = owner }, CancellationToken.None, isSystem: true);
+            return (created.Id, created.Version);
+        }
+
+        public async Task<(Guid Id, long Version)> UpdateMetadataAsync(Guid id, JsonObject metadata)
+        {
+            var changed = await _service.UpdateMetadataAsync(id, null, metadata, CancellationToken.None);
+            return (changed.Id, changed.Version);
+        }
+
+        public Task DeleteAsync(Guid id) => _service.DeleteAsync(id, null, CancellationToken.None);
+    }
+
     /// <summary>Runs a query on the portal's database, as the portal's own code would.</summary>
     public async Task<T> DbAsync<T>(Func<KrautDbContext, Task<T>> query)
     {

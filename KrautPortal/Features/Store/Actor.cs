@@ -10,6 +10,9 @@ public sealed record Actor(string Name, bool IsAdmin, IReadOnlyList<string> Grou
     /// <summary>Kraut's own background work (reconcilers, seeding).</summary>
     public static readonly Actor System = new("system", IsAdmin: true, [], Via: "system");
 
+    /// <summary>Kraut itself (<see cref="System"/>): the only actor that makes and changes system objects.</summary>
+    public bool IsKraut => ReferenceEquals(this, System);
+
     /// <summary>Owner of objects everyone may read and use, but only admins change (seeded machine types, images, networks).</summary>
     public const string SharedOwner = "shared";
 

@@ -13,9 +13,10 @@ public static class RequestBody
     public static ResourceInput<TSpec> ToInput<TSpec>(JsonObject body)
     {
         var errors = new ValidationErrors();
-        foreach (var (key, _) in body)
+        foreach (var (key, value) in body)
         {
-            if (key is not ("name" or "metadata" or "spec") && !ReadOnlyFields.Contains(key))
+            if (key == "system") CheckSystem(value, errors);
+            else if (key is not ("name" or "metadata" or "spec") && !ReadOnlyFields.Contains(key))
                 errors.Add(key, $"'{key}' is not a field here; expected name, metadata and spec.");
         }
 
@@ -53,6 +54,16 @@ public static class RequestBody
         // "owner" also comes back from a GET; as a string it names who should own a new object.
         var owner = body["owner"] is JsonValue o && o.TryGetValue<string>(out var ownerName) ? ownerName : null;
         return new ResourceInput<TSpec>(name!, metadata, spec!, owner);
+    }
+
+    /// <summary>
+    /// "system" marks objects Kraut keeps on an owner's behalf (a network's router VM). It is Kraut's to set: nobody makes
+    /// one through the API, nor turns an object into one (create, PUT, PATCH). Only false, what every other object is, passes.
+    /// </summary>
+    private static void CheckSystem(JsonNode? value, ValidationErrors errors)
+    {
+        if (value is JsonValue v && v.TryGetValue<bool>(out var system) && !system) return;
+        errors.Add("system", "Only Kraut makes system objects (such as a network's router VM); leave 'system' out.");
     }
 
     public static TSpec ReadSpec<TSpec>(JsonNode node)

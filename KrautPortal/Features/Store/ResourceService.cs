@@ -21,12 +21,25 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
     /// <summary>How often a write without If-Match is recomputed on fresh data when other writers keep winning.</summary>
     private const int MaxAttempts = 50;
 
+    /// <summary>Set on the copy <see cref="AsKraut"/> returns: it acts as Kraut, not as whoever is signed in.</summary>
+    private Actor? _kraut;
+
     public KindInfo Kind => rules.Kind;
     private string K => rules.Kind.Name;
     /// <summary>The caller, once allowed to do <paramref name="verb"/> to this kind (403 and an audit entry if not).</summary>
-    private Actor As(string verb, Guid? id = null) => authorizer.Demand(verb, rules.Kind, id);
+    private Actor As(string verb, Guid? id = null) => _kraut ?? authorizer.Demand(verb, rules.Kind, id);
+
+    /// <summary>
+    /// This service acting as Kraut itself (<see cref="Actor.System"/>), with the kind's rules as usual: the way a
+    /// reconciler makes, changes and deletes the system objects it keeps on an owner's behalf (a network's router VM):
+    /// <c>vms.AsKraut().CreateAsync(new ResourceInput&lt;VmSpec&gt;(name, metadata, spec, Owner: network.Owner), ct, isSystem: true)</c>,
+    /// then <see cref="ReplaceAsync"/>, <see cref="UpdateSpecAsync"/> or <see cref="DeleteAsync"/> on the same copy.
+    /// Nobody else may change a system object; see <see cref="ResourceStore.EnsureNotSystem"/>.
+    /// </summary>
+    public ResourceService<TSpec, TStatus> AsKraut() => new(store, rules, authorizer) { _kraut = Actor.System };
 
     /// <param name="id">A chosen id, for callers that store something beside the object in the same transaction.</param>
+    /// <param name="isSystem">A system object, hidden from its owner; only on <see cref="AsKraut"/> (403 otherwise).</param>
     public async Task<Resource<TSpec, TStatus>> CreateAsync(ResourceInput<TSpec> input, CancellationToken ct, bool isSystem = false, Guid? id = null)
     {
         var actor = As(Verbs.Create);
@@ -188,6 +201,8 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
                 var (result, changed) = await InTransactionIfNeededAsync(async () =>
                 {
                     var current = Resource<TSpec, TStatus>.FromRow(await store.GetAsync(K, id, actor, ct));
+                    // Before the kind's rules run: an edit of a system object is refused whatever it would change.
+                    ResourceStore.EnsureNotSystem(current.System, current.Name, current.Owner, actor);
                     if (expectedVersion is { } v && v != current.Version) throw new PreconditionFailedException(v, current.Version);
                     if (current.DeletionRequestedAt is not null)
                         throw new ConflictException($"This {Kind.Singular} is being deleted and can no longer be changed.");

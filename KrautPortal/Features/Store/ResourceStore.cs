@@ -52,6 +52,8 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
 
     public async Task<ResourceRow> CreateAsync(NewResource item, Actor actor, CancellationToken ct)
     {
+        if (item.IsSystem && !actor.IsKraut)
+            throw new ForbiddenException($"Only Kraut itself makes system objects; {actor.Name} may not.");
         await EnsureNameFreeAsync(item.Kind, item.Owner, item.Name, null, ct);
         var now = Now();
         var row = new ResourceRow
@@ -117,9 +119,21 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
     public Task<int> CountAsync(string kind, string? selector, Actor actor, CancellationToken ct) =>
         Filter(kind, ParseSelector(selector), actor).CountAsync(ct);
 
-    /// <summary>Every matching id, for acting on all objects a selector names.</summary>
+    /// <summary>
+    /// Every matching id, for acting on all objects a selector names. Never a system object, not even for administrators:
+    /// only Kraut changes those, so a bulk action would only collect refusals for them.
+    /// </summary>
     public Task<List<Guid>> ListIdsAsync(string kind, string? selector, Actor actor, int max, CancellationToken ct) =>
-        Order(Filter(kind, ParseSelector(selector), actor), SortField.Name, false).Select(r => r.Id).Take(max).ToListAsync(ct);
+        Order(Filter(kind, ParseSelector(selector), actor).Where(r => !r.IsSystem), SortField.Name, false).Select(r => r.Id).Take(max).ToListAsync(ct);
+
+    /// <summary>
+    /// How many objects <paramref name="owner"/> has of each kind, system objects (made on their behalf) and those
+    /// being deleted included: what a quota counts as their usage. Kinds they have none of are absent.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, int>> UsageAsync(string owner, CancellationToken ct) =>
+        await db.Resources.AsNoTracking().Where(r => r.Owner == owner)
+            .GroupBy(r => r.Kind).Select(g => new { Kind = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.Kind, g => g.Count, ct);
 
     /// <summary>
     /// Applies <paramref name="mutate"/> to the stored row and saves it as a new version. The mutation returns
@@ -286,11 +300,22 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         return row;
     }
 
-    /// <summary>Shared objects are readable by everyone and changed by administrators only.</summary>
+    /// <summary>Shared objects are readable by everyone and changed by administrators only; system objects by Kraut only.</summary>
     public static void EnsureWritable(ResourceRow row, Actor actor)
     {
+        EnsureNotSystem(row.IsSystem, row.Name, row.Owner, actor);
         if (!actor.MayAccessOwner(row.Owner))
             throw new ForbiddenException($"'{row.Name}' is shared by the administrators; you may use it but not change it.");
+    }
+
+    /// <summary>
+    /// System objects (a network's router VM) follow what they serve, so only Kraut changes them. Their owner never
+    /// gets this far (they cannot see them: 404); administrators see them and are told why not (403).
+    /// </summary>
+    public static void EnsureNotSystem(bool isSystem, string name, string owner, Actor actor)
+    {
+        if (isSystem && !actor.IsKraut)
+            throw new ForbiddenException($"'{name}' is a system object Kraut keeps for {owner}; it changes with what it serves, not by hand.");
     }
 
     private static Selector ParseSelector(string? selector)
@@ -346,16 +371,21 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
 
     /// <summary>The refusal <see cref="CreateAsync"/> would give for a taken name, or null; for forms that check as people type.</summary>
     public async Task<string?> NameTakenProblemAsync(string kind, string owner, string name, CancellationToken ct) =>
-        await db.Resources.AsNoTracking().AnyAsync(r => r.Kind == kind && r.Owner == owner && r.Name == name, ct) ? NameTaken(kind, name).Detail : null;
+        await NameHolderAsync(kind, owner, name, null, ct) is { } system ? NameTaken(kind, name, system).Detail : null;
 
     private async Task EnsureNameFreeAsync(string kind, string owner, string name, Guid? except, CancellationToken ct)
     {
-        if (await db.Resources.AnyAsync(r => r.Kind == kind && r.Owner == owner && r.Name == name && r.Id != except, ct))
-            throw NameTaken(kind, name);
+        if (await NameHolderAsync(kind, owner, name, except, ct) is { } system) throw NameTaken(kind, name, system);
     }
 
-    private static ConflictException NameTaken(string kind, string name) =>
-        new($"A {Kinds.Singular(kind)} named '{name}' already exists. Names are unique per owner; pick another.");
+    /// <summary>Null when the name is free; otherwise whether the object holding it is a system object.</summary>
+    private Task<bool?> NameHolderAsync(string kind, string owner, string name, Guid? except, CancellationToken ct) =>
+        db.Resources.AsNoTracking().Where(r => r.Kind == kind && r.Owner == owner && r.Name == name && r.Id != except)
+            .Select(r => (bool?)r.IsSystem).FirstOrDefaultAsync(ct);
+
+    /// <summary>A system object holds names in its owner's namespace too; the owner, who cannot see it, is told what holds the name.</summary>
+    private static ConflictException NameTaken(string kind, string name, bool system = false) =>
+        new($"A {Kinds.Singular(kind)} named '{name}' already exists{(system ? " (one Kraut keeps for its owner, a system object)" : "")}. Names are unique per owner; pick another.");
 
     private async Task SaveAsync(ResourceRow row, CancellationToken ct)
     {
@@ -369,9 +399,9 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
             // The name is not the only unique key: history's (ResourceId, Version) collides when another writer
             // stored this version first (EF may insert the history row before it updates the row). That is a lost
             // race like a failed version check, so callers retry or answer 412 instead of "name taken".
-            if (!await db.Resources.AnyAsync(r => r.Kind == row.Kind && r.Owner == row.Owner && r.Name == row.Name && r.Id != row.Id, ct))
+            if (await NameHolderAsync(row.Kind, row.Owner, row.Name, row.Id, ct) is not { } system)
                 throw new DbUpdateConcurrencyException($"Another writer stored version {row.Version} of {row.Id} first.", e);
-            throw NameTaken(row.Kind, row.Name);
+            throw NameTaken(row.Kind, row.Name, system);
         }
     }
 
@@ -391,7 +421,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
     }
 
     private static bool MayReachDeleted(Actor actor, Snapshot last) =>
-        actor.MayAccessOwner(last.Owner) && SelectorMatcher.Matches(ScopeSelector(actor), last.Metadata);
+        (!last.System || actor.IsAdmin) && actor.MayAccessOwner(last.Owner) && SelectorMatcher.Matches(ScopeSelector(actor), last.Metadata);
 
     private HistoryRow NewHistory(ResourceRow row, Actor actor, string change) => new()
     {

@@ -234,6 +234,7 @@ public sealed class ImageContentService(
     {
         var actor = authorizer.Demand(Verbs.Update, Kinds.Images, id);
         var image = await VisibleAsync(id, actor, ct);
+        ResourceStore.EnsureNotSystem(image.System, image.Name, image.Owner, actor);
         if (!actor.MayAccessOwner(image.Owner))
             throw new ForbiddenException($"'{image.Name}' is shared by the administrators; you may use it but not change its content.");
         return (actor, image);
