@@ -4,6 +4,7 @@ using KrautPortal.Features.Auth;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Store;
 using KrautPortal.Hypervisor;
+using KrautPortal.Hypervisor.Native;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
