@@ -87,6 +87,9 @@ public static class ProcessRunner
         return psi;
     }
 
+    /// <summary>A line longer than this reaches the output callback cut short, so a tool without line ends cannot fill memory.</summary>
+    private const int MaxPieceChars = 64 << 10;
+
     /// <summary>Reads to the end (a tool blocked on a full pipe would never exit), keeping at most <paramref name="keep"/> characters.</summary>
     private static async Task<(string Text, bool Truncated)> ReadAsync(StreamReader reader, int keep, Action<string>? onOutput)
     {
@@ -108,7 +111,7 @@ public static class ProcessRunner
                     if (piece.Length > 0) onOutput(piece.ToString());
                     piece.Clear();
                 }
-                else if (piece.Length < keep)
+                else if (piece.Length < MaxPieceChars)
                 {
                     piece.Append(buffer[i]);
                 }
