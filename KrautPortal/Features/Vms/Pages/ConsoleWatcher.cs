@@ -9,6 +9,8 @@ public sealed class ConsoleWatcher : IDisposable
 {
     private readonly FileSystemWatcher _watcher;
     private readonly Lock _lock = new();
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+    private readonly Timer? _poll;
     private Dictionary<Guid, Action[]> _subscribers = [];
 
     public ConsoleWatcher(KrautPaths paths)
@@ -24,7 +26,15 @@ public sealed class ConsoleWatcher : IDisposable
         _watcher.Renamed += (_, e) => Notify(e.Name);
         // Events were lost (the kernel's queue overflowed): every view reads its file again.
         _watcher.Error += (_, _) => NotifyAll();
-        _watcher.EnableRaisingEvents = true;
+        try
+        {
+            _watcher.EnableRaisingEvents = true;
+        }
+        catch (IOException)
+        {
+            // No inotify instance left (fs.inotify.max_user_instances): the views still follow, by a slow poll.
+            _poll = new Timer(_ => NotifyAll(), null, PollInterval, PollInterval);
+        }
     }
 
     /// <summary>Calls <paramref name="changed"/> (on the watcher's thread: it must not block) whenever the console of <paramref name="vmId"/> changes.</summary>
@@ -66,7 +76,11 @@ public sealed class ConsoleWatcher : IDisposable
         }
     }
 
-    public void Dispose() => _watcher.Dispose();
+    public void Dispose()
+    {
+        _poll?.Dispose();
+        _watcher.Dispose();
+    }
 
     private sealed class Unsubscriber(ConsoleWatcher watcher, Guid vmId, Action changed) : IDisposable
     {
