@@ -99,12 +99,6 @@ public static class AccelerationProbe
         var dir = Directory.CreateTempSubdirectory("kraut-accel-probe-");
         var serial = Path.Combine(dir.FullName, "serial.log");
         var isAarch64 = arch == "aarch64";
-        var psi = new ProcessStartInfo(emulator)
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
         string[] args =
         [
             "-accel", accel, "-nodefaults", "-display", "none", "-no-reboot", "-m", "128",
@@ -113,45 +107,47 @@ public static class AccelerationProbe
             "-kernel", kernel,
             "-append", $"console={(isAarch64 ? "ttyAMA0" : "ttyS0")} panic=-1",
         ];
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
 
         var started = Stopwatch.StartNew();
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {emulator}.");
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        using var booted = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var watch = WatchSerialAsync(serial, booted);
         try
         {
-            while (started.Elapsed < timeout)
-            {
-                if (SerialContains(serial, BootMarker))
-                {
-                    return new(true, $"'{BootMarker}' on the serial console after {started.Elapsed.TotalSeconds:0.0} s");
-                }
-
-                if (process.HasExited)
-                {
-                    var err = (await stderr).Trim();
-                    return new(false, $"QEMU exited with {process.ExitCode} after {started.Elapsed.TotalSeconds:0.0} s"
-                        + (err.Length > 0 ? $": {Truncate(err)}" : ""));
-                }
-
-                await Task.Delay(100, ct);
-            }
-
-            return new(false, $"no '{BootMarker}' on the serial console within {timeout.TotalSeconds:0} s");
+            // Seeing the marker is the success: it stops QEMU the same way cancellation does.
+            var result = await ProcessRunner.RunAsync(emulator, args, new ToolLimits(timeout, null, null, 64 << 10), null, booted.Token);
+            if (SerialContains(serial, BootMarker)) return Booted(started);
+            if (result.TimedOut) return new(false, $"no '{BootMarker}' on the serial console within {timeout.TotalSeconds:0} s");
+            var err = result.StandardError.Trim();
+            return new(false, $"QEMU exited with {result.ExitCode} after {started.Elapsed.TotalSeconds:0.0} s"
+                + (err.Length > 0 ? $": {Truncate(err)}" : ""));
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return Booted(started);
         }
         finally
         {
-            if (!process.HasExited)
+            await booted.CancelAsync();
+            await watch;
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static KernelProbeResult Booted(Stopwatch started) =>
+        new(true, $"'{BootMarker}' on the serial console after {started.Elapsed.TotalSeconds:0.0} s");
+
+    /// <summary>Cancels <paramref name="booted"/> once the marker shows on the serial console.</summary>
+    private static async Task WatchSerialAsync(string serial, CancellationTokenSource booted)
+    {
+        while (!booted.IsCancellationRequested)
+        {
+            if (SerialContains(serial, BootMarker))
             {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None);
+                await booted.CancelAsync();
+                return;
             }
 
-            dir.Delete(recursive: true);
+            await Task.Delay(100, booted.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 

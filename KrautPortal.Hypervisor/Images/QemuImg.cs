@@ -87,9 +87,9 @@ public static partial class QemuImg
 
         // 0: clean, 2: corruptions, 3: only leaks, 1: the check itself hit errors; 63: the format has no check.
         if (result.ExitCode == 63) return new QemuImageCheck(false, 0, 0, 0);
-        if (result.TimedOut || result.ExitCode is not (0 or 1 or 2 or 3) || string.IsNullOrWhiteSpace(result.StandardOutput))
+        if (result.TimedOut || result.OutputTruncated || result.ExitCode is not (0 or 1 or 2 or 3) || string.IsNullOrWhiteSpace(result.StandardOutput))
         {
-            throw new QemuImgException($"{Tool} {string.Join(' ', args)}", result.ExitCode, result.StandardError, result.TimedOut);
+            throw new QemuImgException($"{Tool} {string.Join(' ', args)}", result.ExitCode, Errors(result), result.TimedOut);
         }
 
         using var doc = JsonDocument.Parse(result.StandardOutput);
@@ -191,13 +191,17 @@ public static partial class QemuImg
     private static async Task<string> RunAsync(IReadOnlyList<string> args, ToolLimits limits, Action<string>? onOutput, CancellationToken ct)
     {
         var result = await ProcessRunner.RunAsync(Tool, args, limits, onOutput, ct);
-        if (result.ExitCode != 0 || result.TimedOut)
+        // Truncated JSON would not parse; truncated progress would not matter, but a tool that floods is not trusted.
+        if (result.ExitCode != 0 || result.TimedOut || result.OutputTruncated)
         {
-            throw new QemuImgException($"{Tool} {string.Join(' ', args)}", result.ExitCode, result.StandardError, result.TimedOut);
+            throw new QemuImgException($"{Tool} {string.Join(' ', args)}", result.ExitCode, Errors(result), result.TimedOut);
         }
 
         return result.StandardOutput;
     }
+
+    private static string Errors(ProcessRunner.Result result) =>
+        result.OutputTruncated ? "it printed more than its output limit. " + result.StandardError : result.StandardError;
 
     [GeneratedRegex(@"\((\d+(?:\.\d+)?)/100%\)")]
     private static partial Regex ProgressPattern();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 
 namespace KrautPortal.Hypervisor;
@@ -9,28 +8,17 @@ namespace KrautPortal.Hypervisor;
 /// </summary>
 public static partial class LinkMonitor
 {
+    /// <summary>Runs for days: nothing is kept of its output, each line goes to the parser as it comes.</summary>
+    private static readonly ToolLimits MonitorLimits = new(null, null, null, 0);
+
     /// <summary>Calls <paramref name="changed"/> with each changed link's name until cancelled or <c>ip</c> exits.</summary>
     public static async Task WatchAsync(Action<string> changed, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(changed);
-        var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in (string[])["-o", "monitor", "link"]) start.ArgumentList.Add(a);
-        start.Environment["LC_ALL"] = "C";
-        using var process = Process.Start(start) ?? throw new VxlanException("Could not start ip monitor.");
-        _ = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        try
+        await ProcessRunner.RunAsync("ip", ["-o", "monitor", "link"], MonitorLimits, line =>
         {
-            while (await process.StandardOutput.ReadLineAsync(ct) is { } line)
-            {
-                if (LinkName().Match(line) is { Success: true } m) changed(m.Groups[1].Value);
-            }
-        }
-        finally
-        {
-            // Ours to stop: the one process started above, by its handle.
-            if (!process.HasExited) process.Kill();
-            await process.WaitForExitAsync(CancellationToken.None);
-        }
+            if (LinkName().Match(line) is { Success: true } m) changed(m.Groups[1].Value);
+        }, ct);
     }
 
     /// <summary>"839: kx1a2b0123456789: &lt;BROADCAST,...&gt; ..." or "Deleted 839: virbr6: ..."; a veth shows as name@peer.</summary>

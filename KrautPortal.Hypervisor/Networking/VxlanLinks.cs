@@ -57,7 +57,7 @@ public static partial class VxlanLinks
     {
         RequireInterfaceName(name, nameof(name));
         var result = await ProcessRunner.RunAsync("ip", ["-d", "-j", "link", "show", "dev", name], ct);
-        if (result.ExitCode != 0)
+        if (result.ExitCode != 0 || result.OutputTruncated)
         {
             if (result.StandardError.Contains("does not exist", StringComparison.Ordinal)) return null;
             throw Failed("ip", ["-d", "-j", "link", "show", "dev", name], result);
@@ -216,10 +216,10 @@ public static partial class VxlanLinks
     private static async Task<string> RunAsync(string tool, IReadOnlyList<string> args, CancellationToken ct)
     {
         var result = await ProcessRunner.RunAsync(tool, args, ct);
-        if (result.ExitCode != 0) throw Failed(tool, args, result);
+        if (result.ExitCode != 0 || result.OutputTruncated) throw Failed(tool, args, result);
         return result.StandardOutput;
     }
 
     private static VxlanException Failed(string tool, IReadOnlyList<string> args, ProcessRunner.Result result) =>
-        new($"{tool} {string.Join(' ', args)} failed ({result.ExitCode}): {result.StandardError.Trim()}");
+        new($"{tool} {string.Join(' ', args)} failed ({result.ExitCode}{(result.OutputTruncated ? ", output over its limit" : "")}): {result.StandardError.Trim()}");
 }

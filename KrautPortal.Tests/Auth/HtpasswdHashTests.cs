@@ -1,4 +1,5 @@
 using KrautPortal.Features.Auth.Htpasswd;
+using KrautPortal.Hypervisor.Native;
 
 namespace KrautPortal.Tests.Auth;
 

@@ -57,6 +57,7 @@ public static class KrautSetup
         services.AddKind<NetworkSpec, NetworkStatus, NetworkRules>();
         services.AddKind<VmSpec, VmStatus, VmRules>();
         services.AddScoped<VmOperations>();
+        services.AddSingleton<Features.Vms.Pages.ConsoleWatcher>();
         services.AddScoped<IpamService>();
         services.AddScoped<NetworkAddresses>();
         services.AddScoped<SshKeyService>();

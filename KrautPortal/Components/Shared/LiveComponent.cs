@@ -31,8 +31,17 @@ public abstract class LiveComponent : ComponentBase, IDisposable
         }));
         _subscription = Feed.Subscribe(change =>
         {
-            if (Watches(change) && Interlocked.Exchange(ref _pending, 1) == 0) _timer?.Change(Debounce, Timeout.InfiniteTimeSpan);
+            if (Watches(change)) RefreshSoon();
         });
+    }
+
+    /// <summary>
+    /// Refreshes shortly, once for a burst: what the change feed calls for a watched change, and what a sibling feed
+    /// (a VM's console) calls for its own events. Safe from any thread.
+    /// </summary>
+    protected void RefreshSoon()
+    {
+        if (Interlocked.Exchange(ref _pending, 1) == 0) _timer?.Change(Debounce, Timeout.InfiniteTimeSpan);
     }
 
     public virtual void Dispose()

@@ -51,7 +51,7 @@ public static class ResourceApi
         catch (PreconditionFailedException e)
         {
             context.HttpContext.Response.Headers.ETag = ETags.For(e.CurrentVersion);
-            return TypedResults.Problem(statusCode: e.Status, title: e.Title, detail: e.Detail);
+            return Problems.Result(e);
         }
     }
 }

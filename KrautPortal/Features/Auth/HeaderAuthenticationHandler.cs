@@ -1,4 +1,5 @@
 using System.Text.Encodings.Web;
+using KrautPortal.Features.Api;
 using KrautPortal.Features.Store;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
@@ -47,7 +48,7 @@ public sealed class HeaderAuthenticationHandler(
     }
 
     private async Task WriteProblemAsync(int status, string title, string detail) =>
-        await problems.WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail } });
+        await problems.WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = Problems.Of(status, title, detail) });
 
     /// <summary>The request's details for authenticators: /api/v1/{kind}/{id}/actions/{action}, and ?selector=.</summary>
     public static AuthRequest Describe(HttpRequest request)

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using KrautPortal.Features.Auth.Htpasswd;
+using KrautPortal.Hypervisor.Native;
 using Microsoft.Extensions.Options;
 
 namespace KrautPortal.Features.Auth;

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using KrautPortal.Features.Api;
 using KrautPortal.Features.Store;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -76,7 +77,7 @@ public static class LoginApi
         ct.ThrowIfCancellationRequested();
         // Only the portal's own Sign out form (it carries the token): another site must not sign a visitor out.
         if (!Web.SameOrigin.Allows(http.Request) || !await antiforgery.IsRequestValidAsync(http))
-            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Sign-out refused", detail: "Sign out with the portal's own Sign out button.");
+            return Problems.Result(new BadRequestException("Sign-out refused", "Sign out with the portal's own Sign out button."));
         await http.SignOutAsync(CookieScheme);
         return Results.Redirect("/login");
     }

@@ -39,9 +39,10 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
             return null;
         }
         var network = Resource<NetworkSpec, NetworkStatus>.FromRow(row);
+        var writer = new StatusWriter<NetworkStatus>(store, Kinds.Networks, id, network.Status);
         if (network.DeletionRequestedAt is not null)
         {
-            await store.SetStatusAsync(Kinds.Networks.Name, id, KrautJson.Serialize(network.Status with { Phase = NetworkPhase.Deleting }), ct);
+            await writer.WriteAsync(s => s with { Phase = NetworkPhase.Deleting }, ct);
             foreach (var host in hosts.Hosts) realizer.Remove(host, id);
             await vxlan.RemoveAsync(hosts.Hosts, id, ct);
             await store.DeleteAsync(Kinds.Networks.Name, id, null, Actor.System, ct);
@@ -77,10 +78,10 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
         catch (Exception e) when (e is Hypervisor.LibvirtException or HostUnavailableException or Hypervisor.VxlanException or NetworkRangeTakenException)
         {
             status = network.Status with { Phase = NetworkPhase.Failed, Message = e is Hypervisor.VxlanException ? $"VXLAN: {e.Message}" : e.Message };
-            await store.SetStatusAsync(Kinds.Networks.Name, id, KrautJson.Serialize(status), ct);
+            await writer.WriteAsync(_ => status, ct);
             throw;
         }
-        await store.SetStatusAsync(Kinds.Networks.Name, id, KrautJson.Serialize(status), ct);
+        await writer.WriteAsync(_ => status, ct);
         return null;
     }
 }

@@ -54,8 +54,8 @@ public sealed class ScopedTokenAuthenticator(IServiceScopeFactory scopes, RoleMa
         var creator = roles.ActorFor(token.Owner, groupsAtCreation.Intersect(verdict.Groups, StringComparer.Ordinal).ToList(), Name);
         if (token.Status.LastUsedAt is not { } last || now - last > LastUsedResolution)
         {
-            await scope.ServiceProvider.GetRequiredService<ResourceStore>()
-                .SetStatusAsync(Kinds.Tokens.Name, id, KrautJson.Serialize(token.Status with { LastUsedAt = now }), ct);
+            await new StatusWriter<TokenStatus>(scope.ServiceProvider.GetRequiredService<ResourceStore>(), Kinds.Tokens, id, token.Status)
+                .WriteAsync(s => s with { LastUsedAt = now }, ct);
         }
         return new AuthResult.Allow(creator with
         {

@@ -1,3 +1,6 @@
+using KrautPortal.Features.Api;
+using KrautPortal.Features.Store;
+
 namespace KrautPortal.Features.Web;
 
 /// <summary>The portal's HTTP front door: trusted forwarded headers, security headers, strict paths, same-origin hub.</summary>
@@ -17,14 +20,14 @@ public static class WebSetup
             var raw = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? "";
             if (StrictPaths.Problem(raw) is { } problem)
             {
-                await Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid path", detail: problem).ExecuteAsync(http);
+                await Problems.Result(new BadRequestException("Invalid path", problem)).ExecuteAsync(http);
                 return;
             }
             // Another site's page must not open a circuit on a visitor's session (cross-site WebSocket hijacking).
             if (http.Request.Path.StartsWithSegments("/_blazor") && !SameOrigin.Allows(http.Request))
             {
-                await Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Cross-origin request",
-                    detail: "The portal's live connection accepts only pages of the portal itself.").ExecuteAsync(http);
+                await Problems.Result(Problems.Of(StatusCodes.Status403Forbidden, "Cross-origin request",
+                    "The portal's live connection accepts only pages of the portal itself.")).ExecuteAsync(http);
                 return;
             }
             await next(http);

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using KrautPortal.Hypervisor.Native;
 
 namespace KrautPortal.Features.Auth.Htpasswd;
 

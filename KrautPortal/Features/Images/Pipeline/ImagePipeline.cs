@@ -4,6 +4,7 @@ using KrautPortal.Features.Auth;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Store;
 using KrautPortal.Hypervisor;
+using KrautPortal.Hypervisor.Native;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -51,7 +52,7 @@ public sealed class ImagePipeline(
             return null;
         }
 
-        var status = new StatusWriter(store, id, Resource<ImageSpec, ImageStatus>.FromRow(row).Status);
+        var status = new StatusWriter<ImageStatus>(store, Kinds.Images, id, Resource<ImageSpec, ImageStatus>.FromRow(row).Status);
         if (!IsInPipeline(status.Current.Phase)) return null;
         var arrived = storage.ArrivedPath(id);
         if (!File.Exists(arrived))
@@ -73,7 +74,7 @@ public sealed class ImagePipeline(
         return null;
     }
 
-    private async Task ProcessAsync(Guid id, string arrived, ResourceStore store, StatusWriter status, CancellationToken ct)
+    private async Task ProcessAsync(Guid id, string arrived, ResourceStore store, StatusWriter<ImageStatus> status, CancellationToken ct)
     {
         await status.WriteAsync(s => s with
         {
@@ -137,7 +138,7 @@ public sealed class ImagePipeline(
     /// Runs the conversion, storing the whole percent qemu-img last reported at most every ProgressWriteMilliseconds
     /// (and at most a hundred writes, however slow it goes). False when the image was deleted meanwhile.
     /// </summary>
-    private async Task<bool> ConvertAsync(string arrived, string sourceFormat, string work, string targetFormat, StatusWriter status, CancellationToken ct)
+    private async Task<bool> ConvertAsync(string arrived, string sourceFormat, string work, string targetFormat, StatusWriter<ImageStatus> status, CancellationToken ct)
     {
         var progress = new ConvertProgress(time);
         var limits = new ToolLimits(null, null, options.Value.ConvertMemoryBytes);
@@ -205,7 +206,7 @@ public sealed class ImagePipeline(
         }
     }
 
-    private async Task FinishAsync(Guid id, ResourceStore store, StatusWriter status, ImageFormat format, SourceFormat source, long virtualSize, long actualSize,
+    private async Task FinishAsync(Guid id, ResourceStore store, StatusWriter<ImageStatus> status, ImageFormat format, SourceFormat source, long virtualSize, long actualSize,
         IReadOnlyList<string> warnings, CancellationToken ct)
     {
         // Deleted while we worked: whatever we just put in place must go too (the deletion may have missed it).
@@ -231,7 +232,7 @@ public sealed class ImagePipeline(
     }
 
     /// <summary>No .arrived: either a crash came after the content was put in place (finish), or the content is gone.</summary>
-    private async Task FinishWithoutContentAsync(Guid id, StatusWriter status, CancellationToken ct)
+    private async Task FinishWithoutContentAsync(Guid id, StatusWriter<ImageStatus> status, CancellationToken ct)
     {
         var stored = new[] { options.Value.StorageFormat, ImageFormat.Qcow2, ImageFormat.Raw, ImageFormat.Iso }
             .Select(f => (Format: f, Path: storage.PathFor(id, f))).FirstOrDefault(c => File.Exists(c.Path));
@@ -276,20 +277,6 @@ public sealed class ImagePipeline(
     private static bool IsInPipeline(ImagePhase phase) => phase is ImagePhase.Checking or ImagePhase.Converting;
 
     private DateTime Now() => time.GetUtcNow().UtcDateTime;
-
-    /// <summary>Carries an image's status through one pass and stores each change as it happens.</summary>
-    private sealed class StatusWriter(ResourceStore store, Guid id, ImageStatus initial)
-    {
-        public ImageStatus Current { get; private set; } = initial;
-
-        public async Task WriteAsync(Func<ImageStatus, ImageStatus> change, CancellationToken ct)
-        {
-            var next = change(Current);
-            if (next == Current) return;
-            Current = next;
-            await store.SetStatusAsync(Kind, id, KrautJson.Serialize(next), ct);
-        }
-    }
 
     /// <summary>The percentages qemu-img printed, and when the last one came; fed by its output reader.</summary>
     private sealed class ConvertProgress(TimeProvider time) : IProgress<double>

@@ -1,3 +1,4 @@
+using KrautPortal.Features.Api;
 using KrautPortal.Features.Store;
 
 namespace KrautPortal.Features.Images.Upload;
@@ -17,17 +18,21 @@ public sealed class InsufficientStorageException(long needed, long available, lo
 /// <summary>The content's SHA-256 is not the one the client said it would be.</summary>
 public sealed class ChecksumMismatchException(string expected, string actual)
     : KrautProblemException(422, "Checksum mismatch",
-        $"The content's SHA-256 is {actual}, but {expected} was expected. The content was discarded; send it again.")
+        $"The content's SHA-256 is {actual}, but {expected} was expected. The content was discarded; send it again."), IProblemFields
 {
     public string Expected { get; } = expected;
     public string Actual { get; } = actual;
+
+    public IReadOnlyDictionary<string, object?> ProblemFields => new Dictionary<string, object?> { ["expectedSha256"] = Expected, ["actualSha256"] = Actual };
 }
 
 /// <summary>A resumed upload that does not continue where the stored part ends.</summary>
 public sealed class UploadOffsetException(long bytesReceived, long start)
     : KrautProblemException(409, "Wrong offset",
         $"The upload can only continue at byte {bytesReceived}, which is how much has arrived, but this request starts at byte {start}. " +
-        $"Send Content-Range: bytes {bytesReceived}-…/total, or send the whole content without Content-Range to start over.")
+        $"Send Content-Range: bytes {bytesReceived}-…/total, or send the whole content without Content-Range to start over."), IProblemFields
 {
     public long BytesReceived { get; } = bytesReceived;
+
+    public IReadOnlyDictionary<string, object?> ProblemFields => new Dictionary<string, object?> { ["bytesReceived"] = BytesReceived };
 }

@@ -72,8 +72,8 @@ public static class ImageContentApi
     }
 
     /// <summary>
-    /// Problems that carry more than a sentence: where to resume (a header, since the exception handler middleware
-    /// would drop it), and both checksums of a mismatch, as fields a script can read.
+    /// Problems that carry more than a sentence (their <see cref="IProblemFields"/>), answered inside the endpoint:
+    /// where to resume also goes in a header, which the exception handler middleware would drop.
     /// </summary>
     private static async ValueTask<object?> AnswerWithDetails(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -84,13 +84,11 @@ public static class ImageContentApi
         catch (UploadOffsetException e)
         {
             context.HttpContext.Response.Headers[BytesReceivedHeader] = e.BytesReceived.ToString(CultureInfo.InvariantCulture);
-            return TypedResults.Problem(statusCode: e.Status, title: e.Title, detail: e.Detail,
-                extensions: new Dictionary<string, object?> { ["bytesReceived"] = e.BytesReceived });
+            return Problems.Result(e);
         }
         catch (ChecksumMismatchException e)
         {
-            return TypedResults.Problem(statusCode: e.Status, title: e.Title, detail: e.Detail,
-                extensions: new Dictionary<string, object?> { ["expectedSha256"] = e.Expected, ["actualSha256"] = e.Actual });
+            return Problems.Result(e);
         }
     }
 }

@@ -13,7 +13,7 @@ public sealed class ImageContentStatus(ResourceStore store, TimeProvider time)
     public async Task<bool> WriteAsync(Guid id, Func<ImageStatus, ImageStatus> change, CancellationToken ct)
     {
         if (await FindAsync(id, ct) is not { } image) return false;
-        await store.SetStatusAsync(Kinds.Images.Name, id, KrautJson.Serialize(change(image.Status)), ct);
+        await new StatusWriter<ImageStatus>(store, Kinds.Images, id, image.Status).WriteAsync(change, ct);
         return true;
     }
 

@@ -1,3 +1,5 @@
+using KrautPortal.Hypervisor.Native;
+
 namespace KrautPortal.Features.Images.Upload;
 
 /// <summary>
@@ -47,7 +49,7 @@ public sealed class IncomingFiles(ImageStorage storage, ILogger<IncomingFiles> l
     {
         var arrived = ArrivedPath(imageId);
         File.Move(PartPath(imageId), arrived, overwrite: true);
-        Pipeline.DurableFiles.SyncDirectory(Path.GetDirectoryName(arrived)!);
+        DurableFiles.SyncDirectory(Path.GetDirectoryName(arrived)!);
         Delete(ExpectedPath(imageId));
     }
 

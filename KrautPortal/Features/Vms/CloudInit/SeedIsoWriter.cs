@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text;
+using KrautPortal.Hypervisor;
 
 namespace KrautPortal.Features.Vms.CloudInit;
 
@@ -45,30 +45,22 @@ public static class SeedIsoWriter
         }
     }
 
+    /// <summary>A seed is a few kilobytes: seconds at most, however loaded the host; a hung xorriso must not hold a reconcile.</summary>
+    private static readonly ToolLimits XorrisoLimits = new(TimeSpan.FromMinutes(2), null, null, 64 << 10);
+
     private static async Task RunXorrisoAsync(IReadOnlyList<string> arguments, CancellationToken ct)
     {
-        var start = new ProcessStartInfo("xorriso", arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        Process process;
+        ProcessRunner.Result result;
         try
         {
-            process = Process.Start(start) ?? throw new SeedException("xorriso could not be started.");
+            result = await ProcessRunner.RunAsync("xorriso", arguments, XorrisoLimits, null, ct);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
             throw new SeedException($"xorriso, which writes the VMs' cloud-init seeds, is not installed (apt-get install xorriso; scripts/setup-host.sh does it): {e.Message}");
         }
-        using (process)
-        {
-            var stderr = process.StandardError.ReadToEndAsync(ct);
-            await process.StandardOutput.ReadToEndAsync(ct);
-            await process.WaitForExitAsync(ct);
-            if (process.ExitCode != 0) throw new SeedException($"xorriso failed ({process.ExitCode}) writing the cloud-init seed: {(await stderr).Trim()}");
-        }
+        if (result.TimedOut) throw new SeedException($"xorriso did not finish writing the cloud-init seed within {XorrisoLimits.WallClock?.TotalSeconds:0} s.");
+        if (result.ExitCode != 0) throw new SeedException($"xorriso failed ({result.ExitCode}) writing the cloud-init seed: {result.StandardError.Trim()}");
     }
 }
 

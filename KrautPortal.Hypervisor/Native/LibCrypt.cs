@@ -1,12 +1,13 @@
 using System.Runtime.InteropServices;
 
-namespace KrautPortal.Features.Auth.Htpasswd;
+namespace KrautPortal.Hypervisor.Native;
 
 /// <summary>
 /// The system's libxcrypt (Debian's libcrypt1), for the hashes it computes exactly as <c>htpasswd</c> did:
 /// bcrypt, SHA-256/512-crypt and traditional DES. Uses the reentrant <c>crypt_rn</c> with a buffer per call.
+/// Used by the portal's htpasswd verifier and initial administrator; native calls live in this folder only.
 /// </summary>
-internal static unsafe partial class LibCrypt
+public static unsafe partial class LibCrypt
 {
     /// <summary><c>sizeof(struct crypt_data)</c> in libxcrypt.</summary>
     private const int CryptDataSize = 32768;

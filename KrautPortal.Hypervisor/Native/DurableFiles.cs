@@ -1,12 +1,12 @@
 using System.Runtime.InteropServices;
 
-namespace KrautPortal.Features.Images.Pipeline;
+namespace KrautPortal.Hypervisor.Native;
 
 /// <summary>
 /// fsync for a file's content and for a directory's entries: a rename is only durable once the directory holding
-/// it is synced, and .NET has no call for a directory.
+/// it is synced, and .NET has no call for a directory. Used by the portal's image upload and pipeline.
 /// </summary>
-internal static partial class DurableFiles
+public static partial class DurableFiles
 {
     public static void SyncFile(string path)
     {
