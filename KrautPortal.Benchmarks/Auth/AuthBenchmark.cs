@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using KrautPortal.Benchmarks.CreateToRunning;
 using KrautPortal.Benchmarks.Support;
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Auth.Htpasswd;
@@ -28,7 +27,6 @@ public static class AuthBenchmark
     /// </summary>
     public const string Endpoint = "api/v1/hosts";
 
-    private const string TestHost = "test:///default";
     private const string LdapUrl = "ldap://127.0.0.1:3890/";
     private const string LdapsUrl = "ldaps://127.0.0.1:6360/";
     private const string UserDnTemplate = "uid={0},ou=people,dc=kraut,dc=test";
@@ -67,7 +65,7 @@ public static class AuthBenchmark
     {
         var loadAtStart = MachineInfo.LoadAverage();
         Console.WriteLine("[auth] starting the test LDAP directory (scripts/start-test-ldap.sh)");
-        await Run.CheckedAsync(RepoPaths.Script("start-test-ldap.sh"));
+        await Tool.RunAsync(RepoPaths.Script("start-test-ldap.sh"));
 
         var scratch = Directory.CreateTempSubdirectory("kraut-bench-auth-");
         try
@@ -79,7 +77,7 @@ public static class AuthBenchmark
             // $2y$05$…: the cost htpasswd chose by default.
             var bcryptCost = int.Parse(bcrypt.Hash.Split('$')[2], CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
 
-            var settings = new Dictionary<string, string>
+            var settings = new Dictionary<string, string?>
             {
                 // The default chain with LDAP after htpasswd, as docs/auth-passwords.md advises.
                 ["Auth:Chain:0"] = "god-token",
@@ -91,25 +89,25 @@ public static class AuthBenchmark
                 ["Auth:Ldap:UserDnTemplate"] = UserDnTemplate,
                 ["Auth:Ldap:GroupBaseDn"] = GroupBaseDn,
             };
-            var portal = new PortalProcess(guestDirectory: null, TestHost, settings);
+            var portal = BenchPortal.Create(TestHosts.TestDriver, SeedImages.Blank, settings);
             await using var _ = portal;
-            Console.WriteLine($"[auth] starting the portal on {portal.BaseAddress} ({TestHost}) with data in {portal.DataDirectory}");
+            Console.WriteLine($"[auth] starting the portal on {portal.BaseAddress} ({TestHosts.TestDriver}) with data in {portal.DataDirectory}");
             await portal.StartAsync(TimeSpan.FromMinutes(1));
             var tokenHeader = "Bearer " + await CreateTokenAsync(portal);
             // What-if (not Kraut's configuration): a second portal, idle until the concurrent run, whose thread pool
             // starts with more worker threads than one per core.
-            var morePoolThreads = new PortalProcess(guestDirectory: null, TestHost, settings,
+            var morePoolThreads = BenchPortal.Create(TestHosts.TestDriver, SeedImages.Blank, settings,
                 new Dictionary<string, string> { ["DOTNET_ThreadPool_ForceMinWorkerThreads"] = "0x" + WhatIfMinThreads.ToString("x", CultureInfo.InvariantCulture) });
             await using var __ = morePoolThreads;
             Console.WriteLine($"[auth] what-if: a second portal on {morePoolThreads.BaseAddress} with at least {WhatIfMinThreads} pool threads");
             await morePoolThreads.StartAsync(TimeSpan.FromMinutes(1));
 
-            var god = new Credential("god token (baseline)", portal.GodHeader, requests, "god:bench", "god-token");
+            var god = new Credential("god token (baseline)", portal.GodHeader, requests, portal.GodActor, "god-token");
             Credential[] credentials =
             [
                 new("no credentials (401, reference)", null, requests, null, "chain"),
                 god,
-                new("token: scoped `kraut_<id>_<secret>`", tokenHeader, requests, "god:bench", "token"),
+                new("token: scoped `kraut_<id>_<secret>`", tokenHeader, requests, portal.GodActor, "token"),
                 new($"htpasswd: bcrypt (`-B`, cost {bcryptCost})", Basic(bcrypt), requests, bcrypt.Name, "htpasswd"),
                 new("htpasswd: APR1-MD5 (`-m`)", Basic(apr1), requests, apr1.Name, "htpasswd"),
                 new("htpasswd: bcrypt cost 10 (`-B -C 10`)", Basic(bcrypt10), Math.Max(20, requests / 5), bcrypt10.Name, "htpasswd"),
@@ -361,7 +359,7 @@ public static class AuthBenchmark
         var bcrypt10InPortal = measured.Single(m => m.Credential.Label.StartsWith("htpasswd: bcrypt cost 10", StringComparison.Ordinal)).Sequential.P50;
 
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"`GET /{Endpoint}` on the built portal (child process, Production settings, `--Kraut:Hosts:0={TestHost}`, blank seed image), " +
+        text.AppendLine(CultureInfo.InvariantCulture, $"`GET /{Endpoint}` on the built portal (child process, Production settings, `--Kraut:Hosts:0={TestHosts.TestDriver}`, blank seed image), " +
             $"one `HttpClient` over one keep-alive HTTP/1.1 connection on 127.0.0.1, the client on the same 2 cores. " +
             $"Sequential: one request at a time, all credentials round-robin (each round starting one further), after {WarmUp} warm-up requests each; " +
             $"times from sending the request until the whole body has arrived, in ms.");
@@ -447,7 +445,7 @@ public static class AuthBenchmark
     {
         var password = RandomNumberGenerator.GetHexString(16, lowercase: true);
         string[] create = File.Exists(file) ? [] : ["-c"];
-        await Run.CheckedAsync("htpasswd", [.. create, "-b", .. flags, file, name, password]);
+        await Tool.RunAsync("htpasswd", [.. create, "-b", .. flags, file, name, password]);
         var hash = File.ReadLines(file).Select(l => l.Split(':', 2)).Single(p => p[0] == name)[1];
         return new HtpasswdUser(name, password, hash);
     }
@@ -470,7 +468,7 @@ public static class AuthBenchmark
 
     private static async Task<string> PackageVersionAsync(string package)
     {
-        var output = await Run.ToolAsync("dpkg-query", ["-W", "-f=${Version}", package]);
+        var output = await Tool.TryAsync("dpkg-query", ["-W", "-f=${Version}", package]);
         return output.ExitCode == 0 ? output.StdOut.Trim() : "not installed";
     }
 }

@@ -66,7 +66,7 @@ public static class ConvertBenchmark
     private static async Task<Sample> KrautOnceAsync(PipelineHost host, Input input, int iteration)
     {
         var id = await host.CreateCheckingImageAsync($"bench-{input.Name}-{iteration}");
-        await Run.CheckedAsync("ln", input.Path, host.Storage.ArrivedPath(id));
+        await Tool.RunAsync("ln", input.Path, host.Storage.ArrivedPath(id));
         var started = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         var (converting, final) = await host.EnqueueAndWaitAsync(id, TimeSpan.FromMinutes(10));
@@ -84,10 +84,10 @@ public static class ConvertBenchmark
         var output = Path.Combine(directory, "plain-output.qcow2");
         File.Delete(output);
         var clock = Stopwatch.StartNew();
-        await Run.CheckedAsync("qemu-img", "convert", "-f", input.Format, "-O", "qcow2", input.Path, output);
-        if (sync) await Run.CheckedAsync("sync", output);
+        await Tool.RunAsync("qemu-img", "convert", "-f", input.Format, "-O", "qcow2", input.Path, output);
+        if (sync) await Tool.RunAsync("sync", output);
         var elapsed = clock.Elapsed.TotalMilliseconds;
-        await Run.CheckedAsync("qemu-img", "compare", "-q", "-f", input.Format, "-F", "qcow2", input.Path, output);
+        await Tool.RunAsync("qemu-img", "compare", "-q", "-f", input.Format, "-F", "qcow2", input.Path, output);
         File.Delete(output);
         return elapsed;
     }
@@ -122,10 +122,10 @@ public static class ConvertBenchmark
         foreach (var format in new[] { "qcow2", "vmdk", "vhdx", "vdi" })
         {
             var path = Path.Combine(directory, "disk." + format);
-            await Run.CheckedAsync("qemu-img", "convert", "-f", "raw", "-O", format, raw, path);
+            await Tool.RunAsync("qemu-img", "convert", "-f", "raw", "-O", format, raw, path);
             inputs.Add(new Input(format, format, path, virtualBytes, new FileInfo(path).Length));
         }
-        await Run.CheckedAsync("sync");
+        await Tool.RunAsync("sync");
         return inputs;
     }
 

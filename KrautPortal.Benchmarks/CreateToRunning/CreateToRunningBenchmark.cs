@@ -15,11 +15,9 @@ public static class CreateToRunningBenchmark
     public static async Task<string> RunAsync(int iterations)
     {
         var loadAtStart = MachineInfo.LoadAverage();
-        var guestDirectory = Environment.GetEnvironmentVariable("KRAUT_TEST_GUEST_DIR") ?? "/var/tmp/kraut-test-guest";
-        Console.WriteLine($"[create] building the test guest into {guestDirectory} (cached by its inputs)");
-        await Run.CheckedAsync(RepoPaths.Script("build-guest-image.sh"), guestDirectory);
+        Console.WriteLine($"[create] the test guest (built if need be, cached by its inputs) is in {TestGuest.Directory}");
 
-        var portal = new PortalProcess(guestDirectory);
+        var portal = BenchPortal.Create();
         await using var _ = portal;
         Console.WriteLine($"[create] starting the portal on {portal.BaseAddress} with data in {portal.DataDirectory}");
         await portal.StartAsync(TimeSpan.FromMinutes(2));

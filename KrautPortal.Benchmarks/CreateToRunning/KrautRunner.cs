@@ -58,7 +58,7 @@ public sealed class KrautRunner(PortalProcess portal, HttpClient client, Guid im
         var spans = await WaitForSpansAsync(id);
 
         if (inactiveXml is not null)
-            inactiveXml(await Support.Run.CheckedAsync("virsh", "-c", PortalProcess.HostUri, "dumpxml", "--inactive", VmBuilder.DomainName(id)));
+            inactiveXml(await Tool.RunAsync("virsh", "-c", TestHosts.System, "dumpxml", "--inactive", VmBuilder.DomainName(id)));
         await DeleteAsync(id);
 
         var (overlay, define, start, firstEvent) = (spans[VmTelemetry.Overlay], spans[VmTelemetry.Define], spans[VmTelemetry.Start], spans[VmTelemetry.FirstEvent]);
@@ -80,7 +80,7 @@ public sealed class KrautRunner(PortalProcess portal, HttpClient client, Guid im
         if (deleted.StatusCode is not (HttpStatusCode.Accepted or HttpStatusCode.NoContent))
             throw new InvalidOperationException($"DELETE /api/v1/vms/{id}: {(int)deleted.StatusCode} {await deleted.Content.ReadAsStringAsync()}");
         await WaitUntilGoneAsync(client, $"api/v1/vms/{id}");
-        using var connection = LibvirtConnection.Open(PortalProcess.HostUri);
+        using var connection = LibvirtConnection.Open(TestHosts.System);
         using var domain = connection.FindDomain(id);
         if (domain is not null) throw new InvalidOperationException($"Kraut deleted VM {id} but its domain is still defined");
         if (File.Exists(portal.DiskFor(id)) || File.Exists(portal.ConsoleFor(id)))

@@ -13,7 +13,7 @@ namespace KrautPortal.Benchmarks.CreateToRunning;
 /// </summary>
 public sealed class VirshBaseline : IAsyncDisposable
 {
-    private const string Uri = PortalProcess.HostUri;
+    private const string Uri = TestHosts.System;
     private readonly string _template;
     private readonly string _backingImage;
     private readonly string _directory;
@@ -65,7 +65,7 @@ public sealed class VirshBaseline : IAsyncDisposable
 
         var t0 = Stopwatch.GetTimestamp();
         double Since(long start) => Stopwatch.GetElapsedTime(t0, start).TotalMilliseconds;
-        await Run.CheckedAsync("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", _backingImage, overlay);
+        await Tool.RunAsync("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", _backingImage, overlay);
         var overlayDone = Since(Stopwatch.GetTimestamp());
         await Virsh("define", xmlFile);
         var defineDone = Since(Stopwatch.GetTimestamp());
@@ -125,7 +125,7 @@ public sealed class VirshBaseline : IAsyncDisposable
         await Virsh("destroy", name);
         await Virsh("undefine", name);
         foreach (var file in new[] { overlay, console, xmlFile, $"/var/log/libvirt/qemu/{name}.log" }) File.Delete(file);
-        var check = await Run.ToolAsync("virsh", ["-c", Uri, "domstate", name]);
+        var check = await Tool.TryAsync("virsh", ["-c", Uri, "domstate", name]);
         if (check.ExitCode == 0) throw new InvalidOperationException($"baseline domain {name} still exists after undefine");
     }
 
@@ -151,7 +151,7 @@ public sealed class VirshBaseline : IAsyncDisposable
         }
     }
 
-    private static async Task<string> Virsh(params string[] args) => await Run.CheckedAsync("virsh", ["-c", Uri, .. args]);
+    private static async Task<string> Virsh(params string[] args) => await Tool.RunAsync("virsh", ["-c", Uri, .. args]);
 
     public async ValueTask DisposeAsync()
     {

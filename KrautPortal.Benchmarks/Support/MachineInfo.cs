@@ -57,11 +57,11 @@ public static class MachineInfo
         // "virsh version" names the library, the daemon and the hypervisor as libvirtd sees them.
         try
         {
-            var output = await Run.ToolAsync("virsh", ["-c", "qemu:///system", "version"]);
+            var output = await Tool.TryAsync("virsh", ["-c", "qemu:///system", "version"]);
             string? Find(string prefix) => output.StdOut.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))?[prefix.Length..].Trim();
             return (Find("Using library:") ?? "unknown", Find("Running hypervisor:") ?? "unknown");
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (InvalidOperationException e) when (e.InnerException is System.ComponentModel.Win32Exception)
         {
             return ("not installed", "not installed");
         }

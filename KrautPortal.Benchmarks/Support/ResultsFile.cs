@@ -19,7 +19,7 @@ public static class ResultsFile
 
     public static void Update(string name, string section)
     {
-        var path = RepoPaths.ResultsFile;
+        var path = Path.Combine(RepoPaths.Root, "benchmarks", "RESULTS.md");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var text = File.Exists(path) ? File.ReadAllText(path) : Header;
         var begin = $"<!-- {name}:begin -->";

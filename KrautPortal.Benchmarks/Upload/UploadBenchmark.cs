@@ -5,7 +5,6 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using KrautPortal.Benchmarks.CreateToRunning;
 using KrautPortal.Benchmarks.Support;
 
 namespace KrautPortal.Benchmarks.Upload;
@@ -22,11 +21,9 @@ public static class UploadBenchmark
     public static async Task<string> RunAsync(int iterations)
     {
         var loadAtStart = MachineInfo.LoadAverage();
-        var guestDirectory = Environment.GetEnvironmentVariable("KRAUT_TEST_GUEST_DIR") ?? "/var/tmp/kraut-test-guest";
-        Console.WriteLine($"[upload] building the test guest into {guestDirectory} (the portal's seed image; cached by its inputs)");
-        await Run.CheckedAsync(RepoPaths.Script("build-guest-image.sh"), guestDirectory);
+        Console.WriteLine($"[upload] the test guest (the portal's seed image, built if need be) is in {TestGuest.Directory}");
 
-        var portal = new PortalProcess(guestDirectory);
+        var portal = BenchPortal.Create();
         await using var _ = portal;
         Console.WriteLine($"[upload] starting the portal on {portal.BaseAddress} with data in {portal.DataDirectory}");
         await portal.StartAsync(TimeSpan.FromMinutes(2));
@@ -37,7 +34,7 @@ public static class UploadBenchmark
         var source = Path.Combine(work, "source.img");
         Console.WriteLine($"[upload] writing a {Size >> 30} GiB source file without zero blocks");
         await WriteSourceAsync(source);
-        var disk = (await Run.CheckedAsync("findmnt", "-no", "SOURCE,FSTYPE", "-T", work)).Trim();
+        var disk = (await Tool.RunAsync("findmnt", "-no", "SOURCE,FSTYPE", "-T", work)).Trim();
         var pid = portal.ProcessId;
         var hwmBefore = ProcStatusKiB(pid, "VmHWM");
         var rssBefore = ProcStatusKiB(pid, "VmRSS");
@@ -114,9 +111,9 @@ public static class UploadBenchmark
     {
         var copy = Path.Combine(work, "copy.img");
         var clock = Stopwatch.StartNew();
-        await Run.CheckedAsync("cp", source, copy);
+        await Tool.RunAsync("cp", source, copy);
         var copied = clock.Elapsed.TotalMilliseconds;
-        await Run.CheckedAsync("sync", copy);
+        await Tool.RunAsync("sync", copy);
         var synced = clock.Elapsed.TotalMilliseconds;
         File.Delete(copy);
         return (copied, synced);
@@ -136,7 +133,7 @@ public static class UploadBenchmark
             }
         });
         var clock = Stopwatch.StartNew();
-        var curl = await Run.ToolAsync("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", source,
+        var curl = await Tool.TryAsync("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", source,
             "-H", "Authorization: " + portal.GodHeader, new Uri(portal.BaseAddress, $"api/v1/images/{id}/content").ToString()]);
         var uploaded = clock.Elapsed.TotalMilliseconds;
         await done.CancelAsync();

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using KrautPortal.Tests.Support;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -267,7 +266,7 @@ public sealed class ForwardedHeaderTests(TrustedProxyPortal trusted) : IClassFix
         using var response = await form.SignInAsync(KrautPortal.Features.Auth.InitialAdmin.User, trusted.AdminPassword, "/", "X-Forwarded-Proto: https");
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.Contains("; secure", SessionCookie(response), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("; secure", PortalSignIn.SetSessionCookie(response), StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -279,15 +278,13 @@ public sealed class ForwardedHeaderTests(TrustedProxyPortal trusted) : IClassFix
         using var response = await form.SignInAsync(KrautPortal.Features.Auth.InitialAdmin.User, untrusted.AdminPassword, "/", "X-Forwarded-Proto: https");
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.DoesNotContain("; secure", SessionCookie(response), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("; secure", PortalSignIn.SetSessionCookie(response), StringComparison.OrdinalIgnoreCase);
     }
 
-    private static string SessionCookie(HttpResponseMessage response) =>
-        response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("kraut.session=", StringComparison.Ordinal));
 }
 
-/// <summary>The login form as a browser uses it: the page's antiforgery token and cookie, then the POST.</summary>
-public sealed partial class SignInForm : IDisposable
+/// <summary>The login form as a browser on another machine uses it (real sockets): the page's antiforgery token and cookie, then the POST.</summary>
+public sealed class SignInForm : IDisposable
 {
     private readonly HttpClient _http;
     private readonly CookieContainer _cookies = new();
@@ -309,12 +306,7 @@ public sealed partial class SignInForm : IDisposable
         return form;
     }
 
-    private async Task ReadTokenAsync(string page)
-    {
-        var html = await _http.GetStringAsync(page);
-        _token = WebUtility.HtmlDecode(TokenPattern().Match(html).Groups["token"].Value);
-        Assert.NotEmpty(_token);
-    }
+    private async Task ReadTokenAsync(string page) => _token = await PortalSignIn.RequiredTokenAsync(_http, page);
 
     public Task<HttpResponseMessage> SignInAsync(string user, string password, string returnUrl, string? extraHeader = null) =>
         PostAsync("/auth/login", new() { ["user"] = user, ["password"] = password, ["returnUrl"] = returnUrl }, origin: null, withToken: true, extraHeader);
@@ -335,14 +327,10 @@ public sealed partial class SignInForm : IDisposable
 
     public async Task<bool> IsSignedInAsync()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/vms?limit=1");
-        request.Headers.Add("X-Kraut-Portal", "1");
+        using var request = PortalSignIn.ApiRequest(HttpMethod.Get, "/api/v1/vms?limit=1");
         using var response = await _http.SendAsync(request);
         return response.StatusCode == HttpStatusCode.OK;
     }
 
     public void Dispose() => _http.Dispose();
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\"[^>]*value=\"(?<token>[^\"]+)\"")]
-    private static partial Regex TokenPattern();
 }

@@ -16,13 +16,13 @@ internal static class HtpasswdTool
     public static void Set(string file, string flag, string user, string password)
     {
         string[] args = File.Exists(file) ? ["-b", flag, file, user, password] : ["-c", "-b", flag, file, user, password];
-        var (status, _, stderr) = Support.Tool.Try("htpasswd", args);
+        var (status, _, stderr) = Tool.Try("htpasswd", args);
         if (status != 0) throw new InvalidOperationException($"htpasswd {flag} {user}: {stderr}");
     }
 
     public static void Delete(string file, string user)
     {
-        var (status, _, stderr) = Support.Tool.Try("htpasswd", "-D", file, user);
+        var (status, _, stderr) = Tool.Try("htpasswd", "-D", file, user);
         if (status != 0) throw new InvalidOperationException($"htpasswd -D {user}: {stderr}");
     }
 

@@ -9,7 +9,7 @@ namespace KrautPortal.Tests.Auth;
 public sealed class OtpTests(Api.ApiClient api) : IClassFixture<Api.ApiClient>
 {
     private static string Code(string secret, int stepsAgo = 0) =>
-        Support.Tool.Run("oathtool", "--totp", "-b", "-N", $"now - {stepsAgo * 30} seconds", secret);
+        Tool.Run("oathtool", "--totp", "-b", "-N", $"now - {stepsAgo * 30} seconds", secret);
 
     private async Task<(OtpService Otp, AsyncServiceScope Scope)> OtpAsync()
     {

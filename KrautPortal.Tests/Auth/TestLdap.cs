@@ -46,7 +46,7 @@ internal static class TestLdap
     private static string Start()
     {
         // Not a skip: a test run without its directory must fail and say why.
-        var (status, _, stderr) = Support.Tool.Try("bash", RepoPaths.Script("start-test-ldap.sh"));
+        var (status, _, stderr) = Tool.Try("bash", RepoPaths.Script("start-test-ldap.sh"));
         if (status != 0) throw new InvalidOperationException($"scripts/start-test-ldap.sh failed ({status}):\n{stderr}");
         return Environment.GetEnvironmentVariable("KRAUT_TEST_LDAP_DIR") is { Length: > 0 } dir ? dir : "/var/lib/kraut-test-ldap";
     }

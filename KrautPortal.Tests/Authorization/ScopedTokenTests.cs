@@ -148,7 +148,7 @@ public sealed class ScopedTokenTests(AuthorizationPortal portal)
         // Deleted, the VM's history is judged by its last snapshot: still prod, still outside the token's selector.
         using (var deleted = await Alice.DeleteAsync($"/api/v1/vms/{prod}"))
             Assert.True(deleted.IsSuccessStatusCode, $"deleting gave {(int)deleted.StatusCode}");
-        await Support.Eventually.WaitForAsync(async () => await portal.Api.FindAsync("vms", prod) is null ? "gone" : null, TimeSpan.FromSeconds(10), "the VM to be removed");
+        await Eventually.WaitForAsync(async () => await portal.Api.FindAsync("vms", prod) is null ? "gone" : null, TimeSpan.FromSeconds(10), "the VM to be removed");
         foreach (var url in reads.Skip(1))
             await ApiClient.AssertProblemAsync(await client.GetAsync(url), HttpStatusCode.NotFound);
         foreach (var url in reads.Skip(1))

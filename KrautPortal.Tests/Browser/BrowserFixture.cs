@@ -41,7 +41,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh page, signed in through the portal's own login form as the first-run administrator.</summary>
-    public async Task<IPage> NewSignedInPageAsync(KrautPortal.Tests.Support.PortalProcess portal)
+    public async Task<IPage> NewSignedInPageAsync(PortalProcess portal)
     {
         var page = await NewPageAsync(portal.BaseAddress);
         await page.SignInAsync(KrautPortal.Features.Auth.InitialAdmin.User, portal.AdminPassword);

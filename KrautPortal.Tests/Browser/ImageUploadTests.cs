@@ -16,29 +16,14 @@ namespace KrautPortal.Tests.Browser;
 public sealed partial class ImageUploadTests(BrowserFixture browser, ImageUploadTests.App app) : IClassFixture<ImageUploadTests.App>
 {
     /// <summary>One portal on libvirt's test driver for these tests, allowed to import from this machine's own web server.</summary>
-    public sealed class App : IAsyncLifetime
+    public sealed class App() : TestDriverPortal(new Dictionary<string, string?> { ["Images:ImportAllowList:0"] = "127.0.0.1" })
     {
-        private HttpClient? _http;
-
-        public PortalProcess Portal { get; } = new(KrautAppFactory.TestDriver, seedImage: "blank",
-            new Dictionary<string, string?> { ["Images:ImportAllowList:0"] = "127.0.0.1" });
-
-        public KrautApi Api { get; private set; } = default!;
-
         /// <summary>Where the tests make their disk images; removed afterwards.</summary>
         public string Files { get; } = Directory.CreateTempSubdirectory("kraut-upload-files-").FullName;
 
-        public async Task InitializeAsync()
+        public override async Task DisposeAsync()
         {
-            await Portal.StartAsync();
-            _http = Portal.CreateAdminClient();
-            Api = new KrautApi(_http);
-        }
-
-        public async Task DisposeAsync()
-        {
-            _http?.Dispose();
-            await Portal.DisposeAsync();
+            await base.DisposeAsync();
             Directory.Delete(Files, recursive: true);
         }
     }

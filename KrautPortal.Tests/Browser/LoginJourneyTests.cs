@@ -35,10 +35,10 @@ public sealed partial class LoginJourneyTests(BrowserFixture browser)
         await page.GotoAsync("vms");
         await Expect(page).ToHaveURLAsync(LoginForVms());
 
-        await SubmitPasswordAsync(page, "not-her-password");
+        await page.SubmitSignInAsync("alice", "not-her-password");
         await Expect(page.TestId("login-error")).ToHaveTextAsync("Wrong user name or password.");
 
-        await SubmitPasswordAsync(page, AlicePassword);
+        await page.SubmitSignInAsync("alice", AlicePassword);
         await Expect(page.TestId("current-user")).ToHaveTextAsync("alice");
         await Expect(page).ToHaveURLAsync(VmsPage());
         await Expect(Row(page, hers)).ToBeVisibleAsync();
@@ -59,7 +59,7 @@ public sealed partial class LoginJourneyTests(BrowserFixture browser)
 
         // The password alone no longer lets her in; the code she enrolled with is spent; the next one works.
         await page.GotoAsync("vms");
-        await SubmitPasswordAsync(page, AlicePassword);
+        await page.SubmitSignInAsync("alice", AlicePassword);
         await Expect(page.TestId("login-code")).ToBeVisibleAsync();
         await SubmitCodeAsync(page, enrolmentCode);
         await Expect(page.TestId("login-error")).ToHaveTextAsync("That code was already used; wait for the next one.");
@@ -93,13 +93,6 @@ public sealed partial class LoginJourneyTests(BrowserFixture browser)
         await Expect(page.TestId("token-table")).ToContainTextAsync("script");
         await Expect(page.TestId("token-secret")).ToHaveCountAsync(0);
         Assert.DoesNotContain(token.Split('_')[^1], await page.ContentAsync(), StringComparison.Ordinal);
-    }
-
-    private static async Task SubmitPasswordAsync(IPage page, string password)
-    {
-        await page.Locator("#user").FillAsync("alice");
-        await page.Locator("#password").FillAsync(password);
-        await page.TestId("login-submit").ClickAsync();
     }
 
     private static async Task SubmitCodeAsync(IPage page, string code)

@@ -32,10 +32,16 @@ public static class PageExtensions
     public static async Task SignInAsync(this IPage page, string user, string password, string path = "")
     {
         await page.GotoAsync("login" + (path.Length > 0 ? "?returnUrl=" + Uri.EscapeDataString("/" + path) : ""));
+        await page.SubmitSignInAsync(user, password);
+        await Microsoft.Playwright.Assertions.Expect(page.TestId("current-user")).ToHaveTextAsync(user);
+    }
+
+    /// <summary>Fills the open sign-in form and submits it; what follows (the portal, an error, a code) is the caller's to check.</summary>
+    public static async Task SubmitSignInAsync(this IPage page, string user, string password)
+    {
         await page.Locator("#user").FillAsync(user);
         await page.Locator("#password").FillAsync(password);
         await page.TestId("login-submit").ClickAsync();
-        await Microsoft.Playwright.Assertions.Expect(page.TestId("current-user")).ToHaveTextAsync(user);
     }
 
     /// <summary>Where screenshots go: KRAUT_SCREENSHOT_DIR (set it to docs/screenshots to refresh the docs), else the test output.</summary>

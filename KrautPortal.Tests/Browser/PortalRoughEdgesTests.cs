@@ -65,9 +65,7 @@ public sealed class PortalRoughEdgesTests(BrowserFixture browser, TestDriverPort
     {
         var page = await browser.NewPageAsync(app.Portal.BaseAddress);
         await page.GotoAsync("login?returnUrl=%2Fvms");
-        await page.Locator("#user").FillAsync("admin");
-        await page.Locator("#password").FillAsync("not-the-password");
-        await page.TestId("login-submit").ClickAsync();
+        await page.SubmitSignInAsync("admin", "not-the-password");
 
         await Expect(page.TestId("login-error")).ToBeVisibleAsync();
         Assert.DoesNotContain("error", page.Url, StringComparison.OrdinalIgnoreCase);

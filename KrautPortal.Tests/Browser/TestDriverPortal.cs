@@ -6,11 +6,19 @@ namespace KrautPortal.Tests.Browser;
 /// A real portal process on libvirt's test driver (VMs are records, nothing boots), shared by the browser
 /// tests that need VMs but not guests. Each test makes its own uniquely named VMs.
 /// </summary>
-public sealed class TestDriverPortal : IAsyncLifetime
+public class TestDriverPortal : IAsyncLifetime
 {
     private HttpClient? _http;
 
-    public PortalProcess Portal { get; } = new(KrautAppFactory.TestDriver, seedImage: "blank");
+    public TestDriverPortal() : this(new Dictionary<string, string?>())
+    {
+    }
+
+    /// <param name="settings">More configuration for the portal, for tests that need a setting of their own.</param>
+    protected TestDriverPortal(IReadOnlyDictionary<string, string?> settings) =>
+        Portal = new(KrautAppFactory.TestDriver, SeedImages.Blank, settings);
+
+    public PortalProcess Portal { get; }
 
     /// <summary>The portal's REST API, for arranging and checking what the browser does.</summary>
     public KrautApi Api { get; private set; } = default!;
@@ -23,7 +31,7 @@ public sealed class TestDriverPortal : IAsyncLifetime
         Api = new KrautApi(_http);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         _http?.Dispose();
         await Portal.DisposeAsync();

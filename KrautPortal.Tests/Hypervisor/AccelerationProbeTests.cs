@@ -17,7 +17,7 @@ public sealed class AccelerationProbeTests
     public async Task DetectAsync_OnThisHost_ChoosesKvmOnlyWhereKvmReallyBoots()
     {
         // The test guest's kernel: a fresh machine has no /boot kernel to fall back on.
-        var kernel = KrautPortal.Tests.Support.TestGuest.KernelPath;
+        var kernel = TestGuest.KernelPath;
         using var conn = LibvirtConnection.Open(TestSupport.SystemUri);
         var caps = conn.GetCapabilities();
         var guest = caps.FindGuest("x86_64");
@@ -50,7 +50,7 @@ public sealed class AccelerationProbeTests
     public async Task BootKernelAsync_UnderTcg_SeesLinuxBoot()
     {
         // The probe machinery itself must be able to say yes, or "qemu" above would prove nothing.
-        var kernel = KrautPortal.Tests.Support.TestGuest.KernelPath;
+        var kernel = TestGuest.KernelPath;
 
         var result = await AccelerationProbe.BootKernelAsync(
             "/usr/bin/qemu-system-x86_64", "tcg", "x86_64", kernel, TimeSpan.FromSeconds(30), CancellationToken.None);

@@ -55,7 +55,7 @@ public sealed class QemuSystemTests : IDisposable
     {
         var caps = _conn.GetCapabilities();
         var guest = caps.FindGuest("x86_64") ?? throw new InvalidOperationException("no x86_64 emulator");
-        var kernel = KrautPortal.Tests.Support.TestGuest.KernelPath;
+        var kernel = TestGuest.KernelPath;
         var netDef = IsolatedNetwork();
         var basePath = Path.Combine(_dir.FullName, "base.qcow2");
         var overlay = Path.Combine(_dir.FullName, "vm.qcow2");

@@ -185,12 +185,12 @@ public sealed class ControlledStream(byte[] bytes, int pauseAfter = int.MaxValue
 
     public void Resume() => _resume.TrySetResult();
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (_position == pauseAfter)
         {
             _reachedPause.TrySetResult();
-            await _resume.Task.WaitAsync(ct);
+            await _resume.Task.WaitAsync(cancellationToken);
         }
         var end = Math.Min(bytes.Length, _position < pauseAfter ? pauseAfter : bytes.Length);
         var n = Math.Min(buffer.Length, end - _position);
@@ -200,7 +200,7 @@ public sealed class ControlledStream(byte[] bytes, int pauseAfter = int.MaxValue
     }
 
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     public override bool CanRead => true;
     public override bool CanSeek => false;
     public override bool CanWrite => false;

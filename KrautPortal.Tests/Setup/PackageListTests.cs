@@ -32,7 +32,7 @@ public sealed partial class PackageListTests
     public void EveryListedPackage_IsInstalledOnThisMachine(string list)
     {
         // The suite runs after `setup-host.sh --with-tests`: each name must be a real Debian 12 package it installed.
-        var missing = Listed(list).Where(p => Tool.Try("dpkg-query", "-W", "-f=${Status}", p).Stdout != "install ok installed").ToList();
+        var missing = Listed(list).Where(p => Tool.Try("dpkg-query", "-W", "-f=${Status}", p).StdOut != "install ok installed").ToList();
         Assert.True(missing.Count == 0, $"listed in {list}.txt but not installed: {string.Join(", ", missing)}");
     }
 

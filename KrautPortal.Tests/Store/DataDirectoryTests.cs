@@ -19,7 +19,7 @@ public sealed class DataDirectoryTests : IDisposable
         var db = Path.Combine(_dir, "kraut.db");
         File.WriteAllText(db, "password hashes and OTP secrets");
         File.SetUnixFileMode(db, (UnixFileMode)0b110_100_100);
-        Assert.Equal(0, ReadAsNobody(db).Status);
+        Assert.Equal(0, ReadAsNobody(db).ExitCode);
 
         _ = new KrautPaths(_dir);
 
@@ -27,7 +27,7 @@ public sealed class DataDirectoryTests : IDisposable
         var (status, _, stderr) = ReadAsNobody(db);
         Assert.NotEqual(0, status);
         Assert.Contains("Permission denied", stderr, StringComparison.Ordinal);
-        Assert.NotEqual(0, ReadAsNobody(Path.Combine(_dir, "consoles")).Status);
+        Assert.NotEqual(0, ReadAsNobody(Path.Combine(_dir, "consoles")).ExitCode);
     }
 
     [Fact]
@@ -39,6 +39,6 @@ public sealed class DataDirectoryTests : IDisposable
     }
 
     /// <summary>What another local user meets: <c>cat</c> (or <c>ls</c> for a directory) as nobody.</summary>
-    private static (int Status, string Stdout, string Stderr) ReadAsNobody(string path) =>
+    private static ToolOutput ReadAsNobody(string path) =>
         Tool.Try("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Directory.Exists(path) ? "ls" : "cat", path);
 }

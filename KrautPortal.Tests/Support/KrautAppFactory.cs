@@ -3,9 +3,7 @@ using System.Text.Json;
 using KrautPortal.Features;
 using KrautPortal.Features.Networks.HostFacts;
 using KrautPortal.Features.Reconciling;
-using KrautPortal.Features.Seeding;
 using KrautPortal.Features.Store;
-using KrautPortal.Hypervisor;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -20,8 +18,8 @@ namespace KrautPortal.Tests.Support;
 /// </summary>
 public sealed class KrautAppFactory : WebApplicationFactory<Program>
 {
-    public const string TestDriver = "test:///default";
-    public const string SystemDriver = "qemu:///system";
+    public const string TestDriver = TestHosts.TestDriver;
+    public const string SystemDriver = TestHosts.System;
 
     private readonly string _hostUri;
     private readonly Dictionary<string, string?> _settings;
@@ -41,7 +39,7 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
         _services = services;
         _ownsDataDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("kraut-test-").FullName;
-        if (_ownsDataDirectory) SeedImage(DataDirectory, seedImage);
+        if (_ownsDataDirectory) SeedImages.Put(DataDirectory, seedImage);
         _settings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             ["Kraut:DataDirectory"] = DataDirectory,
@@ -131,55 +129,5 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
         {
             // a file still open by QEMU a moment longer; the temp directory is harmless
         }
-    }
-
-    /// <summary>Puts the image the first run registers into <c>&lt;dataDirectory&gt;/seed</c>: "guest", "blank" or null for none.</summary>
-    internal static void SeedImage(string dataDirectory, string? seedImage)
-    {
-        var seed = Directory.CreateDirectory(Path.Combine(dataDirectory, "seed")).FullName;
-        if (seedImage == "guest")
-        {
-            File.Copy(TestGuest.ImagePath, Path.Combine(seed, FirstRunSeeder.GuestImageFile));
-            File.Copy(TestGuest.KernelPath, Path.Combine(seed, "kraut-guest.vmlinuz"));
-        }
-        else if (seedImage == "blank")
-        {
-            Tool.Run("qemu-img", "create", "-q", "-f", "qcow2", Path.Combine(seed, FirstRunSeeder.GuestImageFile), "64M");
-        }
-        else if (seedImage is not null)
-        {
-            throw new ArgumentException($"unknown seed image '{seedImage}': use \"guest\", \"blank\" or null", nameof(seedImage));
-        }
-    }
-}
-
-/// <summary>Removes the domains and networks one Kraut instance created on a host.</summary>
-public static class LibvirtCleanup
-{
-    public static void RemoveInstance(string uri, string instanceId)
-    {
-        using var connection = LibvirtConnection.Open(uri);
-        foreach (var domain in connection.ListAllDomains())
-        {
-            using (domain)
-            {
-                if (domain.GetKrautMetadata()?.InstanceId != instanceId) continue;
-                if (domain.IsActive) domain.Destroy();
-                domain.Undefine();
-            }
-        }
-        foreach (var network in connection.ListAllNetworks())
-        {
-            using (network)
-            {
-                if (!network.Name.StartsWith($"kraut-{instanceId[..8]}-", StringComparison.Ordinal)) continue;
-                if (network.IsActive) network.Destroy();
-                if (network.IsPersistent) network.Undefine();
-            }
-        }
-        // VXLAN links (NetworkVxlan) live outside libvirt, on this machine, named kx + the instance's first 4 characters.
-        if (uri.StartsWith("test:", StringComparison.Ordinal)) return;
-        foreach (var link in VxlanLinks.ListAsync($"kx{instanceId[..4]}", CancellationToken.None).GetAwaiter().GetResult())
-            VxlanLinks.RemoveAsync(link, CancellationToken.None).GetAwaiter().GetResult();
     }
 }

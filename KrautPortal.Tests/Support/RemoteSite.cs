@@ -54,7 +54,7 @@ public sealed class RemoteSite : IDisposable
     public string OverlayAddress { get; }
 
     /// <summary>Runs a command inside the site; returns its exit status and output.</summary>
-    public (int Status, string Stdout, string Stderr) TryInSite(params string[] command) =>
+    public ToolOutput TryInSite(params string[] command) =>
         Tool.Try("ip", ["netns", "exec", Namespace, .. command]);
 
     public string InSite(params string[] command) => Tool.Run("ip", ["netns", "exec", Namespace, .. command]);

@@ -22,6 +22,7 @@ public sealed record MachineTypeStatus;
 
 public static class Architectures
 {
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1707", Justification = "the architecture's own name")]
     public const string X86_64 = "x86_64";
     public const string Aarch64 = "aarch64";
     public static readonly IReadOnlyList<string> All = [X86_64, Aarch64];

@@ -153,22 +153,22 @@ public sealed class ImportDownloader : IDisposable
 /// <summary>A read that gets nothing for <c>stall</c> fails with a <see cref="TimeoutException"/>: a server that stops sending cannot hold an import forever.</summary>
 public sealed class StallGuardStream(Stream inner, TimeSpan stall) : Stream
 {
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(stall);
         try
         {
             return await inner.ReadAsync(buffer, timeout.Token);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new TimeoutException($"No data arrived for {stall.TotalSeconds:0} seconds, so the download was stopped.");
         }
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
-        ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("read asynchronously");
     public override bool CanRead => true;

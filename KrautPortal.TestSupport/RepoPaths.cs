@@ -1,13 +1,11 @@
-namespace KrautPortal.Benchmarks.Support;
+namespace KrautPortal.TestSupport;
 
-/// <summary>Where the repository is, seen from the benchmark binary.</summary>
+/// <summary>Where the repository and its scripts are, seen from a test or benchmark binary.</summary>
 public static class RepoPaths
 {
     public static readonly string Root = FindRoot();
 
     public static string Script(string name) => Path.Combine(Root, "scripts", name);
-
-    public static string ResultsFile => Path.Combine(Root, "benchmarks", "RESULTS.md");
 
     private static string FindRoot()
     {

@@ -1,14 +1,18 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using KrautPortal.Features.Auth;
-using KrautPortal.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing;
 
-namespace KrautPortal.Tests.Authorization;
+namespace KrautPortal.Tests.Support;
 
-/// <summary>A browser-like client of the portal: signs in through the login form (with its antiforgery token) and keeps the cookie.</summary>
-internal static partial class PortalSignIn
+/// <summary>
+/// The portal's sign-in form as a browser uses it over HTTP: the page's antiforgery token, the POST, the session cookie.
+/// (The browser tests fill the same form in Chromium: Browser/PageExtensions.)
+/// </summary>
+public static partial class PortalSignIn
 {
+    public const string SessionCookieName = "kraut.session";
+
     /// <summary>A client with a cookie jar, no Authorization header and no automatic redirects.</summary>
     public static HttpClient Browser(KrautAppFactory app)
     {
@@ -21,7 +25,7 @@ internal static partial class PortalSignIn
     public static async Task<HttpResponseMessage> PostLoginAsync(HttpClient browser, string user, string password)
     {
         var form = new Dictionary<string, string> { ["user"] = user, ["password"] = password };
-        if (await TokenAsync(browser, "/login") is { } token) form["__RequestVerificationToken"] = token;
+        form["__RequestVerificationToken"] = await RequiredTokenAsync(browser, "/login");
         return await browser.PostAsync("/auth/login", new FormUrlEncodedContent(form));
     }
 
@@ -31,8 +35,8 @@ internal static partial class PortalSignIn
         using var response = await PostLoginAsync(browser, user, password);
         Assert.True(response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location?.OriginalString == "/",
             $"signing in as {user} gave {(int)response.StatusCode} to {response.Headers.Location}");
-        var cookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("kraut.session=", StringComparison.Ordinal));
-        return cookie["kraut.session=".Length..cookie.IndexOf(';', StringComparison.Ordinal)];
+        var cookie = SetSessionCookie(response);
+        return cookie[(SessionCookieName.Length + 1)..cookie.IndexOf(';', StringComparison.Ordinal)];
     }
 
     /// <summary>Logs out as the page's sign-out button does (with the page's antiforgery token, when it has one).</summary>
@@ -43,22 +47,31 @@ internal static partial class PortalSignIn
         return await browser.PostAsync("/auth/logout", new FormUrlEncodedContent(form));
     }
 
-    /// <summary>The API as the portal's own scripts call it: the session cookie plus the portal header.</summary>
+    /// <summary>The API as the portal's own scripts call it: the session cookie (or the client's own jar) plus the portal header.</summary>
     public static HttpRequestMessage ApiRequest(HttpMethod method, string url, string? sessionCookie = null, HttpContent? content = null)
     {
         var request = new HttpRequestMessage(method, url) { Content = content };
         request.Headers.Add(AuthSetup.PortalHeader, "1");
-        if (sessionCookie is not null) request.Headers.Add("Cookie", "kraut.session=" + sessionCookie);
+        if (sessionCookie is not null) request.Headers.Add("Cookie", $"{SessionCookieName}={sessionCookie}");
         return request;
     }
 
-    private static async Task<string?> TokenAsync(HttpClient browser, string page)
+    /// <summary>The whole <c>Set-Cookie</c> header of the session cookie (with its attributes).</summary>
+    public static string SetSessionCookie(HttpResponseMessage response) =>
+        response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(SessionCookieName + "=", StringComparison.Ordinal));
+
+    /// <summary>The antiforgery token of <paramref name="page"/>'s form, or null when it has none.</summary>
+    public static async Task<string?> TokenAsync(HttpClient browser, string page)
     {
         using var response = await browser.GetAsync(page);
         var html = await response.Content.ReadAsStringAsync();
         var match = TokenPattern().Match(html);
         return match.Success ? WebUtility.HtmlDecode(match.Groups[1].Value) : null;
     }
+
+    /// <summary>The antiforgery token of a page that must have a form (the sign-in page always has).</summary>
+    public static async Task<string> RequiredTokenAsync(HttpClient browser, string page) =>
+        await TokenAsync(browser, page) ?? throw new InvalidOperationException($"{page} has no antiforgery token");
 
     [GeneratedRegex("name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"")]
     private static partial Regex TokenPattern();

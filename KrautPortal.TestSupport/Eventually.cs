@@ -1,4 +1,4 @@
-namespace KrautPortal.Tests.Support;
+namespace KrautPortal.TestSupport;
 
 /// <summary>Waits for something the system does asynchronously (a reconciler, a guest booting), with a deadline.</summary>
 public static class Eventually
