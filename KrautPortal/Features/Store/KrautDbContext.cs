@@ -59,6 +59,8 @@ public abstract class KrautDbContext(DbContextOptions options) : DbContext(optio
             e.HasIndex(h => new { h.ResourceId, h.Version }).IsUnique();
         });
 
+        Selectors.ResourceLabelRow.Configure(modelBuilder);
+
         modelBuilder.Entity<Auth.AuthEventRow>(e =>
         {
             e.ToTable("auth_events");
