@@ -140,7 +140,7 @@ public sealed class ResourceLabelTests(ApiClient api) : IClassFixture<ApiClient>
         var expected = names.Where(n => SelectorMatcher.Matches(parsed, n.Value)).Select(n => n.Key).Order().ToList();
 
         var leads = parsed.Requirements.Where(r => r.Operator is SelectorOperator.Equals or SelectorOperator.In or SelectorOperator.Exists)
-            .Select(r => new LeadLabel("machine-types", r)).Prepend(null);
+            .SelectMany(r => new LeadLabel?[] { new("machine-types", r, LeadMode.StartFrom), new("machine-types", r, LeadMode.Set) }).Prepend(null);
         foreach (var lead in leads)
         {
             var got = await WithDbAsync(db =>
@@ -150,7 +150,7 @@ public sealed class ResourceLabelTests(ApiClient api) : IClassFixture<ApiClient>
                 return db.Resources.FromSqlRaw(sql.Sql, sql.Parameters.ToArray()).Where(r => r.Kind == "machine-types").Select(r => r.Name).ToListAsync();
 #pragma warning restore EF1003
             });
-            Assert.True(expected.SequenceEqual(got.Order()), $"led by {lead?.Requirement.Key ?? "the name index"}: expected [{string.Join(", ", expected)}], got [{string.Join(", ", got.Order())}]");
+            Assert.True(expected.SequenceEqual(got.Order()), $"led by {(lead is null ? "the name index" : $"{lead.Requirement.Key} ({lead.Mode})")}: expected [{string.Join(", ", expected)}], got [{string.Join(", ", got.Order())}]");
         }
         var listed = (await api.ListAllAsync("machine-types", $"run={run},{selector}")).Select(i => (string)i["name"]!).Order().ToList();
         Assert.Equal(expected, listed);

@@ -16,5 +16,14 @@ public interface ISelectorSqlDialect
 /// <summary>SQL with <c>{0}</c>, <c>{1}</c>... placeholders and the values for them, in order.</summary>
 public sealed record SqlFragment(string Sql, IReadOnlyList<object> Parameters);
 
-/// <summary>A requirement (=, in or exists) whose labels name few enough objects of a kind to start the query from.</summary>
-public sealed record LeadLabel(string Kind, SelectorRequirement Requirement);
+/// <summary>A requirement (=, in or exists) whose labels name few enough objects of a kind to lead the query.</summary>
+public sealed record LeadLabel(string Kind, SelectorRequirement Requirement, LeadMode Mode = LeadMode.StartFrom);
+
+public enum LeadMode
+{
+    /// <summary>Start from the requirement's labels, fetch those objects and sort them: for a handful.</summary>
+    StartFrom,
+
+    /// <summary>Read the requirement's objects once into a set, then walk the name index keeping members: for a few thousand.</summary>
+    Set,
+}

@@ -5,7 +5,8 @@ namespace KrautPortal.Features.Store.Selectors;
 /// <summary>
 /// Selectors as plain relational SQL against <see cref="ResourceLabelRow"/> (<c>resource_labels</c>), the same text on
 /// SQLite and PostgreSQL: each requirement is an EXISTS or NOT EXISTS on one object's label, found by its key
-/// (ResourceSeq, Key); a selective one may instead lead the query through (Kind, Key, Value, ResourceSeq).
+/// (ResourceSeq, Key); a selective one may instead lead the query through (Kind, Key, Value, ResourceSeq), either as
+/// where it starts or as a set of objects read once (<see cref="LeadMode"/>).
 /// A selector value matches a label value equal to it: a string as it reads, or a number, boolean or null as written in
 /// JSON, the meaning <see cref="SelectorMatcher"/> gives in memory. Kubernetes semantics: an object without the key
 /// matches '!=' and 'notin'.
@@ -26,6 +27,11 @@ public sealed class LabelSelectorSql : ISelectorSqlDialect
         if (lead is null)
         {
             sql.Append("SELECT r.* FROM \"resources\" AS r");
+        }
+        else if (lead.Mode == LeadMode.Set)
+        {
+            sql.Append("SELECT r.* FROM \"resources\" AS r");
+            conditions.Add($"r.\"Seq\" IN (SELECT lead.\"ResourceSeq\" FROM \"resource_labels\" AS lead WHERE {LabelCondition("lead", lead.Kind, lead.Requirement, P)})");
         }
         else
         {

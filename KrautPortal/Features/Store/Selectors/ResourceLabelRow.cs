@@ -13,7 +13,9 @@ namespace KrautPortal.Features.Store.Selectors;
 /// expression index serves one fixed key only (a selector may name any key), SQLite has no index over every key of a
 /// JSON document, and GIN exists only on PostgreSQL and does not serve ordered paging. (Kind, Key, Value, ResourceSeq)
 /// lets a query start from the few objects a selective value names, the key (ResourceSeq, Key) checks one object's
-/// label while paging walks the name index, and both engines plan both the same way.
+/// label while paging walks the name index, and both engines plan both the same way. The table and its indexes come
+/// from this EF model; a PostgreSQL migration adds only its own trigger (jsonb_each in a recursive CTE, which SQLite
+/// triggers cannot use) computing the same rows as the SQLite one.
 /// </remarks>
 public sealed class ResourceLabelRow
 {
