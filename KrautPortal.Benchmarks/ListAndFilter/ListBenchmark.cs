@@ -3,14 +3,16 @@ using System.Globalization;
 using System.Text;
 using KrautPortal.Benchmarks.Support;
 using KrautPortal.Features.Store;
+using KrautPortal.Features.Store.Selectors;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KrautPortal.Benchmarks.ListAndFilter;
 
 /// <summary>
-/// list-and-filter: ResourceStore.ListAsync (selector parsing, SQL translation, keyset paging, EF materialisation)
-/// over 100,000 VMs, first page and pages deep via continue tokens, against the same query by hand.
+/// list-and-filter: ResourceStore.ListAsync (selector parsing, choosing where the query starts, SQL over
+/// resource_labels, keyset paging, EF materialisation) over 100,000 VMs, first page and pages deep via continue tokens,
+/// against the same query by hand, and the JSON scan by hand that selectors were before resource_labels.
 /// </summary>
 public static class ListBenchmark
 {
@@ -21,9 +23,9 @@ public static class ListBenchmark
     private const int MinContinuedPages = 200;
     private static readonly TimeSpan FirstPageBudget = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan WalkBudget = TimeSpan.FromSeconds(20);
-    private const double TargetP95 = 50;
+    private const double TargetP95 = 20;
 
-    private sealed record CaseResult(ListCase Case, long Matches, Stats StoreFirst, Stats HandFirst, Stats StoreNext, Stats HandNext, int PagesWalked, int Walks, bool WalkedAll, string Plans, bool EfUsesNameIndex);
+    private sealed record CaseResult(ListCase Case, long Matches, Stats StoreFirst, Stats HandFirst, Stats StoreCpu, Stats HandCpu, Stats JsonFirst, Stats StoreNext, Stats HandNext, int PagesWalked, int Walks, bool WalkedAll, string Plans);
 
     /// <param name="keepDbAt">Where to leave a copy of the populated database, for looking at plans by hand.</param>
     public static async Task<string> RunAsync(int rows, string? keepDbAt = null)
@@ -45,33 +47,42 @@ public static class ListBenchmark
         var results = new List<CaseResult>();
         foreach (var @case in ListCase.All)
         {
-            using var hand = new HandQuery(connection, @case, PageSize);
-            var matches = long.Parse(await ScalarAsync(connection, $"SELECT COUNT(*) FROM resources WHERE {@case.HandWhere}", hand.Parameters), CultureInfo.InvariantCulture);
-            var (storeFirst, handFirst) = await FirstPagesAsync(db, @case, hand);
+            using var hand = new HandQuery(connection, @case.Hand, PageSize);
+            using var jsonScan = new HandQuery(connection, @case.JsonScan, PageSize);
+            var matches = await CountAsync(connection, @case.Hand, hand);
+            // resource_labels must select exactly what the JSON did, here over 100,000 VMs of skewed metadata.
+            if (await CountAsync(connection, @case.JsonScan, jsonScan) != matches)
+                throw new InvalidOperationException($"{@case.Label}: resource_labels and the JSON scan count different VMs");
+            var (storeFirst, handFirst, storeCpu, handCpu) = await FirstPagesAsync(db, @case, hand);
+            var jsonFirst = await JsonScanAsync(@case, hand, jsonScan);
             var (storeNext, handNext, pages, walks, all) = await WalkAsync(db, @case, hand, matches);
-            var (plans, efUsesNameIndex) = await PlansAsync(db, connection, @case, hand);
-            var result = new CaseResult(@case, matches, storeFirst, handFirst, storeNext, handNext, pages, walks, all, plans, efUsesNameIndex);
+            var plans = await PlansAsync(db, connection, @case, hand);
+            var result = new CaseResult(@case, matches, storeFirst, handFirst, storeCpu, handCpu, jsonFirst, storeNext, handNext, pages, walks, all, plans);
             results.Add(result);
-            Console.WriteLine($"[list] {@case.Label}: {matches:N0} matches; first page p95 Kraut {Stats.Ms(storeFirst.P95)} ms, by hand {Stats.Ms(handFirst.P95)} ms; " +
-                $"continued pages p95 Kraut {Stats.Ms(storeNext.P95)} ms, by hand {Stats.Ms(handNext.P95)} ms ({pages} pages)");
+            Console.WriteLine($"[list] {@case.Label}: {matches:N0} matches; first page p95 Kraut {Stats.Ms(storeFirst.P95)} ms, by hand {Stats.Ms(handFirst.P95)} ms, " +
+                $"JSON scan before {Stats.Ms(jsonFirst.P95)} ms; continued pages p95 Kraut {Stats.Ms(storeNext.P95)} ms, by hand {Stats.Ms(handNext.P95)} ms ({pages} pages)");
         }
 
         var report = Report(rows, db, results);
-        var whatIf = await LabelTableWhatIf.RunAsync(connection, rows,
-        [
-            WhatIf(results, $"ticket={VmRows.RareTicket}", "Kind = $kind AND Seq IN (SELECT ResourceSeq FROM labels WHERE Kind = $kind AND Key = 'ticket' AND Value = $r0)"),
-            WhatIf(results, "team=team-7,!legacy", "Kind = $kind AND Seq IN (SELECT ResourceSeq FROM labels WHERE Kind = $kind AND Key = 'team' AND Value = $t0) AND (Metadata -> '$.\"legacy\"') IS NULL"),
-        ]);
         Console.WriteLine();
         Console.WriteLine(report);
-        Console.WriteLine(whatIf);
-        return "## list-and-filter\n\n" + await MachineInfo.DescribeAsync(loadAtStart, sqlite: sqlite) + "\n" + report + "\n" + PlanSection(results) + "\n" + whatIf;
+        return "## list-and-filter\n\n" + await MachineInfo.DescribeAsync(loadAtStart, sqlite: sqlite) + "\n" + report + "\n" + PlanSection(results);
     }
 
-    private static (ListCase, string, Stats, Stats) WhatIf(List<CaseResult> results, string label, string labelWhere)
+    private static async Task<long> CountAsync(SqliteConnection connection, HandSql sql, HandQuery query) =>
+        long.Parse(await ScalarAsync(connection, $"SELECT COUNT(*) FROM {sql.From} WHERE {sql.WhereSql}", query.Parameters), CultureInfo.InvariantCulture);
+
+    /// <summary>The first page as selectors ran before resource_labels (JSON read row by row), by hand; same VMs checked.</summary>
+    private static async Task<Stats> JsonScanAsync(ListCase @case, HandQuery hand, HandQuery jsonScan)
     {
-        var r = results.Single(r => r.Case.Label == label);
-        return (r.Case, labelWhere, r.StoreFirst, r.HandFirst);
+        var expected = (await hand.PageAsync(null)).Rows.Select(r => r.Id).ToList();
+        if (!(await jsonScan.PageAsync(null)).Rows.Select(r => r.Id).SequenceEqual(expected))
+            throw new InvalidOperationException($"{@case.Label}: the JSON scan's first page differs from resource_labels'");
+        var samples = new List<double>();
+        var budget = Stopwatch.StartNew();
+        for (var run = 0; run < FirstPageRuns && (run < 20 || budget.Elapsed < FirstPageBudget); run++)
+            samples.Add(await TimeAsync(() => jsonScan.PageAsync(null)));
+        return Stats.Of(samples);
     }
 
     private static async Task<(List<ResourceRow> Rows, string? Next)> StorePageAsync(ListDatabase db, ListCase @case, string? token)
@@ -82,7 +93,11 @@ public static class ListBenchmark
         return ([.. page.Items], page.Continue);
     }
 
-    private static async Task<(Stats Store, Stats Hand)> FirstPagesAsync(ListDatabase db, ListCase @case, HandQuery hand)
+    /// <summary>
+    /// Wall time of each first page, and the process's CPU time over the same call: on a machine shared with other work a
+    /// call that needs 2 ms of CPU may wait far longer for a core, which the CPU time leaves out.
+    /// </summary>
+    private static async Task<(Stats Store, Stats Hand, Stats StoreCpu, Stats HandCpu)> FirstPagesAsync(ListDatabase db, ListCase @case, HandQuery hand)
     {
         for (var i = 0; i < 5; i++)
         {
@@ -91,22 +106,32 @@ public static class ListBenchmark
         }
         var store = new List<double>();
         var byHand = new List<double>();
+        var storeCpu = new List<double>();
+        var handCpu = new List<double>();
+        async Task TimeAsync<T>(Func<Task<T>> work, List<double> wall, List<double> cpu)
+        {
+            var cpu0 = Environment.CpuUsage.TotalTime;
+            var t0 = Stopwatch.GetTimestamp();
+            await work();
+            wall.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            cpu.Add((Environment.CpuUsage.TotalTime - cpu0).TotalMilliseconds);
+        }
         var budget = Stopwatch.StartNew();
         for (var run = 0; run < FirstPageRuns && (run < 20 || budget.Elapsed < FirstPageBudget); run++)
         {
             // Alternate who goes first, so neither always runs on a cache the other just warmed.
             if (run % 2 == 0)
             {
-                store.Add(await TimeAsync(() => StorePageAsync(db, @case, null)));
-                byHand.Add(await TimeAsync(() => hand.PageAsync(null)));
+                await TimeAsync(() => StorePageAsync(db, @case, null), store, storeCpu);
+                await TimeAsync(() => hand.PageAsync(null), byHand, handCpu);
             }
             else
             {
-                byHand.Add(await TimeAsync(() => hand.PageAsync(null)));
-                store.Add(await TimeAsync(() => StorePageAsync(db, @case, null)));
+                await TimeAsync(() => hand.PageAsync(null), byHand, handCpu);
+                await TimeAsync(() => StorePageAsync(db, @case, null), store, storeCpu);
             }
         }
-        return (Stats.Of(store), Stats.Of(byHand));
+        return (Stats.Of(store), Stats.Of(byHand), Stats.Of(storeCpu), Stats.Of(handCpu));
     }
 
     /// <summary>
@@ -160,8 +185,8 @@ public static class ListBenchmark
     }
 
     /// <summary>EXPLAIN QUERY PLAN of the SQL EF generated (captured, with its parameters) and of the hand-written SQL.</summary>
-    /// <returns>The plans as markdown, and whether every EF plan walks (Kind, Name, Seq) in order without sorting.</returns>
-    private static async Task<(string Text, bool EfUsesNameIndex)> PlansAsync(ListDatabase db, SqliteConnection connection, ListCase @case, HandQuery hand)
+    /// <returns>The plans as markdown; throws when EF's query does not start where the hand-written one does.</returns>
+    private static async Task<string> PlansAsync(ListDatabase db, SqliteConnection connection, ListCase @case, HandQuery hand)
     {
         var text = new StringBuilder();
         var efPlans = new List<string>();
@@ -169,6 +194,8 @@ public static class ListBenchmark
         var store = scope.ServiceProvider.GetRequiredService<ResourceStore>();
         var first = await store.ListAsync(VmRows.Kind, new ListQuery(@case.Selector, PageSize), @case.Actor, CancellationToken.None);
         var (firstSql, firstParameters) = (db.Capture.Sql!, db.Capture.Parameters);
+        if (HandSql.Of(firstSql) != @case.Hand.Shape)
+            throw new InvalidOperationException($"{@case.Label}: Kraut's query and the hand-written one start from different places; make them the same query");
         text.AppendLine(CultureInfo.InvariantCulture, $"#### `{@case.Label}`").AppendLine();
         text.AppendLine("EF, first page:").AppendLine().AppendLine("```sql").AppendLine(firstSql.Trim()).AppendLine("```");
         efPlans.Add(await ExplainAsync(connection, firstSql, firstParameters));
@@ -183,8 +210,7 @@ public static class ListBenchmark
         }
         text.AppendLine("By hand, continued page:").AppendLine().AppendLine("```sql").AppendLine(hand.NextSql).AppendLine("```");
         text.AppendLine("```").Append(await ExplainAsync(connection, hand.NextSql, [.. hand.Parameters, ("$afterName", "m"), ("$afterSeq", 0L)])).AppendLine("```");
-        var usesNameIndex = efPlans.All(p => p.Contains("USING INDEX IX_resources_Kind_Name_Seq", StringComparison.Ordinal) && !p.Contains("TEMP B-TREE", StringComparison.Ordinal));
-        return (text.ToString(), usesNameIndex);
+        return text.ToString();
     }
 
     private static string WhereClause(string sql)
@@ -221,13 +247,17 @@ public static class ListBenchmark
 
     private static string Report(int rows, ListDatabase db, List<CaseResult> results)
     {
-        var first = new MarkdownTable("selector", "matches", "Kraut p50", "Kraut p95", "Kraut max", "by hand p50", "by hand p95", "by hand max", "Kraut / by hand (p95)", "Kraut p95 < 50 ms");
-        var next = new MarkdownTable("selector", "pages walked", "Kraut p50", "Kraut p95", "Kraut max", "by hand p50", "by hand p95", "by hand max", "Kraut / by hand (p95)", "Kraut p95 < 50 ms");
+        var first = new MarkdownTable("selector", "matches", "query starts from", "Kraut p50", "Kraut p95", "Kraut max", "by hand p50", "by hand p95", "Kraut / by hand (p95)",
+            "before: JSON scan by hand p50", "before: p95", $"Kraut p95 < {TargetP95:0} ms", "Kraut CPU p50", "Kraut CPU p95", "by hand CPU p50", "by hand CPU p95");
+        var next = new MarkdownTable("selector", "pages walked", "Kraut p50", "Kraut p95", "Kraut max", "by hand p50", "by hand p95", "by hand max", "Kraut / by hand (p95)", $"Kraut p95 < {TargetP95:0} ms");
         foreach (var r in results)
         {
             var label = $"`{r.Case.Label}`";
-            first.Add(label, r.Matches.ToString("N0", CultureInfo.InvariantCulture), Stats.Ms(r.StoreFirst.P50), Stats.Ms(r.StoreFirst.P95), Stats.Ms(r.StoreFirst.Max),
-                Stats.Ms(r.HandFirst.P50), Stats.Ms(r.HandFirst.P95), Stats.Ms(r.HandFirst.Max), Stats.Ratio(r.StoreFirst.P95, r.HandFirst.P95), Met(r.StoreFirst));
+            first.Add(label, r.Matches.ToString("N0", CultureInfo.InvariantCulture), r.Case.Hand.Shape,
+                Stats.Ms(r.StoreFirst.P50), Stats.Ms(r.StoreFirst.P95), Stats.Ms(r.StoreFirst.Max),
+                Stats.Ms(r.HandFirst.P50), Stats.Ms(r.HandFirst.P95), Stats.Ratio(r.StoreFirst.P95, r.HandFirst.P95),
+                Stats.Ms(r.JsonFirst.P50), Stats.Ms(r.JsonFirst.P95), Met(r.StoreFirst),
+                Stats.Ms(r.StoreCpu.P50), Stats.Ms(r.StoreCpu.P95), Stats.Ms(r.HandCpu.P50), Stats.Ms(r.HandCpu.P95));
             next.Add(label, r.PagesWalked.ToString(CultureInfo.InvariantCulture) + (r.WalkedAll ? " (all)" : "") + (r.Walks > 1 ? $" × {r.Walks}" : ""),
                 Stats.Ms(r.StoreNext.P50), Stats.Ms(r.StoreNext.P95), Stats.Ms(r.StoreNext.Max),
                 Stats.Ms(r.HandNext.P50), Stats.Ms(r.HandNext.P95), Stats.Ms(r.HandNext.Max), Stats.Ratio(r.StoreNext.P95, r.HandNext.P95), Met(r.StoreNext));
@@ -237,29 +267,37 @@ public static class ListBenchmark
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"{rows:N0} VMs in a fresh SQLite database made by the portal's EF migrations (WAL). The first {db.StoreInserted:N0} went through " +
             $"`ResourceStore.CreateAsync` (median {db.StoreInsertMedianMs:0.00} ms each), the rest through a prepared bulk insert of the same resources and history " +
-            $"rows ({db.BulkSeconds:0.0} s), checked at run time to write column for column what the store writes.");
+            $"rows ({db.BulkSeconds:0.0} s), checked at run time to write column for column what the store writes, and to get the same `resource_labels` rows " +
+            $"(the database's triggers write them for both).");
         text.AppendLine("Metadata: env prod 45 % / staging 20 % / dev 25 % / test 8 % / none 2 %; team from 50 (Zipf-like, 3 % none); tier; nested app.tier on 60 %; " +
             $"legacy on 5 %; a numeric costCenter on half; `ticket={VmRows.RareTicket}` on one VM in {VmRows.RareEvery:N0}. No ANALYZE (the portal never runs it).");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Kraut = `ResourceStore.ListAsync` with page size {PageSize}, one DI scope and DbContext per call as a request has; " +
-            $"by hand = the same WHERE with `->` JSON extraction, `ORDER BY Name, Seq LIMIT 101`, row-value keyset `(Name, Seq) > (…)`, as prepared Microsoft.Data.Sqlite commands " +
-            $"read into the same `ResourceRow`s. Both return the same VMs on every page (checked).");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Kraut = `ResourceStore.ListAsync` with page size {PageSize}, one DI scope and DbContext per call as a request has: " +
+            $"it first counts, in the (Kind, Key, Value) index and no further than {SelectorPlanner.SetAtMost:N0}, the objects each `=`, `in` or `exists` requirement names; " +
+            $"when the rarest names at most {SelectorPlanner.StartFromAtMost:N0} it starts from their labels and sorts them (labels, then sort), at most {SelectorPlanner.SetAtMost:N0} " +
+            $"it reads them once into a set and walks (Kind, Name, Seq) keeping members (name index, label set), and otherwise walks (Kind, Name, Seq) checking each VM's " +
+            $"labels by (ResourceSeq, Key) (name index). " +
+            $"By hand = the query Kraut sends (same FROM, WHERE, `ORDER BY Name, Seq LIMIT 101`, row-value keyset `(Name, Seq) > (…)`) written against `resource_labels` by someone " +
+            $"who knows which values are rare, so without the count, as prepared Microsoft.Data.Sqlite commands read into the same `ResourceRow`s; both return the same VMs on every " +
+            $"page (checked), and EF's query starts where the hand-written one does (checked). Before = selectors as they were until `resource_labels`: `->` on every VM's " +
+            $"JSON, the same query by hand (first page, same VMs checked; the counts of all three agree).");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"First page (ms; up to {FirstPageRuns} runs per side, fewer when a case exceeds {FirstPageBudget.TotalSeconds:0} s, after 5 warm-up runs):");
+        text.AppendLine("Why a label table: `resource_labels (ResourceSeq, Kind, Key, Value)` with the key (ResourceSeq, Key) and an index on " +
+            "(Kind, Key, Value, ResourceSeq) is plain relational SQL that SQLite and PostgreSQL both serve with B-trees and plan alike, so PostgreSQL shares it " +
+            "as it is. A SQLite JSON expression index serves one fixed key only, while a selector may name any key; SQLite has no index over every key of a " +
+            "JSON document; a PostgreSQL GIN index on jsonb exists on one engine only and cannot return rows in (Name, Seq) order for keyset paging. Values are " +
+            "at most 253 characters (the longest a selector can hold), which also keeps index entries within PostgreSQL's B-tree limit.");
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"First page (ms; up to {FirstPageRuns} runs per side, fewer when a case exceeds {FirstPageBudget.TotalSeconds:0} s, after 5 warm-up runs). " +
+            $"CPU = the process's CPU time over the same call (all its threads, so GC and background JIT too): what the call costs, without the time it waited for a core " +
+            $"when other work shared the machine (see the load average above):");
         text.AppendLine().Append(first).AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Continued pages via continue tokens (ms; every page after the first while walking the result, up to {MaxPagesWalked:N0} pages or {WalkBudget.TotalSeconds:0} s; " +
             $"a short result is walked again (× n) until {MinContinuedPages} continued pages are timed):");
         text.AppendLine().Append(next).AppendLine();
-        var offIndex = results.Where(r => !r.EfUsesNameIndex).Select(r => $"`{r.Case.Label}`").ToList();
-        text.AppendLine(offIndex.Count == 0
-            ? "EF's SQL (plans below): every case, first and continued pages, reads `IX_resources_Kind_Name_Seq` in order — continued pages seek with " +
-              "`Kind=? AND Name>?` — and none sorts in a temp B-tree, the same plan as the hand-written SQL. Kraut's extra time is EF and DI per call, not the query."
-            : $"EF's SQL does not walk `IX_resources_Kind_Name_Seq` in order (or sorts) for {string.Join(", ", offIndex)}: see the plans below.");
-        text.AppendLine();
         text.AppendLine(missed.Count == 0
             ? $"**Aim p95 < {TargetP95:0} ms: met for every case, first page and continued pages.**"
-            : $"**Aim p95 < {TargetP95:0} ms: not met for {string.Join(", ", missed)}.** A selector that matches few VMs makes SQLite read every VM's " +
-              "metadata in name order before it has a page; the hand-written query is as slow, so this is the data layout, not EF (see the what-if at the end).");
+            : $"**Aim p95 < {TargetP95:0} ms: not met for {string.Join(", ", missed)}.**");
         return text.ToString();
     }
 

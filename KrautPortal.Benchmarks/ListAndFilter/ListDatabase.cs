@@ -14,7 +14,8 @@ namespace KrautPortal.Benchmarks.ListAndFilter;
 /// <summary>
 /// A fresh SQLite database with the portal's real schema (its EF migrations, WAL) and the store registered as
 /// the portal registers it. The first rows go through <see cref="ResourceStore.CreateAsync"/>; the rest through a
-/// bulk insert that is checked, column by column, to write exactly what the store writes.
+/// bulk insert that is checked, column by column, to write exactly what the store writes, resource_labels included
+/// (the database's triggers write those for every insert, the store's and the bulk one alike).
 /// </summary>
 public sealed class ListDatabase : IAsyncDisposable
 {
@@ -110,6 +111,24 @@ public sealed class ListDatabase : IAsyncDisposable
                     throw new InvalidOperationException($"bulk insert would differ from the store in {table}.{values.Keys.ElementAt(i)}: store {a[i]}, bulk {b[i]}");
             }
         }
+
+        // resource_labels: the same item inserted in bulk (under another name, then rolled back) gets the store's labels.
+        await using var trial = (SqliteTransaction)await connection.BeginTransactionAsync();
+        var twin = Guid.CreateVersion7();
+        new BulkWriter(connection, trial).Insert(item with { Name = item.Name + "-label-check" }, twin, createdAt);
+        var storeLabels = await LabelsAsync(connection, trial, "(SELECT MIN(Seq) FROM resources)");
+        var bulkLabels = await LabelsAsync(connection, trial, $"(SELECT Seq FROM resources WHERE Id = '{BulkWriter.GuidText(twin)}')");
+        await trial.RollbackAsync();
+        if (storeLabels.Length == 0 || storeLabels != bulkLabels)
+            throw new InvalidOperationException($"bulk insert would differ from the store in resource_labels: store [{storeLabels}], bulk [{bulkLabels}]");
+    }
+
+    private static async Task<string> LabelsAsync(SqliteConnection connection, SqliteTransaction transaction, string seq)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT group_concat(Kind || ' ' || Key || '=' || quote(Value), '; ' ORDER BY Key) FROM resource_labels WHERE ResourceSeq = {seq}";
+        return Convert.ToString(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture) ?? "";
     }
 
     private static async Task<string[]> RowAsync(DbCommand command)
@@ -197,7 +216,7 @@ public sealed class ListDatabase : IAsyncDisposable
         };
 
         // EF Core's SQLite mappings: Guid as upper-case TEXT, DateTime as 'yyyy-MM-dd HH:mm:ss.FFFFFFF' TEXT.
-        private static string GuidText(Guid id) => id.ToString().ToUpperInvariant();
+        public static string GuidText(Guid id) => id.ToString().ToUpperInvariant();
         private static string DateText(DateTime at) => at.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
 
         private static SqliteCommand Prepare(SqliteConnection connection, SqliteTransaction transaction, string table, IEnumerable<string> columns)

@@ -128,7 +128,7 @@ public sealed class SelectorSqlTests : IClassFixture<ApiClient>, IAsyncLifetime
     }
 
     [Fact]
-    public async Task List_WithSelector_SendsTheFilterToSqliteAsJsonOperatorWithParameters()
+    public async Task List_WithSelector_SendsTheFilterToTheLabelTableWithParameters()
     {
         var probeKey = "sqlprobe-" + _suite;
         using var capture = new SqlCapture();
@@ -136,10 +136,11 @@ public sealed class SelectorSqlTests : IClassFixture<ApiClient>, IAsyncLifetime
         var items = await _api.ListAllAsync("machine-types", $"{probeKey}=x,suite={_suite}");
 
         Assert.Empty(items);
-        // The command that carries our key: the JSON path travels as a parameter, the filter as SQLite's -> operator.
-        var command = Assert.Single(capture.Commands, c => c.Parameters.Contains($"$.\"{probeKey}\""));
-        Assert.Contains("\"Metadata\" -> @", command.Text, StringComparison.Ordinal);
-        Assert.Contains("json_quote(@", command.Text, StringComparison.Ordinal);
+        // The page query that carries our key: key and value travel as parameters, the filter is a lookup in
+        // resource_labels (indexed), not a JSON function over every row's metadata.
+        var command = Assert.Single(capture.Commands, c => c.Parameters.Contains(probeKey) && c.Text.Contains("ORDER BY", StringComparison.Ordinal));
+        Assert.Contains("\"resource_labels\"", command.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"Metadata\" ->", command.Text, StringComparison.Ordinal);
         Assert.Contains("LIMIT", command.Text, StringComparison.Ordinal);
         Assert.DoesNotContain(probeKey, command.Text, StringComparison.Ordinal);
     }

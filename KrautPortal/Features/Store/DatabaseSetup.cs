@@ -31,7 +31,7 @@ public static class DatabaseSetup
                         DefaultTimeout = 30,
                     }.ToString();
                 services.AddDbContext<KrautDbContext, SqliteKrautDbContext>(o => o.UseSqlite(connectionString));
-                services.AddSingleton(new DatabaseProvider("sqlite", new SqliteSelectorDialect(),
+                services.AddSingleton(new DatabaseProvider("sqlite", new LabelSelectorSql(),
                     e => e.InnerException is SqliteException { SqliteErrorCode: 19 } s && s.Message.Contains("UNIQUE", StringComparison.Ordinal))
                 {
                     TransactionQueue = new SemaphoreSlim(1, 1),

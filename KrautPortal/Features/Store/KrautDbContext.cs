@@ -53,6 +53,8 @@ public abstract class KrautDbContext(DbContextOptions options) : DbContext(optio
             e.HasIndex(h => new { h.ResourceId, h.Version }).IsUnique();
         });
 
+        Selectors.ResourceLabelRow.Configure(modelBuilder);
+
         // Features configure their own tables (IEntityTypeConfiguration beside their rows), so the store names none of them.
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(KrautDbContext).Assembly);
 

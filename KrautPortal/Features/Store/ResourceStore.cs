@@ -99,7 +99,7 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         var (field, descending) = query.ParseSort();
         var fingerprint = query.Fingerprint(kind);
 
-        var rows = Filter(kind, selector, actor);
+        var rows = await FilterAsync(kind, selector, actor, ct);
         if (query.Continue is { } token)
         {
             rows = AfterPosition(rows, field, descending, ContinueToken.Decode(token, fingerprint));
@@ -116,15 +116,15 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         return new Page<ResourceRow>(page, next);
     }
 
-    public Task<int> CountAsync(string kind, string? selector, Actor actor, CancellationToken ct) =>
-        Filter(kind, ParseSelector(selector), actor).CountAsync(ct);
+    public async Task<int> CountAsync(string kind, string? selector, Actor actor, CancellationToken ct) =>
+        await (await FilterAsync(kind, ParseSelector(selector), actor, ct)).CountAsync(ct);
 
     /// <summary>
     /// Every matching id, for acting on all objects a selector names. Never a system object, not even for administrators:
     /// only Kraut changes those, so a bulk action would only collect refusals for them.
     /// </summary>
-    public Task<List<Guid>> ListIdsAsync(string kind, string? selector, Actor actor, int max, CancellationToken ct) =>
-        Order(Filter(kind, ParseSelector(selector), actor).Where(r => !r.IsSystem), SortField.Name, false).Select(r => r.Id).Take(max).ToListAsync(ct);
+    public async Task<List<Guid>> ListIdsAsync(string kind, string? selector, Actor actor, int max, CancellationToken ct) =>
+        await Order((await FilterAsync(kind, ParseSelector(selector), actor, ct)).Where(r => !r.IsSystem), SortField.Name, false).Select(r => r.Id).Take(max).ToListAsync(ct);
 
     /// <summary>
     /// How many objects <paramref name="owner"/> has of each kind, system objects (made on their behalf) and those
@@ -254,22 +254,27 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         throw new ConflictException($"{what} is used by {users.Count} {(users.Count == 1 ? kind.Singular : kind.Plural)}: {string.Join(", ", users.Take(20))}{(users.Count > 20 ? ", …" : "")}. {advice}");
     }
 
-    private IQueryable<ResourceRow> Filter(string kind, Selector selector, Actor actor) => Rows(actor, selector).Where(r => r.Kind == kind);
+    /// <summary>The rows of one kind the actor may see that match the selector; a selective label may lead (<see cref="SelectorPlanner"/>).</summary>
+    private async Task<IQueryable<ResourceRow>> FilterAsync(string kind, Selector selector, Actor actor, CancellationToken ct)
+    {
+        var lead = await SelectorPlanner.ChooseLeadAsync(db, provider.Dialect, kind, new Selector([.. selector.Requirements, .. ScopeSelector(actor).Requirements]), ct);
+        return Rows(actor, selector, lead: lead).Where(r => r.Kind == kind);
+    }
 
     /// <summary>
     /// The rows an actor may see, optionally narrowed by a selector: owner (own, groups', shared), system objects
     /// hidden from non-admins, and a token's selector ANDed in, all in SQL.
     /// </summary>
-    private IQueryable<ResourceRow> Rows(Actor actor, Selector? selector = null, bool tracked = false)
+    private IQueryable<ResourceRow> Rows(Actor actor, Selector? selector = null, bool tracked = false, LeadLabel? lead = null)
     {
         var requirements = (selector?.Requirements ?? []).Concat(ScopeSelector(actor).Requirements).ToList();
         IQueryable<ResourceRow> rows = db.Resources;
         if (requirements.Count > 0)
         {
-            var where = provider.Dialect.Translate(new Selector(requirements), "\"Metadata\"");
+            var select = provider.Dialect.Select(new Selector(requirements), lead);
             // The fragment is the dialect's own SQL text with {n} placeholders; every user value is a parameter.
 #pragma warning disable EF1003
-            rows = db.Resources.FromSqlRaw("SELECT * FROM \"resources\" WHERE " + where.Sql, where.Parameters.ToArray());
+            rows = db.Resources.FromSqlRaw(select.Sql, select.Parameters.ToArray());
 #pragma warning restore EF1003
         }
         if (!tracked) rows = rows.AsNoTracking();

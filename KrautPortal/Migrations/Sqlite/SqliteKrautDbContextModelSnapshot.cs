@@ -328,6 +328,31 @@ namespace KrautPortal.Migrations.Sqlite
                     b.ToTable("resources", (string)null);
                 });
 
+            modelBuilder.Entity("KrautPortal.Features.Store.Selectors.ResourceLabelRow", b =>
+                {
+                    b.Property<long>("ResourceSeq")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(253)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .HasMaxLength(253)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ResourceSeq", "Key");
+
+                    b.HasIndex("Kind", "Key", "Value", "ResourceSeq");
+
+                    b.ToTable("resource_labels", (string)null);
+                });
+
             modelBuilder.Entity("KrautPortal.Features.Store.SettingRow", b =>
                 {
                     b.Property<string>("Key")
@@ -340,6 +365,15 @@ namespace KrautPortal.Migrations.Sqlite
                     b.HasKey("Key");
 
                     b.ToTable("settings", (string)null);
+                });
+
+            modelBuilder.Entity("KrautPortal.Features.Store.Selectors.ResourceLabelRow", b =>
+                {
+                    b.HasOne("KrautPortal.Features.Store.ResourceRow", null)
+                        .WithMany()
+                        .HasForeignKey("ResourceSeq")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 #pragma warning restore 612, 618
         }
