@@ -51,11 +51,11 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
     {
         var vm = plan.Vm;
         var host = plan.Host!;
-        var arch = plan.RequiredMachineType.Architecture;
+        var arch = plan.RequireMachineType().Architecture;
         var guest = plan.Guest ?? throw new VmBuildException(host.WhyCannotRun(arch) ?? $"{host.Uri} cannot run {arch}.");
         var domainType = plan.DomainType!;
-        var image = plan.RequiredImage;
-        var nics = plan.RequiredNics;
+        var image = plan.RequireImage();
+        var nics = plan.RequireNics();
 
         foreach (var network in plan.Networks)
         {
@@ -71,7 +71,7 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
         EnsureGuestFilters(host);
         // Rewritten whenever the spec moved on in a way the guest sees; a running guest reads it at its next boot.
         var seedIso = paths.SeedIsoFor(vm.Id);
-        var seedRewritten = await SeedIsoWriter.WriteAsync(seedIso, plan.Seed, ct);
+        var seedRewritten = await SeedIsoWriter.WriteAsync(seedIso, plan.Seed(), ct);
 
         return new VmBuild(new DomainDefinition(
             Uuid: vm.Id,
@@ -132,7 +132,7 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
     {
         var overlay = paths.DiskFor(plan.Id);
         if (File.Exists(overlay)) return;
-        var image = plan.RequiredImage;
+        var image = plan.RequireImage();
         if (image.Phase != ImagePhase.Ready || image.Format is not { } format)
             throw new VmBuildException($"Image '{image.Name}' is not ready (it is {image.Phase}).");
         var content = image.ContentPath!;

@@ -32,19 +32,20 @@ public sealed record VmPlan(
     public Guid Id => Vm.Id;
     public VmSpec Spec => Vm.Spec;
 
-    public PlannedMachineType RequiredMachineType => MachineType ?? throw Gone(Kinds.MachineTypes, Spec.MachineTypeId);
+    // Methods, not properties, for what can refuse: a record's ToString reads every property.
+    public PlannedMachineType RequireMachineType() => MachineType ?? throw Gone(Kinds.MachineTypes, Spec.MachineTypeId);
 
-    public PlannedImage RequiredImage => Image ?? throw Gone(Kinds.Images, Spec.ImageId);
+    public PlannedImage RequireImage() => Image ?? throw Gone(Kinds.Images, Spec.ImageId);
 
     /// <summary>Each network the VM's NICs use, once, in the order the NICs name them.</summary>
     public IEnumerable<PlannedNetwork> Networks => Nics.Select(n => n.Network).OfType<PlannedNetwork>().DistinctBy(n => n.Id);
 
     /// <summary>Every NIC with its network; refused when one of those networks is gone.</summary>
-    public IReadOnlyList<PlannedNic> RequiredNics =>
+    public IReadOnlyList<PlannedNic> RequireNics() =>
         Nics.FirstOrDefault(n => n.Network is null) is { } orphan ? throw Gone(Kinds.Networks, orphan.Nic.NetworkId) : Nics;
 
     /// <summary>The cloud-init seed's documents (meta-data, user-data, network-config).</summary>
-    public SeedDocuments Seed => SeedDocuments.For(Vm.Id, Vm.Name, Spec, RequiredNics.Select(n => n.Seed!).ToList());
+    public SeedDocuments Seed() => SeedDocuments.For(Vm.Id, Vm.Name, Spec, RequireNics().Select(n => n.Seed!).ToList());
 
     /// <summary>The filter each NIC with a MAC (lower case) should have now; NICs whose network is gone keep what they have.</summary>
     public IReadOnlyDictionary<string, NicFilter> NicFilters =>
