@@ -30,12 +30,17 @@ public static class CreateToRunningBenchmark
         var kraut = new KrautRunner(portal, client, imageId, machineTypeId, networkId);
         Console.WriteLine("[create] warm-up through Kraut (not counted)");
         string? template = null;
-        await kraut.RunOnceAsync(0, xml => template = xml);
+        var seed = Path.Combine(Path.GetTempPath(), $"kraut-bench-seed-{Guid.NewGuid():N}.iso");
+        await kraut.RunOnceAsync(0, xml =>
+        {
+            template = xml;
+            VirshBaseline.CopySeed(xml, seed);
+        });
         var backing = Directory.GetFiles(Path.Combine(portal.DataDirectory, "images"), "*.qcow2").Single();
 
         var krautSamples = new List<CreateSample>();
         var baselineSamples = new List<CreateSample>();
-        await using (var baseline = new VirshBaseline(template!, backing))
+        await using (var baseline = new VirshBaseline(template!, backing, seed))
         {
             await baseline.EnsureWatchingAsync();
             Console.WriteLine("[create] warm-up by hand (not counted)");
@@ -86,8 +91,11 @@ public static class CreateToRunningBenchmark
             var label = bold ? $"**{name}**" : name;
             table.Add(label, Stats.Ms(k.P50), Stats.Ms(k.P95), Stats.Ms(b.P50), Stats.Ms(b.P95), Stats.Ratio(k.P50, b.P50));
         }
-        Row("request → overlay begins (API, queue, placement, domain XML)", s => s.BeforeOverlay);
+        Row("request → overlay begins (API, queue, plan with placement)", s => s.BeforeOverlay);
+        Row("of which: plan (image, machine type, networks, host)", s => s.Plan);
+        Row("build: networks, filters, seed ISO (beside the overlay)", s => s.Build);
         Row("overlay (`qemu-img create -b`)", s => s.Overlay);
+        Row("request → define begins", s => s.BeforeDefine);
         Row("define (`virDomainDefineXML` / `virsh define`)", s => s.Define);
         Row("start (`virDomainCreate` / `virsh start`)", s => s.Start);
         Row("first lifecycle event, after start returned", s => s.FirstEventAfterStart);
@@ -117,7 +125,8 @@ public static class CreateToRunningBenchmark
             "Phases come from the portal's `Kraut.Vms` spans, written by the opt-in `Kraut:Telemetry:TraceFile`. " +
             "The VM has one NIC on the seeded default network, machine type `small` (1 vCPU, 512 MiB).");
         text.AppendLine("- By hand: `qemu-img create -f qcow2 -F qcow2 -b <same image>`, `virsh define` of Kraut's own domain XML " +
-            "(`virsh dumpxml --inactive`, with name, uuid, MAC, disk and console paths changed and Kraut's metadata removed), `virsh start`, " +
+            "(`virsh dumpxml --inactive`, with name, uuid, MAC, disk and console paths changed and Kraut's metadata removed; its cloud-init seed CD " +
+            "is a copy of the warm-up VM's, made before any clock runs, while Kraut's time includes writing each VM's seed with xorriso), `virsh start`, " +
             "then `virsh domstate` until `running`; each step is a `virsh` process, as a person would run it. The first lifecycle event " +
             "comes from one long-running `virsh event --loop --event lifecycle`. `virsh start` returns only after libvirt has emitted " +
             "`Started`, so the by-hand \"after start returned\" figure is negative; Kraut's is about 0 when the event had already arrived " +

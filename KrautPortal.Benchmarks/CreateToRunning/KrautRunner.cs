@@ -16,7 +16,10 @@ public sealed record CreateSample(
     double Define,
     double Start,
     double FirstEventAfterStart,
-    double StartToFirstEvent);
+    double StartToFirstEvent,
+    double? Plan = null,
+    double? Build = null,
+    double? BeforeDefine = null);
 
 /// <summary>One VM through Kraut's API: POST, poll until running, read the phase spans, delete, check it is gone.</summary>
 public sealed class KrautRunner(PortalProcess portal, HttpClient client, Guid imageId, Guid machineTypeId, Guid networkId)
@@ -70,7 +73,11 @@ public sealed class KrautRunner(PortalProcess portal, HttpClient client, Guid im
             Define: define.DurationMs,
             Start: start.DurationMs,
             FirstEventAfterStart: firstEvent.DurationMs,
-            StartToFirstEvent: (firstEvent.Start - start.Start).TotalMilliseconds + firstEvent.DurationMs);
+            StartToFirstEvent: (firstEvent.Start - start.Start).TotalMilliseconds + firstEvent.DurationMs,
+            // Spans of the first pass (the VM's plan is made again on every later pass); absent in portals from before them.
+            Plan: spans.TryGetValue(VmTelemetry.Plan, out var plan) ? plan.DurationMs : null,
+            Build: spans.TryGetValue(VmTelemetry.Build, out var build) ? build.DurationMs : null,
+            BeforeDefine: (define.Start - t0Utc).TotalMilliseconds);
     }
 
     /// <summary>Deletes through the API, waits for the 404, then checks libvirt and the disk directly.</summary>

@@ -17,15 +17,18 @@ public sealed class VirshBaseline : IAsyncDisposable
     private readonly string _template;
     private readonly string _backingImage;
     private readonly string _directory;
+    private readonly string _seed;
     private readonly Process _events;
     private readonly ConcurrentDictionary<string, TaskCompletionSource<long>> _waiting = new();
     private readonly Task _reader;
 
     /// <param name="krautDomainXml">`virsh dumpxml --inactive` of a domain Kraut defined.</param>
     /// <param name="backingImage">The image file Kraut's overlays are made on.</param>
-    public VirshBaseline(string krautDomainXml, string backingImage)
+    /// <param name="seed">A copy of that domain's cloud-init seed CD (see <see cref="CopySeed"/>), taken over and deleted at the end.</param>
+    public VirshBaseline(string krautDomainXml, string backingImage, string seed)
     {
         _template = krautDomainXml;
+        _seed = seed;
         _backingImage = backingImage;
         _directory = Directory.CreateTempSubdirectory("kraut-bench-baseline-").FullName;
         var start = new ProcessStartInfo("virsh") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -88,6 +91,21 @@ public sealed class VirshBaseline : IAsyncDisposable
             StartToFirstEvent: firstEvent - defineDone);
     }
 
+    /// <summary>
+    /// Copies the cloud-init seed CD of Kraut's domain to <paramref name="target"/> while that VM still exists: every
+    /// domain by hand boots from this copy, made before any clock runs (Kraut's time includes writing its seed).
+    /// </summary>
+    public static void CopySeed(string krautDomainXml, string target)
+    {
+        var domain = XDocument.Parse(krautDomainXml).Root!;
+        var uuid = (string)domain.Element("uuid")!;
+        var seed = domain.Element("devices")!.Elements("disk")
+            .Where(d => (string?)d.Attribute("device") == "cdrom")
+            .Select(d => (string?)d.Element("source")?.Attribute("file"))
+            .Single(f => f is not null && f.Contains(uuid, StringComparison.OrdinalIgnoreCase))!;
+        File.Copy(seed, target, overwrite: true);
+    }
+
     /// <summary>Kraut's domain with everything that names Kraut's VM replaced, so both boot the same machine.</summary>
     private string Adapt(string name, Guid uuid, string overlay, string console)
     {
@@ -106,6 +124,11 @@ public sealed class VirshBaseline : IAsyncDisposable
         {
             disk.Element("source")!.SetAttributeValue("file", overlay);
             disk.Element("backingStore")?.Remove();
+        }
+        foreach (var source in devices.Elements("disk").Where(d => (string?)d.Attribute("device") == "cdrom").Select(d => d.Element("source")))
+        {
+            if ((string?)source?.Attribute("file") is { } file && file.Contains(krautUuid, StringComparison.OrdinalIgnoreCase))
+                source.SetAttributeValue("file", _seed);
         }
         foreach (var serial in devices.Elements("serial").Concat(devices.Elements("console")))
             serial.Element("source")?.SetAttributeValue("path", console);
@@ -160,5 +183,6 @@ public sealed class VirshBaseline : IAsyncDisposable
         await _reader;
         _events.Dispose();
         Directory.Delete(_directory, recursive: true);
+        File.Delete(_seed);
     }
 }

@@ -43,6 +43,7 @@ public static class KrautSetup
         services.AddSingleton<NetworkRealizer>();
         services.AddSingleton<NetworkVxlan>();
         services.AddSingleton<VmBuilder>();
+        services.AddScoped<VmPlanner>();
         services.AddSingleton<FirstRunSeeder>();
         // Before the reconcilers: hosted services start in order, so no span is missed.
         services.AddVmTraceFile(config);

@@ -50,17 +50,29 @@ public sealed class HostRegistry : IDisposable
 
     public KrautHost? Find(string? uri) => Hosts.FirstOrDefault(h => h.Uri == uri);
 
-    /// <summary>Null when some host can run <paramref name="arch"/>; otherwise a sentence saying why none can.</summary>
+    /// <summary>
+    /// Null when some host can run <paramref name="arch"/>; otherwise a sentence saying why none can. Judged by what each
+    /// host reported when last reached (<see cref="LearnFacts"/>): it never calls libvirt, so validating a request does not
+    /// wait for a host.
+    /// </summary>
     public string? WhyCannotRun(string arch)
     {
         var reasons = new List<string>();
         foreach (var host in Hosts)
         {
-            if (host.Capabilities is null) host.TryConnect();
             if (host.WhyCannotRun(arch) is not { } reason) return null;
             reasons.Add(reason);
         }
         return $"No host can run {arch} guests: " + string.Join("; ", reasons);
+    }
+
+    /// <summary>
+    /// Reaches each host that has not been reached yet (libvirtd was down when Kraut started), so its capabilities are
+    /// known. Called by the VM reconciler at start-up and on every poll, never by a request.
+    /// </summary>
+    public void LearnFacts()
+    {
+        foreach (var host in Hosts.Where(h => h.Capabilities is null)) host.TryConnect();
     }
 
     public Task<string> DomainTypeForAsync(KrautHost host, string arch) => host.DomainTypeForAsync(arch, _options.DomainType, _probeKernel);

@@ -1,74 +1,77 @@
-using KrautPortal.Features.Auth;
 using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Images;
-using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Vms.CloudInit;
 using KrautPortal.Hypervisor;
-using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.Vms;
 
-/// <summary>Turns a VM record into what libvirt needs: a host, a disk overlay and a domain definition.</summary>
-public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstance instance, ImageStorage images, NetworkRealizer networks)
+/// <summary>
+/// Turns a <see cref="VmPlan"/> into what libvirt needs: the VM's networks running with its reservations, its cloud-init
+/// seed, its disk overlay and its domain definition. Reads nothing but the plan (see <see cref="VmPlanner"/> for the
+/// whole path of a create: rules → plan → this builder → the reconciler's define and start).
+/// </summary>
+public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkRealizer networks)
 {
     public static string DomainName(Guid vmId) => $"kraut-{vmId:D}";
 
-    public async Task<KrautHost> PlaceAsync(Resource<VmSpec, VmStatus> vm, IServiceProvider services, CancellationToken ct)
+    /// <summary>
+    /// Everything a new domain needs before it is defined. The disk overlay does not depend on the rest, so it is made
+    /// while the networks are realised and the seed is written; a failure of the rest is reported first, as when they ran in turn.
+    /// </summary>
+    public async Task<VmBuild> PrepareNewAsync(VmPlan plan, KrautDbContext db, CancellationToken ct)
     {
-        var store = services.GetRequiredService<ResourceStore>();
-        var machineType = await LoadAsync<MachineTypeSpec, MachineTypeStatus>(store, Kinds.MachineTypes, vm.Spec.MachineTypeId, ct);
-        var db = services.GetRequiredService<KrautDbContext>();
-        var others = await db.Resources.AsNoTracking().Where(r => r.Kind == Kinds.Vms.Name && r.Id != vm.Id)
-            .Select(r => new { r.Spec, r.Status }).ToListAsync(ct);
-        var typePlacement = (await db.Resources.AsNoTracking().Where(r => r.Kind == Kinds.MachineTypes.Name).Select(r => new { r.Id, r.Spec }).ToListAsync(ct))
-            .ToDictionary(r => r.Id, r => KrautJson.Deserialize<MachineTypeSpec>(r.Spec).Placement);
-        var placements = others
-            .Select(o => (Status: KrautJson.Deserialize<VmStatus>(o.Status), Spec: KrautJson.Deserialize<VmSpec>(o.Spec)))
-            .Where(o => o.Status.Host is not null)
-            .Select(o => (o.Status.Host!, typePlacement.GetValueOrDefault(o.Spec.MachineTypeId)))
-            .ToList();
-        return hosts.Place(machineType.Spec.Architecture, machineType.Spec.Placement, placements);
+        var disk = Task.Run(async () =>
+        {
+            using (VmTelemetry.StartPhase(VmTelemetry.Overlay, plan.Id)) await EnsureDiskAsync(plan, ct);
+        }, ct);
+        VmBuild build;
+        try
+        {
+            using (VmTelemetry.StartPhase(VmTelemetry.Build, plan.Id)) build = await BuildAsync(plan, db, ct);
+        }
+        catch
+        {
+            // Its own outcome does not matter now; waited for so that nothing of this pass runs on after it.
+            await Task.WhenAny(disk);
+            _ = disk.Exception;
+            throw;
+        }
+        await disk;
+        return build;
     }
 
-    public async Task<VmBuild> BuildAsync(Resource<VmSpec, VmStatus> vm, KrautHost host, IServiceProvider services, CancellationToken ct)
+    /// <summary>
+    /// The domain definition, after making sure what it refers to exists: its networks run with this VM's DHCP
+    /// reservations (the guest's first request must find its own), the network filters are defined, and the seed is current.
+    /// </summary>
+    public async Task<VmBuild> BuildAsync(VmPlan plan, KrautDbContext db, CancellationToken ct)
     {
-        var store = services.GetRequiredService<ResourceStore>();
-        var machineType = await LoadAsync<MachineTypeSpec, MachineTypeStatus>(store, Kinds.MachineTypes, vm.Spec.MachineTypeId, ct);
-        var arch = machineType.Spec.Architecture;
-        var domainType = await hosts.DomainTypeForAsync(host, arch);
-        var guest = host.GuestFor(arch) ?? throw new VmBuildException(host.WhyCannotRun(arch) ?? $"{host.Uri} cannot run {arch}.");
+        var vm = plan.Vm;
+        var host = plan.Host!;
+        var arch = plan.RequireMachineType().Architecture;
+        var guest = plan.Guest ?? throw new VmBuildException(host.WhyCannotRun(arch) ?? $"{host.Uri} cannot run {arch}.");
+        var domainType = plan.DomainType!;
+        var image = plan.RequireImage();
+        var nics = plan.RequireNics();
 
-        var image = await LoadAsync<ImageSpec, ImageStatus>(store, Kinds.Images, vm.Spec.ImageId, ct);
-
-        var nics = new List<NicDefinition>();
-        var db = services.GetRequiredService<KrautDbContext>();
-        foreach (var networkId in vm.Spec.Nics.Select(n => n.NetworkId).Distinct())
+        foreach (var network in plan.Networks)
         {
-            // Before the domain exists or a NIC is plugged in: the guest's first DHCP request must find its reservation.
-            var network = await LoadAsync<NetworkSpec, NetworkStatus>(store, Kinds.Networks, networkId, ct);
             try
             {
-                await networks.EnsureAsync(host, network, db, ct);
+                await networks.EnsureAsync(host, network.Network, db, ct);
             }
             catch (NetworkRangeTakenException e)
             {
-                throw new VmBuildException($"Network '{network.Name}' cannot start. {e.Message}");
+                throw new VmBuildException($"Network '{network.Network.Name}' cannot start. {e.Message}");
             }
         }
         EnsureGuestFilters(host);
-        var seedNics = new List<SeedNic>();
-        foreach (var nic in vm.Spec.Nics)
-        {
-            var network = await LoadAsync<NetworkSpec, NetworkStatus>(store, Kinds.Networks, nic.NetworkId, ct);
-            nics.Add(new NicDefinition(nic.Mac!, NetworkNames.LibvirtName(instance, nic.NetworkId), Filter: GuestNicFilter.For(vm.Id, nic, network.Spec)));
-            seedNics.Add(await SeedNicAsync(store, nic, network.Spec, ct));
-        }
         // Rewritten whenever the spec moved on in a way the guest sees; a running guest reads it at its next boot.
         var seedIso = paths.SeedIsoFor(vm.Id);
-        var seedRewritten = await SeedIsoWriter.WriteAsync(seedIso, SeedDocuments.For(vm.Id, vm.Name, vm.Spec, seedNics), ct);
+        var seedRewritten = await SeedIsoWriter.WriteAsync(seedIso, plan.Seed(), ct);
 
         return new VmBuild(new DomainDefinition(
             Uuid: vm.Id,
@@ -81,26 +84,10 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
             Vcpus: vm.Spec.Vcpus,
             MemoryMiB: vm.Spec.MemoryMiB,
             Disks: Disks(vm.Id, image, arch, seedIso),
-            Nics: nics,
+            Nics: nics.Select(n => new NicDefinition(n.Nic.Mac!, n.Network!.LibvirtName, Filter: n.Filter)).ToList(),
             SerialLogPath: paths.ConsoleFor(vm.Id),
             Metadata: new KrautDomainMetadata(vm.Id, instance.Id, vm.Name, vm.Version),
-            Firmware: image.Spec.Firmware == Firmware.Uefi ? "efi" : "bios"), seedRewritten, seedIso);
-    }
-
-    /// <summary>
-    /// The filter each NIC (by MAC, lower case) should have now: a network's gateway can move to another VM's NIC at any
-    /// time, so the reconciler compares these with the domain's and changes what differs, live.
-    /// </summary>
-    public static async Task<IReadOnlyDictionary<string, NicFilter>> NicFiltersAsync(Resource<VmSpec, VmStatus> vm, IServiceProvider services, CancellationToken ct)
-    {
-        var store = services.GetRequiredService<ResourceStore>();
-        var filters = new Dictionary<string, NicFilter>(StringComparer.Ordinal);
-        foreach (var nic in vm.Spec.Nics.Where(n => n.Mac is not null))
-        {
-            if (await store.FindAsync(Kinds.Networks.Name, nic.NetworkId, Actor.System, ct) is not { } row) continue;
-            filters[nic.Mac!.ToLowerInvariant()] = GuestNicFilter.For(vm.Id, nic, Resource<NetworkSpec, NetworkStatus>.FromRow(row).Spec);
-        }
-        return filters;
+            Firmware: image.Firmware == Firmware.Uefi ? "efi" : "bios"), seedRewritten, seedIso);
     }
 
     /// <summary>
@@ -127,11 +114,11 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
     /// SATA, so SCSI there); last the cloud-init seed CD on virtio-scsi, which every cloud image's kernel has
     /// (Debian's cloud kernels have no AHCI). The installer comes first so the firmware boots it, not the seed.
     /// </summary>
-    private List<DiskDefinition> Disks(Guid vmId, Resource<ImageSpec, ImageStatus> image, string arch, string seedIso)
+    private List<DiskDefinition> Disks(Guid vmId, PlannedImage image, string arch, string seedIso)
     {
         List<DiskDefinition> disks = [new DiskDefinition(paths.DiskFor(vmId), "qcow2", "vda", "virtio")];
-        if (image.Status.Format == ImageFormat.Iso)
-            disks.Add(new DiskDefinition(images.PathFor(image.Id, ImageFormat.Iso), "raw", "sda", arch == "aarch64" ? "scsi" : "sata", IsCdrom: true));
+        if (image.Format == ImageFormat.Iso)
+            disks.Add(new DiskDefinition(image.ContentPath!, "raw", "sda", arch == "aarch64" ? "scsi" : "sata", IsCdrom: true));
         disks.Add(new DiskDefinition(seedIso, "raw", disks.Count == 1 ? "sda" : "sdb", "scsi", IsCdrom: true));
         return disks;
     }
@@ -141,20 +128,19 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
     /// qcow2 of DiskGiB for an installer ISO. Written under a temporary name and renamed, so a crash leaves either
     /// a whole disk or a temporary file that is collected, never a half one in use.
     /// </summary>
-    public async Task EnsureDiskAsync(Resource<VmSpec, VmStatus> vm, IServiceProvider services, CancellationToken ct)
+    public async Task EnsureDiskAsync(VmPlan plan, CancellationToken ct)
     {
-        var overlay = paths.DiskFor(vm.Id);
+        var overlay = paths.DiskFor(plan.Id);
         if (File.Exists(overlay)) return;
-        var store = services.GetRequiredService<ResourceStore>();
-        var image = await LoadAsync<ImageSpec, ImageStatus>(store, Kinds.Images, vm.Spec.ImageId, ct);
-        if (image.Status.Phase != ImagePhase.Ready || image.Status.Format is not { } format)
-            throw new VmBuildException($"Image '{image.Name}' is not ready (it is {image.Status.Phase}).");
-        var content = images.PathFor(image.Id, format);
+        var image = plan.RequireImage();
+        if (image.Phase != ImagePhase.Ready || image.Format is not { } format)
+            throw new VmBuildException($"Image '{image.Name}' is not ready (it is {image.Phase}).");
+        var content = image.ContentPath!;
         if (!File.Exists(content)) throw new VmBuildException($"The content of image '{image.Name}' is missing from {paths.Images}.");
 
         var temporary = overlay + ".tmp";
         File.Delete(temporary);
-        var requested = (long)vm.Spec.DiskGiB << 30;
+        var requested = (long)plan.Spec.DiskGiB << 30;
         if (format == ImageFormat.Iso)
         {
             var size = requested > 0 ? requested : (long)VmRules.DefaultInstallDiskGiB << 30;
@@ -162,7 +148,7 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
         }
         else
         {
-            var imageSize = image.Status.VirtualSizeBytes ?? (await QemuImg.InfoAsync(content, format.ToString().ToLowerInvariant(), ct)).VirtualSizeBytes;
+            var imageSize = image.VirtualSizeBytes ?? (await QemuImg.InfoAsync(content, format.ToString().ToLowerInvariant(), ct)).VirtualSizeBytes;
             await QemuImg.CreateOverlayAsync(temporary, content, format.ToString().ToLowerInvariant(), requested > imageSize ? requested : null, ct);
         }
         File.Move(temporary, overlay);
@@ -174,37 +160,6 @@ public sealed class VmBuilder(HostRegistry hosts, KrautPaths paths, KrautInstanc
         foreach (var file in new[] { paths.DiskFor(vmId), paths.DiskFor(vmId) + ".tmp", paths.ConsoleFor(vmId), seed, seed + ".tmp", seed + ".sha256", seed + ".sha256.tmp" })
             File.Delete(file);
         if (Directory.Exists(seed + ".d.tmp")) Directory.Delete(seed + ".d.tmp", recursive: true);
-    }
-
-    /// <summary>The routers a NIC's static addresses use: the host's first address, a fixed one, or a gateway VM's NIC.</summary>
-    private static async Task<SeedNic> SeedNicAsync(ResourceStore store, VmNic nic, NetworkSpec network, CancellationToken ct)
-    {
-        var gateway = network.Gateway;
-        string? v4 = null, v6 = null;
-        switch (gateway.Kind)
-        {
-            case GatewayKind.Host:
-                v4 = Ipv4Subnet.TryParse(network.Ipv4Cidr, out var subnet, out _) ? subnet.Gateway.ToString() : null;
-                v6 = NetworkConfigWriter.FirstAddress(network.Ipv6Prefix);
-                break;
-            case GatewayKind.Address:
-                v4 = gateway.Address;
-                break;
-            case GatewayKind.Vm when gateway.VmId is { } routerId:
-                var router = await store.FindAsync(Kinds.Vms.Name, routerId, Actor.System, ct) is { } row ? Resource<VmSpec, VmStatus>.FromRow(row) : null;
-                var routerNic = router?.Spec.Nics.FirstOrDefault(n => n.Id == gateway.NicId);
-                // A gateway VM that went away leaves the NIC without a default route rather than without a seed.
-                if (routerNic is not null && routerNic.Mac != nic.Mac) (v4, v6) = (routerNic.Ipv4Address, routerNic.Ipv6Address);
-                break;
-        }
-        return new SeedNic(nic, network, v4, v6);
-    }
-
-    private static async Task<Resource<TSpec, TStatus>> LoadAsync<TSpec, TStatus>(ResourceStore store, KindInfo kind, Guid id, CancellationToken ct)
-    {
-        var row = await store.FindAsync(kind.Name, id, Actor.System, ct)
-            ?? throw new VmBuildException($"The {kind.Singular} {id} this VM refers to no longer exists.");
-        return Resource<TSpec, TStatus>.FromRow(row);
     }
 }
 

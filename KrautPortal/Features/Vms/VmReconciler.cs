@@ -46,9 +46,11 @@ public sealed class VmReconciler(
             host.Connected += (_, connection) => Listen(connection, ct);
             if (host.TryConnect()) Listen(host.Connection, ct);
         }
+        // The facts requests are checked against (what each host runs, and how fast) are gathered here, not by a request.
+        hosts.LearnFacts();
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
-        var known = (await db.Resources.Where(r => r.Kind == Kind).Select(r => r.Id).ToListAsync(ct)).ToHashSet();
+        var reader = scope.ServiceProvider.GetRequiredService<KindReader>();
+        var known = (await reader.IdsAsync(Kinds.Vms, ct)).ToHashSet();
         foreach (var id in known) Enqueue(id, ensure: false);
         // Leftovers of VMs that no longer exist go through the same queue, under the same per-id lock.
         foreach (var id in FindLeftoverIds().Where(id => !known.Contains(id))) Enqueue(id, ensure: false);
@@ -56,9 +58,11 @@ public sealed class VmReconciler(
 
     protected override async Task PollAsync(CancellationToken ct)
     {
+        // A host that was down at start-up (or since) is reached again here, so validation sees it come back.
+        hosts.LearnFacts();
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
-        foreach (var id in await db.Resources.Where(r => r.Kind == Kind).Select(r => r.Id).ToListAsync(ct)) Enqueue(id, ensure: false);
+        var reader = scope.ServiceProvider.GetRequiredService<KindReader>();
+        foreach (var id in await reader.IdsAsync(Kinds.Vms, ct)) Enqueue(id, ensure: false);
     }
 
     protected override async Task<TimeSpan?> ReconcileAsync(Guid id, bool ensure, CancellationToken ct)
@@ -80,7 +84,9 @@ public sealed class VmReconciler(
                 await DeleteAsync(vm, writer, store, scope.ServiceProvider.GetRequiredService<IpamService>(), ct);
                 return null;
             }
-            return await ConvergeAsync(vm, ensure || vm.Status.ObservedVersion < vm.Version, writer, scope.ServiceProvider, ct);
+            VmPlan plan;
+            using (VmTelemetry.StartPhase(VmTelemetry.Plan, vm.Id)) plan = await scope.ServiceProvider.GetRequiredService<VmPlanner>().PlanAsync(vm, ct);
+            return await ConvergeAsync(plan, ensure || vm.Status.ObservedVersion < vm.Version, writer, scope.ServiceProvider.GetRequiredService<KrautDbContext>(), ct);
         }
         catch (Exception e) when (e is LibvirtException or QemuImgException or HostUnavailableException or PlacementException or VmBuildException or CloudInit.SeedException)
         {
@@ -97,14 +103,14 @@ public sealed class VmReconciler(
         }
     }
 
-    private async Task<TimeSpan?> ConvergeAsync(Resource<VmSpec, VmStatus> vm, bool act, StatusWriter writer, IServiceProvider services, CancellationToken ct)
+    private async Task<TimeSpan?> ConvergeAsync(VmPlan plan, bool act, StatusWriter writer, KrautDbContext db, CancellationToken ct)
     {
-        var host = hosts.Find(writer.Current.Host);
-        if (writer.Current.Host is null)
+        var vm = plan.Vm;
+        var host = plan.Host;
+        if (plan.Placed)
         {
             // Recorded before anything is created, so a crash after this point knows where to look.
-            host = await builder.PlaceAsync(vm, services, ct);
-            await writer.WriteAsync(s => s with { Host = host.Uri, Phase = VmPhase.Creating, DomainName = VmBuilder.DomainName(vm.Id) }, ct);
+            await writer.WriteAsync(s => s with { Host = plan.Host!.Uri, Phase = VmPhase.Creating, DomainName = VmBuilder.DomainName(vm.Id) }, ct);
         }
         if (host is null) throw new HostUnavailableException($"This VM was placed on {writer.Current.Host}, which is no longer configured.", new InvalidOperationException());
 
@@ -126,13 +132,22 @@ public sealed class VmReconciler(
                     return null;
                 }
                 if (!writer.Current.DomainDefined) await writer.WriteAsync(s => s with { Phase = VmPhase.Creating }, ct);
-                var definition = (await builder.BuildAsync(vm, host, services, ct)).Definition;
-                using (VmTelemetry.StartPhase(VmTelemetry.Overlay, vm.Id)) await builder.EnsureDiskAsync(vm, services, ct);
+                var definition = (await builder.PrepareNewAsync(plan, db, ct)).Definition;
                 using (VmTelemetry.StartPhase(VmTelemetry.Define, vm.Id)) domain = connection.DefineDomain(DomainXml.Build(definition));
-                await writer.WriteAsync(s => s with { DomainDefined = true, DomainType = definition.DomainType, Drift = null }, ct);
+                // A domain about to be started says so in the same write (ApplyPowerAsync's own then changes nothing).
+                var starting = act && vm.Spec.Power == PowerState.Running && vm.Spec.ForceOffGeneration <= writer.Current.ObservedForceOffGeneration;
+                await writer.WriteAsync(s => s with
+                {
+                    DomainDefined = true,
+                    DomainType = definition.DomainType,
+                    Drift = null,
+                    Phase = starting ? VmPhase.Starting : s.Phase,
+                    ShutdownRequestedAt = starting ? null : s.ShutdownRequestedAt,
+                }, ct);
             }
-            var unplugPending = act && existed && await ApplySpecAsync(vm, host, domain, writer, services, ct);
-            if (!host.Connection.IsTestDriver) await SyncNicFiltersAsync(vm, host, domain, services, ct);
+            var unplugPending = act && existed && await ApplySpecAsync(plan, host, domain, writer, db, ct);
+            // A domain just defined from this plan has its filters already.
+            if (existed && !host.Connection.IsTestDriver) SyncNicFilters(plan, host, domain);
             var again = act ? await ApplyPowerAsync(vm, domain, connection.IsTestDriver, writer, ct) : null;
             // Also on a mere event (act false): the reset event is what ends a reboot.
             if (writer.Current.RebootRequestedAt is not null) again = Earlier(again, await FollowRebootAsync(vm, domain, writer, ct));
@@ -150,14 +165,15 @@ public sealed class VmReconciler(
     /// Redefines the persistent config when the spec moved on, and makes a running guest's NICs match the spec.
     /// Returns true while an unplug is still pending: a guest that was booting may have missed the request.
     /// </summary>
-    private async Task<bool> ApplySpecAsync(Resource<VmSpec, VmStatus> vm, KrautHost host, LibvirtDomain domain, StatusWriter writer, IServiceProvider services, CancellationToken ct)
+    private async Task<bool> ApplySpecAsync(VmPlan plan, KrautHost host, LibvirtDomain domain, StatusWriter writer, KrautDbContext db, CancellationToken ct)
     {
+        var vm = plan.Vm;
         var persistent = DomainXml.Parse(domain.GetXml(inactive: true));
         var configCurrent = persistent.Metadata?.SpecVersion == vm.Version;
         var live = domain.GetState() == DomainState.Running ? DomainXml.Parse(domain.GetXml()) : null;
         // A current config is not enough: a failed hot-plug, or an unplug a booting guest missed, must be retried.
         if (configCurrent && (live is null || live.Macs.ToHashSet().SetEquals(vm.Spec.Nics.Select(n => n.Mac!)))) return false;
-        var build = await builder.BuildAsync(vm, host, services, ct);
+        var build = await builder.BuildAsync(plan, db, ct);
         var definition = build.Definition;
         if (!configCurrent)
         {
@@ -189,9 +205,10 @@ public sealed class VmReconciler(
     /// Gives each NIC the network filter it should have now, in the config and on the running guest, without a restart:
     /// a network's gateway moved to or away from this VM, or the domain predates the filters.
     /// </summary>
-    private async Task SyncNicFiltersAsync(Resource<VmSpec, VmStatus> vm, KrautHost host, LibvirtDomain domain, IServiceProvider services, CancellationToken ct)
+    private void SyncNicFilters(VmPlan plan, KrautHost host, LibvirtDomain domain)
     {
-        var wanted = await VmBuilder.NicFiltersAsync(vm, services, ct);
+        var vm = plan.Vm;
+        var wanted = plan.NicFilters;
         var running = domain.GetState() == DomainState.Running;
         foreach (var (live, nics) in new[] { (false, DomainXml.Parse(domain.GetXml(inactive: true)).Nics), (true, running ? DomainXml.Parse(domain.GetXml()).Nics : []) })
         {

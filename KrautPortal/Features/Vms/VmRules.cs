@@ -155,7 +155,7 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
         for (var i = 0; i < spec.Nics.Count; i++)
         {
             var row = networks[spec.Nics[i].NetworkId];
-            var network = new IpamNetwork(row.Id, row.Name, new AddressPlan(KrautJson.Deserialize<NetworkSpec>(row.Spec)));
+            var network = new IpamNetwork(row.Id, row.Name, new AddressPlan(Resource<NetworkSpec, NetworkStatus>.FromRow(row).Spec));
             nics.Add(await ipam.AssignAsync(id, spec.Nics[i], network, $"spec.nics[{i}]", errors, ct));
         }
         return spec with { Nics = nics };

@@ -3,13 +3,19 @@ using System.Diagnostics;
 namespace KrautPortal.Features.Vms;
 
 /// <summary>
-/// Spans for the phases of bringing a VM up (overlay, define, start, first libvirt event), so a tracer or
+/// Spans for the phases of bringing a VM up (plan, build, overlay, define, start, first libvirt event), so a tracer or
 /// the benchmark can see where create-to-running time goes. Tagged with the VM id.
 /// </summary>
 public static class VmTelemetry
 {
     public const string SourceName = "Kraut.Vms";
     public static readonly ActivitySource Source = new(SourceName);
+
+    /// <summary>Resolving the VM's plan (every reconcile pass has one).</summary>
+    public const string Plan = "vm.plan";
+
+    /// <summary>A new domain's networks, network filters and cloud-init seed; the overlay runs beside it.</summary>
+    public const string Build = "vm.build";
 
     public const string Overlay = "vm.overlay";
     public const string Define = "vm.define";

@@ -1,0 +1,108 @@
+using KrautPortal.Features.Hosts;
+using KrautPortal.Features.Images;
+using KrautPortal.Features.MachineTypes;
+using KrautPortal.Features.Networks;
+using KrautPortal.Features.Reconciling;
+using KrautPortal.Features.Store;
+using KrautPortal.Features.Vms.CloudInit;
+
+namespace KrautPortal.Features.Vms;
+
+/// <summary>
+/// Resolves a VM's spec into its <see cref="VmPlan"/>: one read of each object it refers to, through
+/// <see cref="KindReader"/>, and the host facts <see cref="HostRegistry"/> keeps. Scoped (it reads the store).
+/// </summary>
+/// <remarks>
+/// The path of a VM create, in one line:
+/// <list type="number">
+/// <item>The wizard (<c>Vms/Wizard</c>) or <c>POST /api/v1/vms</c> (<c>VmsApi</c>) hands the spec to the generic
+/// <c>ResourceService</c>, which runs <see cref="VmRules"/>: <c>PrepareAsync</c> checks the image, machine type and
+/// networks the caller may see, and the hosts' cached capabilities (never libvirt); <c>WritingAsync</c>, inside the
+/// write's transaction, gives each NIC its MAC and addresses (IPAM). The record is stored with phase Pending and
+/// <c>Changed</c> queues it for the <see cref="VmReconciler"/>.</item>
+/// <item>The reconciler asks this planner for the <see cref="VmPlan"/>: image, machine type, networks, NIC filters and
+/// seed inputs, and a host (placement) with its emulator and domain type. A newly placed VM's host is stored first.</item>
+/// <item><see cref="VmBuilder"/> works from the plan alone: it realises the networks (with this VM's DHCP reservations)
+/// and writes the cloud-init seed while the disk overlay is made, then gives the domain definition.</item>
+/// <item>The reconciler defines the domain and starts it in libvirt, then records what libvirt reports (phase Running).</item>
+/// </list>
+/// Every later pass (an edit, an action, a libvirt event, the 10-second poll) goes the same way from a fresh plan.
+/// </remarks>
+public sealed class VmPlanner(KindReader reader, HostRegistry hosts, KrautInstance instance, ImageStorage images)
+{
+    public async Task<VmPlan> PlanAsync(Resource<VmSpec, VmStatus> vm, CancellationToken ct)
+    {
+        var spec = vm.Spec;
+        var machineType = await reader.FindAsync<MachineTypeSpec, MachineTypeStatus>(Kinds.MachineTypes, spec.MachineTypeId, ct) is { } mt
+            ? new PlannedMachineType(mt.Id, mt.Name, mt.Spec.Architecture, mt.Spec.Placement)
+            : null;
+        var image = await reader.FindAsync<ImageSpec, ImageStatus>(Kinds.Images, spec.ImageId, ct) is { } i
+            ? new PlannedImage(i.Id, i.Name, i.Status.Phase, i.Status.Format, i.Status.VirtualSizeBytes, i.Spec.Firmware,
+                i.Status.Format is { } format ? images.PathFor(i.Id, format) : null)
+            : null;
+        var nics = await NicsAsync(vm, ct);
+
+        var placed = vm.Status.Host is null;
+        var host = placed ? await PlaceAsync(vm, machineType ?? throw Gone(Kinds.MachineTypes, spec.MachineTypeId), ct) : hosts.Find(vm.Status.Host);
+        var guest = host is not null && machineType is not null ? host.GuestFor(machineType.Architecture) : null;
+        var domainType = guest is not null ? await hosts.DomainTypeForAsync(host!, machineType!.Architecture) : null;
+        return new VmPlan(vm, host, placed, machineType, image, guest, domainType, nics);
+    }
+
+    private async Task<IReadOnlyList<PlannedNic>> NicsAsync(Resource<VmSpec, VmStatus> vm, CancellationToken ct)
+    {
+        var ids = vm.Spec.Nics.Select(n => n.NetworkId).Distinct().ToList();
+        var networks = ids.Count == 0 ? [] : (await reader.AllAsync<NetworkSpec, NetworkStatus>(Kinds.Networks, ct, r => ids.Contains(r.Id)))
+            .ToDictionary(n => n.Id, n => new PlannedNetwork(n, NetworkNames.LibvirtName(instance, n.Id)));
+        var nics = new List<PlannedNic>();
+        foreach (var nic in vm.Spec.Nics)
+        {
+            if (!networks.TryGetValue(nic.NetworkId, out var network))
+            {
+                nics.Add(new PlannedNic(nic, null, null, null));
+                continue;
+            }
+            var spec = network.Network.Spec;
+            nics.Add(new PlannedNic(nic, network, GuestNicFilter.For(vm.Id, nic, spec), await SeedNicAsync(nic, spec, ct)));
+        }
+        return nics;
+    }
+
+    /// <summary>The routers a NIC's static addresses use: the host's first address, a fixed one, or a gateway VM's NIC.</summary>
+    private async Task<SeedNic> SeedNicAsync(VmNic nic, NetworkSpec network, CancellationToken ct)
+    {
+        var gateway = network.Gateway;
+        string? v4 = null, v6 = null;
+        switch (gateway.Kind)
+        {
+            case GatewayKind.Host:
+                v4 = Ipv4Subnet.TryParse(network.Ipv4Cidr, out var subnet, out _) ? subnet.Gateway.ToString() : null;
+                v6 = NetworkConfigWriter.FirstAddress(network.Ipv6Prefix);
+                break;
+            case GatewayKind.Address:
+                v4 = gateway.Address;
+                break;
+            case GatewayKind.Vm when gateway.VmId is { } routerId:
+                var router = await reader.FindAsync<VmSpec, VmStatus>(Kinds.Vms, routerId, ct);
+                var routerNic = router?.Spec.Nics.FirstOrDefault(n => n.Id == gateway.NicId);
+                // A gateway VM that went away leaves the NIC without a default route rather than without a seed.
+                if (routerNic is not null && routerNic.Mac != nic.Mac) (v4, v6) = (routerNic.Ipv4Address, routerNic.Ipv6Address);
+                break;
+        }
+        return new SeedNic(nic, network, v4, v6);
+    }
+
+    /// <summary>Picks a host for a VM that has none: every other placed VM counts, and whether its machine type is dedicated.</summary>
+    private async Task<KrautHost> PlaceAsync(Resource<VmSpec, VmStatus> vm, PlannedMachineType machineType, CancellationToken ct)
+    {
+        var others = await reader.AllAsync<VmSpec, VmStatus>(Kinds.Vms, ct, r => r.Id != vm.Id);
+        var typePlacement = (await reader.SpecsAsync<MachineTypeSpec>(Kinds.MachineTypes, ct)).ToDictionary(t => t.Id, t => t.Spec.Placement);
+        var placements = others
+            .Where(o => o.Status.Host is not null)
+            .Select(o => (o.Status.Host!, typePlacement.GetValueOrDefault(o.Spec.MachineTypeId)))
+            .ToList();
+        return hosts.Place(machineType.Architecture, machineType.Placement, placements);
+    }
+
+    private static VmBuildException Gone(KindInfo kind, Guid id) => new($"The {kind.Singular} {id} this VM refers to no longer exists.");
+}
