@@ -121,6 +121,10 @@ public sealed class PortalProcess : IAsyncDisposable
             {
                 // not listening yet
             }
+            catch (TaskCanceledException)
+            {
+                // listening but still starting (a loaded machine): one slow answer is not the end of waiting
+            }
             if (clock.Elapsed > limit) throw new TimeoutException($"the portal did not answer within {limit.TotalSeconds:0} s:\n{Log}");
             await Task.Delay(100);
         }

@@ -40,4 +40,20 @@ public sealed class FeatureDependencyTests
         var missing = FeatureLayers.WithoutLayer(folders);
         Assert.True(missing.Count == 0, $"Feature folders without a layer in {nameof(FeatureLayers)}.{nameof(FeatureLayers.Layers)}: {string.Join(", ", missing)}");
     }
+
+    /// <summary>
+    /// Other features read a kind through <c>KindReader</c> or <c>ResourceStore</c>, typed by the kind's spec, never
+    /// by the resources table's layout (a kind string and JSON of their own): that layout is the store's to change.
+    /// </summary>
+    [Fact]
+    public void Only_the_store_reads_the_resources_table()
+    {
+        var features = Path.Combine(Project, "Features");
+        var readers = Directory.EnumerateFiles(features, "*.*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".cs", StringComparison.Ordinal) || f.EndsWith(".razor", StringComparison.Ordinal))
+            .Where(f => !Path.GetRelativePath(features, f).StartsWith("Store" + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            .Where(f => System.Text.RegularExpressions.Regex.IsMatch(File.ReadAllText(f), @"\b(db|Db|context)\.Resources\b"))
+            .Select(f => Path.GetRelativePath(Project, f)).ToList();
+        Assert.True(readers.Count == 0, "Files outside Features/Store that query db.Resources (use KindReader): " + string.Join(", ", readers));
+    }
 }

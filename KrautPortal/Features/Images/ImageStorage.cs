@@ -26,8 +26,8 @@ public sealed class ImageStorage(KrautPaths paths, IServiceScopeFactory scopes, 
     public void DeleteIfUnreferenced(Guid imageId)
     {
         using var scope = scopes.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
-        if (db.Resources.Any(r => r.Kind == Kinds.Images.Name && r.Id == imageId)) return;
+        var reader = scope.ServiceProvider.GetRequiredService<KindReader>();
+        if (reader.Rows(Kinds.Images).Any(r => r.Id == imageId)) return;
         foreach (var format in Enum.GetValues<ImageFormat>()) DeleteFile(PathFor(imageId, format));
         foreach (var path in new[] { PartialPath(imageId), ArrivedPath(imageId), WorkPath(imageId) }) DeleteFile(path);
     }
@@ -36,8 +36,7 @@ public sealed class ImageStorage(KrautPaths paths, IServiceScopeFactory scopes, 
     public async Task CollectOrphansAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
-        var known = (await db.Resources.Where(r => r.Kind == Kinds.Images.Name).Select(r => r.Id).ToListAsync(ct)).ToHashSet();
+        var known = (await scope.ServiceProvider.GetRequiredService<KindReader>().IdsAsync(Kinds.Images, ct)).ToHashSet();
         foreach (var file in Directory.EnumerateFiles(paths.Images).Concat(Directory.EnumerateFiles(Incoming)).Concat(Directory.EnumerateFiles(Work)))
         {
             if (Guid.TryParse(Path.GetFileName(file).Split('.')[0], out var id) && !known.Contains(id)) DeleteFile(file);

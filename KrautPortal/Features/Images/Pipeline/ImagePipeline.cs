@@ -32,12 +32,11 @@ public sealed class ImagePipeline(
     protected override async Task StartupAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
-        var images = await db.Resources.AsNoTracking().Where(r => r.Kind == Kind).Select(r => new { r.Id, r.Status }).ToListAsync(ct);
-        foreach (var image in images.Where(i => IsInPipeline(KrautJson.Deserialize<ImageStatus>(i.Status).Phase)))
+        var statuses = await scope.ServiceProvider.GetRequiredService<KindReader>().StatusesAsync<ImageStatus>(Kinds.Images, ct);
+        foreach (var (id, _) in statuses.Where(i => IsInPipeline(i.Value.Phase)))
         {
-            logger.LogInformation("Image {Id} was being checked or converted when Kraut stopped; starting it again", image.Id);
-            Enqueue(image.Id);
+            logger.LogInformation("Image {Id} was being checked or converted when Kraut stopped; starting it again", id);
+            Enqueue(id);
         }
     }
 

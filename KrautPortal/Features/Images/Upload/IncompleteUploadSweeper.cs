@@ -50,29 +50,27 @@ public sealed class IncompleteUploadSweeper(IServiceScopeFactory scopes, Incomin
     public async Task RecoverAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
         var statuses = scope.ServiceProvider.GetRequiredService<ImageContentStatus>();
-        var images = await db.Resources.AsNoTracking().Where(r => r.Kind == Kinds.Images.Name).Select(r => new { r.Id, r.Status }).ToListAsync(ct);
-        foreach (var image in images)
+        var images = await scope.ServiceProvider.GetRequiredService<KindReader>().StatusesAsync<ImageStatus>(Kinds.Images, ct);
+        foreach (var (id, status) in images)
         {
-            var status = KrautJson.Deserialize<ImageStatus>(image.Status);
             if (status.Phase is not (ImagePhase.Uploading or ImagePhase.Downloading)) continue;
-            using var slot = transfers.TryBegin(image.Id, TransferKind.Sweep);
+            using var slot = transfers.TryBegin(id, TransferKind.Sweep);
             if (slot is null) continue; // a transfer started since: it is live
             if (status.Phase == ImagePhase.Downloading)
             {
-                files.Discard(image.Id);
-                await statuses.WriteAsync(image.Id, s => statuses.Failed(s, $"Kraut restarted while downloading {s.SourceUrl}; import it again."), ct);
+                files.Discard(id);
+                await statuses.WriteAsync(id, s => statuses.Failed(s, $"Kraut restarted while downloading {s.SourceUrl}; import it again."), ct);
             }
-            else if (!files.HasPart(image.Id))
+            else if (!files.HasPart(id))
             {
-                files.Discard(image.Id);
-                await statuses.WriteAsync(image.Id, _ => statuses.Awaiting("The partial upload was lost; upload again."), ct);
+                files.Discard(id);
+                await statuses.WriteAsync(id, _ => statuses.Awaiting("The partial upload was lost; upload again."), ct);
             }
             else
             {
-                var length = files.PartLength(image.Id);
-                await statuses.WriteAsync(image.Id, s => ImageContentStatus.Progressed(s, length), ct);
+                var length = files.PartLength(id);
+                await statuses.WriteAsync(id, s => ImageContentStatus.Progressed(s, length), ct);
             }
         }
     }
