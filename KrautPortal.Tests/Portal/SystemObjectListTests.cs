@@ -62,6 +62,50 @@ public sealed class SystemObjectListTests : PortalTestContext
         Assert.DoesNotContain("mud-checkbox-null", asAdmin.Find("thead").InnerHtml, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ASystemVmsPage_ShowsAnAdministratorWhatItIs_AndOffersNoChangeTheApiWouldRefuse()
+    {
+        var circuit = Services.GetRequiredService<RequestActorAccessor>();
+        var vms = Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>();
+        var spec = new VmSpec
+        {
+            ImageId = await _app.IdOfAsync("images", "kraut-test-guest"), MachineTypeId = await _app.IdOfAsync("machine-types", "small"),
+            Power = PowerState.Stopped, Nics = [new VmNic { NetworkId = await _app.IdOfAsync("networks", "default") }],
+        };
+        var router = await vms.AsKraut().CreateAsync(new ResourceInput<VmSpec>("bobs-router", [], spec, Owner: "bob"), CancellationToken.None, isSystem: true);
+        await vms.AsKraut().UpdateSpecAsync(router.Id, null, s => s with { Power = PowerState.Running }, "started", CancellationToken.None);
+        var own = await vms.AsKraut().CreateAsync(new ResourceInput<VmSpec>("bobs-own", [], spec, Owner: "bob"), CancellationToken.None);
+
+        circuit.CircuitActor = TestCredentials.Admin;
+        var page = RenderWithPopovers(b => { b.OpenComponent<VmDetail>(0); b.AddAttribute(1, nameof(VmDetail.Id), router.Id); b.CloseComponent(); });
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=system-notice]")), Wait);
+        Assert.Contains("bob", page.Find("[data-testid=system-notice]").TextContent, StringComparison.Ordinal);
+        Assert.NotNull(page.Find("[data-testid=system-chip]"));
+        foreach (var control in new[] { "action-delete", "action-start", "action-stop" })
+            Assert.Empty(page.FindAll($"[data-testid={control}]"));
+        OpenTab(page, "Metadata");
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=metadata-add]")), Wait);
+        Assert.Empty(page.FindAll("[data-testid=metadata-save]"));
+        OpenTab(page, "History");
+        page.WaitForAssertion(() => Assert.Contains("started", page.Markup, StringComparison.Ordinal), Wait);
+        Assert.Empty(page.FindAll("[data-testid^=revert-]"));
+
+        // The same page for an ordinary VM (two versions too) still offers everything: the rule is the flag, not the viewer.
+        await vms.AsKraut().UpdateSpecAsync(own.Id, null, s => s with { Power = PowerState.Running }, "started", CancellationToken.None);
+        var ordinary = Render(b => { b.OpenComponent<VmDetail>(0); b.AddAttribute(1, nameof(VmDetail.Id), own.Id); b.CloseComponent(); });
+        ordinary.WaitForAssertion(() => Assert.NotNull(ordinary.Find("[data-testid=action-delete]")), Wait);
+        Assert.Empty(ordinary.FindAll("[data-testid=system-notice]"));
+        OpenTab(ordinary, "Metadata");
+        ordinary.WaitForAssertion(() => Assert.NotNull(ordinary.Find("[data-testid=metadata-save]")), Wait);
+        OpenTab(ordinary, "History");
+        ordinary.WaitForAssertion(() => Assert.NotEmpty(ordinary.FindAll("[data-testid^=revert-]")), Wait);
+    }
+
+    private static void OpenTab(IRenderedComponent<Bunit.Rendering.ContainerFragment> cut, string title)
+    {
+        foreach (var tab in cut.FindAll(".mud-tab").Where(t => t.TextContent.Trim() == title)) tab.Click();
+    }
+
     private static List<string> Names(IRenderedComponent<Bunit.Rendering.ContainerFragment> cut) =>
         cut.FindAll("[data-testid=resource-table] tbody tr").Select(r => r.QuerySelector("[data-testid=vm-link]")?.TextContent ?? "").Order().ToList();
 

@@ -20,35 +20,35 @@ public static class AuthTables
 
 public sealed class AuthEventRowConfiguration : IEntityTypeConfiguration<AuthEventRow>
 {
-    public void Configure(EntityTypeBuilder<AuthEventRow> e)
+    public void Configure(EntityTypeBuilder<AuthEventRow> builder)
     {
-        e.ToTable("auth_events");
-        e.HasKey(a => a.Seq);
-        e.Property(a => a.Seq).ValueGeneratedOnAdd();
-        e.HasIndex(a => a.At);
-        e.HasIndex(a => new { a.Who, a.At });
+        builder.ToTable("auth_events");
+        builder.HasKey(a => a.Seq);
+        builder.Property(a => a.Seq).ValueGeneratedOnAdd();
+        builder.HasIndex(a => a.At);
+        builder.HasIndex(a => new { a.Who, a.At });
     }
 }
 
 public sealed class UserRowConfiguration : IEntityTypeConfiguration<UserRow>
 {
-    public void Configure(EntityTypeBuilder<UserRow> e)
+    public void Configure(EntityTypeBuilder<UserRow> builder)
     {
-        e.ToTable("users");
-        e.HasKey(u => u.Name);
-        e.Property(u => u.Name).HasMaxLength(200);
+        builder.ToTable("users");
+        builder.HasKey(u => u.Name);
+        builder.Property(u => u.Name).HasMaxLength(200);
     }
 }
 
 public sealed class SessionRowConfiguration : IEntityTypeConfiguration<SessionRow>
 {
-    public void Configure(EntityTypeBuilder<SessionRow> e)
+    public void Configure(EntityTypeBuilder<SessionRow> builder)
     {
-        e.ToTable("sessions");
-        e.HasKey(s => s.KeyHash);
-        e.Property(s => s.KeyHash).HasMaxLength(64);
-        e.Property(s => s.User).HasMaxLength(200);
-        e.HasIndex(s => s.User);
-        e.HasIndex(s => s.ExpiresAt);
+        builder.ToTable("sessions");
+        builder.HasKey(s => s.KeyHash);
+        builder.Property(s => s.KeyHash).HasMaxLength(64);
+        builder.Property(s => s.User).HasMaxLength(200);
+        builder.HasIndex(s => s.User);
+        builder.HasIndex(s => s.ExpiresAt);
     }
 }

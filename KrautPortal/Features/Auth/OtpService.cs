@@ -140,6 +140,7 @@ public sealed class OtpService(KrautDbContext db, IDataProtectionProvider protec
     {
         using var generator = new QRCodeGenerator();
         using var data = generator.CreateQrCode(text, QRCodeGenerator.ECCLevel.Q);
-        return new PngByteQRCode(data).GetGraphic(5);
+        using var png = new PngByteQRCode(data);
+        return png.GetGraphic(5);
     }
 }

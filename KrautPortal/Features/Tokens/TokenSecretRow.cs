@@ -20,10 +20,10 @@ public sealed class TokenSecretRow
 /// <summary>The token secrets table, applied by <see cref="KrautDbContext"/> with the other features' configurations.</summary>
 public sealed class TokenSecretRowConfiguration : IEntityTypeConfiguration<TokenSecretRow>
 {
-    public void Configure(EntityTypeBuilder<TokenSecretRow> e)
+    public void Configure(EntityTypeBuilder<TokenSecretRow> builder)
     {
-        e.ToTable("token_secrets");
-        e.HasKey(t => t.TokenId);
+        builder.ToTable("token_secrets");
+        builder.HasKey(t => t.TokenId);
     }
 }
 

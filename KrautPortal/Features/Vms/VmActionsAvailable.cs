@@ -8,6 +8,8 @@ public sealed record VmActionsAvailable(bool Start, bool Stop, bool Reboot, bool
         var status = vm.Status;
         // A new version the reconciler has not acted on yet (and did not fail on): the page would offer stale choices.
         var catchingUp = status.ObservedVersion < vm.Version && status.LastError is null;
+        // Only Kraut acts on a system VM (a router); an administrator's action would be refused.
+        if (vm.System) return new(false, false, false, false, false);
         if (vm.DeletionRequestedAt is not null || status.Phase == VmPhase.Deleting)
             return new(false, false, false, false, true);
         if (catchingUp)

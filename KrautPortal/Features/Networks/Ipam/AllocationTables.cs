@@ -17,30 +17,30 @@ public static class AllocationTables
 // The keys are the IPAM's uniqueness: allocation is "insert, and on a clash try the next", never read-then-write.
 public sealed class IpAllocationRowConfiguration : IEntityTypeConfiguration<IpAllocationRow>
 {
-    public void Configure(EntityTypeBuilder<IpAllocationRow> e)
+    public void Configure(EntityTypeBuilder<IpAllocationRow> builder)
     {
-        e.ToTable("ip_allocations");
-        e.HasKey(a => new { a.NetworkId, a.Address });
-        e.Property(a => a.NetworkId).HasColumnName("network_id");
-        e.Property(a => a.Address).HasColumnName("address").HasMaxLength(45);
-        e.Property(a => a.Family).HasColumnName("family");
-        e.Property(a => a.NicId).HasColumnName("nic_id");
-        e.Property(a => a.VmId).HasColumnName("vm_id");
-        e.HasIndex(a => new { a.NicId, a.Family }).IsUnique();
-        e.HasIndex(a => a.VmId);
+        builder.ToTable("ip_allocations");
+        builder.HasKey(a => new { a.NetworkId, a.Address });
+        builder.Property(a => a.NetworkId).HasColumnName("network_id");
+        builder.Property(a => a.Address).HasColumnName("address").HasMaxLength(45);
+        builder.Property(a => a.Family).HasColumnName("family");
+        builder.Property(a => a.NicId).HasColumnName("nic_id");
+        builder.Property(a => a.VmId).HasColumnName("vm_id");
+        builder.HasIndex(a => new { a.NicId, a.Family }).IsUnique();
+        builder.HasIndex(a => a.VmId);
     }
 }
 
 public sealed class MacAllocationRowConfiguration : IEntityTypeConfiguration<MacAllocationRow>
 {
-    public void Configure(EntityTypeBuilder<MacAllocationRow> e)
+    public void Configure(EntityTypeBuilder<MacAllocationRow> builder)
     {
-        e.ToTable("mac_allocations");
-        e.HasKey(a => a.Mac);
-        e.Property(a => a.Mac).HasColumnName("mac").HasMaxLength(17);
-        e.Property(a => a.NicId).HasColumnName("nic_id");
-        e.Property(a => a.VmId).HasColumnName("vm_id");
-        e.HasIndex(a => a.NicId).IsUnique();
-        e.HasIndex(a => a.VmId);
+        builder.ToTable("mac_allocations");
+        builder.HasKey(a => a.Mac);
+        builder.Property(a => a.Mac).HasColumnName("mac").HasMaxLength(17);
+        builder.Property(a => a.NicId).HasColumnName("nic_id");
+        builder.Property(a => a.VmId).HasColumnName("vm_id");
+        builder.HasIndex(a => a.NicId).IsUnique();
+        builder.HasIndex(a => a.VmId);
     }
 }
