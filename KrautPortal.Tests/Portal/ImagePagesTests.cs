@@ -10,21 +10,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KrautPortal.Tests.Portal;
 
 /// <summary>The Images list and detail pages on real services: the empty state, phases followed live, the attributes form.</summary>
-public sealed class ImagePagesTests : PortalTestContext
+public sealed class ImagePagesTests : OwnPortalTestContext
 {
-    // An instance per test, with no seeded image: each test starts from an empty list.
-    private readonly KrautAppFactory _app;
-
-    public ImagePagesTests() : this(new KrautAppFactory(seedImage: null))
+    public ImagePagesTests() : base(new KrautAppFactory(seedImage: null))
     {
-    }
-
-    private ImagePagesTests(KrautAppFactory app) : base(app.Services) => _app = app;
-
-    protected override void Dispose(bool disposing)
-    {
-        base.Dispose(disposing);
-        if (disposing) _app.Dispose();
     }
 
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);

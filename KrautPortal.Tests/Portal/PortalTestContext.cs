@@ -52,6 +52,23 @@ public class PortalTestContext : BunitContext, IAsyncLifetime
     }
 }
 
+/// <summary>
+/// A page test with a portal of its own on real services (libvirt's test driver): an instance per test, so each test
+/// starts from what a first run seeds and nothing another test made.
+/// </summary>
+public abstract class OwnPortalTestContext : PortalTestContext
+{
+    protected OwnPortalTestContext(Support.KrautAppFactory app) : base(app.Services) => App = app;
+
+    protected Support.KrautAppFactory App { get; }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) App.Dispose();
+    }
+}
+
 /// <summary>A portal on real services (libvirt's test driver), shared by the tests of one class.</summary>
 public sealed class PortalApp : IDisposable
 {

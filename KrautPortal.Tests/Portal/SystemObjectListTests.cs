@@ -10,20 +10,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KrautPortal.Tests.Portal;
 
 /// <summary>The portal's lists (one shared component for every kind) on real services: a system VM is hidden from its owner and chipped "system" for administrators.</summary>
-public sealed class SystemObjectListTests : PortalTestContext
+public sealed class SystemObjectListTests : OwnPortalTestContext
 {
-    private readonly KrautAppFactory _app;
-
-    public SystemObjectListTests() : this(new KrautAppFactory())
+    public SystemObjectListTests() : base(new KrautAppFactory())
     {
-    }
-
-    private SystemObjectListTests(KrautAppFactory app) : base(app.Services) => _app = app;
-
-    protected override void Dispose(bool disposing)
-    {
-        base.Dispose(disposing);
-        if (disposing) _app.Dispose();
     }
 
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
@@ -36,8 +26,8 @@ public sealed class SystemObjectListTests : PortalTestContext
         var vms = Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>();
         var spec = new VmSpec
         {
-            ImageId = await _app.IdOfAsync("images", "kraut-test-guest"), MachineTypeId = await _app.IdOfAsync("machine-types", "small"),
-            Power = PowerState.Stopped, Nics = [new VmNic { NetworkId = await _app.IdOfAsync("networks", "default") }],
+            ImageId = await App.IdOfAsync("images", "kraut-test-guest"), MachineTypeId = await App.IdOfAsync("machine-types", "small"),
+            Power = PowerState.Stopped, Nics = [new VmNic { NetworkId = await App.IdOfAsync("networks", "default") }],
         };
         await vms.CreateAsync(new ResourceInput<VmSpec>("alices-own", [], spec), CancellationToken.None);
         await vms.AsKraut().CreateAsync(new ResourceInput<VmSpec>("alices-router", [], spec, Owner: "alice"), CancellationToken.None, isSystem: true);
@@ -69,8 +59,8 @@ public sealed class SystemObjectListTests : PortalTestContext
         var vms = Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>();
         var spec = new VmSpec
         {
-            ImageId = await _app.IdOfAsync("images", "kraut-test-guest"), MachineTypeId = await _app.IdOfAsync("machine-types", "small"),
-            Power = PowerState.Stopped, Nics = [new VmNic { NetworkId = await _app.IdOfAsync("networks", "default") }],
+            ImageId = await App.IdOfAsync("images", "kraut-test-guest"), MachineTypeId = await App.IdOfAsync("machine-types", "small"),
+            Power = PowerState.Stopped, Nics = [new VmNic { NetworkId = await App.IdOfAsync("networks", "default") }],
         };
         var router = await vms.AsKraut().CreateAsync(new ResourceInput<VmSpec>("bobs-router", [], spec, Owner: "bob"), CancellationToken.None, isSystem: true);
         await vms.AsKraut().UpdateSpecAsync(router.Id, null, s => s with { Power = PowerState.Running }, "started", CancellationToken.None);
@@ -103,7 +93,8 @@ public sealed class SystemObjectListTests : PortalTestContext
 
     private static void OpenTab(IRenderedComponent<Bunit.Rendering.ContainerFragment> cut, string title)
     {
-        foreach (var tab in cut.FindAll(".mud-tab").Where(t => t.TextContent.Trim() == title)) tab.Click();
+        // Found and clicked on the renderer's thread: the page re-renders as the reconciler writes status.
+        cut.InvokeAsync(() => cut.FindAll(".mud-tab").First(t => t.TextContent.Trim() == title).Click()).GetAwaiter().GetResult();
     }
 
     private static List<string> Names(IRenderedComponent<Bunit.Rendering.ContainerFragment> cut) =>

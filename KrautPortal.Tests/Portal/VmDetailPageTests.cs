@@ -12,21 +12,11 @@ using MudBlazor;
 namespace KrautPortal.Tests.Portal;
 
 /// <summary>The VM page on real services (libvirt's test driver): buttons that fit the state, revert, NICs, snackbars, console.</summary>
-public sealed class VmDetailPageTests : PortalTestContext
+public sealed class VmDetailPageTests : OwnPortalTestContext
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-    private readonly KrautAppFactory _app;
-
-    public VmDetailPageTests() : this(new KrautAppFactory())
+    public VmDetailPageTests() : base(new KrautAppFactory())
     {
-    }
-
-    private VmDetailPageTests(KrautAppFactory app) : base(app.Services) => _app = app;
-
-    protected override void Dispose(bool disposing)
-    {
-        base.Dispose(disposing);
-        if (disposing) _app.Dispose();
     }
 
     [Fact]
@@ -79,7 +69,7 @@ public sealed class VmDetailPageTests : PortalTestContext
     public async Task RevertDialog_ShowsTheDiff_AndSaysInWordsThatTheVmStops_AndItsNicGoes_ThenTheHistoryShowsTheRevert()
     {
         var vm = await CreateVmAsync("revert");
-        var network = await _app.IdOfAsync("networks", "default");
+        var network = await App.IdOfAsync("networks", "default");
         await WaitForPhaseAsync(vm.Id, VmPhase.Running);
         vm = await Ops.ActAsync(vm.Id, "stop", null, CancellationToken.None);          // v2: stopped
         var stoppedVersion = vm.Version;
@@ -132,7 +122,7 @@ public sealed class VmDetailPageTests : PortalTestContext
     public async Task AddNic_OffersNamedNetworksBehindAPlaceholder_AndShowsTheApisAddressProblemAtItsField()
     {
         var vm = await CreateVmAsync("add-nic");
-        var network = await _app.IdOfAsync("networks", "default");
+        var network = await App.IdOfAsync("networks", "default");
         var cut = RenderPage(vm.Id);
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("#page-title")), Wait);
         OpenTab(cut, "NICs");
@@ -171,7 +161,7 @@ public sealed class VmDetailPageTests : PortalTestContext
         // The page looks a minute after the reconciler noted the silence.
         Services.AddSingleton<TimeProvider>(new ShiftedTime(TimeSpan.FromMinutes(1)));
         var vm = await CreateVmAsync("silent-nic");
-        var network = await _app.IdOfAsync("networks", "default");
+        var network = await App.IdOfAsync("networks", "default");
         await WaitForPhaseAsync(vm.Id, VmPhase.Running);
         // libvirt's test driver cannot hot-plug, so the running guest never shows this NIC: as a guest that ignores it.
         var added = await Ops.AddNicAsync(vm.Id, new VmNic { NetworkId = network }, null, CancellationToken.None);
@@ -198,7 +188,7 @@ public sealed class VmDetailPageTests : PortalTestContext
     public async Task SilentNic_GetsNoHint_BeforeItHadTimeToAsk()
     {
         var vm = await CreateVmAsync("fresh-nic");
-        var network = await _app.IdOfAsync("networks", "default");
+        var network = await App.IdOfAsync("networks", "default");
         await WaitForPhaseAsync(vm.Id, VmPhase.Running);
         var added = await Ops.AddNicAsync(vm.Id, new VmNic { NetworkId = network }, null, CancellationToken.None);
         await Eventually.WaitUntilAsync(async () => (await Vms.GetAsync(vm.Id, CancellationToken.None)).Status.UnseenSince.ContainsKey(added.Mac!),
@@ -252,9 +242,9 @@ public sealed class VmDetailPageTests : PortalTestContext
 
     private async Task<Resource<VmSpec, VmStatus>> CreateVmAsync(string name)
     {
-        var image = await _app.IdOfAsync("images", "kraut-test-guest");
-        var type = await _app.IdOfAsync("machine-types", "small");
-        var network = await _app.IdOfAsync("networks", "default");
+        var image = await App.IdOfAsync("images", "kraut-test-guest");
+        var type = await App.IdOfAsync("machine-types", "small");
+        var network = await App.IdOfAsync("networks", "default");
         return await Vms.CreateAsync(new ResourceInput<VmSpec>(name, new JsonObject(),
             new VmSpec { ImageId = image, MachineTypeId = type, Nics = [new VmNic { NetworkId = network }] }), CancellationToken.None);
     }

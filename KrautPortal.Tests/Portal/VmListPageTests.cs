@@ -9,21 +9,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KrautPortal.Tests.Portal;
 
 /// <summary>The VM list on real services (test driver): empty state, and rows that follow the store by themselves.</summary>
-public sealed class VmListPageTests : PortalTestContext
+public sealed class VmListPageTests : OwnPortalTestContext
 {
-    // An instance per test: each test starts from an empty list.
-    private readonly KrautAppFactory _app;
-
-    public VmListPageTests() : this(new KrautAppFactory())
+    public VmListPageTests() : base(new KrautAppFactory())
     {
-    }
-
-    private VmListPageTests(KrautAppFactory app) : base(app.Services) => _app = app;
-
-    protected override void Dispose(bool disposing)
-    {
-        base.Dispose(disposing);
-        if (disposing) _app.Dispose();
     }
 
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
@@ -86,9 +75,9 @@ public sealed class VmListPageTests : PortalTestContext
 
     private async Task<Resource<VmSpec, VmStatus>> CreateVmAsync(string name)
     {
-        var image = await _app.IdOfAsync("images", "kraut-test-guest");
-        var type = await _app.IdOfAsync("machine-types", "small");
-        var network = await _app.IdOfAsync("networks", "default");
+        var image = await App.IdOfAsync("images", "kraut-test-guest");
+        var type = await App.IdOfAsync("machine-types", "small");
+        var network = await App.IdOfAsync("networks", "default");
         return await Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>().CreateAsync(new ResourceInput<VmSpec>(name, new JsonObject { ["env"] = "test" },
             new VmSpec { ImageId = image, MachineTypeId = type, Nics = [new VmNic { NetworkId = network }] }), CancellationToken.None);
     }
