@@ -77,7 +77,9 @@ public sealed class VirshBaseline : IAsyncDisposable
         while ((await Virsh("domstate", name)).Trim() != "running") await Task.Delay(10);
         var running = Since(Stopwatch.GetTimestamp());
         var firstEvent = Since(await started.WaitAsync(TimeSpan.FromSeconds(30)));
-        var ready = await GuestConsole.WaitForAsync(console, t0, TimeSpan.FromSeconds(120));
+        // Not waited for: the guest's MAC is new to the network (no reservation, and the network hands out reserved
+        // addresses only), so it never gets the lease it reports ready after; waiting would only add the timeout.
+        double? ready = null;
 
         await RemoveAsync(name, overlay, console, xmlFile);
         return new CreateSample(
