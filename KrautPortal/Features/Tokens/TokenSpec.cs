@@ -1,3 +1,5 @@
+using KrautPortal.Features.Store;
+
 namespace KrautPortal.Features.Tokens;
 
 /// <summary>A limited-scope token: what it may do, on which kinds, to objects matching which selector, until when.</summary>
@@ -32,7 +34,7 @@ public interface ITokenActions
 /// <summary>Every verb a token may name: the four that every kind has, and the actions features register.</summary>
 public sealed class TokenVerbs(IEnumerable<ITokenActions> features)
 {
-    public static readonly IReadOnlyList<string> Crud = ["read", "create", "update", "delete"];
+    public static readonly IReadOnlyList<string> Crud = [Verbs.Read, Verbs.Create, Verbs.Update, Verbs.Delete];
 
     public IReadOnlyList<string> All { get; } = [.. Crud, .. features.SelectMany(f => f.Actions).Distinct()];
 }
