@@ -6,7 +6,7 @@ public sealed class KrautPaths
     public KrautPaths(string dataDirectory)
     {
         Root = Path.GetFullPath(dataDirectory);
-        foreach (var dir in new[] { Root, Images, Disks, Consoles, Seed, CloudInit }) Directory.CreateDirectory(dir);
+        foreach (var dir in new[] { Root, Images, Disks, Consoles, Seed, CloudInit, RouterAgents }) Directory.CreateDirectory(dir);
         MakePrivate(Root);
     }
 
@@ -31,6 +31,11 @@ public sealed class KrautPaths
 
     /// <summary>Where scripts/build-guest-image.sh leaves the small test guest that first run registers.</summary>
     public string Seed => Path.Combine(Root, "seed");
+
+    /// <summary>The host end of each router VM's agent channel (a Unix socket QEMU listens on), named by the VM's id only.</summary>
+    public string RouterAgents => Path.Combine(Root, "router-agents");
+
+    public string RouterAgentSocketFor(Guid vmId) => Path.Combine(RouterAgents, vmId.ToString("N") + ".sock");
 
     public string DiskFor(Guid vmId) => Path.Combine(Disks, vmId.ToString("D") + ".qcow2");
     public string ConsoleFor(Guid vmId) => Path.Combine(Consoles, vmId.ToString("D") + ".log");

@@ -11,8 +11,10 @@ public static class Kinds
     public static readonly KindInfo Vms = new("vms", "VM", "VMs");
     public static readonly KindInfo Tokens = new("tokens", "token", "tokens");
     public static readonly KindInfo AddressPools = new("address-pools", "address pool", "address pools");
+    public static readonly KindInfo Firewalls = new("firewalls", "firewall", "firewalls");
+    public static readonly KindInfo Routers = new("routers", "router", "routers");
 
-    public static readonly IReadOnlyList<KindInfo> All = [MachineTypes, Images, Networks, Vms, Tokens, AddressPools];
+    public static readonly IReadOnlyList<KindInfo> All = [MachineTypes, Images, Networks, Vms, Tokens, AddressPools, Firewalls, Routers];
 
     public static string Singular(string kind) => All.FirstOrDefault(k => k.Name == kind)?.Singular ?? kind;
 }
