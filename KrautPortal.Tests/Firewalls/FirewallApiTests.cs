@@ -2,7 +2,10 @@ using System.Net;
 using System.Text.Json.Nodes;
 using KrautPortal.Features.Firewalls;
 using KrautPortal.Hypervisor.Routers;
+using KrautPortal.Features.Networks;
+using KrautPortal.Features.Store;
 using KrautPortal.Tests.Api;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace KrautPortal.Tests.Firewalls;
 
@@ -198,6 +201,46 @@ public sealed class FirewallApiTests(ApiClient api) : IClassFixture<ApiClient>
         using (var back = await api.PatchAsync($"/api/v1/vms/{vm["id"]}", new JsonObject { ["metadata"] = new JsonObject { ["role"] = "plain" } }))
             Assert.Equal(HttpStatusCode.OK, back.StatusCode);
         Assert.DoesNotContain(address, await PreviewTextAsync(url), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ThePreview_IsByteForByteWhatARouterOfTheNetworkIsGivenToApply()
+    {
+        var network = await NetworkAsync();
+        var vm = await api.CreateVmAsync(ApiClient.UniqueName("fw-vm"), new JsonObject { ["tier"] = "db" }, network);
+        var forwards = new JsonArray(new JsonObject { ["protocol"] = "udp", ["upstreamPort"] = 5353, ["vmId"] = vm["id"]!.DeepClone(), ["port"] = 53 });
+        var created = await api.CreateAsync("firewalls", Body(ApiClient.UniqueName("fw"), network, new JsonArray(TcpRule("5432", "tier=db")), forwards));
+
+        using var response = await api.Http.PostAsync($"/api/v1/firewalls/{created["id"]}/preview", null);
+        var previewed = (await ApiClient.ReadAsync(response))["networks"]![0]!;
+
+        await using var scope = api.App.Services.CreateAsyncScope();
+        var reader = scope.ServiceProvider.GetRequiredService<KindReader>();
+        var networkSpec = (await reader.FindAsync<NetworkSpec, NetworkStatus>(Kinds.Networks, network, CancellationToken.None))!.Spec;
+        var desired = await scope.ServiceProvider.GetRequiredService<FirewallRulesets>()
+            .DesiredAsync(network, DefaultLegs.For(networkSpec), [], CancellationToken.None);
+        Assert.Equal((Guid)created["id"]!, desired.FirewallId);
+        Assert.Equal(1, desired.FirewallVersion);
+        Assert.Equal((string)previewed["ruleset"]!, desired.Ruleset.Text);
+        Assert.Equal((string)previewed["hash"]!, desired.Ruleset.Hash);
+    }
+
+    [Fact]
+    public async Task ANetworkDeletedUnderAFirewall_DropsOutOfItOnTheNextEdit()
+    {
+        var kept = await NetworkAsync();
+        var doomed = await NetworkAsync();
+        var body = Body(ApiClient.UniqueName("fw"), kept);
+        body["spec"]!["networkIds"]!.AsArray().Add(doomed.ToString());
+        var created = await api.CreateAsync("firewalls", body);
+        using (var deleted = await api.DeleteAsync($"/api/v1/networks/{doomed}"))
+            Assert.True(deleted.IsSuccessStatusCode, $"deleting the network: {(int)deleted.StatusCode}");
+        await api.WaitUntilGoneAsync("networks", doomed);
+
+        using var edit = await api.PatchAsync($"/api/v1/firewalls/{created["id"]}", new JsonObject { ["spec"] = new JsonObject { ["description"] = "still editable" } });
+        var edited = await ApiClient.ReadAsync(edit);
+        Assert.True(edit.StatusCode == HttpStatusCode.OK, edited.ToJsonString());
+        Assert.Equal([kept], edited["spec"]!["networkIds"]!.AsArray().Select(n => (Guid)n!));
     }
 
     private async Task<string> PreviewTextAsync(string firewallUrl)
