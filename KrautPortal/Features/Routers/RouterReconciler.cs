@@ -25,8 +25,11 @@ public sealed class RouterReconciler(
     TimeProvider time,
     ILogger<RouterReconciler> logger) : ReconcileLoop(logger, workers: 2)
 {
-    /// <summary>How long one agent call may take; a router under TCG answers in well under a second once booted.</summary>
-    internal static readonly TimeSpan AgentTimeout = TimeSpan.FromSeconds(20);
+    /// <summary>How long one agent question may take; a router under TCG answers in well under a second once booted.</summary>
+    internal static readonly TimeSpan AgentTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long loading a ruleset may take: checking and loading a few hundred rules under TCG takes seconds.</summary>
+    internal static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>How soon to look again while the router VM boots or its agent does not answer yet.</summary>
     internal static readonly TimeSpan BootRecheck = TimeSpan.FromSeconds(3);
@@ -328,9 +331,13 @@ public sealed class RouterReconciler(
         string hash;
         try
         {
-            hash = await CallAsync(c => agent.ApplyAsync(socket, desired.Ruleset.Text, c), ct);
+            // The agent answered just now (LOADED), so what fails here is its answer to this ruleset: nft refused it.
+            // (Should the connection break instead, the drift pass sends it again: it ignores the refusal memory.)
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(ApplyTimeout);
+            hash = await agent.ApplyAsync(socket, desired.Ruleset.Text, deadline.Token);
         }
-        catch (RouterAgentException e)
+        catch (Exception e) when (e is RouterAgentException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
             _refused[id] = desired.Ruleset.Hash;
             var previous = loaded is null ? "Nothing of Kraut's is loaded on the router yet." : "The previous ruleset stays in force.";
@@ -386,7 +393,7 @@ public sealed class RouterReconciler(
         {
             throw new AgentUnavailableException($"no answer within {AgentTimeout.TotalSeconds:0} s");
         }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException or UnauthorizedAccessException)
+        catch (Exception e) when (e is RouterAgentException or IOException or System.Net.Sockets.SocketException or TimeoutException or UnauthorizedAccessException)
         {
             throw new AgentUnavailableException(e.Message);
         }
