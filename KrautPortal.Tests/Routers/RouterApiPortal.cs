@@ -30,7 +30,7 @@ public sealed class RouterApiPortal : IAsyncLifetime
         foreach (var (user, password) in Passwords) HtpasswdTool.Set(users, "-B", user, password);
         App = new KrautAppFactory(settings: new Dictionary<string, string?> { ["Auth:Htpasswd:File"] = users });
         // Registered at start-up like a built appliance; on the test driver its content does not matter.
-        Tool.Run("qemu-img", "create", "-q", "-f", "qcow2", Path.Combine(App.DataDirectory, "seed", Features.Vms.RouterAppliance.ImageFile), "64M");
+        Tool.Run("qemu-img", "create", "-q", "-f", "qcow2", Path.Combine(App.DataDirectory, "seed", Features.Vms.RouterApplianceRegistry.ImageFile), "64M");
         Api = new ApiClient(App);
     }
 

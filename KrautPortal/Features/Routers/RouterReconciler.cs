@@ -127,7 +127,7 @@ public sealed class RouterReconciler(
         {
             var vms = services.GetRequiredService<ResourceService<VmSpec, VmStatus>>().AsKraut();
             // Nothing is made (not even the uplink) for a router that cannot have a VM.
-            if (vm is null && (await RouterAppliance.FindAsync(reader, ct)).Problem is { } missing) throw new RouterException(missing);
+            if (vm is null && (await RouterApplianceRegistry.FindAsync(reader, ct)).Problem is { } missing) throw new RouterException(missing);
             var upstreamId = router.Spec.UpstreamNetworkId ?? await uplink.EnsureAsync(services, ct);
             _known[id] = _known[id] with { UpstreamId = upstreamId };
             vm = await EnsureVmAsync(router, network, upstreamId, vm, vms, writer, services, ct);
@@ -169,8 +169,8 @@ public sealed class RouterReconciler(
             // The id is recorded before the VM is made, so a crash in between finds (or makes) the same VM, never a second.
             if (writer.Current.VmId is null) await writer.WriteAsync(s => s with { VmId = Guid.CreateVersion7() }, ct);
             await writer.WriteAsync(s => s with { Phase = RouterPhase.Building, Message = "Making the router VM.", AppliedHash = null, AppliedAt = null }, ct);
-            var lookup = await RouterAppliance.FindAsync(services.GetRequiredService<KindReader>(), ct);
-            var parts = lookup.Parts ?? throw new RouterException(lookup.Problem ?? RouterAppliance.NotInstalled);
+            var lookup = await RouterApplianceRegistry.FindAsync(services.GetRequiredService<KindReader>(), ct);
+            var parts = lookup.Parts ?? throw new RouterException(lookup.Problem ?? RouterApplianceRegistry.NotInstalled);
             var spec = new VmSpec
             {
                 ImageId = parts.ImageId,
