@@ -74,17 +74,17 @@ public sealed class FirewallPagesTests(FirewallPagesTests.App app) : PortalTestC
         Assert.Contains("selector", FieldError(Rows(cut)[0], "rule-destination-selector"), StringComparison.OrdinalIgnoreCase);
         // An IPv6 source is fine for tcp; on an icmp rule it is of the wrong family.
         Assert.Equal("", FieldError(Rows(cut)[0], "rule-sources"));
-        cut.FindComponents<MudSelect<RuleProtocol>>()[0].Find("div.mud-input-control").Click();
-        cut.WaitForAssertion(() => cut.FindAll(".mud-list-item").First(i => i.TextContent.Trim() == "icmp").Click(), Wait);
+        var protocol = cut.FindComponents<MudSelect<RuleProtocol>>()[0];
+        await cut.InvokeAsync(() => protocol.Instance.ValueChanged.InvokeAsync(RuleProtocol.Icmp));
         cut.WaitForAssertion(() => Assert.Contains("IPv6", FieldError(Rows(cut)[0], "rule-sources"), StringComparison.Ordinal), Wait);
         Assert.True(cut.Find("button[data-testid=firewall-review]").HasAttribute("disabled"));
 
         // The API's word on what the page cannot know alone lands at its field: a network that already has a firewall.
         var other = await Firewalls.CreateAsync(new ResourceInput<FirewallSpec>(ApiName("taken"), new JsonObject(), new FirewallSpec()), CancellationToken.None);
-        var page = RenderPage(other.Id);
+        // Beside the first page's popover provider: one per context.
+        var page = Render(b => { b.OpenComponent<FirewallDetail>(0); b.AddAttribute(1, nameof(FirewallDetail.Id), other.Id); b.CloseComponent(); });
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=firewall-network]")), Wait);
-        var box = page.FindAll("[data-testid=firewall-network]").First(b => b.TextContent.Contains(network.Name, StringComparison.Ordinal));
-        (box.QuerySelector("input") ?? box).Change(true);
+        NetworkBox(page, network.Name).Change(true);
         await ReviewAndApplyAsync(page);
         page.WaitForAssertion(() => Assert.Contains("already has a firewall", page.Find("[data-testid=error-networks]").TextContent, StringComparison.Ordinal), Wait);
         Assert.Empty((await Firewalls.GetAsync(other.Id, CancellationToken.None)).Spec.NetworkIds);
@@ -98,8 +98,7 @@ public sealed class FirewallPagesTests(FirewallPagesTests.App app) : PortalTestC
         var cut = RenderWithPopovers(b => { b.OpenComponent<FirewallEditor>(0); b.CloseComponent(); });
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=firewall-network]")), Wait);
         cut.Find("input[data-testid=firewall-name]").Input(name);
-        var box = cut.FindAll("[data-testid=firewall-network]").First(b => b.TextContent.Contains(network.Name, StringComparison.Ordinal));
-        (box.QuerySelector("input") ?? box).Change(true);
+        NetworkBox(cut, network.Name).Change(true);
 
         cut.Find("button[data-testid=template-web]").Click();
         cut.Find("button[data-testid=template-ping]").Click();
@@ -151,8 +150,9 @@ public sealed class FirewallPagesTests(FirewallPagesTests.App app) : PortalTestC
         var alicesNetwork = await networks.AsKraut().CreateAsync(new ResourceInput<NetworkSpec>(ApiName("alice-net"), new JsonObject(),
             new NetworkSpec { Ipv4Cidr = Api.ApiClient.NextSubnet() }, Owner: "alice"), CancellationToken.None);
         var alicesName = ApiName("alices");
-        var alices = await Firewalls.AsKraut().CreateAsync(new ResourceInput<FirewallSpec>(alicesName, new JsonObject(),
-            new FirewallSpec { NetworkIds = [alicesNetwork.Id], Rules = [new FirewallRule { Ports = ["22"] }] }, Owner: "alice"), CancellationToken.None);
+        circuit.CircuitActor = new Actor("alice", IsAdmin: false, []);
+        var alices = await Firewalls.CreateAsync(new ResourceInput<FirewallSpec>(alicesName, new JsonObject(),
+            new FirewallSpec { NetworkIds = [alicesNetwork.Id], Rules = [new FirewallRule { Ports = ["22"] }] }), CancellationToken.None);
         circuit.CircuitActor = new Actor("bob", IsAdmin: false, []);
         var bobsName = ApiName("bobs");
         await Firewalls.CreateAsync(new ResourceInput<FirewallSpec>(bobsName, new JsonObject(), new FirewallSpec()), CancellationToken.None);
@@ -167,7 +167,7 @@ public sealed class FirewallPagesTests(FirewallPagesTests.App app) : PortalTestC
         Assert.Empty(detail.FindAll("[data-testid=rule-row]"));
 
         // Nor can bob attach his firewall to alice's network: the picker offers only his own.
-        var editor = RenderWithPopovers(b => { b.OpenComponent<FirewallEditor>(0); b.CloseComponent(); });
+        var editor = Render(b => { b.OpenComponent<FirewallEditor>(0); b.CloseComponent(); });
         editor.WaitForAssertion(() => Assert.DoesNotContain(alicesNetwork.Name, editor.Markup, StringComparison.Ordinal), Wait);
     }
 
@@ -203,6 +203,11 @@ public sealed class FirewallPagesTests(FirewallPagesTests.App app) : PortalTestC
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("button[data-testid=firewall-apply]")), Wait);
         await cut.Find("button[data-testid=firewall-apply]").ClickAsync(new());
     }
+
+    /// <summary>The networks picker's box for the network named <paramref name="name"/>.</summary>
+    private static IElement NetworkBox(IRenderedComponent<ContainerFragment> cut, string name) =>
+        cut.FindAll("label").First(l => l.TextContent.Contains(name, StringComparison.Ordinal)).QuerySelector("input[type=checkbox]")
+        ?? throw new InvalidOperationException($"no box for {name}");
 
     private static List<IElement> Rows(IRenderedComponent<ContainerFragment> cut) => cut.FindAll("[data-testid=rule-row]").ToList();
 
