@@ -344,7 +344,7 @@ public sealed class RouterReconciler(
             logger.LogWarning("Router {Router} refused ruleset {Hash}: {Message}", id, desired.Ruleset.Hash, e.Message);
             await writer.WriteAsync(s => s with
             {
-                ApplyError = $"The router refused the ruleset{Version(desired)}: {e.Message} {previous}",
+                ApplyError = $"The router refused the ruleset{Version(desired)}: {e.Message.Trim().TrimEnd('.')}. {previous}",
                 // What runs is what the router has loaded, whatever Kraut last believed.
                 AppliedHash = loaded?.Hash,
                 AppliedFirewallVersion = loaded?.Hash == s.AppliedHash ? s.AppliedFirewallVersion : null,
