@@ -57,6 +57,27 @@ public sealed class FirewallPagesTests(FirewallPagesTests.App app) : PortalTestC
     }
 
     [Fact]
+    public async Task AltArrowKeys_MoveTheRowTheFocusIsIn()
+    {
+        var network = await NewNetworkAsync("keys");
+        var firewall = await Firewalls.CreateAsync(new ResourceInput<FirewallSpec>(ApiName("keys"), new JsonObject(), new FirewallSpec
+        {
+            NetworkIds = [network.Id],
+            Rules = [new FirewallRule { Ports = ["1"], Comment = "one" }, new FirewallRule { Ports = ["2"], Comment = "two" }],
+        }), CancellationToken.None);
+        var cut = RenderPage(firewall.Id);
+        cut.WaitForAssertion(() => Assert.Equal(2, Rows(cut).Count), Wait);
+
+        Rows(cut)[0].KeyDown(new Microsoft.AspNetCore.Components.Web.KeyboardEventArgs { Key = "ArrowDown", AltKey = true });
+        cut.WaitForAssertion(() => Assert.Equal("two", Rows(cut)[0].QuerySelector("input[data-testid=rule-comment]")!.GetAttribute("value")), Wait);
+        // Without Alt the arrow keys stay the fields' own.
+        Rows(cut)[0].KeyDown(new Microsoft.AspNetCore.Components.Web.KeyboardEventArgs { Key = "ArrowDown" });
+        await ReviewAndApplyAsync(cut);
+
+        Assert.Equal(["two", "one"], (await Firewalls.GetAsync(firewall.Id, CancellationToken.None)).Spec.Rules.Select(r => r.Comment));
+    }
+
+    [Fact]
     public async Task AFieldError_ShowsAtItsRowAndField_AsItIsTyped_AndHoldsBackTheReview()
     {
         var network = await NewNetworkAsync("errors");
