@@ -218,7 +218,7 @@ public sealed class RouterApiTests(RouterApiPortal portal) : IClassFixture<Route
 
         // The upstream carries the router's other leg: it is not the network's router, so it keeps the network in use.
         using (var upstreamDelete = await Alice.DeleteAsync($"/api/v1/networks/{upstream}"))
-            await ApiClient.AssertProblemAsync(upstreamDelete, HttpStatusCode.Conflict, "is used by 1 VM");
+            await ApiClient.AssertProblemAsync(upstreamDelete, HttpStatusCode.Conflict, "is the upstream of the router of network");
 
         using (var delete = await Alice.DeleteAsync($"/api/v1/networks/{network}"))
             Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
