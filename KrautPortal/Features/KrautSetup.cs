@@ -85,6 +85,10 @@ public static class KrautSetup
 
         services.AddKind<RouterSpec, RouterStatus, RouterRules>();
         services.AddScoped<KrautPortal.Features.Firewalls.IRouterRulesets, RouterRulesets>();
+        // Portal slots lower pages publish and higher features fill (docs/architecture.md).
+        services.AddSingleton<Features.Networks.Pages.INetworkPagePanel, Features.Routers.Pages.RouterNetworkPanel>();
+        services.AddScoped<Features.Vms.Wizard.IVmWizardStep, Features.Firewalls.Pages.WizardFirewallRules>();
+        services.AddScoped<Features.Firewalls.Pages.IRoutedNetworks, Features.Routers.Pages.RoutedNetworks>();
 
         services.AddKrautApi();
         services.AddTrustedProxies(config);

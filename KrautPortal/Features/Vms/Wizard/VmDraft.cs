@@ -28,6 +28,9 @@ public sealed class VmDraft
 
     public string? UserData { get; set; }
 
+    /// <summary>What steps of higher features (<see cref="IVmWizardStep"/>) collect, each under its own key.</summary>
+    public Dictionary<string, object> Extensions { get; } = [];
+
     public IReadOnlyList<string> SshKeyLines =>
         SshKeys.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
 
