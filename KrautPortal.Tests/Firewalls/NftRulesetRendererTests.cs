@@ -171,7 +171,7 @@ public sealed class NftRulesetRendererTests
 
         Assert.Contains($"ip6 saddr @r_{Id(1):N}_s6 tcp dport 22 counter accept", text, StringComparison.Ordinal);
         Assert.DoesNotContain($"r_{Id(1):N}_s4", text, StringComparison.Ordinal);
-        Assert.Contains($"ip6 daddr @r_{Id(2):N}_d6 meta l4proto ipv6-icmp counter accept", text, StringComparison.Ordinal);
+        Assert.Contains($"ip6 daddr @r_{Id(2):N}_d6 meta l4proto icmpv6 counter accept", text, StringComparison.Ordinal);
         Assert.Contains($"ip saddr @r_{Id(3):N}_s4 meta l4proto icmp counter accept", text, StringComparison.Ordinal);
         Assert.DoesNotContain($"r_{Id(3):N}_s6", text, StringComparison.Ordinal);
         Assert.Contains($"iifname \"eth1\" oifname \"eth0\" ip6 daddr @r_{Id(4):N}_d6 udp dport 53 counter reject with icmpx type admin-prohibited", text, StringComparison.Ordinal);

@@ -8,8 +8,8 @@ namespace KrautPortal.Features.Firewalls;
 /// only to its owner's VMs on those networks; a network carries at most one firewall, checked inside the write's
 /// transaction so two writes at once cannot both attach one.
 /// </summary>
-public sealed class FirewallRules(ResourceStore store, KindReader reader, FirewallCreationOwner creating)
-    : IResourceRules<FirewallSpec, FirewallStatus>, ITransactionalRules<FirewallSpec>
+public sealed class FirewallRules(ResourceStore store, KindReader reader)
+    : IResourceRules<FirewallSpec, FirewallStatus>, ITransactionalRules<FirewallSpec>, IOwnerRules<FirewallSpec>
 {
     public KindInfo Kind => Kinds.Firewalls;
     public bool DeletesAsynchronously => false;
@@ -17,18 +17,24 @@ public sealed class FirewallRules(ResourceStore store, KindReader reader, Firewa
     public async Task<FirewallSpec> PrepareAsync(FirewallSpec spec, Resource<FirewallSpec, FirewallStatus>? existing, Actor actor, ValidationErrors errors, CancellationToken ct)
     {
         spec = FirewallSpecCheck.Check(spec, errors);
-        // A token's selector limits the firewalls it reaches, not the networks and VMs a firewall names (as for VMs).
-        var reading = actor.Scope is { Selector: not null } scope ? actor with { Scope = scope with { Selector = null } } : actor;
-        // The owner the firewall has (on change) or will have (on create: the one asked for, else the creator).
-        var owner = existing?.Owner ?? creating.Requested ?? actor.Name;
-        bool OwnersMatch(string objectOwner) => objectOwner == owner;
-        var ownerWords = $"the firewall's owner ({owner})";
-
         // A network deleted since it was attached drops out quietly, so the firewall stays editable (and revertible).
         var gone = new List<Guid>();
         foreach (var networkId in spec.NetworkIds.Where(n => existing?.Spec.NetworkIds.Contains(n) == true))
             if (!await reader.ExistsAsync(Kinds.Networks, networkId, ct)) gone.Add(networkId);
         if (gone.Count > 0) spec = spec with { NetworkIds = spec.NetworkIds.Except(gone).ToList() };
+
+        // On create the service asks CheckOwnerAsync once it has chosen the owner; a change keeps the owner it has.
+        if (existing is not null) await CheckOwnerAsync(spec, existing.Owner, actor, errors, ct);
+        return spec;
+    }
+
+    /// <summary>Networks and forward targets must be the firewall owner's (the one asked for on create, else the creator).</summary>
+    public async Task CheckOwnerAsync(FirewallSpec spec, string owner, Actor actor, ValidationErrors errors, CancellationToken ct)
+    {
+        // A token's selector limits the firewalls it reaches, not the networks and VMs a firewall names (as for VMs).
+        var reading = actor.Scope is { Selector: not null } scope ? actor with { Scope = scope with { Selector = null } } : actor;
+        bool OwnersMatch(string objectOwner) => objectOwner == owner;
+        var ownerWords = $"the firewall's owner ({owner})";
 
         var networks = await store.GetManyAsync(Kinds.Networks.Name, spec.NetworkIds, reading, ct);
         for (var i = 0; i < spec.NetworkIds.Count; i++)
@@ -59,7 +65,6 @@ public sealed class FirewallRules(ResourceStore store, KindReader reader, Firewa
             if (!vm.Nics.Any(n => spec.NetworkIds.Contains(n.NetworkId)))
                 errors.Add(at, $"VM '{row.Name}' has no NIC on a network this firewall is attached to; a forward reaches a VM through the router of its network.");
         }
-        return spec;
     }
 
     /// <summary>One firewall per network, decided inside the write's transaction (SQLite: writers queue), so it holds under races.</summary>

@@ -77,7 +77,7 @@ public sealed partial class NftRulesetRenderer : IRulesetRenderer
         input.Add("ct state invalid counter drop comment \"kraut:base:invalid\"");
         input.Add("iifname \"lo\" counter accept comment \"kraut:base:loopback\"");
         input.Add("meta l4proto icmp icmp type { destination-unreachable, echo-request, parameter-problem, time-exceeded } counter accept comment \"kraut:base:icmp\"");
-        input.Add("meta l4proto ipv6-icmp icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem, echo-request, "
+        input.Add("meta l4proto icmpv6 icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem, echo-request, "
             + "nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } counter accept comment \"kraut:base:icmpv6\"");
         input.Add("udp sport 67 udp dport 68 counter accept comment \"kraut:base:dhcp\"");
         input.Add("udp sport 547 udp dport 546 counter accept comment \"kraut:base:dhcpv6\"");
@@ -235,7 +235,7 @@ public sealed partial class NftRulesetRenderer : IRulesetRenderer
             $"{Name(rule.Protocol)} dport {(rule.Ports.Count == 1 ? rule.Ports[0] : "{ " + string.Join(", ", rule.Ports) + " }")}",
         RuleProtocol.Tcp or RuleProtocol.Udp => $"meta l4proto {Name(rule.Protocol)}",
         RuleProtocol.Icmp => "meta l4proto icmp",
-        RuleProtocol.Icmpv6 => "meta l4proto ipv6-icmp",
+        RuleProtocol.Icmpv6 => "meta l4proto icmpv6",
         _ => "",
     };
 
