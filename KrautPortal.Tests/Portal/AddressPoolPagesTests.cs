@@ -13,15 +13,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KrautPortal.Tests.Portal;
 
 /// <summary>The network form tells people which ranges they may use and offers a free one; administrators edit pools in the portal.</summary>
-public sealed class AddressPoolPagesTests(AddressPoolPagesTests.App app) : PortalTestContext(app.Services), IClassFixture<AddressPoolPagesTests.App>
+public sealed class AddressPoolPagesTests(PortalApp app) : PortalTestContext(app.Services), IClassFixture<PortalApp>
 {
-    public sealed class App : IDisposable
-    {
-        public KrautAppFactory Factory { get; } = new();
-        public IServiceProvider Services => Factory.Services;
-        public void Dispose() => Factory.Dispose();
-    }
-
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
     private void ActAs(Actor actor) => Services.GetRequiredService<RequestActorAccessor>().CircuitActor = actor;

@@ -12,16 +12,9 @@ using MudBlazor;
 namespace KrautPortal.Tests.Portal;
 
 /// <summary>The admin page "Users and sign-ins": paging through every decision, and ending a user's sessions.</summary>
-public sealed class AdminPageTests(AdminPageTests.App app) : PortalTestContext(app.Services), IClassFixture<AdminPageTests.App>
+public sealed class AdminPageTests(PortalApp app) : PortalTestContext(app.Services), IClassFixture<PortalApp>
 {
     /// <summary>A portal of its own: the paging test replaces the whole audit table.</summary>
-    public sealed class App : IDisposable
-    {
-        public KrautAppFactory Factory { get; } = new();
-        public IServiceProvider Services => Factory.Services;
-        public void Dispose() => Factory.Dispose();
-    }
-
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
     private IRenderedComponent<ContainerFragment> RenderAdmin() => RenderWithPopovers(b => { b.OpenComponent<Admin>(0); b.CloseComponent(); });

@@ -9,15 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KrautPortal.Tests.Portal;
 
 /// <summary>The whole create page on real services (libvirt's test driver): the wizard's steps wired together.</summary>
-public sealed class CreateVmPageTests(CreateVmPageTests.App app) : PortalTestContext(app.Services), IClassFixture<CreateVmPageTests.App>
+public sealed class CreateVmPageTests(PortalApp app) : PortalTestContext(app.Services), IClassFixture<PortalApp>
 {
-    public sealed class App : IDisposable
-    {
-        public KrautAppFactory Factory { get; } = new();
-        public IServiceProvider Services => Factory.Services;
-        public void Dispose() => Factory.Dispose();
-    }
-
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
     [Fact]

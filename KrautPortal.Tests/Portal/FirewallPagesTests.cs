@@ -14,15 +14,8 @@ using MudBlazor;
 namespace KrautPortal.Tests.Portal;
 
 /// <summary>The firewall pages on real services: the rules table's edits are what is saved, errors sit at their field, templates, owners.</summary>
-public sealed class FirewallPagesTests(FirewallPagesTests.App app) : PortalTestContext(app.Services), IClassFixture<FirewallPagesTests.App>
+public sealed class FirewallPagesTests(PortalApp app) : PortalTestContext(app.Services), IClassFixture<PortalApp>
 {
-    public sealed class App : IDisposable
-    {
-        public KrautAppFactory Factory { get; } = new();
-        public IServiceProvider Services => Factory.Services;
-        public void Dispose() => Factory.Dispose();
-    }
-
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
     [Fact]

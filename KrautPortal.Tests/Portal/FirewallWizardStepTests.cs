@@ -14,19 +14,12 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KrautPortal.Tests.Portal;
 
 /// <summary>The create-VM wizard with the firewall step the Firewalls feature puts into it, on real services.</summary>
-public sealed class FirewallWizardStepTests : PortalTestContext, IClassFixture<FirewallWizardStepTests.App>
+public sealed class FirewallWizardStepTests : PortalTestContext, IClassFixture<PortalApp>
 {
-    public sealed class App : IDisposable
-    {
-        public KrautAppFactory Factory { get; } = new();
-        public IServiceProvider Services => Factory.Services;
-        public void Dispose() => Factory.Dispose();
-    }
-
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-    private readonly App _app;
+    private readonly PortalApp _app;
 
-    public FirewallWizardStepTests(App app) : base(app.Services)
+    public FirewallWizardStepTests(PortalApp app) : base(app.Services)
     {
         _app = app;
         // bUnit answers IEnumerable<T> itself (empty) instead of asking the portal: hand the page the portal's steps, of this circuit's scope.

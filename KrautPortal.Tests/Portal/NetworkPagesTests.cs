@@ -11,15 +11,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KrautPortal.Tests.Portal;
 
 /// <summary>The network form and detail page on real services: the server's field errors shown per field; who is on the network.</summary>
-public sealed class NetworkPagesTests(NetworkPagesTests.App app) : PortalTestContext(app.Services), IClassFixture<NetworkPagesTests.App>
+public sealed class NetworkPagesTests(PortalApp app) : PortalTestContext(app.Services), IClassFixture<PortalApp>
 {
-    public sealed class App : IDisposable
-    {
-        public KrautAppFactory Factory { get; } = new();
-        public IServiceProvider Services => Factory.Services;
-        public void Dispose() => Factory.Dispose();
-    }
-
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
     [Fact]

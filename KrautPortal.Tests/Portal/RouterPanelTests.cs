@@ -15,19 +15,12 @@ using MudBlazor;
 namespace KrautPortal.Tests.Portal;
 
 /// <summary>The router section of the network page on real services: switching on makes the router record, off deletes it, each after a confirmation.</summary>
-public sealed class RouterPanelTests : PortalTestContext, IClassFixture<RouterPanelTests.App>
+public sealed class RouterPanelTests : PortalTestContext, IClassFixture<PortalApp>
 {
-    public RouterPanelTests(App app) : base(app.Services)
+    public RouterPanelTests(PortalApp app) : base(app.Services)
     {
         // bUnit answers IEnumerable<T> itself (empty) instead of asking the portal: hand the page the portal's panels.
         Services.AddSingleton<IEnumerable<INetworkPagePanel>>([.. app.Services.GetServices<INetworkPagePanel>()]);
-    }
-
-    public sealed class App : IDisposable
-    {
-        public KrautAppFactory Factory { get; } = new();
-        public IServiceProvider Services => Factory.Services;
-        public void Dispose() => Factory.Dispose();
     }
 
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);

@@ -6,15 +6,8 @@ using KrautPortal.Tests.Support;
 namespace KrautPortal.Tests.Portal;
 
 /// <summary>The profile's SSH key panel on real services: add, refuse with the reason, remove.</summary>
-public sealed class SshKeysPanelTests(SshKeysPanelTests.App app) : PortalTestContext(app.Services), IClassFixture<SshKeysPanelTests.App>
+public sealed class SshKeysPanelTests(PortalApp app) : PortalTestContext(app.Services), IClassFixture<PortalApp>
 {
-    public sealed class App : IDisposable
-    {
-        public KrautAppFactory Factory { get; } = new();
-        public IServiceProvider Services => Factory.Services;
-        public void Dispose() => Factory.Dispose();
-    }
-
     [Fact]
     public void AddingAKey_ShowsItsRow_AndRemoveTakesItAway()
     {
