@@ -7,16 +7,23 @@
 # as KRAUT-GUEST-* lines on the serial console: scripts/guest-image/README.md lists them.
 # The guest's own files (/init, DHCP hooks, seed parser) are in scripts/guest-image/.
 #
-# Usage: scripts/build-guest-image.sh OUTDIR
-# Writes OUTDIR/kraut-guest.qcow2, OUTDIR/kraut-guest.vmlinuz, OUTDIR/kraut-guest.sha256 and
-# OUTDIR/kraut-guest.inputs, then prints the qcow2 path. Re-running with the same inputs
-# (this script's content + package versions) does nothing.
+# With --router it builds the router appliance instead, from the same kernel, busybox and /init:
+# plus nftables, dropbear (geek-mode SSH) and the agent that loads rulesets it gets over the
+# virtio-serial channel org.kraut.agent (scripts/guest-image/router-agent.sh). /etc/kraut/router
+# tells /init to forward IPv4/IPv6 and start the agent.
+#
+# Usage: scripts/build-guest-image.sh [--router] OUTDIR
+# Writes OUTDIR/NAME.qcow2, OUTDIR/NAME.vmlinuz, OUTDIR/NAME.sha256 and OUTDIR/NAME.inputs
+# (NAME: kraut-guest, or kraut-router with --router), then prints the qcow2 path. Re-running with
+# the same inputs (this script's content, the guest files, package versions) does nothing.
 # Needs no root and no mount: the filesystem is written with mkfs.vfat --offset and mtools.
 set -euo pipefail
 # apt-cache's labels ("Candidate:", "Depends:") are translated in other locales.
 export LC_ALL=C
 
-name=kraut-guest
+variant=guest
+if [ "${1:-}" = --router ]; then variant=router; shift; fi
+name=kraut-$variant
 disk_mib=64          # virtual size; the qcow2 only stores the ~16 MiB actually used
 part_start=2048      # 1 MiB-aligned first partition, in 512-byte sectors
 mbr_bin=/usr/lib/syslinux/mbr/mbr.bin
@@ -26,11 +33,27 @@ mbr_bin=/usr/lib/syslinux/mbr/mbr.bin
 # acpid the power button. IPv6 is built into this kernel.
 required_modules=(virtio_pci virtio_net virtio_blk virtio_scsi sr_mod isofs button evdev)
 optional_modules=()
+# Debian packages whose binaries and libraries go into the image besides busybox, dhcpcd and libc.
+extra_pkgs=()
+extra_bins=()
+if [ "$variant" = router ]; then
+  # virtio_console carries the agent channel. nf_tables itself holds counters, sets, dynamic set
+  # updates (per-source rate limits: update @set { ip saddr limit rate over ... }) and comments;
+  # the rest are the expressions Kraut's rulesets use (ct state, NAT, masquerade, limit, reject).
+  required_modules+=(virtio_console nf_tables nft_ct nft_chain_nat nft_nat nft_masq nf_nat nf_conntrack
+    nft_limit nft_reject nft_reject_inet nf_reject_ipv4 nf_reject_ipv6)
+  # What a hand-made (geek mode) table may reasonably use: logging, fib, connection limits, quotas.
+  optional_modules+=(nft_log nft_fib nft_fib_inet nft_fib_ipv4 nft_fib_ipv6 nft_connlimit nft_quota
+    nft_numgen nft_hash nft_objref nft_redir)
+  extra_pkgs=(nftables libnftables1 libmnl0 libnftnl11 libjansson4 libxtables12 libgmp10 libedit2 libbsd0
+    libmd0 libtinfo6 dropbear-bin libtomcrypt1 libtommath1 zlib1g libcrypt1)
+  extra_bins=(usr/sbin/nft usr/sbin/dropbear usr/bin/dropbearkey)
+fi
 
 log() { printf '[guest-image] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-[ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: $0 [--router] OUTDIR" >&2; exit 2; }
 mkdir -p "$1"
 outdir=$(cd "$1" && pwd)
 self=$(readlink -f "${BASH_SOURCE[0]}")
@@ -71,6 +94,14 @@ libc_ver=$(candidate libc6)
 for v in "$kpkg_ver" "$bb_ver" "$dhcpcd_ver" "$libc_ver"; do
   if [ -z "$v" ] || [ "$v" = "(none)" ]; then die "no candidate version for $kpkg, busybox-static, dhcpcd-base or libc6"; fi
 done
+extra_versions=""
+extra_specs=()
+for p in ${extra_pkgs[@]+"${extra_pkgs[@]}"}; do
+  v=$(candidate "$p")
+  if [ -z "$v" ] || [ "$v" = "(none)" ]; then die "no candidate version for $p (run apt-get update)"; fi
+  extra_versions+=$'\n'"$p=$v"
+  extra_specs+=("$p=$v")
+done
 # The bootloader comes from the host's syslinux packages, so their versions are inputs too.
 host_syslinux=$(dpkg-query -W -f='${Package}=${Version}\n' syslinux syslinux-common 2>/dev/null || true)
 
@@ -79,7 +110,7 @@ guest-files=$(cd "$guest_files" && find . -type f | LC_ALL=C sort | xargs sha256
 $kpkg=$kpkg_ver
 busybox-static=$bb_ver
 dhcpcd-base=$dhcpcd_ver
-libc6=$libc_ver
+libc6=$libc_ver$extra_versions
 $host_syslinux"
 
 # The checksum check also catches a base image that something wrote to by mistake.
@@ -101,11 +132,12 @@ apt_opts=(-q)
 [ "$(id -u)" = 0 ] && apt_opts+=(-o APT::Sandbox::User=root)
 mkdir "$work/debs"
 (cd "$work/debs" && apt-get download "${apt_opts[@]}" "$kpkg=$kpkg_ver" "busybox-static=$bb_ver" \
-  "dhcpcd-base=$dhcpcd_ver" "libc6=$libc_ver" >/dev/null)
+  "dhcpcd-base=$dhcpcd_ver" "libc6=$libc_ver" ${extra_specs[@]+"${extra_specs[@]}"} >/dev/null)
 dpkg-deb -x "$work"/debs/"$kpkg"_*.deb "$work/kernel"
 dpkg-deb -x "$work"/debs/busybox-static_*.deb "$work/busybox"
 dpkg-deb -x "$work"/debs/dhcpcd-base_*.deb "$work/dhcpcd"
 dpkg-deb -x "$work"/debs/libc6_*.deb "$work/libc"
+for p in ${extra_pkgs[@]+"${extra_pkgs[@]}"}; do dpkg-deb -x "$work/debs/${p}"_*.deb "$work/extra"; done
 
 kver=$(ls "$work/kernel/lib/modules")
 [ "$(echo "$kver" | wc -l)" = 1 ] || die "expected one kernel in $kpkg, found: $kver"
@@ -184,6 +216,23 @@ cp "$work/dhcpcd/usr/sbin/dhcpcd" "$root/sbin/dhcpcd"
 mkdir -p "$root/lib/x86_64-linux-gnu"
 cp "$work/libc/lib/x86_64-linux-gnu/libc.so.6" "$work/libc/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" "$root/lib/x86_64-linux-gnu/"
 ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$root/lib64/ld-linux-x86-64.so.2"
+# The extra packages' programs, and every shared library they ship (with their symlinks).
+for b in ${extra_bins[@]+"${extra_bins[@]}"}; do
+  [ -f "$work/extra/$b" ] || die "no $b in ${extra_pkgs[*]}"
+  cp "$work/extra/$b" "$root/$b"
+done
+for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu; do
+  [ -d "$work/extra/$d" ] || continue
+  find "$work/extra/$d" -maxdepth 1 -name '*.so*' -exec cp -a -t "$root/lib/x86_64-linux-gnu/" {} +
+done
+# Every library a program needs must resolve inside the image: the image's own loader lists them
+# (it also looks in the host's default directories, so anything found outside the root is missing).
+for b in sbin/dhcpcd ${extra_bins[@]+"${extra_bins[@]}"}; do
+  listed=$("$root/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --inhibit-cache --library-path "$root/lib/x86_64-linux-gnu" \
+    --list "$root/$b") || die "cannot list the libraries of $b"
+  outside=$(printf '%s\n' "$listed" | awk -v r="$root/" '$2 == "=>" && index($3, r) != 1 { print $1 }')
+  [ -z "$outside" ] || die "$b needs libraries the image lacks: $outside"
+done
 printf 'root:x:0:0:root:/root:/bin/sh\ndhcpcd:x:100:65534:dhcpcd:/var/lib/dhcpcd:/bin/false\n' >"$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 
@@ -194,6 +243,13 @@ cp "$guest_files/poweroff.sh" "$root/etc/acpi/PWRF/00000080"
 chmod 755 "$root/init" "$root/etc/udhcpc.sh" "$root/etc/dhcpcd.sh" "$root/etc/kraut/kraut-seed.sh" \
   "$root/etc/kraut/report.sh" "$root/etc/acpi/PWRF/00000080"
 chmod 700 "$root/root"
+if [ "$variant" = router ]; then
+  cp "$guest_files/router-agent.sh" "$root/etc/kraut/"
+  chmod 755 "$root/etc/kraut/router-agent.sh"
+  : >"$root/etc/kraut/router"
+  mkdir -p "$root/etc/dropbear"
+  printf '/bin/sh\n' >"$root/etc/shells"
+fi
 
 # The kernel's built-in initramfs already provides /dev/console for the first open.
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort \

@@ -21,8 +21,10 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 
 mkdir -p "$data"
 data=$(cd "$data" && pwd)
-# The small test guest, registered as an image on first run so a VM can be created at once.
+# The small test guest, registered as an image on first run so a VM can be created at once, and the
+# router appliance that networks' routers run (a system image).
 "$repo/scripts/build-guest-image.sh" "$data/seed" >/dev/null
+"$repo/scripts/build-guest-image.sh" --router "$data/seed" >/dev/null
 
 # Each data directory gets its own build output, so two instances never overwrite each other's files.
 out="$data/app"

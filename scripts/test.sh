@@ -10,6 +10,7 @@ results="$repo/TestResults"
 
 export KRAUT_TEST_GUEST_DIR=${KRAUT_TEST_GUEST_DIR:-/var/tmp/kraut-test-guest}
 "$repo/scripts/build-guest-image.sh" "$KRAUT_TEST_GUEST_DIR" >/dev/null
+"$repo/scripts/build-guest-image.sh" --router "$KRAUT_TEST_GUEST_DIR" >/dev/null
 
 # The LDAP directory the auth tests bind against (slapd on 127.0.0.1:3890 and :6360).
 "$repo/scripts/start-test-ldap.sh" >/dev/null
@@ -28,6 +29,7 @@ need mcopy mtools;                       need /usr/lib/ISOLINUX/isolinux.bin iso
 need /usr/lib/syslinux/modules/bios/ldlinux.c32 syslinux-common
 need /usr/share/OVMF/OVMF_CODE.fd ovmf;  need /usr/share/qemu/firmware/60-edk2-x86_64.json ovmf
 need "$KRAUT_TEST_GUEST_DIR/kraut-guest.qcow2" "none: scripts/build-guest-image.sh"
+need "$KRAUT_TEST_GUEST_DIR/kraut-router.qcow2" "none: scripts/build-guest-image.sh --router"
 if [ "${#missing[@]}" -gt 0 ]; then
   printf '[test] missing before the suite can run: %s\n' "${missing[@]}" >&2
   echo "0 passed, 1 failed"

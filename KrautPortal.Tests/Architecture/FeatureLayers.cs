@@ -15,6 +15,7 @@ public static class FeatureLayers
         ("3 what VMs are made of", ["Hosts", "MachineTypes", "Images", "AddressPools"]),
         ("3b networks (may use address pools, not back)", ["Networks"]),
         ("4 VMs", ["Vms"]),
+        ("4b firewalls (resolve VM selectors)", ["Firewalls"]),
         ("5 the app", ["Seeding", "Dashboard"]),
     ];
 

@@ -1,6 +1,7 @@
 using KrautPortal.Features.AddressPools;
 using KrautPortal.Features.Api;
 using KrautPortal.Features.Auth;
+using KrautPortal.Features.Firewalls;
 using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Images;
 using KrautPortal.Features.Images.Pipeline;
@@ -65,6 +66,10 @@ public static class KrautSetup
         services.AddKind<TokenSpec, TokenStatus, TokenRules>();
         services.AddKind<AddressPoolSpec, AddressPoolStatus, AddressPoolRules>();
         services.AddScoped<AddressPoolPolicy>();
+        services.AddKind<FirewallSpec, FirewallStatus, FirewallRules>();
+        services.AddScoped<FirewallResolver>();
+        services.AddScoped<FirewallRulesets>();
+        services.AddSingleton<IRulesetRenderer, NftRulesetRenderer>();
         // Lower features ask, higher ones answer (docs/architecture.md): networks answer address pools, VMs answer the rest.
         services.AddScoped<ITakenRanges, NetworkTakenRanges>();
         services.AddScoped<INetworkMembers, VmNetworkMembers>();
@@ -104,6 +109,7 @@ public static class KrautSetup
         app.MapVms();
         app.MapTokens();
         app.MapResourceApi<AddressPoolSpec, AddressPoolStatus>(Kinds.AddressPools);
+        app.MapFirewalls();
         app.MapSshKeys();
         app.MapHosts();
         app.MapLogin();

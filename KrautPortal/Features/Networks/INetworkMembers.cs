@@ -10,6 +10,9 @@ public sealed record MemberNic
     public string? Mac { get; init; }
     public string? Ipv4Address { get; init; }
     public string? Ipv6Address { get; init; }
+
+    /// <summary>The leg of a network's router (a router VM's NIC on the network it routes): DHCP announces it as the gateway.</summary>
+    public bool RoutesNetwork { get; init; }
 }
 
 /// <summary>A VM with NICs on Kraut's networks, as much of it as networks need: who owns it, its host name, its NICs.</summary>

@@ -102,9 +102,29 @@ public sealed partial record NetworkPlan(NetworkDefinition Definition, IReadOnly
                 if (IsIpv4(nic.Nic.Ipv4Address)) return nic.Nic.Ipv4Address;
                 notes.Add($"The gateway VM '{nic.VmName}' has no IPv4 address on this network yet; guests get no default route.");
                 return null;
+            case GatewayKind.None:
+                return RouterVm(members, notes);
             default:
                 return null;
         }
+    }
+
+    /// <summary>
+    /// A network without a gateway of its own may have a router (a hidden router VM, one leg here): guests route through
+    /// that leg. One that is being deleted is no longer announced, so leases renewed meanwhile do not point at it.
+    /// </summary>
+    private static string? RouterVm(IReadOnlyList<NetworkMember> members, List<string> notes)
+    {
+        var legs = members.Where(m => m.Nic.RoutesNetwork).ToList();
+        if (legs.Count == 0) return null;
+        if (legs.FirstOrDefault(m => !m.VmDeleting) is not { } leg)
+        {
+            notes.Add("The network's router is being removed; guests get no default route.");
+            return null;
+        }
+        if (IsIpv4(leg.Nic.Ipv4Address)) return leg.Nic.Ipv4Address;
+        notes.Add("The network's router has no IPv4 address on this network yet; guests get no default route.");
+        return null;
     }
 
     private static IEnumerable<string> Ipv4Options(NetworkSpec spec, string? router, string hostIpv4, List<string> notes)

@@ -7,6 +7,7 @@ using KrautPortal.Features.Images;
 using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Store;
+using KrautPortal.Features.Vms;
 using KrautPortal.Hypervisor;
 using Microsoft.EntityFrameworkCore;
 using Range = KrautPortal.Features.MachineTypes.Range;
@@ -34,6 +35,11 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
         if (File.Exists(Path.Combine(paths.Seed, GuestImageFile)))
         {
             await OnceAsync(db, "seeded:images", () => SeedGuestImageAsync(store, services.GetRequiredService<ImageStorage>(), ct), ct);
+        }
+        // Not once: a rebuilt appliance is registered at the next start.
+        if (File.Exists(Path.Combine(paths.Seed, RouterAppliance.ImageFile)))
+        {
+            await SeedRouterApplianceAsync(services.GetRequiredService<KindReader>(), store, services.GetRequiredService<ImageStorage>(), ct);
         }
     }
 
@@ -153,7 +159,6 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
     private async Task SeedGuestImageAsync(ResourceStore store, ImageStorage storage, CancellationToken ct)
     {
         var source = Path.Combine(paths.Seed, GuestImageFile);
-        var info = await QemuImg.InfoAsync(source, "qcow2", ct);
         var spec = new ImageSpec
         {
             Architecture = Architectures.X86_64,
@@ -161,22 +166,74 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
             MinMemoryMiB = 128,
             Description = "A tiny guest built by scripts/build-guest-image.sh: DHCP on every NIC, a line on the serial console, and a web page on port 80.",
         };
+        await RegisterImageAsync(store, storage, source, "kraut-test-guest", new JsonObject { ["seeded"] = true }, spec, isSystem: false, ct);
+        logger.LogInformation("Registered the test guest image from {Source}", source);
+    }
+
+    /// <summary>
+    /// The router appliance's system machine type (once) and system image (again whenever the file's checksum is not the
+    /// newest registered one's). An older image stays: routers made from it keep running on it.
+    /// </summary>
+    private async Task SeedRouterApplianceAsync(KindReader reader, ResourceStore store, ImageStorage storage, CancellationToken ct)
+    {
+        if (await RouterAppliance.MachineTypeAsync(reader, ct) is null)
+        {
+            var type = new MachineTypeSpec
+            {
+                Architecture = Architectures.X86_64,
+                Vcpus = new Range(RouterAppliance.Vcpus, RouterAppliance.Vcpus, RouterAppliance.Vcpus),
+                MemoryMiB = new Range(RouterAppliance.MemoryMiB, RouterAppliance.MemoryMiB, RouterAppliance.MemoryMiB),
+                Description = "Kraut's router VMs.",
+            };
+            if (await store.NameTakenProblemAsync(Kinds.MachineTypes.Name, Actor.SharedOwner, RouterAppliance.MachineTypeName, ct) is { } taken)
+            {
+                logger.LogWarning("The router appliance's machine type is not registered: {Problem}", taken);
+                return;
+            }
+            await store.CreateAsync(new NewResource(Kinds.MachineTypes.Name, RouterAppliance.MachineTypeName, Actor.SharedOwner, RouterAppliance.Metadata(),
+                KrautJson.Serialize(type), KrautJson.Serialize(new MachineTypeStatus()), IsSystem: true), Actor.System, ct);
+            logger.LogInformation("Registered the router appliance's machine type");
+        }
+
+        var source = Path.Combine(paths.Seed, RouterAppliance.ImageFile);
+        var sha = await Sha256Async(source, ct);
+        var images = await RouterAppliance.ImagesAsync(reader, ct);
+        if (images.Count > 0 && images[^1].Status.Sha256 == sha) return;
+        var spec = new ImageSpec
+        {
+            Architecture = Architectures.X86_64,
+            OsName = "Kraut router appliance (Linux + busybox + nftables)",
+            MinMemoryMiB = RouterAppliance.MemoryMiB,
+            Description = "The router VMs' image, built by scripts/build-guest-image.sh --router.",
+        };
+        await RegisterImageAsync(store, storage, source, RouterAppliance.ImageName(sha), RouterAppliance.Metadata(), spec, isSystem: true, ct);
+        logger.LogInformation("Registered the router appliance image {Sha256} from {Source}", sha, source);
+    }
+
+    /// <summary>A ready image whose content is a copy of <paramref name="source"/> (a qcow2 in the seed directory).</summary>
+    private static async Task RegisterImageAsync(ResourceStore store, ImageStorage storage, string source, string name, JsonObject metadata,
+        ImageSpec spec, bool isSystem, CancellationToken ct)
+    {
+        var info = await QemuImg.InfoAsync(source, "qcow2", ct);
         var id = Guid.CreateVersion7();
         var target = storage.PathFor(id, ImageFormat.Qcow2);
         File.Copy(source, target + ".tmp", overwrite: true);
         File.Move(target + ".tmp", target, overwrite: true);
-        await using var stream = File.OpenRead(target);
-        var sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
         var status = new ImageStatus
         {
             Phase = ImagePhase.Ready,
             Format = ImageFormat.Qcow2,
             VirtualSizeBytes = info.VirtualSizeBytes,
             ActualSizeBytes = new FileInfo(target).Length,
-            Sha256 = sha,
+            Sha256 = await Sha256Async(target, ct),
         };
-        await store.CreateAsync(new NewResource(Kinds.Images.Name, "kraut-test-guest", Actor.SharedOwner, new JsonObject { ["seeded"] = true },
-            KrautJson.Serialize(spec), KrautJson.Serialize(status), Id: id), Actor.System, ct);
-        logger.LogInformation("Registered the test guest image from {Source}", source);
+        await store.CreateAsync(new NewResource(Kinds.Images.Name, name, Actor.SharedOwner, metadata,
+            KrautJson.Serialize(spec), KrautJson.Serialize(status), IsSystem: isSystem, Id: id), Actor.System, ct);
+    }
+
+    private static async Task<string> Sha256Async(string path, CancellationToken ct)
+    {
+        await using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
     }
 }

@@ -23,6 +23,8 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
     /// </summary>
     public async Task<VmBuild> PrepareNewAsync(VmPlan plan, KrautDbContext db, CancellationToken ct)
     {
+        // No domain holds it now: a socket left by a crash or a by-hand undefine goes before QEMU binds a new one.
+        if (plan.AgentChannel is { } channel) File.Delete(channel.SocketPath);
         var disk = Task.Run(async () =>
         {
             using (VmTelemetry.StartPhase(VmTelemetry.Overlay, plan.Id)) await EnsureDiskAsync(plan, ct);
@@ -157,7 +159,8 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
     public void DeleteFiles(Guid vmId)
     {
         var seed = paths.SeedIsoFor(vmId);
-        foreach (var file in new[] { paths.DiskFor(vmId), paths.DiskFor(vmId) + ".tmp", paths.ConsoleFor(vmId), seed, seed + ".tmp", seed + ".sha256", seed + ".sha256.tmp" })
+        foreach (var file in new[] { paths.DiskFor(vmId), paths.DiskFor(vmId) + ".tmp", paths.ConsoleFor(vmId), seed, seed + ".tmp", seed + ".sha256", seed + ".sha256.tmp",
+                     paths.RouterAgentSocketFor(vmId) })
             File.Delete(file);
         if (Directory.Exists(seed + ".d.tmp")) Directory.Delete(seed + ".d.tmp", recursive: true);
     }

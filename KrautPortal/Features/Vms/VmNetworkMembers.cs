@@ -6,25 +6,38 @@ namespace KrautPortal.Features.Vms;
 /// <summary>Answers <see cref="INetworkMembers"/>: the VMs on a network and their NICs, read through <see cref="KindReader"/>.</summary>
 public sealed class VmNetworkMembers(KindReader reader, ResourceStore store) : INetworkMembers
 {
-    public async Task<IReadOnlyList<MemberVm>> OnNetworkAsync(Guid networkId, CancellationToken ct) =>
-        (await reader.MentioningAsync<VmSpec>(Kinds.Vms, networkId, ct))
+    public async Task<IReadOnlyList<MemberVm>> OnNetworkAsync(Guid networkId, CancellationToken ct)
+    {
+        var routers = await RouterIdsAsync(ct);
+        return (await reader.MentioningAsync<VmSpec>(Kinds.Vms, networkId, ct))
             .Where(vm => vm.Spec.Nics.Any(n => n.NetworkId == networkId))
-            .Select(Member).ToList();
+            .Select(vm => Member(vm, routers.Contains(vm.Id))).ToList();
+    }
 
-    public async Task<IReadOnlyList<MemberVm>> AllAsync(CancellationToken ct) =>
-        (await reader.SpecsAsync<VmSpec>(Kinds.Vms, ct)).Select(Member).ToList();
+    public async Task<IReadOnlyList<MemberVm>> AllAsync(CancellationToken ct)
+    {
+        var routers = await RouterIdsAsync(ct);
+        return (await reader.SpecsAsync<VmSpec>(Kinds.Vms, ct)).Select(vm => Member(vm, routers.Contains(vm.Id))).ToList();
+    }
 
-    public async Task<MemberVm?> FindAsync(Guid vmId, Actor actor, CancellationToken ct) =>
-        await store.FindAsync(Kinds.Vms.Name, vmId, actor, ct) is { } row
-            ? Member(new Record<VmSpec>(row.Id, row.Name, row.Owner, row.IsSystem, row.DeletionRequestedAt is not null, Resource<VmSpec, VmStatus>.FromRow(row).Spec))
-            : null;
+    public async Task<MemberVm?> FindAsync(Guid vmId, Actor actor, CancellationToken ct)
+    {
+        if (await store.FindAsync(Kinds.Vms.Name, vmId, actor, ct) is not { } row) return null;
+        var vm = Resource<VmSpec, VmStatus>.FromRow(row);
+        return Member(new Record<VmSpec>(row.Id, row.Name, row.Owner, row.IsSystem, row.DeletionRequestedAt is not null, vm.Spec), RouterVmMarker.IsRouterVm(vm));
+    }
 
     public Task EnsureNoneOnAsync(Guid networkId, string what, Actor actor, CancellationToken ct) =>
         store.EnsureUnreferencedAsync<VmSpec>(Kinds.Vms, networkId, vm => vm.Nics.Any(n => n.NetworkId == networkId),
             what, "Remove their NICs on it first.", actor, ct);
 
-    private static MemberVm Member(Record<VmSpec> vm) =>
-        new(vm.Id, vm.Name, vm.Owner, vm.IsSystem, vm.Deleting, vm.Spec.Hostname, vm.Spec.Nics.Select(Nic).ToList());
+    /// <summary>The router VMs' ids: the spec-only reads above carry no metadata, where the marker is.</summary>
+    private async Task<HashSet<Guid>> RouterIdsAsync(CancellationToken ct) =>
+        (await RouterVmMarker.AllAsync(reader, ct)).Select(vm => vm.Id).ToHashSet();
+
+    private static MemberVm Member(Record<VmSpec> vm, bool isRouter) =>
+        new(vm.Id, vm.Name, vm.Owner, vm.IsSystem, vm.Deleting, vm.Spec.Hostname,
+            vm.Spec.Nics.Select((nic, index) => Nic(nic) with { RoutesNetwork = isRouter && index == RouterVmMarker.RoutedNic }).ToList());
 
     /// <summary>The network's view of a VM NIC; <see cref="VmNicAddresses"/> turns IPAM's answer back into a <see cref="VmNic"/>.</summary>
     public static MemberNic Nic(VmNic nic) =>

@@ -19,6 +19,7 @@ namespace KrautPortal.Features.Vms;
 /// <param name="Placed">True when the VM had no host yet and this plan chose one, which the reconciler records first.</param>
 /// <param name="Guest">The host's emulator for the machine type's architecture; null when the host cannot run it.</param>
 /// <param name="DomainType">"kvm", "qemu" or "test", as the host's (cached) acceleration facts decide; null with no <paramref name="Guest"/>.</param>
+/// <param name="AgentChannel">A router VM's channel to its agent (see <see cref="RouterVmMarker"/>); null for every other VM.</param>
 public sealed record VmPlan(
     Resource<VmSpec, VmStatus> Vm,
     KrautHost? Host,
@@ -27,10 +28,14 @@ public sealed record VmPlan(
     PlannedImage? Image,
     GuestCapabilities? Guest,
     string? DomainType,
-    IReadOnlyList<PlannedNic> Nics)
+    IReadOnlyList<PlannedNic> Nics,
+    PlannedAgentChannel? AgentChannel = null)
 {
     public Guid Id => Vm.Id;
     public VmSpec Spec => Vm.Spec;
+
+    /// <summary>A network's router (a marked system VM): its seed and NIC filters differ from a guest's.</summary>
+    public bool IsRouter => RouterVmMarker.IsRouterVm(Vm);
 
     // Methods, not properties, for what can refuse: a record's ToString reads every property.
     public PlannedMachineType RequireMachineType() => MachineType ?? throw Gone(Kinds.MachineTypes, Spec.MachineTypeId);
@@ -45,7 +50,11 @@ public sealed record VmPlan(
         Nics.FirstOrDefault(n => n.Network is null) is { } orphan ? throw Gone(Kinds.Networks, orphan.Nic.NetworkId) : Nics;
 
     /// <summary>The cloud-init seed's documents (meta-data, user-data, network-config).</summary>
-    public SeedDocuments Seed() => SeedDocuments.For(Vm.Id, Vm.Name, Spec, RequireNics().Select(n => n.Seed!).ToList());
+    public SeedDocuments Seed()
+    {
+        var nics = RequireNics().Select(n => n.Seed!).ToList();
+        return IsRouter ? SeedDocuments.ForRouter(Vm.Id, Vm.Name, Spec, nics) : SeedDocuments.For(Vm.Id, Vm.Name, Spec, nics);
+    }
 
     /// <summary>The filter each NIC with a MAC (lower case) should have now; NICs whose network is gone keep what they have.</summary>
     public IReadOnlyDictionary<string, NicFilter> NicFilters =>
@@ -74,3 +83,6 @@ public sealed record PlannedNetwork(Resource<NetworkSpec, NetworkStatus> Network
 
 /// <summary>One NIC with its network (null when that network is gone), its network filter and what its cloud-init seed says.</summary>
 public sealed record PlannedNic(VmNic Nic, PlannedNetwork? Network, NicFilter? Filter, SeedNic? Seed);
+
+/// <summary>A virtio-serial channel whose host end is a Unix socket QEMU listens on (a router's agent).</summary>
+public sealed record PlannedAgentChannel(string SocketPath, string Name);

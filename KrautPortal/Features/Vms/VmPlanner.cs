@@ -28,7 +28,7 @@ namespace KrautPortal.Features.Vms;
 /// </list>
 /// Every later pass (an edit, an action, a libvirt event, the 10-second poll) goes the same way from a fresh plan.
 /// </remarks>
-public sealed class VmPlanner(KindReader reader, HostRegistry hosts, KrautInstance instance, ImageStorage images)
+public sealed class VmPlanner(KindReader reader, HostRegistry hosts, KrautInstance instance, ImageStorage images, KrautPaths paths)
 {
     public async Task<VmPlan> PlanAsync(Resource<VmSpec, VmStatus> vm, CancellationToken ct)
     {
@@ -46,7 +46,9 @@ public sealed class VmPlanner(KindReader reader, HostRegistry hosts, KrautInstan
         var host = placed ? await PlaceAsync(vm, machineType ?? throw Gone(Kinds.MachineTypes, spec.MachineTypeId), ct) : hosts.Find(vm.Status.Host);
         var guest = host is not null && machineType is not null ? host.GuestFor(machineType.Architecture) : null;
         var domainType = guest is not null ? await hosts.DomainTypeForAsync(host!, machineType!.Architecture) : null;
-        return new VmPlan(vm, host, placed, machineType, image, guest, domainType, nics);
+        // Only Kraut makes system VMs, so only a router it made talks to the host over a channel.
+        var agent = RouterVmMarker.IsRouterVm(vm) ? new PlannedAgentChannel(paths.RouterAgentSocketFor(vm.Id), RouterVmMarker.AgentChannel) : null;
+        return new VmPlan(vm, host, placed, machineType, image, guest, domainType, nics, agent);
     }
 
     private async Task<IReadOnlyList<PlannedNic>> NicsAsync(Resource<VmSpec, VmStatus> vm, CancellationToken ct)
@@ -54,23 +56,40 @@ public sealed class VmPlanner(KindReader reader, HostRegistry hosts, KrautInstan
         var ids = vm.Spec.Nics.Select(n => n.NetworkId).Distinct().ToList();
         var networks = ids.Count == 0 ? [] : (await reader.AllAsync<NetworkSpec, NetworkStatus>(Kinds.Networks, ct, r => ids.Contains(r.Id)))
             .ToDictionary(n => n.Id, n => new PlannedNetwork(n, NetworkNames.LibvirtName(instance, n.Id)));
+        var isRouter = RouterVmMarker.IsRouterVm(vm);
         var nics = new List<PlannedNic>();
-        foreach (var nic in vm.Spec.Nics)
+        for (var index = 0; index < vm.Spec.Nics.Count; index++)
         {
+            var nic = vm.Spec.Nics[index];
             if (!networks.TryGetValue(nic.NetworkId, out var network))
             {
                 nics.Add(new PlannedNic(nic, null, null, null));
                 continue;
             }
             var spec = network.Network.Spec;
-            nics.Add(new PlannedNic(nic, network, GuestNicFilter.For(vm.Id, nic, spec), await SeedNicAsync(nic, spec, ct)));
+            nics.Add(isRouter
+                ? new PlannedNic(nic, network, GuestNicFilter.ForRouterLeg(vm.Id, index, nic, network), await RouterSeedNicAsync(index, nic, network, ct))
+                : new PlannedNic(nic, network, GuestNicFilter.For(vm.Id, nic, spec), await SeedNicAsync(nic, network, ct)));
         }
         return nics;
     }
 
-    /// <summary>The routers a NIC's static addresses use: the host's first address, a fixed one, or a gateway VM's NIC.</summary>
-    private async Task<SeedNic> SeedNicAsync(VmNic nic, NetworkSpec network, CancellationToken ct)
+    /// <summary>
+    /// A router's legs are static on their IPAM addresses whatever the networks' modes; the default route goes through
+    /// the upstream network's gateway, never through the routed network (the router is the gateway there).
+    /// </summary>
+    private async Task<SeedNic> RouterSeedNicAsync(int index, VmNic nic, PlannedNetwork network, CancellationToken ct) =>
+        index == RouterVmMarker.UpstreamNic
+            ? await SeedNicAsync(nic, network, ct) with { Static = true }
+            : new SeedNic(nic, network.Network.Spec, null, null, Static: true);
+
+    /// <summary>
+    /// The routers a NIC's static addresses use: the host's first address, a fixed one, a gateway VM's NIC, or on a network
+    /// without a gateway its router VM's leg (the address its DHCP announces too).
+    /// </summary>
+    private async Task<SeedNic> SeedNicAsync(VmNic nic, PlannedNetwork planned, CancellationToken ct)
     {
+        var network = planned.Network.Spec;
         var gateway = network.Gateway;
         string? v4 = null, v6 = null;
         switch (gateway.Kind)
@@ -87,6 +106,9 @@ public sealed class VmPlanner(KindReader reader, HostRegistry hosts, KrautInstan
                 var routerNic = router?.Spec.Nics.FirstOrDefault(n => n.Id == gateway.NicId);
                 // A gateway VM that went away leaves the NIC without a default route rather than without a seed.
                 if (routerNic is not null && routerNic.Mac != nic.Mac) (v4, v6) = (routerNic.Ipv4Address, routerNic.Ipv6Address);
+                break;
+            case GatewayKind.None when await RouterVmMarker.RouterNicOnAsync(reader, planned.Id, ct) is { } leg && leg.Mac != nic.Mac:
+                v4 = leg.Ipv4Address;
                 break;
         }
         return new SeedNic(nic, network, v4, v6);

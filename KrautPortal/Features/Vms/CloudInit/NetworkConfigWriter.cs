@@ -6,7 +6,9 @@ using YamlDotNet.RepresentationModel;
 namespace KrautPortal.Features.Vms.CloudInit;
 
 /// <summary>A NIC as the seed describes it: its network, and the routers its static addresses use.</summary>
-public sealed record SeedNic(VmNic Nic, NetworkSpec Network, string? Ipv4Gateway, string? Ipv6Gateway);
+/// <param name="Static">Static addressing from the NIC's IPAM addresses whatever the network's modes (a router VM's legs:
+/// a router must not depend on DHCP, and no DHCP server may hand it a default route it did not choose).</param>
+public sealed record SeedNic(VmNic Nic, NetworkSpec Network, string? Ipv4Gateway, string? Ipv6Gateway, bool Static = false);
 
 /// <summary>
 /// cloud-init network-config version 2: one ethernet per NIC, matched by MAC. DHCP modes ask for DHCP (the host
@@ -26,8 +28,9 @@ public static class NetworkConfigWriter
         var (nic, net) = (seed.Nic, seed.Network);
         var hasV4 = !string.IsNullOrEmpty(net.Ipv4Cidr);
         var hasV6 = !string.IsNullOrEmpty(net.Ipv6Prefix);
-        var staticV4 = hasV4 && net.Ipv4Mode == Ipv4Mode.Static;
-        var staticV6 = hasV6 && net.Ipv6Mode == Ipv6Mode.Static;
+        var staticV4 = hasV4 && (seed.Static || net.Ipv4Mode == Ipv4Mode.Static);
+        // Forced static IPv6 needs an address: SLAAC networks allocate none, and their NICs keep taking RAs.
+        var staticV6 = hasV6 && (seed.Static ? !string.IsNullOrEmpty(nic.Ipv6Address) : net.Ipv6Mode == Ipv6Mode.Static);
 
         var addresses = new List<string>();
         var routes = new YamlSequenceNode();
@@ -51,10 +54,10 @@ public static class NetworkConfigWriter
         var ethernet = new YamlMappingNode
         {
             { "match", new YamlMappingNode { { "macaddress", Yaml.Str(nic.Mac!.ToLowerInvariant()) } } },
-            { "dhcp4", Yaml.Bool(hasV4 && net.Ipv4Mode == Ipv4Mode.Dhcp) },
-            { "dhcp6", Yaml.Bool(hasV6 && net.Ipv6Mode == Ipv6Mode.Dhcpv6) },
+            { "dhcp4", Yaml.Bool(hasV4 && !seed.Static && net.Ipv4Mode == Ipv4Mode.Dhcp) },
+            { "dhcp6", Yaml.Bool(hasV6 && !seed.Static && net.Ipv6Mode == Ipv6Mode.Dhcpv6) },
             // DHCPv6 needs router advertisements too: they carry the default route and the on-link prefix.
-            { "accept-ra", Yaml.Bool(hasV6 && net.Ipv6Mode != Ipv6Mode.Static) },
+            { "accept-ra", Yaml.Bool(hasV6 && !staticV6 && (seed.Static || net.Ipv6Mode != Ipv6Mode.Static)) },
         };
         if (addresses.Count > 0) ethernet.Add("addresses", Yaml.Strings(addresses));
         if (routes.Children.Count > 0) ethernet.Add("routes", routes);

@@ -34,4 +34,18 @@ public sealed record SeedDocuments(string MetaData, string UserData, string Netw
             UserDataWriter.Write(spec.UserData, spec.SshAuthorizedKeys),
             NetworkConfigWriter.Write(nics));
     }
+
+    /// <summary>
+    /// A router VM's seed: its host name and network legs, and nothing from users (no keys, no user-data). Geek mode's
+    /// keys reach the router through its agent, so they can change without a reboot.
+    /// </summary>
+    public static SeedDocuments ForRouter(Guid vmId, string vmName, VmSpec spec, IReadOnlyList<SeedNic> nics)
+    {
+        var meta = new YamlMappingNode
+        {
+            { "instance-id", Yaml.Str(vmId.ToString("D")) },
+            { "local-hostname", Yaml.Str(GuestHostname.For(spec, vmName, vmId)) },
+        };
+        return new SeedDocuments(Yaml.Write(meta), UserDataWriter.Write(null, []), NetworkConfigWriter.Write(nics));
+    }
 }
