@@ -57,6 +57,7 @@ public sealed class TrafficLab : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        SeedRouterAppliance(Portal.DataDirectory);
         await Portal.StartAsync(TimeSpan.FromMinutes(2));
         Http = Portal.CreateClient();
         Api = new KrautApi(Http);
@@ -136,7 +137,14 @@ public sealed class TrafficLab : IAsyncLifetime
     public async Task<long> RevertFirewallAsync(long version) =>
         Version(await SendAsync(HttpMethod.Post, $"firewalls/{FirewallId}/revert", new JsonObject { ["version"] = version }));
 
-    public async Task<JsonElement> PreviewAsync() => await SendAsync(HttpMethod.Post, $"firewalls/{FirewallId}/preview", new JsonObject());
+    /// <summary>The preview of the saved firewall (no body: a body would be previewed as a draft).</summary>
+    public async Task<JsonElement> PreviewAsync()
+    {
+        using var response = await Http.PostAsync($"/api/v1/firewalls/{FirewallId}/preview", null);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"preview failed: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
 
     public async Task<JsonElement> RouterStatusAsync() =>
         (await Http.GetFromJsonAsync<JsonElement>($"/api/v1/routers/{RouterId}")).GetProperty("status");
@@ -248,6 +256,17 @@ public sealed class TrafficLab : IAsyncLifetime
         var text = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{method} {path} failed: {(int)response.StatusCode} {text}");
         return JsonDocument.Parse(text.Length == 0 ? "{}" : text).RootElement.Clone();
+    }
+
+    /// <summary>
+    /// The router appliance (<c>scripts/build-guest-image.sh --router</c>, cached next to the test guest) in the portal's
+    /// seed directory, where its start-up registers it as the routers' system image.
+    /// </summary>
+    public static void SeedRouterAppliance(string dataDirectory)
+    {
+        var dir = Path.GetDirectoryName(TestGuest.ImagePath)!;
+        Tool.Run(RepoPaths.Script("build-guest-image.sh"), "--router", dir);
+        File.Copy(Path.Combine(dir, "kraut-router.qcow2"), Path.Combine(dataDirectory, "seed", "kraut-router.qcow2"), overwrite: true);
     }
 
     private static long Version(JsonElement resource) => resource.GetProperty("version").GetInt64();
