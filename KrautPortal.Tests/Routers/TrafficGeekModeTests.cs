@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Xunit.Abstractions;
-using static KrautPortal.Tests.Routers.TrafficFirewall;
+using static KrautPortal.TestSupport.FirewallJson;
 
 namespace KrautPortal.Tests.Routers;
 

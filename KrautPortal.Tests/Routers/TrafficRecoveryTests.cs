@@ -1,5 +1,5 @@
 using Xunit.Abstractions;
-using static KrautPortal.Tests.Routers.TrafficFirewall;
+using static KrautPortal.TestSupport.FirewallJson;
 
 namespace KrautPortal.Tests.Routers;
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using KrautPortal.Hypervisor.Routers;
 using Xunit.Abstractions;
-using static KrautPortal.Tests.Routers.TrafficFirewall;
+using static KrautPortal.TestSupport.FirewallJson;
 
 namespace KrautPortal.Tests.Routers;
 

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 
-namespace KrautPortal.Tests.Routers;
+namespace KrautPortal.TestSupport;
 
 /// <summary>Firewall specs as the API takes them (camelCase JSON of FirewallSpec), written the way a client would.</summary>
-public static class TrafficFirewall
+public static class FirewallJson
 {
     /// <summary>An inbound (from upstream) rule; lists left empty mean "any".</summary>
     public static JsonObject Inbound(string action, params int[] ports) => Rule("inbound", action, "tcp", ports);
