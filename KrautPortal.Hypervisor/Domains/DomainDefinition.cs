@@ -8,6 +8,7 @@ namespace KrautPortal.Hypervisor;
 /// <param name="Emulator">QEMU binary from the capabilities; null lets libvirt choose.</param>
 /// <param name="Machine">Machine type; null means libvirt's default (virt on aarch64).</param>
 /// <param name="Firmware">bios or efi; aarch64 always uses efi.</param>
+/// <param name="AgentChannel">A host-only channel to an agent in the guest (routers); null for none.</param>
 public sealed record DomainDefinition(
     Guid Uuid,
     string Name,
@@ -23,4 +24,5 @@ public sealed record DomainDefinition(
     string? SerialLogPath,
     KrautDomainMetadata Metadata,
     string Firmware = "bios",
-    DirectKernelBoot? DirectKernel = null);
+    DirectKernelBoot? DirectKernel = null,
+    ChannelDefinition? AgentChannel = null);

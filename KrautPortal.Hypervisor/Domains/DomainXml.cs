@@ -82,6 +82,10 @@ public static partial class DomainXml
             .Select(s => (string?)s?.Attribute("file") ?? (string?)s?.Attribute("dev"))
             .OfType<string>()
             .ToList() ?? [];
+        var channel = devices?.Elements("channel")
+            .Where(c => (string?)c.Attribute("type") == "unix" && (string?)c.Element("target")?.Attribute("type") == "virtio")
+            .Select(c => new ChannelDefinition((string?)c.Element("source")?.Attribute("path") ?? "", (string?)c.Element("target")?.Attribute("name") ?? ""))
+            .FirstOrDefault();
         var metadata = root.Element("metadata")?.Element(Kraut + "instance") is { } m
             ? KrautMetadataXml.FromElement(m)
             : null;
@@ -94,7 +98,8 @@ public static partial class DomainXml
             (int)(MemoryBytes(root.Element("memory")) / (1024 * 1024)),
             nics,
             disks,
-            metadata);
+            metadata,
+            channel);
     }
 
     internal static XElement NicElement(NicDefinition nic)
@@ -261,6 +266,11 @@ public static partial class DomainXml
                 new XElement("target", new XAttribute("type", "serial"), new XAttribute("port", 0))));
         }
 
+        if (d.AgentChannel is { } channel)
+        {
+            devices.Add(ChannelElement(channel));
+        }
+
         if (d.DomainType != "test")
         {
             // Guests block early in boot waiting for entropy without a hardware RNG.
@@ -271,6 +281,35 @@ public static partial class DomainXml
 
         return devices;
     }
+
+    internal static XElement ChannelElement(ChannelDefinition channel)
+    {
+        if (!Path.IsPathRooted(channel.SocketPath))
+        {
+            throw new ArgumentException($"The channel's socket path must be absolute, not '{channel.SocketPath}'.", nameof(channel));
+        }
+
+        // sun_path holds 108 bytes including the terminating NUL; QEMU cannot bind a longer path.
+        if (System.Text.Encoding.UTF8.GetByteCount(channel.SocketPath) > MaxSocketPathBytes)
+        {
+            throw new ArgumentException($"The channel's socket path is longer than {MaxSocketPathBytes} bytes: '{channel.SocketPath}'.", nameof(channel));
+        }
+
+        if (!ChannelNamePattern().IsMatch(channel.TargetName))
+        {
+            throw new ArgumentException($"Not a virtio-serial port name: '{channel.TargetName}'.", nameof(channel));
+        }
+
+        // mode='bind': QEMU listens and the host connects when it has something to say, so a portal restart never
+        // takes the channel down, and the guest sees a host end come and go.
+        return new XElement("channel",
+            new XAttribute("type", "unix"),
+            new XElement("source", new XAttribute("mode", "bind"), new XAttribute("path", channel.SocketPath)),
+            new XElement("target", new XAttribute("type", "virtio"), new XAttribute("name", channel.TargetName)));
+    }
+
+    /// <summary>The longest Unix socket path the kernel accepts (sun_path without its NUL).</summary>
+    public const int MaxSocketPathBytes = 107;
 
     private static long MemoryBytes(XElement? memory)
     {
@@ -298,4 +337,7 @@ public static partial class DomainXml
 
     [GeneratedRegex("^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")]
     private static partial Regex MacPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex ChannelNamePattern();
 }

@@ -1,6 +1,6 @@
 namespace KrautPortal.Hypervisor;
 
-/// <summary>What Kraut reads back from a domain's XML. MACs are lowercase; a NIC's network is empty when it is not on a libvirt network; Metadata is null for foreign domains.</summary>
+/// <summary>What Kraut reads back from a domain's XML. MACs are lowercase; a NIC's network is empty when it is not on a libvirt network; Metadata is null for foreign domains; AgentChannel is the first Unix-socket virtio channel, if any.</summary>
 public sealed record DomainXmlSummary(
     Guid Uuid,
     string Name,
@@ -9,7 +9,8 @@ public sealed record DomainXmlSummary(
     int MemoryMiB,
     IReadOnlyList<NicDefinition> Nics,
     IReadOnlyList<string> DiskPaths,
-    KrautDomainMetadata? Metadata)
+    KrautDomainMetadata? Metadata,
+    ChannelDefinition? AgentChannel = null)
 {
     public IReadOnlyList<string> Macs => Nics.Select(n => n.Mac).ToList();
 }

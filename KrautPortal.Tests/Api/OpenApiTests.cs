@@ -15,7 +15,7 @@ public sealed partial class OpenApiTests(ApiClient api) : IClassFixture<ApiClien
         Assert.StartsWith("3.", (string?)document["openapi"], StringComparison.Ordinal);
         Assert.Equal("Kraut Computing API", (string?)document["info"]!["title"]);
         var paths = document["paths"]!.AsObject();
-        foreach (var kind in new[] { "machine-types", "images", "networks", "vms" })
+        foreach (var kind in new[] { "machine-types", "images", "networks", "vms", "routers" })
         {
             Assert.Contains($"/api/v1/{kind}", paths.Select(p => p.Key));
             foreach (var suffix in new[] { "/{id}", "/{id}/history", "/{id}/history/{version}", "/{id}/diff", "/{id}/revert" })

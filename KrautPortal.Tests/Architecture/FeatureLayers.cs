@@ -16,6 +16,7 @@ public static class FeatureLayers
         ("3b networks (may use address pools, not back)", ["Networks"]),
         ("4 VMs", ["Vms"]),
         ("4b firewalls (resolve VM selectors)", ["Firewalls"]),
+        ("4c routers (run firewalls on router VMs)", ["Routers"]),
         ("5 the app", ["Seeding", "Dashboard"]),
     ];
 

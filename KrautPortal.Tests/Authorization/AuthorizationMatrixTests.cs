@@ -471,6 +471,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
             case Op.Create:
                 var body = e.Kind == Kinds.Tokens.Name
                     ? AuthorizationPortal.TokenBody(ApiClient.UniqueName("created"), ["read"], ["vms"])
+                    : e.Kind == Kinds.Routers.Name
+                    ? await portal.RouterBodyForAsync(caller, ApiClient.UniqueName("created"), DevLabel())
                     : await portal.Api.SampleAsync(e.Kind!, ApiClient.UniqueName("created"), DevLabel());
                 return With(HttpMethod.Post, path, body);
             case Op.Replace:

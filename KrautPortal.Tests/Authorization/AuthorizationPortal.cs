@@ -7,6 +7,7 @@ using KrautPortal.Features.AddressPools;
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Images;
 using KrautPortal.Features.MachineTypes;
+using KrautPortal.Features.Routers;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Vms;
@@ -196,7 +197,10 @@ public sealed class AuthorizationPortal : IAsyncLifetime
             var token = await CreateTokenAsync(caller, name, ["read"], ["vms"]);
             return await Api.GetAsync($"/api/v1/tokens/{token.Id}");
         }
-        var body = await Api.SampleAsync(kind, name, metadata);
+        // A router serves a network of its own owner, one router per network: each gets a fresh network of that owner.
+        var body = kind == Kinds.Routers.Name
+            ? RouterBody(name, metadata, (Guid)(await ArrangeAsync(owner, Kinds.Networks.Name, name + "-net"))["id"]!)
+            : await Api.SampleAsync(kind, name, metadata);
         if (kind == Kinds.Vms.Name) body["spec"]!["nics"] = new JsonArray(new JsonObject { ["networkId"] = (await Api.SeededAsync()).DefaultNetworkId });
         if (kind != Kinds.MachineTypes.Name && kind != Kinds.AddressPools.Name && owner is Owner.Alice or Owner.Bob)
         {
@@ -212,6 +216,7 @@ public sealed class AuthorizationPortal : IAsyncLifetime
             "networks" => await StoreAsync<NetworkSpec, NetworkStatus>(NameOf(owner), body),
             "vms" => await StoreAsync<VmSpec, VmStatus>(NameOf(owner), body),
             "address-pools" => await StoreAsync<AddressPoolSpec, AddressPoolStatus>(NameOf(owner), body),
+            "routers" => await StoreAsync<RouterSpec, RouterStatus>(NameOf(owner), body),
             _ => throw new InvalidOperationException($"The tests do not know how to arrange a {kind}; teach AuthorizationPortal.ArrangeAsync."),
         };
         return await Api.GetAsync($"/api/v1/{kind}/{id}");
@@ -237,10 +242,38 @@ public sealed class AuthorizationPortal : IAsyncLifetime
     /// </summary>
     public async Task<JsonObject> ArrangeSystemAsync(Owner owner, string kind, string name, JsonObject? metadata = null)
     {
-        var body = await Api.SampleAsync(kind, name, metadata);
+        var body = kind == Kinds.Routers.Name
+            ? RouterBody(name, metadata, (Guid)(await ArrangeAsync(owner, Kinds.Networks.Name, name + "-net"))["id"]!)
+            : await Api.SampleAsync(kind, name, metadata);
         if (kind == Kinds.Vms.Name) body["spec"]!["nics"] = new JsonArray(new JsonObject { ["networkId"] = (await Api.SeededAsync()).DefaultNetworkId });
         var id = await AsKrautAsync(kind, async service => (await service.CreateAsync(body, NameOf(owner))).Id);
         return await Api.GetAsync($"/api/v1/{kind}/{id}");
+    }
+
+    public static JsonObject RouterBody(string name, JsonObject? metadata, Guid networkId) => new()
+    {
+        ["name"] = name,
+        ["metadata"] = metadata ?? new JsonObject(),
+        ["spec"] = new JsonObject { ["networkId"] = networkId },
+    };
+
+    /// <summary>
+    /// A router body for <paramref name="caller"/> to create: on a fresh network of whoever the caller acts as (alice for
+    /// her tokens), since a router may serve only its own owner's network.
+    /// </summary>
+    public async Task<JsonObject> RouterBodyForAsync(Caller caller, string name, JsonObject metadata)
+    {
+        var networkOwner = caller switch
+        {
+            Caller.Bob or Caller.Carol or Caller.God => caller,
+            Caller.Anonymous => Caller.God,
+            _ => Caller.Alice,
+        };
+        var network = await Api.SampleAsync(Kinds.Networks.Name, name + "-net");
+        using var response = await Client(networkOwner).PostAsync("/api/v1/networks", ApiClient.Json(network));
+        var json = await ApiClient.ReadAsync(response);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{networkOwner} creating a network gave {(int)response.StatusCode}: {json.ToJsonString()}");
+        return RouterBody(name, metadata, (Guid)json["id"]!);
     }
 
     /// <summary>Replaces a system object's metadata as Kraut does (a new version); nobody else may.</summary>
@@ -261,6 +294,7 @@ public sealed class AuthorizationPortal : IAsyncLifetime
             "networks" => new KrautService<NetworkSpec, NetworkStatus>(scope),
             "vms" => new KrautService<VmSpec, VmStatus>(scope),
             "address-pools" => new KrautService<AddressPoolSpec, AddressPoolStatus>(scope),
+            "routers" => new KrautService<RouterSpec, RouterStatus>(scope),
             _ => throw new InvalidOperationException($"The tests do not know how to make a system {kind}; teach AuthorizationPortal.AsKrautAsync."),
         };
         return await work(service);

@@ -11,6 +11,7 @@ using KrautPortal.Features.Networks;
 using KrautPortal.Features.Networks.HostFacts;
 using KrautPortal.Features.Networks.Ipam;
 using KrautPortal.Features.Reconciling;
+using KrautPortal.Features.Routers;
 using KrautPortal.Features.Seeding;
 using KrautPortal.Features.SshKeys;
 using KrautPortal.Features.Store;
@@ -52,6 +53,8 @@ public static class KrautSetup
         services.AddHostedService<VxlanHousekeeping>();
         services.AddReconciler<VmReconciler>();
         services.AddImagePipeline();
+        services.AddSingleton<RouterUplink>();
+        services.AddReconciler<RouterReconciler>();
 
         services.AddKind<MachineTypeSpec, MachineTypeStatus, MachineTypeRules>();
         services.AddKind<ImageSpec, ImageStatus, ImageRules>();
@@ -76,6 +79,9 @@ public static class KrautSetup
         services.AddSingleton<KrautPortal.Features.Tokens.ITokenActions, VmTokenActions>();
         services.AddScoped<IImageUsers, VmImageUsers>();
         services.AddScoped<IMachineTypeUsers, VmMachineTypeUsers>();
+
+        services.AddKind<RouterSpec, RouterStatus, RouterRules>();
+        services.AddScoped<KrautPortal.Features.Firewalls.IRouterRulesets, RouterRulesets>();
 
         services.AddKrautApi();
         services.AddTrustedProxies(config);
@@ -110,6 +116,7 @@ public static class KrautSetup
         app.MapTokens();
         app.MapResourceApi<AddressPoolSpec, AddressPoolStatus>(Kinds.AddressPools);
         app.MapFirewalls();
+        app.MapResourceApi<RouterSpec, RouterStatus>(Kinds.Routers);
         app.MapSshKeys();
         app.MapHosts();
         app.MapLogin();

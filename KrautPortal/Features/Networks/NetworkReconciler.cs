@@ -43,6 +43,12 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
         if (network.DeletionRequestedAt is not null)
         {
             await writer.WriteAsync(s => s with { Phase = NetworkPhase.Deleting }, ct);
+            // Only a router's leg can still be on it (deleting refuses while other NICs are): it goes with the network, first.
+            if ((await scope.ServiceProvider.GetRequiredService<INetworkMembers>().OnNetworkAsync(id, ct)).Count > 0)
+            {
+                await writer.WriteAsync(s => s with { Message = "Waiting for the network's router to be removed first." }, ct);
+                return TimeSpan.FromSeconds(2);
+            }
             foreach (var host in hosts.Hosts) realizer.Remove(host, id);
             await vxlan.RemoveAsync(hosts.Hosts, id, ct);
             await store.DeleteAsync(Kinds.Networks.Name, id, null, Actor.System, ct);

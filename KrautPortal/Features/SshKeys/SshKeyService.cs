@@ -13,9 +13,15 @@ public sealed record SshKeyInfo(string Id, string Type, string? Comment, string 
 /// The SSH public keys on a user's profile (UserRow.SshKeys, a JSON array of lines). New VMs start with
 /// them in VmSpec.SshAuthorizedKeys; changing the profile does not touch existing VMs.
 /// </summary>
-public sealed class SshKeyService(KrautDbContext db, TimeProvider time)
+public sealed class SshKeyService(KrautDbContext db, ChangeFeed feed, TimeProvider time)
 {
     public const int MaxKeys = 32;
+
+    /// <summary>
+    /// The change feed's name for "someone's profile keys changed" (not a kind: keys are no versioned records), so what
+    /// hands keys on (a router's geek mode) follows without polling.
+    /// </summary>
+    public const string ChangeKind = "profile-ssh-keys";
 
     public async Task<IReadOnlyList<SshKeyInfo>> ListAsync(string user, CancellationToken ct) =>
         (await ReadAsync(user, ct)).Select(Describe).ToList();
@@ -78,7 +84,11 @@ public sealed class SshKeyService(KrautDbContext db, TimeProvider time)
             var after = JsonSerializer.Serialize(change(JsonSerializer.Deserialize<List<string>>(before) ?? []));
             var written = await db.Users.Where(u => u.Name == user && u.SshKeys == before)
                 .ExecuteUpdateAsync(s => s.SetProperty(u => u.SshKeys, after), ct);
-            if (written == 1) return;
+            if (written == 1)
+            {
+                feed.Publish(new ResourceChange(ChangeKind, Guid.Empty));
+                return;
+            }
         }
         throw new ConflictException("Your keys changed several times meanwhile; reload and try again.");
     }

@@ -49,9 +49,10 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
             var errors = new ValidationErrors();
             CheckCommon(input.Name, input.Metadata, actor, errors);
             var spec = await rules.PrepareAsync(input.Spec, null, actor, errors, ct);
+            var owner = OwnerFor(input.Owner, actor);
+            if (rules is IOwnerRules<TSpec> owned) await owned.CheckOwnerAsync(spec, owner, actor, errors, ct);
             errors.ThrowIfAny();
             spec = await WritingAsync(newId, spec, null, actor, ct);
-            var owner = OwnerFor(input.Owner, actor);
             return await store.CreateAsync(new NewResource(K, input.Name, owner, input.Metadata,
                 KrautJson.Serialize(spec), KrautJson.Serialize(rules.InitialStatus(spec)), isSystem, newId), actor, ct);
         }, ct);

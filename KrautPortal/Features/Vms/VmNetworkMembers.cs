@@ -27,9 +27,13 @@ public sealed class VmNetworkMembers(KindReader reader, ResourceStore store) : I
         return Member(new Record<VmSpec>(row.Id, row.Name, row.Owner, row.IsSystem, row.DeletionRequestedAt is not null, vm.Spec), RouterVmMarker.IsRouterVm(vm));
     }
 
-    public Task EnsureNoneOnAsync(Guid networkId, string what, Actor actor, CancellationToken ct) =>
-        store.EnsureUnreferencedAsync<VmSpec>(Kinds.Vms, networkId, vm => vm.Nics.Any(n => n.NetworkId == networkId),
+    public async Task EnsureNoneOnAsync(Guid networkId, string what, Actor actor, CancellationToken ct)
+    {
+        // A router's leg on the network it routes goes with the network (the router is removed with it); any other NIC keeps it.
+        var routedLegs = (await RouterVmMarker.AllAsync(reader, ct)).Select(vm => RouterVmMarker.RoutedNicOn(vm, networkId)?.Id).OfType<Guid>().ToHashSet();
+        await store.EnsureUnreferencedAsync<VmSpec>(Kinds.Vms, networkId, vm => vm.Nics.Any(n => n.NetworkId == networkId && !routedLegs.Contains(n.Id)),
             what, "Remove their NICs on it first.", actor, ct);
+    }
 
     /// <summary>The router VMs' ids: the spec-only reads above carry no metadata, where the marker is.</summary>
     private async Task<HashSet<Guid>> RouterIdsAsync(CancellationToken ct) =>
