@@ -15,7 +15,7 @@ public static class FirewallAddresses
         var trimmed = text?.Trim() ?? "";
         var slash = trimmed.IndexOf('/', StringComparison.Ordinal);
         var addressText = slash < 0 ? trimmed : trimmed[..slash];
-        if (!IPAddress.TryParse(addressText, out var address) || address.ScopeId != 0 || addressText.Contains('%', StringComparison.Ordinal)
+        if (addressText.Contains('%', StringComparison.Ordinal) || !IPAddress.TryParse(addressText, out var address)
             || (address.AddressFamily == AddressFamily.InterNetwork && addressText.Count(c => c == '.') != 3))
         {
             problem = $"'{text}' is not an address or CIDR such as 192.0.2.0/24 or 2001:db8::/32.";

@@ -21,7 +21,8 @@ public static class FirewallSpecCheck
     public const int MaxNewConnectionsPerSecond = 100_000;
     public const int MaxBurst = 100_000;
     public const long MaxPacketsPerSecond = 100_000_000;
-    public const long MaxBytesPerSecond = 100_000_000_000;
+    /// <summary>10 GB/s: the kernel refuses byte limits from about 1.8e10 up (its token bucket counts in nanoseconds).</summary>
+    public const long MaxBytesPerSecond = 10_000_000_000;
 
     public static FirewallSpec Check(FirewallSpec spec, ValidationErrors errors)
     {
