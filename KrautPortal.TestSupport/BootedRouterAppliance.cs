@@ -5,21 +5,26 @@ namespace KrautPortal.TestSupport;
 
 /// <summary>
 /// One router appliance booted straight through the Hypervisor binding (no portal): an overlay on the image, a
-/// serial log and the agent channel, all in a directory of its own that disposing removes with the domain.
+/// serial log and the agent channel, all in a directory of its own, and one NIC (eth0, DHCP) on an isolated network
+/// of its own, so the host reaches it (SSH). Disposing removes the domain, the network and the directory.
 /// </summary>
 public sealed class BootedRouterAppliance : IAsyncDisposable
 {
     private readonly DirectoryInfo _dir;
     private readonly LibvirtConnection _libvirt;
 
-    private BootedRouterAppliance(DirectoryInfo dir, LibvirtConnection libvirt, Guid uuid)
+    private BootedRouterAppliance(DirectoryInfo dir, LibvirtConnection libvirt, Guid uuid, string networkName)
     {
         _dir = dir;
         _libvirt = libvirt;
         Uuid = uuid;
+        NetworkName = networkName;
     }
 
     public Guid Uuid { get; }
+
+    /// <summary>The isolated libvirt network eth0 is on (the host has .1 on its bridge).</summary>
+    public string NetworkName { get; }
 
     /// <summary>The host end of the agent channel (QEMU listens on it).</summary>
     public string SocketPath => Path.Combine(_dir.FullName, "agent.sock");
@@ -37,9 +42,18 @@ public sealed class BootedRouterAppliance : IAsyncDisposable
         var dir = System.IO.Directory.CreateTempSubdirectory("kraut-rt-");
         var libvirt = LibvirtConnection.Open(uri);
         var uuid = Guid.NewGuid();
-        var appliance = new BootedRouterAppliance(dir, libvirt, uuid);
+        var networkName = $"{namePrefix}-{uuid:N}"[..Math.Min(namePrefix.Length + 9, 40)];
+        var appliance = new BootedRouterAppliance(dir, libvirt, uuid, networkName);
         try
         {
+            // A random /24 in 10.200.0.0-10.250.255.0, so parallel runs and other sessions rarely collide.
+            var prefix = $"10.{Random.Shared.Next(200, 251)}.{Random.Shared.Next(0, 256)}";
+            using (var network = libvirt.DefineNetwork(NetworkXml.Build(
+                new NetworkDefinition(networkName, Guid.NewGuid(), "none", $"{prefix}.1", 24, $"{prefix}.100", $"{prefix}.150", []))))
+            {
+                network.Start();
+            }
+
             var overlay = Path.Combine(dir.FullName, "disk.qcow2");
             await QemuImg.CreateOverlayAsync(overlay, image, "qcow2", null, CancellationToken.None);
             var caps = libvirt.GetCapabilities();
@@ -56,7 +70,7 @@ public sealed class BootedRouterAppliance : IAsyncDisposable
                 1,
                 256,
                 [new DiskDefinition(overlay, "qcow2", "vda", "virtio")],
-                [],
+                [new NicDefinition($"52:54:00:{Random.Shared.Next(256):x2}:{Random.Shared.Next(256):x2}:{Random.Shared.Next(256):x2}", networkName)],
                 appliance.SerialLogPath,
                 new KrautDomainMetadata(uuid, "test-" + uuid.ToString("N")[..8], "router", 1),
                 AgentChannel: RouterAgentClient.Channel(appliance.SocketPath));
@@ -75,15 +89,26 @@ public sealed class BootedRouterAppliance : IAsyncDisposable
         Eventually.WaitUntilAsync(() => Console.Contains(RouterAppliance.ReadyMarker, StringComparison.Ordinal), timeout,
             $"{RouterAppliance.ReadyMarker} on the appliance's console");
 
+    /// <summary>The address eth0 got by DHCP, from the appliance's console.</summary>
+    public async Task<string> WaitForAddressAsync(TimeSpan timeout) => (await GuestConsole.WaitForReadyAsync(SerialLogPath, timeout)).Ip;
+
     public ValueTask DisposeAsync()
     {
         try
         {
-            using var domain = _libvirt.FindDomain(Uuid);
-            if (domain is not null)
+            using (var domain = _libvirt.FindDomain(Uuid))
             {
-                if (domain.IsActive) domain.Destroy();
-                domain.Undefine();
+                if (domain is not null)
+                {
+                    if (domain.IsActive) domain.Destroy();
+                    domain.Undefine();
+                }
+            }
+            using var network = _libvirt.FindNetwork(NetworkName);
+            if (network is not null)
+            {
+                if (network.IsActive) network.Destroy();
+                if (network.IsPersistent) network.Undefine();
             }
         }
         finally

@@ -51,8 +51,6 @@ public sealed class ApplianceAgentTests(ApplianceFixture fixture, ITestOutputHel
 
         """;
 
-    private const string Key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMyYuQGAHrifZY3GFrR/p1QsnXa8njkUypOUUs2XO2Pq owner@kraut";
-
     private string Socket => fixture.Appliance.SocketPath;
 
     private RouterAgentClient Agent => fixture.Agent;
@@ -134,18 +132,44 @@ public sealed class ApplianceAgentTests(ApplianceFixture fixture, ITestOutputHel
     }
 
     [Fact]
-    public async Task SshKeys_StartDropbearListeningOn22_AndNoKeysStopIt()
+    public async Task GeekMode_OwnersKeyGetsAShell_OtherKeysAndOffAreRefused_AndAHandMadeTableSurvivesAnApply()
     {
+        var ip = await fixture.Appliance.WaitForAddressAsync(TimeSpan.FromSeconds(60));
+        using var keys = new SshKeys();
+        var owner = keys.Create("owner");
+        var stranger = keys.Create("stranger");
+        await Agent.ApplyAsync(Socket, Other, CancellationToken.None);
         Assert.False(await Agent.SshRunningAsync(Socket, CancellationToken.None));
 
-        await Agent.SetSshKeysAsync(Socket, [Key], CancellationToken.None);
+        await Agent.SetSshKeysAsync(Socket, [File.ReadAllText(owner + ".pub").Trim()], CancellationToken.None);
         Assert.True(await Agent.SshRunningAsync(Socket, CancellationToken.None));
         Assert.Contains("KRAUT-ROUTER-SSH running keys=1", fixture.Appliance.Console, StringComparison.Ordinal);
 
+        // The owner gets a shell and adds a table of their own; a stranger's key is refused.
+        var shell = await SshKeys.RunAsync(owner, ip, "/usr/sbin/nft add table inet geek && echo geek-ok");
+        Assert.True(shell.ExitCode == 0, $"ssh as the owner failed ({shell.ExitCode}): {shell.StdErr}");
+        Assert.Contains("geek-ok", shell.StdOut, StringComparison.Ordinal);
+        var refused = await SshKeys.RunAsync(stranger, ip, "true");
+        Assert.Equal(255, refused.ExitCode);
+        Assert.Contains("Permission denied", refused.StdErr, StringComparison.Ordinal);
+
+        // Kraut's next apply replaces its own table only.
+        await Agent.ApplyAsync(Socket, Ruleset, CancellationToken.None);
+        Assert.Contains("inet geek", await Agent.TablesAsync(Socket, CancellationToken.None));
+
         await Agent.SetSshKeysAsync(Socket, [], CancellationToken.None);
         Assert.False(await Agent.SshRunningAsync(Socket, CancellationToken.None));
+        var off = await SshKeys.RunAsync(owner, ip, "true");
+        Assert.Equal(255, off.ExitCode);
+        Assert.Contains("refused", off.StdErr, StringComparison.Ordinal);
+    }
 
-        await Assert.ThrowsAsync<ArgumentException>(() => Agent.SetSshKeysAsync(Socket, [Key + "\n" + Key], CancellationToken.None));
+    [Fact]
+    public async Task SshKeys_WithALineBreak_AreRefusedBeforeReachingTheRouter()
+    {
+        const string key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMyYuQGAHrifZY3GFrR/p1QsnXa8njkUypOUUs2XO2Pq owner@kraut";
+
+        await Assert.ThrowsAsync<ArgumentException>(() => Agent.SetSshKeysAsync(Socket, [key + "\n" + key], CancellationToken.None));
     }
 
     [Fact]

@@ -28,8 +28,8 @@ public sealed class ApplianceFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var started = Stopwatch.StartNew();
         _appliance = await BootedRouterAppliance.StartAsync(TestHosts.System, "kraut-test-appliance");
+        var started = Stopwatch.StartNew();
 
         var early = Stopwatch.StartNew();
         try
