@@ -240,9 +240,7 @@ public class RouterLab(PortalProcess portal) : IAsyncDisposable
     /// </summary>
     public static void SeedRouterAppliance(string dataDirectory)
     {
-        var dir = Path.GetDirectoryName(TestGuest.ImagePath)!;
-        Tool.Run(RepoPaths.Script("build-guest-image.sh"), "--router", dir);
-        File.Copy(Path.Combine(dir, "kraut-router.qcow2"), Path.Combine(dataDirectory, "seed", "kraut-router.qcow2"), overwrite: true);
+        File.Copy(RouterAppliance.ImagePath, Path.Combine(dataDirectory, "seed", Features.Vms.RouterAppliance.ImageFile), overwrite: true);
     }
 
     public async Task<Guid> CreateAsync(string kind, JsonObject body) =>

@@ -1,10 +1,12 @@
+using KrautPortal.Features;
+using KrautPortal.Hypervisor.Routers;
 using Xunit.Abstractions;
 using static KrautPortal.TestSupport.FirewallJson;
 
 namespace KrautPortal.Tests.Routers;
 
 /// <summary>
-/// The router VM taken away behind Kraut's back (<c>virsh destroy</c>, <c>virsh undefine</c>) comes back with the rules
+/// A router that keeps its rules: a malformed ruleset is refused with the previous one still in force, and the router VM taken away behind Kraut's back (<c>virsh destroy</c>, <c>virsh undefine</c>) comes back with the rules
 /// it had: traffic stops, then the allowed port answers again while the denied one stays closed.
 /// </summary>
 [Collection(TrafficCollection.Name)]
@@ -34,5 +36,34 @@ public sealed class TrafficRecoveryTests(TrafficLab lab, ITestOutputHelper outpu
         await lab.ExpectNoAnswerAsync(8081);
         var after = await lab.RouterStatusAsync();
         Assert.Equal(TrafficLab.Text(before, "appliedHash"), TrafficLab.Text(after, "appliedHash"));
+    }
+
+    /// <summary>
+    /// The API cannot produce a malformed ruleset (every field is validated and the renderer writes only what validation
+    /// let through), so this one goes to the router's agent directly, over the same channel and client the portal's
+    /// apply uses. It would open everything (policy accept) if any of it were loaded.
+    /// </summary>
+    [Fact]
+    public async Task AMalformedRuleset_IsRefusedByTheRouter_AndThePreviousOneStaysInForce()
+    {
+        await lab.ApplyAsync([Inbound("allow", 8080)]);
+        await lab.ExpectAnswerAsync(8080);
+        var status = await lab.RouterStatusAsync();
+        var vmId = Guid.Parse(TrafficLab.Text(status, "vmId")!);
+        var socket = new KrautPaths(lab.Portal.DataDirectory).RouterAgentSocketFor(vmId);
+        var agent = new RouterAgentClient();
+        var before = await agent.LoadedAsync(socket, CancellationToken.None) ?? throw new InvalidOperationException("the router reports nothing loaded");
+        Assert.Equal(TrafficLab.Text(status, "appliedHash"), before.Hash);
+
+        const string malformed = "table inet kraut\ndelete table inet kraut\ntable inet kraut {\n\tchain forward {\n"
+            + "\t\ttype filter hook forward priority filter; policy accept;\n\t\ttcp dport 8082 acept\n\t}\n}\n";
+        var refused = await Assert.ThrowsAsync<RouterAgentException>(() => agent.ApplyAsync(socket, malformed, CancellationToken.None));
+        output.WriteLine($"refused: {refused.Message}");
+        Assert.Contains("nft refused", refused.Message, StringComparison.Ordinal);
+
+        var after = await agent.LoadedAsync(socket, CancellationToken.None);
+        Assert.Equal(before, after);
+        await lab.ExpectAnswerAsync(8080);
+        await lab.ExpectNoAnswerAsync(8082);
     }
 }
