@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Xunit.Abstractions;
 using static KrautPortal.TestSupport.FirewallJson;
 
@@ -18,12 +16,11 @@ public sealed class TrafficGeekModeTests(TrafficLab lab, ITestOutputHelper outpu
     [Fact]
     public async Task TheOwnersKeyGetsAShell_OnlyWhileGeekModeIsOn_AnotherUsersKeyNever_AndAHandMadeTableSurvivesAKrautApply()
     {
-        Tool.PackagedFile("/usr/bin/ssh", "openssh-client");
         var owner = NewKey("owner");
         var stranger = NewKey("stranger");
         // The router's owner is the network's owner: the god token's actor here. The stranger is the portal's admin.
-        await AddProfileKeyAsync(lab.Http, owner);
-        using (var admin = lab.Portal.CreateAdminClient()) await AddProfileKeyAsync(admin, stranger);
+        await RouterSsh.AddToProfileAsync(lab.Http, owner);
+        using (var admin = lab.Portal.CreateAdminClient()) await RouterSsh.AddToProfileAsync(admin, stranger);
         await lab.ApplyAsync([Inbound("allow", 8080), Inbound("allow", 8081)]);
 
         await lab.SetGeekModeAsync(false);
@@ -66,31 +63,10 @@ public sealed class TrafficGeekModeTests(TrafficLab lab, ITestOutputHelper outpu
             "ssh to be refused again with geek mode off");
     }
 
-    private sealed record SshResult(bool Ok, string Output);
+    private Task<SshResult> SshAsync(string key, string from, string command) =>
+        RouterSsh.RunAsync(lab.Internet, key, from, lab.RouterUpstream, command);
 
-    /// <summary>ssh from the internet namespace, bound to <paramref name="from"/>; Ok when the command ran and printed the marker.</summary>
-    private async Task<SshResult> SshAsync(string key, string from, string command)
-    {
-        var result = await lab.Internet.TryAsync("ssh", "-i", key, "-b", from, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
-            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
-            $"{TrafficLab.RouterSshUser}@{lab.RouterUpstream}", command);
-        var text = result.StdOut + result.StdErr;
-        return new SshResult(result.ExitCode == 0 && result.StdOut.Contains("KRAUT-SSH-OK", StringComparison.Ordinal), text);
-    }
-
-    private string NewKey(string name)
-    {
-        var path = Path.Combine(_keys, name);
-        Tool.Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", $"{name}@kraut-test", "-f", path);
-        return path;
-    }
-
-    private static async Task AddProfileKeyAsync(HttpClient client, string keyPath)
-    {
-        var response = await client.PostAsJsonAsync("/api/v1/profile/ssh-keys", new { key = File.ReadAllText(keyPath + ".pub").Trim() });
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"adding a profile key failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        _ = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-    }
+    private string NewKey(string name) => RouterSsh.NewKey(_keys, name);
 
     public void Dispose() => Directory.Delete(_keys, recursive: true);
 }
