@@ -16,7 +16,8 @@ namespace KrautPortal.Hypervisor.Routers;
 /// is <c>"&lt;id&gt; &lt;STATUS&gt; &lt;n&gt;\n"</c> followed by exactly n bytes of body, STATUS being OK, NONE or ERR (body:
 /// one line saying why). The id is random per request and echoed: the guest's write of an answer whose asker gave up
 /// waits for the next connection, so an answer with another id is skipped. Verbs: APPLY (payload: ruleset; body: its
-/// sha256), LOADED (body: sha256 + "\n" + text, or NONE), COUNTERS (body: nft -j list table inet kraut), TABLES
+/// sha256), LOADED (body: sha256 + "\n" + text; NONE before the first load, after a reboot, or when table inet kraut
+/// was deleted by hand, so the caller applies again), COUNTERS (body: nft -j list table inet kraut), TABLES
 /// (body: "family name" lines), SSH (payload: authorized_keys, empty stops the server; body: running|stopped),
 /// SSHSTATUS (body: running|stopped). While the guest boots, QEMU accepts the connection but nobody reads it: that
 /// ends in the timeout, as a <see cref="RouterAgentException"/>.

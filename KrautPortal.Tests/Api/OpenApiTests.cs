@@ -15,14 +15,17 @@ public sealed partial class OpenApiTests(ApiClient api) : IClassFixture<ApiClien
         Assert.StartsWith("3.", (string?)document["openapi"], StringComparison.Ordinal);
         Assert.Equal("Kraut Computing API", (string?)document["info"]!["title"]);
         var paths = document["paths"]!.AsObject();
-        foreach (var kind in new[] { "machine-types", "images", "networks", "vms", "routers" })
+        foreach (var kind in new[] { "machine-types", "images", "networks", "vms", "firewalls", "routers" })
         {
             Assert.Contains($"/api/v1/{kind}", paths.Select(p => p.Key));
             foreach (var suffix in new[] { "/{id}", "/{id}/history", "/{id}/history/{version}", "/{id}/diff", "/{id}/revert" })
                 Assert.Contains($"/api/v1/{kind}{suffix}", paths.Select(p => p.Key));
         }
-        foreach (var path in new[] { "/api/v1/vms/{id}/actions/{action}", "/api/v1/vms/actions/{action}", "/api/v1/vms/{id}/nics", "/api/v1/vms/{id}/nics/{nicId}" })
+        foreach (var path in new[] { "/api/v1/vms/{id}/actions/{action}", "/api/v1/vms/actions/{action}", "/api/v1/vms/{id}/nics", "/api/v1/vms/{id}/nics/{nicId}",
+            "/api/v1/firewalls/{id}/preview", "/api/v1/firewalls/{id}/counters", "/api/v1/firewalls/{id}/routers" })
             Assert.Contains(path, paths.Select(p => p.Key));
+        Assert.Equal(["post"], paths["/api/v1/firewalls/{id}/preview"]!.AsObject().Select(p => p.Key));
+        Assert.Equal("PreviewFirewall", (string?)paths["/api/v1/firewalls/{id}/preview"]!["post"]!["operationId"]);
         Assert.Equal(["delete", "get", "patch", "put"], paths["/api/v1/vms/{id}"]!.AsObject().Select(p => p.Key).Order());
         Assert.Contains("application/merge-patch+json", paths["/api/v1/vms/{id}"]!["patch"]!["requestBody"]!["content"]!.AsObject().Select(p => p.Key));
         var operationIds = paths.SelectMany(p => p.Value!.AsObject().Select(op => (string?)op.Value!["operationId"])).ToList();

@@ -17,9 +17,9 @@ namespace KrautPortal.Tests.Authorization;
 [Collection(AuthorizationCollection.Name)]
 public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
 {
-    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts, Upload, UploadOffset, CancelUpload, Import, ListAddresses, OwnProfile }
+    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts, Upload, UploadOffset, CancelUpload, Import, ListAddresses, OwnProfile, Preview, Counters, FirewallRouters }
 
-    private static readonly Op[] Reads = [Op.List, Op.Get, Op.History, Op.Version, Op.Diff, Op.ListNics, Op.Hosts, Op.UploadOffset, Op.ListAddresses];
+    private static readonly Op[] Reads = [Op.List, Op.Get, Op.History, Op.Version, Op.Diff, Op.ListNics, Op.Hosts, Op.UploadOffset, Op.ListAddresses, Op.Preview, Op.Counters, Op.FirewallRouters];
 
     /// <summary>Every endpoint shape Kraut has; {kind} is any kind. An endpoint matching none fails the matrix until it is classified here.</summary>
     private static readonly (string Method, string Path, Op Op)[] Shapes =
@@ -39,6 +39,10 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         ("DELETE", "/api/v1/images/{id}/content", Op.CancelUpload),
         ("POST", "/api/v1/images/{id}/import", Op.Import),
         ("GET", "/api/v1/networks/{id}/addresses", Op.ListAddresses),
+        // Reads, though preview is a POST (it may carry a draft): exactly GET's authorization.
+        ("POST", "/api/v1/firewalls/{id}/preview", Op.Preview),
+        ("GET", "/api/v1/firewalls/{id}/counters", Op.Counters),
+        ("GET", "/api/v1/firewalls/{id}/routers", Op.FirewallRouters),
         ("GET", "/api/v1/{kind}", Op.List),
         ("POST", "/api/v1/{kind}", Op.Create),
         ("GET", "/api/v1/{kind}/{id}", Op.Get),
@@ -316,6 +320,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         path.StartsWith("/api/v1/vms", StringComparison.Ordinal) ? Kinds.Vms.Name
         : path.StartsWith("/api/v1/images", StringComparison.Ordinal) ? Kinds.Images.Name
         : path.StartsWith("/api/v1/networks", StringComparison.Ordinal) ? Kinds.Networks.Name
+        : path.StartsWith("/api/v1/firewalls", StringComparison.Ordinal) ? Kinds.Firewalls.Name
         : null;
 
     private static Endpoint? Classify(string method, string path, HashSet<string> kinds)

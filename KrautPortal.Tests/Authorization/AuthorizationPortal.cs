@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using KrautPortal.Features.AddressPools;
 using KrautPortal.Features.Auth;
+using KrautPortal.Features.Firewalls;
 using KrautPortal.Features.Images;
 using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Routers;
@@ -217,6 +218,7 @@ public sealed class AuthorizationPortal : IAsyncLifetime
             "vms" => await StoreAsync<VmSpec, VmStatus>(NameOf(owner), body),
             "address-pools" => await StoreAsync<AddressPoolSpec, AddressPoolStatus>(NameOf(owner), body),
             "routers" => await StoreAsync<RouterSpec, RouterStatus>(NameOf(owner), body),
+            "firewalls" => await StoreAsync<FirewallSpec, FirewallStatus>(NameOf(owner), body),
             _ => throw new InvalidOperationException($"The tests do not know how to arrange a {kind}; teach AuthorizationPortal.ArrangeAsync."),
         };
         return await Api.GetAsync($"/api/v1/{kind}/{id}");
@@ -295,6 +297,7 @@ public sealed class AuthorizationPortal : IAsyncLifetime
             "vms" => new KrautService<VmSpec, VmStatus>(scope),
             "address-pools" => new KrautService<AddressPoolSpec, AddressPoolStatus>(scope),
             "routers" => new KrautService<RouterSpec, RouterStatus>(scope),
+            "firewalls" => new KrautService<FirewallSpec, FirewallStatus>(scope),
             _ => throw new InvalidOperationException($"The tests do not know how to make a system {kind}; teach AuthorizationPortal.AsKrautAsync."),
         };
         return await work(service);

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using KrautPortal.Features.Vms;
 using KrautPortal.Tests.Api;
 using KrautPortal.Tests.Auth;
 using KrautPortal.Tests.Support;
@@ -31,7 +30,7 @@ public sealed class RouterApiPortal : IAsyncLifetime
         foreach (var (user, password) in Passwords) HtpasswdTool.Set(users, "-B", user, password);
         App = new KrautAppFactory(settings: new Dictionary<string, string?> { ["Auth:Htpasswd:File"] = users });
         // Registered at start-up like a built appliance; on the test driver its content does not matter.
-        Tool.Run("qemu-img", "create", "-q", "-f", "qcow2", Path.Combine(App.DataDirectory, "seed", RouterAppliance.ImageFile), "64M");
+        Tool.Run("qemu-img", "create", "-q", "-f", "qcow2", Path.Combine(App.DataDirectory, "seed", Features.Vms.RouterApplianceRegistry.ImageFile), "64M");
         Api = new ApiClient(App);
     }
 
@@ -99,6 +98,16 @@ public sealed class RouterApiPortal : IAsyncLifetime
         var json = await ApiClient.ReadAsync(response);
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"{user} creating a router gave {(int)response.StatusCode}: {json.ToJsonString()}");
         return json;
+    }
+
+    /// <summary>The router's VM once it exists (its id is recorded a moment before it is made), as an administrator reads it.</summary>
+    public async Task<JsonObject> RouterVmAsync(Guid routerId, Func<JsonObject, bool>? condition = null, string what = "to exist")
+    {
+        var router = await WaitForRouterAsync(routerId, r => r["status"]?["vmId"] is not null, "to name its VM");
+        var vmId = (Guid)router["status"]!["vmId"]!;
+        return await Eventually.WaitForAsync(async () =>
+            await Api.FindAsync("vms", vmId) is JsonObject vm && (condition?.Invoke(vm) ?? true) ? vm : null,
+            TimeSpan.FromSeconds(20), $"router VM {vmId} {what}");
     }
 
     /// <summary>Polls the router (as an administrator) until <paramref name="condition"/> holds.</summary>

@@ -115,9 +115,8 @@ public sealed class RouterApiTests(RouterApiPortal portal) : IClassFixture<Route
         var router = await portal.CreateRouterAsync("alice", RouterApiPortal.RouterBody(network));
         var id = (Guid)router["id"]!;
 
-        var made = await portal.WaitForRouterAsync(id, r => r["status"]?["vmId"] is not null, "to have its VM");
-        var vmId = (Guid)made["status"]!["vmId"]!;
-        var vm = await portal.Api.WaitForVmAsync(vmId, v => (string?)v["status"]!["phase"] == "running", "to run");
+        var vm = await portal.RouterVmAsync(id, v => (string?)v["status"]!["phase"] == "running", "to run");
+        var vmId = (Guid)vm["id"]!;
         Assert.True((bool)vm["system"]!);
         Assert.Equal("alice", (string?)vm["owner"]);
         Assert.Equal(id.ToString(), (string?)vm["metadata"]!["kraut-router"]);
@@ -197,8 +196,7 @@ public sealed class RouterApiTests(RouterApiPortal portal) : IClassFixture<Route
     {
         var network = await portal.NetworkAsync("alice");
         var id = (Guid)(await portal.CreateRouterAsync("alice", RouterApiPortal.RouterBody(network)))["id"]!;
-        var vmId = (Guid)(await portal.WaitForRouterAsync(id, r => r["status"]?["vmId"] is not null, "to have its VM"))["status"]!["vmId"]!;
-        await portal.Api.WaitForVmAsync(vmId, v => v["status"]!["domainDefined"]?.GetValue<bool>() == true, "to be defined");
+        var vmId = (Guid)(await portal.RouterVmAsync(id, v => v["status"]!["domainDefined"]?.GetValue<bool>() == true, "to be defined"))["id"]!;
 
         using (var off = await Alice.DeleteAsync($"/api/v1/routers/{id}"))
             Assert.Equal(HttpStatusCode.Accepted, off.StatusCode);
@@ -216,8 +214,7 @@ public sealed class RouterApiTests(RouterApiPortal portal) : IClassFixture<Route
         var network = await portal.NetworkAsync("alice");
         var upstream = await portal.NetworkAsync("alice");
         var id = (Guid)(await portal.CreateRouterAsync("alice", RouterApiPortal.RouterBody(network, upstream)))["id"]!;
-        var vmId = (Guid)(await portal.WaitForRouterAsync(id, r => r["status"]?["vmId"] is not null, "to have its VM"))["status"]!["vmId"]!;
-        await portal.Api.WaitForVmAsync(vmId, v => v["status"]!["domainDefined"]?.GetValue<bool>() == true, "to be defined");
+        var vmId = (Guid)(await portal.RouterVmAsync(id, v => v["status"]!["domainDefined"]?.GetValue<bool>() == true, "to be defined"))["id"]!;
 
         // The upstream carries the router's other leg: it is not the network's router, so it keeps the network in use.
         using (var upstreamDelete = await Alice.DeleteAsync($"/api/v1/networks/{upstream}"))

@@ -33,7 +33,7 @@ public sealed class RouterVmPlanTests(RouterVmApp app) : IClassFixture<RouterVmA
         var impostorPlan = await app.PlanAsync(impostor);
 
         Assert.True(routerPlan.IsRouter);
-        Assert.Equal(new PlannedAgentChannel(app.Factory.Service<KrautPaths>().RouterAgentSocketFor(router.Id), "org.kraut.agent"), routerPlan.AgentChannel);
+        Assert.Equal(new ChannelDefinition(app.Factory.Service<KrautPaths>().RouterAgentSocketFor(router.Id), "org.kraut.agent"), routerPlan.AgentChannel);
         Assert.False(impostorPlan.IsRouter);
         Assert.Null(impostorPlan.AgentChannel);
         // The user's VM is addressed and filtered like any guest.

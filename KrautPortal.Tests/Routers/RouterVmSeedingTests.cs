@@ -18,7 +18,7 @@ public sealed class RouterVmSeedingTests : IDisposable
 {
     private readonly string _data = Directory.CreateTempSubdirectory("kraut-router-seeding-").FullName;
 
-    private string ApplianceFile => Path.Combine(_data, "seed", RouterAppliance.ImageFile);
+    private string ApplianceFile => Path.Combine(_data, "seed", RouterApplianceRegistry.ImageFile);
 
     [Fact]
     public async Task TheAppliance_IsRegisteredHidden_Once_AndAgainWhenRebuilt()
@@ -29,15 +29,15 @@ public sealed class RouterVmSeedingTests : IDisposable
 
         var first = (await FindAsync(app)).Parts;
         Assert.NotNull(first);
-        Assert.Equal((RouterAppliance.Vcpus, RouterAppliance.MemoryMiB), (first.Vcpus, first.MemoryMiB));
+        Assert.Equal((RouterApplianceRegistry.Vcpus, RouterApplianceRegistry.MemoryMiB), (first.Vcpus, first.MemoryMiB));
         var image = await AsKrautAsync<ImageSpec, ImageStatus>(app, first.ImageId);
         Assert.True(image.System);
         Assert.Equal(Actor.SharedOwner, image.Owner);
-        Assert.Equal("router", image.Metadata[RouterAppliance.Key]!.GetValue<string>());
+        Assert.Equal("router", image.Metadata[RouterApplianceRegistry.Key]!.GetValue<string>());
         Assert.Equal(ImagePhase.Ready, image.Status.Phase);
         var type = await AsKrautAsync<MachineTypeSpec, MachineTypeStatus>(app, first.MachineTypeId);
         Assert.True(type.System);
-        Assert.Equal((RouterAppliance.MachineTypeName, "x86_64"), (type.Name, type.Spec.Architecture));
+        Assert.Equal((RouterApplianceRegistry.MachineTypeName, "x86_64"), (type.Name, type.Spec.Architecture));
 
         // Users see neither, not even in "shared"; an administrator does.
         var alice = new Actor("alice", IsAdmin: false, []);
@@ -78,13 +78,13 @@ public sealed class RouterVmSeedingTests : IDisposable
     private static async Task<RouterApplianceLookup> FindAsync(KrautAppFactory app)
     {
         await using var scope = app.CreateActorScope();
-        return await RouterAppliance.FindAsync(scope.ServiceProvider.GetRequiredService<KindReader>(), CancellationToken.None);
+        return await RouterApplianceRegistry.FindAsync(scope.ServiceProvider.GetRequiredService<KindReader>(), CancellationToken.None);
     }
 
     private static async Task<IReadOnlyList<Resource<ImageSpec, ImageStatus>>> ImagesAsync(KrautAppFactory app)
     {
         await using var scope = app.CreateActorScope();
-        return await RouterAppliance.ImagesAsync(scope.ServiceProvider.GetRequiredService<KindReader>(), CancellationToken.None);
+        return await RouterApplianceRegistry.ImagesAsync(scope.ServiceProvider.GetRequiredService<KindReader>(), CancellationToken.None);
     }
 
     private static async Task<Resource<TSpec, TStatus>> AsKrautAsync<TSpec, TStatus>(KrautAppFactory app, Guid id) where TSpec : class where TStatus : class

@@ -53,6 +53,7 @@ public static class KrautSetup
         services.AddHostedService<VxlanHousekeeping>();
         services.AddReconciler<VmReconciler>();
         services.AddImagePipeline();
+        services.AddSingleton<KrautPortal.Hypervisor.Routers.IRouterAgent>(new KrautPortal.Hypervisor.Routers.RouterAgentClient(RouterReconciler.ApplyTimeout));
         services.AddSingleton<RouterUplink>();
         services.AddReconciler<RouterReconciler>();
 

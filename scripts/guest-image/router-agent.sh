@@ -12,7 +12,7 @@
 #              "delete table inet kraut"). nft -c -f, then nft -f: one transaction. OK body: the sha256 of
 #              the text, which is now the loaded one; ERR: nft's first error line, the previous one stays.
 #   LOADED     OK body: "<sha256>\n" + the loaded text; NONE: nothing loaded, or table inet kraut is gone.
-#   COUNTERS   OK body: nft -j list table inet kraut.
+#   COUNTERS   OK body: nft -j list table inet kraut; ERR when that table is not loaded.
 #   TABLES     OK body: one "family name" line per nftables table.
 #   SSH        payload: authorized_keys. Empty: dropbear stops; else the keys are written and dropbear
 #              listens on port 22 (host key made once per boot). OK body: "running" or "stopped".
@@ -108,7 +108,8 @@ handle() {
   APPLY) apply "$id" "$payload" ;;
   LOADED) loaded "$id" ;;
   COUNTERS)
-    if nft -j list table inet kraut >"$state/body" 2>"$state/nft.err"; then answer "$id" OK "$state/body"
+    if ! nft list table inet kraut >/dev/null 2>&1; then fail "$id" "table inet kraut is not loaded"
+    elif nft -j list table inet kraut >"$state/body" 2>"$state/nft.err"; then answer "$id" OK "$state/body"
     else fail "$id" "$(head -n 1 "$state/nft.err")"; fi
     ;;
   TABLES)

@@ -23,6 +23,12 @@ public sealed class FirewallRules(ResourceStore store, KindReader reader)
         bool OwnersMatch(string owner) => existing is not null ? owner == existing.Owner : owner == actor.Name || actor.Groups.Contains(owner);
         string ownerWords = existing is not null ? $"the firewall's owner ({existing.Owner})" : "you (or a group of yours)";
 
+        // A network deleted since it was attached drops out quietly, so the firewall stays editable (and revertible).
+        var gone = new List<Guid>();
+        foreach (var networkId in spec.NetworkIds.Where(n => existing?.Spec.NetworkIds.Contains(n) == true))
+            if (!await reader.ExistsAsync(Kinds.Networks, networkId, ct)) gone.Add(networkId);
+        if (gone.Count > 0) spec = spec with { NetworkIds = spec.NetworkIds.Except(gone).ToList() };
+
         var networks = await store.GetManyAsync(Kinds.Networks.Name, spec.NetworkIds, reading, ct);
         for (var i = 0; i < spec.NetworkIds.Count; i++)
         {

@@ -72,6 +72,10 @@ public sealed class FirewallRulesets(
             var resolved = await resolver.ResolveAsync(spec, firewall.Owner, networkId, router?.GeekModeSourceCidrs ?? [], ct);
             var rendered = renderer.Render(legs, resolved);
             string? message = router is null ? NoRouter : null;
+            // The resolver applies only a firewall of the network's own owner (a group's network, a person's firewall: not applied).
+            if (network.Owner != firewall.Owner)
+                message = $"Network '{network.Name}' belongs to {network.Owner} and this firewall to {firewall.Owner}: its router does not apply it. "
+                    + $"Give the network a firewall owned by {network.Owner}.";
             LoadedRuleset? loaded = null;
             if (router is not null)
             {

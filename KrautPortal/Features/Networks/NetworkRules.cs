@@ -42,8 +42,17 @@ public sealed class NetworkRules(KrautDbContext db, KindReader reader, INetworkM
             errors.Add("spec.gateway.address", $"{gateway} is already a NIC's address on this network; pick a free one.");
         if (spec.Gateway is { Kind: GatewayKind.Vm, VmId: { } vmId, NicId: { } nicId })
             await CheckGatewayVmAsync(vmId, nicId, existing?.Id, actor, errors, ct);
+        if (existing is not null && spec.Gateway.Kind != GatewayKind.None && await HasRouterAsync(existing.Id, ct))
+            errors.Add("spec.gateway.kind", "This network has a router, which is its gateway; switch the router off before giving the network another gateway.");
         return spec;
     }
+
+    /// <summary>
+    /// Whether a router (a router VM's leg) routes the network. A network with a gateway of its own (the host, an address,
+    /// a VM) cannot get one: two gateways would each announce themselves.
+    /// </summary>
+    private async Task<bool> HasRouterAsync(Guid networkId, CancellationToken ct) =>
+        (await members.OnNetworkAsync(networkId, ct)).Any(vm => vm.Nics.Any(n => n.NetworkId == networkId && n.RoutesNetwork));
 
     /// <summary>
     /// Subnets, prefixes and VNIs are compared across all owners: networks share the hosts' routing tables and the

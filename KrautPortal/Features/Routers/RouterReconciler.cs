@@ -25,8 +25,11 @@ public sealed class RouterReconciler(
     TimeProvider time,
     ILogger<RouterReconciler> logger) : ReconcileLoop(logger, workers: 2)
 {
-    /// <summary>How long one agent call may take; a router under TCG answers in well under a second once booted.</summary>
-    internal static readonly TimeSpan AgentTimeout = TimeSpan.FromSeconds(20);
+    /// <summary>How long one agent question may take; a router under TCG answers in well under a second once booted.</summary>
+    internal static readonly TimeSpan AgentTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long loading a ruleset may take: checking and loading a few hundred rules under TCG takes seconds.</summary>
+    internal static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>How soon to look again while the router VM boots or its agent does not answer yet.</summary>
     internal static readonly TimeSpan BootRecheck = TimeSpan.FromSeconds(3);
@@ -124,7 +127,7 @@ public sealed class RouterReconciler(
         {
             var vms = services.GetRequiredService<ResourceService<VmSpec, VmStatus>>().AsKraut();
             // Nothing is made (not even the uplink) for a router that cannot have a VM.
-            if (vm is null && (await RouterAppliance.FindAsync(reader, ct)).Problem is { } missing) throw new RouterException(missing);
+            if (vm is null && (await RouterApplianceRegistry.FindAsync(reader, ct)).Problem is { } missing) throw new RouterException(missing);
             var upstreamId = router.Spec.UpstreamNetworkId ?? await uplink.EnsureAsync(services, ct);
             _known[id] = _known[id] with { UpstreamId = upstreamId };
             vm = await EnsureVmAsync(router, network, upstreamId, vm, vms, writer, services, ct);
@@ -166,8 +169,8 @@ public sealed class RouterReconciler(
             // The id is recorded before the VM is made, so a crash in between finds (or makes) the same VM, never a second.
             if (writer.Current.VmId is null) await writer.WriteAsync(s => s with { VmId = Guid.CreateVersion7() }, ct);
             await writer.WriteAsync(s => s with { Phase = RouterPhase.Building, Message = "Making the router VM.", AppliedHash = null, AppliedAt = null }, ct);
-            var lookup = await RouterAppliance.FindAsync(services.GetRequiredService<KindReader>(), ct);
-            var parts = lookup.Parts ?? throw new RouterException(lookup.Problem ?? RouterAppliance.NotInstalled);
+            var lookup = await RouterApplianceRegistry.FindAsync(services.GetRequiredService<KindReader>(), ct);
+            var parts = lookup.Parts ?? throw new RouterException(lookup.Problem ?? RouterApplianceRegistry.NotInstalled);
             var spec = new VmSpec
             {
                 ImageId = parts.ImageId,
@@ -328,9 +331,13 @@ public sealed class RouterReconciler(
         string hash;
         try
         {
-            hash = await CallAsync(c => agent.ApplyAsync(socket, desired.Ruleset.Text, c), ct);
+            // The agent answered just now (LOADED), so what fails here is its answer to this ruleset: nft refused it.
+            // (Should the connection break instead, the drift pass sends it again: it ignores the refusal memory.)
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(ApplyTimeout);
+            hash = await agent.ApplyAsync(socket, desired.Ruleset.Text, deadline.Token);
         }
-        catch (RouterAgentException e)
+        catch (Exception e) when (e is RouterAgentException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
             _refused[id] = desired.Ruleset.Hash;
             var previous = loaded is null ? "Nothing of Kraut's is loaded on the router yet." : "The previous ruleset stays in force.";
@@ -386,7 +393,7 @@ public sealed class RouterReconciler(
         {
             throw new AgentUnavailableException($"no answer within {AgentTimeout.TotalSeconds:0} s");
         }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException or UnauthorizedAccessException)
+        catch (Exception e) when (e is RouterAgentException or IOException or System.Net.Sockets.SocketException or TimeoutException or UnauthorizedAccessException)
         {
             throw new AgentUnavailableException(e.Message);
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using KrautPortal.Features.Firewalls;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Store;
 
@@ -42,13 +43,27 @@ public sealed class RouterRules(ResourceStore store, KindReader reader, RouterRe
         var cidrs = new List<string>();
         for (var i = 0; i < spec.GeekMode.SourceCidrs.Count; i++)
         {
-            var text = spec.GeekMode.SourceCidrs[i]?.Trim() ?? "";
-            if (IPNetwork.TryParse(text, out var range)) cidrs.Add(range.ToString());
-            else if (IPAddress.TryParse(text, out var single)) cidrs.Add(new IPNetwork(single, single.GetAddressBytes().Length * 8).ToString());
-            else errors.Add($"spec.geekMode.sourceCidrs[{i}]", $"'{text}' is not an address or CIDR such as 203.0.113.0/24 or 2001:db8::/48 (with no host bits set).");
+            // Written as firewall rules write addresses: the renderer puts these into the SSH rule.
+            if (TryParseCidr(spec.GeekMode.SourceCidrs[i], out var range)) cidrs.Add(FirewallAddresses.Canonical(range));
+            else errors.Add($"spec.geekMode.sourceCidrs[{i}]", $"'{spec.GeekMode.SourceCidrs[i]}' is not an address or CIDR such as 203.0.113.0/24 or 2001:db8::/48 (with no host bits set).");
         }
         if (existing is not null) await CheckOwnerAsync(spec, existing.Owner, actor, errors, ct);
         return spec with { GeekMode = spec.GeekMode with { SourceCidrs = cidrs } };
+    }
+
+    /// <summary>An address, or a CIDR whose address is its network's first (no host bits set).</summary>
+    private static bool TryParseCidr(string? text, out IPNetwork range)
+    {
+        range = default;
+        var trimmed = text?.Trim() ?? "";
+        var slash = trimmed.IndexOf('/', StringComparison.Ordinal);
+        if (!IPAddress.TryParse(slash < 0 ? trimmed : trimmed[..slash], out var address) || address.ToString().Contains('%', StringComparison.Ordinal)) return false;
+        if (slash < 0)
+        {
+            range = new IPNetwork(address, address.GetAddressBytes().Length * 8);
+            return true;
+        }
+        return IPNetwork.TryParse(trimmed, out range) && range.BaseAddress.Equals(address);
     }
 
     /// <summary>Both networks must be the router's owner's: the router VM counts as theirs and sits on them.</summary>

@@ -37,7 +37,7 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
             await OnceAsync(db, "seeded:images", () => SeedGuestImageAsync(store, services.GetRequiredService<ImageStorage>(), ct), ct);
         }
         // Not once: a rebuilt appliance is registered at the next start.
-        if (File.Exists(Path.Combine(paths.Seed, RouterAppliance.ImageFile)))
+        if (File.Exists(Path.Combine(paths.Seed, RouterApplianceRegistry.ImageFile)))
         {
             await SeedRouterApplianceAsync(services.GetRequiredService<KindReader>(), store, services.GetRequiredService<ImageStorage>(), ct);
         }
@@ -176,37 +176,37 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
     /// </summary>
     private async Task SeedRouterApplianceAsync(KindReader reader, ResourceStore store, ImageStorage storage, CancellationToken ct)
     {
-        if (await RouterAppliance.MachineTypeAsync(reader, ct) is null)
+        if (await RouterApplianceRegistry.MachineTypeAsync(reader, ct) is null)
         {
             var type = new MachineTypeSpec
             {
                 Architecture = Architectures.X86_64,
-                Vcpus = new Range(RouterAppliance.Vcpus, RouterAppliance.Vcpus, RouterAppliance.Vcpus),
-                MemoryMiB = new Range(RouterAppliance.MemoryMiB, RouterAppliance.MemoryMiB, RouterAppliance.MemoryMiB),
+                Vcpus = new Range(RouterApplianceRegistry.Vcpus, RouterApplianceRegistry.Vcpus, RouterApplianceRegistry.Vcpus),
+                MemoryMiB = new Range(RouterApplianceRegistry.MemoryMiB, RouterApplianceRegistry.MemoryMiB, RouterApplianceRegistry.MemoryMiB),
                 Description = "Kraut's router VMs.",
             };
-            if (await store.NameTakenProblemAsync(Kinds.MachineTypes.Name, Actor.SharedOwner, RouterAppliance.MachineTypeName, ct) is { } taken)
+            if (await store.NameTakenProblemAsync(Kinds.MachineTypes.Name, Actor.SharedOwner, RouterApplianceRegistry.MachineTypeName, ct) is { } taken)
             {
                 logger.LogWarning("The router appliance's machine type is not registered: {Problem}", taken);
                 return;
             }
-            await store.CreateAsync(new NewResource(Kinds.MachineTypes.Name, RouterAppliance.MachineTypeName, Actor.SharedOwner, RouterAppliance.Metadata(),
+            await store.CreateAsync(new NewResource(Kinds.MachineTypes.Name, RouterApplianceRegistry.MachineTypeName, Actor.SharedOwner, RouterApplianceRegistry.Metadata(),
                 KrautJson.Serialize(type), KrautJson.Serialize(new MachineTypeStatus()), IsSystem: true), Actor.System, ct);
             logger.LogInformation("Registered the router appliance's machine type");
         }
 
-        var source = Path.Combine(paths.Seed, RouterAppliance.ImageFile);
+        var source = Path.Combine(paths.Seed, RouterApplianceRegistry.ImageFile);
         var sha = await Sha256Async(source, ct);
-        var images = await RouterAppliance.ImagesAsync(reader, ct);
+        var images = await RouterApplianceRegistry.ImagesAsync(reader, ct);
         if (images.Count > 0 && images[^1].Status.Sha256 == sha) return;
         var spec = new ImageSpec
         {
             Architecture = Architectures.X86_64,
             OsName = "Kraut router appliance (Linux + busybox + nftables)",
-            MinMemoryMiB = RouterAppliance.MemoryMiB,
+            MinMemoryMiB = RouterApplianceRegistry.MemoryMiB,
             Description = "The router VMs' image, built by scripts/build-guest-image.sh --router.",
         };
-        await RegisterImageAsync(store, storage, source, RouterAppliance.ImageName(sha), RouterAppliance.Metadata(), spec, isSystem: true, ct);
+        await RegisterImageAsync(store, storage, source, RouterApplianceRegistry.ImageName(sha), RouterApplianceRegistry.Metadata(), spec, isSystem: true, ct);
         logger.LogInformation("Registered the router appliance image {Sha256} from {Source}", sha, source);
     }
 

@@ -89,7 +89,8 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
             Nics: nics.Select(n => new NicDefinition(n.Nic.Mac!, n.Network!.LibvirtName, Filter: n.Filter)).ToList(),
             SerialLogPath: paths.ConsoleFor(vm.Id),
             Metadata: new KrautDomainMetadata(vm.Id, instance.Id, vm.Name, vm.Version),
-            Firmware: image.Firmware == Firmware.Uefi ? "efi" : "bios"), seedRewritten, seedIso);
+            Firmware: image.Firmware == Firmware.Uefi ? "efi" : "bios",
+            AgentChannel: plan.AgentChannel), seedRewritten, seedIso);
     }
 
     /// <summary>

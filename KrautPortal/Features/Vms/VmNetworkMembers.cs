@@ -27,11 +27,14 @@ public sealed class VmNetworkMembers(KindReader reader, ResourceStore store) : I
         return Member(new Record<VmSpec>(row.Id, row.Name, row.Owner, row.IsSystem, row.DeletionRequestedAt is not null, vm.Spec), RouterVmMarker.IsRouterVm(vm));
     }
 
+    /// <summary>
+    /// A router's leg on the network it routes does not hold the network: the router goes with its network (the router
+    /// feature removes it). Its upstream leg does hold the network it is on.
+    /// </summary>
     public async Task EnsureNoneOnAsync(Guid networkId, string what, Actor actor, CancellationToken ct)
     {
-        // A router's leg on the network it routes goes with the network (the router is removed with it); any other NIC keeps it.
-        var routedLegs = (await RouterVmMarker.AllAsync(reader, ct)).Select(vm => RouterVmMarker.RoutedNicOn(vm, networkId)?.Id).OfType<Guid>().ToHashSet();
-        await store.EnsureUnreferencedAsync<VmSpec>(Kinds.Vms, networkId, vm => vm.Nics.Any(n => n.NetworkId == networkId && !routedLegs.Contains(n.Id)),
+        var legs = (await RouterVmMarker.AllAsync(reader, ct)).Select(vm => RouterVmMarker.RoutedNicOn(vm, networkId)?.Id).OfType<Guid>().ToHashSet();
+        await store.EnsureUnreferencedAsync<VmSpec>(Kinds.Vms, networkId, vm => vm.Nics.Any(n => n.NetworkId == networkId && !legs.Contains(n.Id)),
             what, "Remove their NICs on it first.", actor, ct);
     }
 

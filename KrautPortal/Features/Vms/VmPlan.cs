@@ -29,7 +29,7 @@ public sealed record VmPlan(
     GuestCapabilities? Guest,
     string? DomainType,
     IReadOnlyList<PlannedNic> Nics,
-    PlannedAgentChannel? AgentChannel = null)
+    ChannelDefinition? AgentChannel = null)
 {
     public Guid Id => Vm.Id;
     public VmSpec Spec => Vm.Spec;
@@ -83,6 +83,3 @@ public sealed record PlannedNetwork(Resource<NetworkSpec, NetworkStatus> Network
 
 /// <summary>One NIC with its network (null when that network is gone), its network filter and what its cloud-init seed says.</summary>
 public sealed record PlannedNic(VmNic Nic, PlannedNetwork? Network, NicFilter? Filter, SeedNic? Seed);
-
-/// <summary>A virtio-serial channel whose host end is a Unix socket QEMU listens on (a router's agent).</summary>
-public sealed record PlannedAgentChannel(string SocketPath, string Name);

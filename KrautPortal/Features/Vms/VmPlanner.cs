@@ -5,6 +5,7 @@ using KrautPortal.Features.Networks;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Vms.CloudInit;
+using KrautPortal.Hypervisor;
 
 namespace KrautPortal.Features.Vms;
 
@@ -47,7 +48,7 @@ public sealed class VmPlanner(KindReader reader, HostRegistry hosts, KrautInstan
         var guest = host is not null && machineType is not null ? host.GuestFor(machineType.Architecture) : null;
         var domainType = guest is not null ? await hosts.DomainTypeForAsync(host!, machineType!.Architecture) : null;
         // Only Kraut makes system VMs, so only a router it made talks to the host over a channel.
-        var agent = RouterVmMarker.IsRouterVm(vm) ? new PlannedAgentChannel(paths.RouterAgentSocketFor(vm.Id), RouterVmMarker.AgentChannel) : null;
+        var agent = RouterVmMarker.IsRouterVm(vm) ? new ChannelDefinition(paths.RouterAgentSocketFor(vm.Id), RouterVmMarker.AgentChannel) : null;
         return new VmPlan(vm, host, placed, machineType, image, guest, domainType, nics, agent);
     }
 

@@ -17,7 +17,7 @@ public sealed record RouterApplianceLookup(RouterApplianceParts? Parts, string? 
 /// <c>&lt;data&gt;/seed/kraut-router.qcow2</c>) and a system machine type, both owned by "shared", hidden from users,
 /// and marked with metadata <c>{"kraut-appliance": "router"}</c> so that neither names nor owners decide what they are.
 /// </summary>
-public static class RouterAppliance
+public static class RouterApplianceRegistry
 {
     public const string ImageFile = "kraut-router.qcow2";
     public const string Key = "kraut-appliance";
