@@ -81,14 +81,14 @@ public sealed class VmPlanner(KindReader reader, HostRegistry hosts, KrautInstan
     /// </summary>
     private async Task<SeedNic> RouterSeedNicAsync(int index, VmNic nic, PlannedNetwork network, CancellationToken ct) =>
         index == RouterVmMarker.UpstreamNic
-            ? await SeedNicAsync(nic, network, ct) with { Static = true }
+            ? await SeedNicAsync(nic, network, ct, forceStatic: true) with { Static = true }
             : new SeedNic(nic, network.Network.Spec, null, null, Static: true);
 
     /// <summary>
     /// The routers a NIC's static addresses use: the host's first address, a fixed one, a gateway VM's NIC, or on a network
     /// without a gateway its router VM's leg (the address its DHCP announces too).
     /// </summary>
-    private async Task<SeedNic> SeedNicAsync(VmNic nic, PlannedNetwork planned, CancellationToken ct)
+    private async Task<SeedNic> SeedNicAsync(VmNic nic, PlannedNetwork planned, CancellationToken ct, bool forceStatic = false)
     {
         var network = planned.Network.Spec;
         var gateway = network.Gateway;
@@ -108,7 +108,9 @@ public sealed class VmPlanner(KindReader reader, HostRegistry hosts, KrautInstan
                 // A gateway VM that went away leaves the NIC without a default route rather than without a seed.
                 if (routerNic is not null && routerNic.Mac != nic.Mac) (v4, v6) = (routerNic.Ipv4Address, routerNic.Ipv6Address);
                 break;
-            case GatewayKind.None when await RouterVmMarker.RouterNicOnAsync(reader, planned.Id, ct) is { } leg && leg.Mac != nic.Mac:
+            // Only static addressing uses it (DHCP announces the router itself): no look-up for every guest on an isolated network.
+            case GatewayKind.None when (forceStatic || network.Ipv4Mode == Ipv4Mode.Static)
+                && await RouterVmMarker.RouterNicOnAsync(reader, planned.Id, ct) is { } leg && leg.Mac != nic.Mac:
                 v4 = leg.Ipv4Address;
                 break;
         }
