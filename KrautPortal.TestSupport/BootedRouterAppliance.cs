@@ -15,6 +15,7 @@ public sealed class BootedRouterAppliance : IAsyncDisposable
 
     private BootedRouterAppliance(DirectoryInfo dir, LibvirtConnection libvirt, Guid uuid, string networkName)
     {
+        DomainType = "qemu";
         _dir = dir;
         _libvirt = libvirt;
         Uuid = uuid;
@@ -22,6 +23,9 @@ public sealed class BootedRouterAppliance : IAsyncDisposable
     }
 
     public Guid Uuid { get; }
+
+    /// <summary>kvm where KVM really works, else qemu (TCG).</summary>
+    public string DomainType { get; private set; }
 
     /// <summary>The isolated libvirt network eth0 is on (the host has .1 on its bridge).</summary>
     public string NetworkName { get; }
@@ -59,6 +63,7 @@ public sealed class BootedRouterAppliance : IAsyncDisposable
             var caps = libvirt.GetCapabilities();
             var guest = caps.FindGuest("x86_64") ?? throw new InvalidOperationException("libvirt offers no x86_64 guest");
             var accel = await AccelerationProbe.DetectAsync(caps, "x86_64", RouterAppliance.KernelPath, CancellationToken.None);
+            appliance.DomainType = accel.DomainType;
             var definition = new DomainDefinition(
                 uuid,
                 $"{namePrefix}-{uuid:N}",
