@@ -240,7 +240,7 @@ public class RouterLab(PortalProcess portal) : IAsyncDisposable
     /// </summary>
     public static void SeedRouterAppliance(string dataDirectory)
     {
-        File.Copy(RouterAppliance.ImagePath, Path.Combine(dataDirectory, "seed", Features.Vms.RouterAppliance.ImageFile), overwrite: true);
+        File.Copy(RouterAppliance.ImagePath, Path.Combine(dataDirectory, "seed", Features.Vms.RouterApplianceRegistry.ImageFile), overwrite: true);
     }
 
     public async Task<Guid> CreateAsync(string kind, JsonObject body) =>
