@@ -38,7 +38,7 @@ public sealed class TrafficGeekModeTests(TrafficLab lab, ITestOutputHelper outpu
 
         // The owner's own table: a forward chain that drops 8081, which Kraut's rules allow.
         var added = await SshAsync(owner, lab.Client1,
-            "nft add table inet mine && nft add chain inet mine fwd '{ type filter hook forward priority -5; }' && nft add rule inet mine fwd tcp dport 8081 drop && echo KRAUT-SSH-OK");
+            "nft add table inet mine && nft add chain inet mine hand '{ type filter hook forward priority -5; }' && nft add rule inet mine hand tcp dport 8081 drop && echo KRAUT-SSH-OK");
         Assert.True(added.Ok, added.Output);
         await lab.ExpectStopsAnsweringAsync(8081);
 

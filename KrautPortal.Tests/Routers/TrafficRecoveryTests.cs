@@ -31,7 +31,15 @@ public sealed class TrafficRecoveryTests(TrafficLab lab, ITestOutputHelper outpu
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await lab.ExpectAnswerAsync(8080, within: TrafficLab.Boot);
         output.WriteLine($"the router forwarded again {clock.Elapsed.TotalSeconds:0} s after it was {(undefine ? "undefined" : "destroyed")}");
-        // ...with its rules, not an open router: the port no rule allows stays closed.
+        // ...with its rules, not an open router: the port no rule allows is closed from the first forwarded packet on.
+        var denied = await lab.FromInternetAsync(8082);
+        if (denied.Answered)
+        {
+            // Say how long it stayed open: a router that forwards before its ruleset is loaded fails open.
+            await lab.ExpectStopsAnsweringAsync(8082);
+            Assert.Fail($"the router forwarded to a port no rule allows (8082: {denied}) when it came back; it closed "
+                + $"{clock.Elapsed.TotalSeconds:0} s after the {(undefine ? "undefine" : "destroy")}, once Kraut's ruleset was loaded again");
+        }
         await lab.ExpectNoAnswerAsync(8082);
         await lab.ExpectNoAnswerAsync(8081);
         var after = await lab.RouterStatusAsync();
