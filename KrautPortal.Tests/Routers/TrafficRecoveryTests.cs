@@ -47,8 +47,9 @@ public sealed class TrafficRecoveryTests(TrafficLab lab, ITestOutputHelper outpu
         else
         {
             await lab.ExpectStopsAnsweringAsync(8082);
-            Assert.Fail($"the returning router forwarded to a port no rule allows (8082 answered at {string.Join(", ", openedAt.Select(t => $"{t:0} s"))} "
-                + $"after the {(undefine ? "undefine" : "destroy")}); it closed at {clock.Elapsed.TotalSeconds:0} s, once Kraut's ruleset was loaded again");
+            var when = openedAt.Count == 0 ? "as soon as the allowed port answered" : "at " + string.Join(", ", openedAt.Select(t => $"{t:0} s"));
+            Assert.Fail($"the returning router forwarded to a port no rule allows (8082 answered {when} after the {(undefine ? "undefine" : "destroy")}); "
+                + $"it closed at {clock.Elapsed.TotalSeconds:0} s, once Kraut's ruleset was loaded again");
         }
         await lab.ExpectNoAnswerAsync(8081);
         var after = await lab.RouterStatusAsync();
