@@ -78,6 +78,11 @@ public sealed class FirewallTenancyTests(AuthorizationPortal portal)
         var create = new JsonObject { ["name"] = ApiClient.UniqueName("carol-fw"), ["spec"] = new JsonObject { ["networkIds"] = new JsonArray(bobs.ToString()) } };
         using var carols = await portal.Client(Caller.Carol).PostAsync("/api/v1/firewalls", ApiClient.Json(create));
         await ApiClient.AssertProblemAsync(carols, HttpStatusCode.UnprocessableEntity, "belongs to bob");
+        // Made for bob, by the administrator, it may.
+        create["owner"] = "bob";
+        using var forBob = await portal.Client(Caller.Carol).PostAsync("/api/v1/firewalls", ApiClient.Json(create));
+        Assert.Equal(HttpStatusCode.Created, forBob.StatusCode);
+        Assert.Equal("bob", (string)(await ApiClient.ReadAsync(forBob))["owner"]!);
     }
 
     [Fact]
@@ -130,13 +135,27 @@ public sealed class FirewallTenancyTests(AuthorizationPortal portal)
     }
 
     [Fact]
-    public async Task AGroupsNetwork_WithAPersonsFirewall_IsPreviewedAsNotApplied()
+    public async Task AGroupsNetwork_TakesTheGroupsFirewall_NotAMembersOwn()
     {
         var teams = (Guid)(await portal.ArrangeAsync(Owner.TeamX, "networks", ApiClient.UniqueName("team-fw")))["id"]!;
-        var id = (Guid)(await FirewallAsync(Caller.Alice, teams))["id"]!;
+        JsonObject Body(string? owner) => new()
+        {
+            ["name"] = ApiClient.UniqueName("fw"),
+            ["owner"] = owner,
+            ["spec"] = new JsonObject { ["networkIds"] = new JsonArray(teams.ToString()) },
+        };
 
-        using var response = await portal.Client(Caller.Alice).PostAsync($"/api/v1/firewalls/{id}/preview", null);
-        var preview = await ApiClient.ReadAsync(response);
-        Assert.Contains("its router does not apply it", (string)preview["networks"]![0]!["message"]!, StringComparison.Ordinal);
+        using (var alicesOwn = await portal.Client(Caller.Alice).PostAsync("/api/v1/firewalls", ApiClient.Json(Body(null))))
+            await ApiClient.AssertProblemAsync(alicesOwn, HttpStatusCode.UnprocessableEntity, "belongs to team-x", "the firewall's owner (alice)");
+        using var teamsOwn = await portal.Client(Caller.Alice).PostAsync("/api/v1/firewalls", ApiClient.Json(Body(AuthorizationPortal.Group)));
+        var created = await ApiClient.ReadAsync(teamsOwn);
+        Assert.True(teamsOwn.StatusCode == HttpStatusCode.Created, created.ToJsonString());
+        Assert.Equal(AuthorizationPortal.Group, (string)created["owner"]!);
+
+        // Bob, in the group, reads it and its preview; the router of the group's network applies it.
+        using var preview = await portal.Client(Caller.Bob).PostAsync($"/api/v1/firewalls/{created["id"]}/preview", null);
+        var json = await ApiClient.ReadAsync(preview);
+        Assert.Equal(HttpStatusCode.OK, preview.StatusCode);
+        Assert.DoesNotContain("does not apply", (string?)json["networks"]![0]!["message"] ?? "", StringComparison.Ordinal);
     }
 }

@@ -167,6 +167,38 @@ public sealed class RouterApiTests(RouterApiPortal portal) : IClassFixture<Route
     }
 
     [Fact]
+    public async Task ANewUpstream_MovesTheRouterVmsFirstLeg_AndRestartsItCold()
+    {
+        var network = await portal.NetworkAsync("alice");
+        var first = await portal.NetworkAsync("alice");
+        var second = await portal.NetworkAsync("alice");
+        var id = (Guid)(await portal.CreateRouterAsync("alice", RouterApiPortal.RouterBody(network, first)))["id"]!;
+        var before = await portal.RouterVmAsync(id, v => (string?)v["status"]!["phase"] == "running", "to run");
+        Assert.Equal(first, (Guid)before["spec"]!["nics"]![0]!["networkId"]!);
+
+        using (var move = await Alice.SendAsync(new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/routers/{id}")
+        {
+            Content = ApiClient.Json(new JsonObject { ["spec"] = new JsonObject { ["upstreamNetworkId"] = second } }, "application/merge-patch+json"),
+        }))
+        {
+            Assert.Equal(HttpStatusCode.OK, move.StatusCode);
+        }
+
+        var after = await portal.RouterVmAsync(id, v => (Guid)v["spec"]!["nics"]![0]!["networkId"]! == second, "to have its upstream leg on the new network");
+        Assert.Equal((Guid)before["id"]!, (Guid)after["id"]!);
+        var nics = after["spec"]!["nics"]!.AsArray();
+        Assert.Equal(2, nics.Count);
+        Assert.Equal(network, (Guid)nics[1]!["networkId"]!);
+        Assert.Equal((string?)before["spec"]!["nics"]![1]!["mac"], (string?)nics[1]!["mac"]);
+        Assert.True((long)after["spec"]!["forceOffGeneration"]! > (long)before["spec"]!["forceOffGeneration"]!, "the router VM restarts cold, so the new leg is eth0");
+        var status = (await portal.WaitForRouterAsync(id, r => (Guid?)r["status"]?["upstreamNetworkId"] == second, "to report the new upstream"))["status"]!;
+        Assert.Equal((string?)nics[0]!["ipv4Address"], (string?)status["upstreamAddress"]);
+        // The old upstream holds the router no longer.
+        using var old = await Alice.DeleteAsync($"/api/v1/networks/{first}");
+        Assert.Equal(HttpStatusCode.Accepted, old.StatusCode);
+    }
+
+    [Fact]
     public async Task ALimitedToken_NeedsTheRoutersKind()
     {
         var network = await portal.NetworkAsync("alice");
@@ -218,7 +250,7 @@ public sealed class RouterApiTests(RouterApiPortal portal) : IClassFixture<Route
 
         // The upstream carries the router's other leg: it is not the network's router, so it keeps the network in use.
         using (var upstreamDelete = await Alice.DeleteAsync($"/api/v1/networks/{upstream}"))
-            await ApiClient.AssertProblemAsync(upstreamDelete, HttpStatusCode.Conflict, "is used by 1 VM");
+            await ApiClient.AssertProblemAsync(upstreamDelete, HttpStatusCode.Conflict, "is the upstream of the router of network");
 
         using (var delete = await Alice.DeleteAsync($"/api/v1/networks/{network}"))
             Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);

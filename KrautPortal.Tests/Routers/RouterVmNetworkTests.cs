@@ -46,7 +46,7 @@ public sealed class RouterVmNetworkTests(RouterVmApp app) : IClassFixture<Router
         var withGuest = await Assert.ThrowsAsync<ConflictException>(() => networks.DeleteAsync(other.Id, null, CancellationToken.None));
         var (outcome, _) = await networks.DeleteAsync(lan.Id, null, CancellationToken.None);
 
-        Assert.Contains("one you cannot see", upstream.Detail, StringComparison.Ordinal);
+        Assert.Contains($"is the upstream of the router of network '{lan.Name}'", upstream.Detail, StringComparison.Ordinal);
         Assert.Contains("guest-", withGuest.Detail, StringComparison.Ordinal);
         Assert.Equal(DeleteOutcome.Deleting, outcome);
     }

@@ -71,6 +71,8 @@ public static class KrautSetup
         services.AddKind<AddressPoolSpec, AddressPoolStatus, AddressPoolRules>();
         services.AddScoped<AddressPoolPolicy>();
         services.AddKind<FirewallSpec, FirewallStatus, FirewallRules>();
+        services.AddScoped<FirewallCreationOwner>();
+        services.AddScoped<FirewallCreation>();
         services.AddScoped<FirewallResolver>();
         services.AddScoped<FirewallRulesets>();
         services.AddSingleton<IRulesetRenderer, NftRulesetRenderer>();

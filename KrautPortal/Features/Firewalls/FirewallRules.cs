@@ -8,7 +8,7 @@ namespace KrautPortal.Features.Firewalls;
 /// only to its owner's VMs on those networks; a network carries at most one firewall, checked inside the write's
 /// transaction so two writes at once cannot both attach one.
 /// </summary>
-public sealed class FirewallRules(ResourceStore store, KindReader reader)
+public sealed class FirewallRules(ResourceStore store, KindReader reader, FirewallCreationOwner creating)
     : IResourceRules<FirewallSpec, FirewallStatus>, ITransactionalRules<FirewallSpec>
 {
     public KindInfo Kind => Kinds.Firewalls;
@@ -19,9 +19,10 @@ public sealed class FirewallRules(ResourceStore store, KindReader reader)
         spec = FirewallSpecCheck.Check(spec, errors);
         // A token's selector limits the firewalls it reaches, not the networks and VMs a firewall names (as for VMs).
         var reading = actor.Scope is { Selector: not null } scope ? actor with { Scope = scope with { Selector = null } } : actor;
-        // On create the owner is the creator or a group of theirs; on change it stays the firewall's.
-        bool OwnersMatch(string owner) => existing is not null ? owner == existing.Owner : owner == actor.Name || actor.Groups.Contains(owner);
-        string ownerWords = existing is not null ? $"the firewall's owner ({existing.Owner})" : "you (or a group of yours)";
+        // The owner the firewall has (on change) or will have (on create: the one asked for, else the creator).
+        var owner = existing?.Owner ?? creating.Requested ?? actor.Name;
+        bool OwnersMatch(string objectOwner) => objectOwner == owner;
+        var ownerWords = $"the firewall's owner ({owner})";
 
         // A network deleted since it was attached drops out quietly, so the firewall stays editable (and revertible).
         var gone = new List<Guid>();
@@ -41,9 +42,6 @@ public sealed class FirewallRules(ResourceStore store, KindReader reader)
             else if (network.DeletionRequestedAt is not null)
                 errors.Add(at, $"Network '{network.Name}' is being deleted.");
         }
-        var owners = networks.Values.Select(n => n.Owner).Distinct().ToList();
-        if (existing is null && owners.Count > 1)
-            errors.Add("spec.networkIds", $"The networks belong to different owners ({string.Join(", ", owners.Order())}); a firewall serves one owner's networks.");
 
         var vms = await store.GetManyAsync(Kinds.Vms.Name, spec.Forwards.Select(f => f.VmId), reading, ct);
         for (var i = 0; i < spec.Forwards.Count; i++)
@@ -52,7 +50,7 @@ public sealed class FirewallRules(ResourceStore store, KindReader reader)
             if (forward.VmId == Guid.Empty) continue;
             var at = $"spec.forwards[{i}].vmId";
             // Someone else's VM, or one Kraut keeps, is "not found", exactly as reading it would say.
-            if (!vms.TryGetValue(forward.VmId, out var row) || row.IsSystem || !OwnersMatch(row.Owner) || (owners.Count == 1 && row.Owner != owners[0]))
+            if (!vms.TryGetValue(forward.VmId, out var row) || row.IsSystem || !OwnersMatch(row.Owner))
             {
                 errors.Add(at, new NotFoundException(Kinds.Vms.Singular, forward.VmId).Detail);
                 continue;

@@ -10,7 +10,9 @@ public static class FirewallsApi
 {
     public static void MapFirewalls(this IEndpointRouteBuilder app)
     {
-        var group = app.MapResourceApi<FirewallSpec, FirewallStatus>(Kinds.Firewalls);
+        // Create is the firewall's own: its rules must know the owner asked for (see FirewallCreation).
+        var group = app.MapResourceApi<FirewallSpec, FirewallStatus>(Kinds.Firewalls, mapCreate: false);
+        group.MapPost("/", Create).WithName("CreateFirewalls").WithSummary("Create a firewall.").Accepts<ResourceInput<FirewallSpec>>("application/json");
         group.MapPost("/{id}/preview", Preview).WithName("PreviewFirewall")
             .WithSummary("The exact ruleset each attached network's router would load, its hash, notes, and a line diff against what the router runs now. "
                 + "Optional body: a draft spec (or {\"spec\": …}), validated as a write would be but not saved.")
@@ -19,6 +21,14 @@ public static class FirewallsApi
             .WithSummary("Per attached network: packets and bytes each rule and forward has matched on its router (and packets a rate limit dropped).");
         group.MapGet("/{id}/routers", Routers).WithName("FirewallRouters")
             .WithSummary("Per attached network: its router's apply status (desired and applied version and hash, error), or that it has none.");
+    }
+
+    public static async Task<Created<Resource<FirewallSpec, FirewallStatus>>> Create(FirewallCreation creation, HttpContext http, CancellationToken ct)
+    {
+        var input = RequestBody.ToInput<FirewallSpec>(await JsonBodyReader.ReadObjectAsync(http.Request, ct));
+        var created = await creation.CreateAsync(input, ct);
+        http.Response.Headers.ETag = ETags.For(created.Version);
+        return TypedResults.Created($"/api/v1/firewalls/{created.Id}", created);
     }
 
     public static async Task<Ok<FirewallPreview>> Preview(FirewallRulesets rulesets, string id, HttpContext http, CancellationToken ct)

@@ -284,7 +284,9 @@ public sealed class RouterReconciler(
                 ? (await services.GetRequiredService<SshKeyService>().ListAsync(router.Owner, ct)).Select(k => k.Key).ToList()
                 : [];
             var keysHash = RulesetHash.Of(string.Join('\n', keys));
-            if (ensure || !_keysSent.TryGetValue(id, out var sent) || sent != keysHash)
+            // Not on every drift pass: handing the agent keys restarts its SSH server, which would cut the owner's sessions.
+            // A rebooted router (nothing loaded, or seen down) and a portal restart forget what was sent, so it is sent again.
+            if (!_keysSent.TryGetValue(id, out var sent) || sent != keysHash)
             {
                 await CallAsync(async c => { await agent.SetSshKeysAsync(socket, keys, c); return true; }, ct);
                 _keysSent[id] = keysHash;
@@ -344,7 +346,7 @@ public sealed class RouterReconciler(
             logger.LogWarning("Router {Router} refused ruleset {Hash}: {Message}", id, desired.Ruleset.Hash, e.Message);
             await writer.WriteAsync(s => s with
             {
-                ApplyError = $"The router refused the ruleset{Version(desired)}: {e.Message} {previous}",
+                ApplyError = $"The router refused the ruleset{Version(desired)}: {e.Message.Trim().TrimEnd('.')}. {previous}",
                 // What runs is what the router has loaded, whatever Kraut last believed.
                 AppliedHash = loaded?.Hash,
                 AppliedFirewallVersion = loaded?.Hash == s.AppliedHash ? s.AppliedFirewallVersion : null,

@@ -33,9 +33,24 @@ public sealed class VmNetworkMembers(KindReader reader, ResourceStore store) : I
     /// </summary>
     public async Task EnsureNoneOnAsync(Guid networkId, string what, Actor actor, CancellationToken ct)
     {
-        var legs = (await RouterVmMarker.AllAsync(reader, ct)).Select(vm => RouterVmMarker.RoutedNicOn(vm, networkId)?.Id).OfType<Guid>().ToHashSet();
+        var routers = await RouterVmMarker.AllAsync(reader, ct);
+        await EnsureNoRouterUpstreamAsync(networkId, routers, what, actor, ct);
+        var legs = routers.Select(vm => RouterVmMarker.RoutedNicOn(vm, networkId)?.Id).OfType<Guid>().ToHashSet();
         await store.EnsureUnreferencedAsync<VmSpec>(Kinds.Vms, networkId, vm => vm.Nics.Any(n => n.NetworkId == networkId && !legs.Contains(n.Id)),
             what, "Remove their NICs on it first.", actor, ct);
+    }
+
+    /// <summary>A router's upstream leg is named by the network it routes: its owner never sees the router VM itself.</summary>
+    private async Task EnsureNoRouterUpstreamAsync(Guid networkId, IReadOnlyList<Resource<VmSpec, VmStatus>> routers, string what, Actor actor, CancellationToken ct)
+    {
+        var routed = routers
+            .Where(vm => vm.Spec.Nics.Count > RouterVmMarker.RoutedNic && vm.Spec.Nics[RouterVmMarker.UpstreamNic].NetworkId == networkId)
+            .Select(vm => vm.Spec.Nics[RouterVmMarker.RoutedNic].NetworkId).ToList();
+        if (routed.Count == 0) return;
+        var names = (await reader.SpecsAsync<NetworkSpec>(Kinds.Networks, ct, r => routed.Contains(r.Id)))
+            .Select(n => actor.MaySee(n.Owner, n.IsSystem) ? $"'{n.Name}'" : "a network you cannot see").Order(StringComparer.Ordinal).ToList();
+        throw new ConflictException($"{what} is the upstream of the router of {(names.Count == 1 ? "network" : "networks")} {string.Join(", ", names)}. "
+            + "Switch that router off or give it another upstream first.");
     }
 
     /// <summary>The router VMs' ids: the spec-only reads above carry no metadata, where the marker is.</summary>
