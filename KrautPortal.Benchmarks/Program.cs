@@ -5,10 +5,11 @@ using KrautPortal.Benchmarks.Conversion;
 using KrautPortal.Benchmarks.CreateToRunning;
 using KrautPortal.Benchmarks.Ipam;
 using KrautPortal.Benchmarks.ListAndFilter;
+using KrautPortal.Benchmarks.RouterRules;
 using KrautPortal.Benchmarks.Support;
 using KrautPortal.Benchmarks.Upload;
 
-// Usage: dotnet run -c Release --project KrautPortal.Benchmarks -- create|list|auth|convert|upload|ipam|all [--iterations N] [--rows N] [--keep-db PATH] [--requests N] [--data-mib N] [--allocations N] [--allocators N]
+// Usage: dotnet run -c Release --project KrautPortal.Benchmarks -- create|list|auth|convert|upload|ipam|router|all [--iterations N] [--rows N] [--keep-db PATH] [--requests N] [--data-mib N] [--allocations N] [--allocators N]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 var iterations = IntOption("--iterations", 5);
 var rows = IntOption("--rows", 100_000);
@@ -17,10 +18,10 @@ var dataMiB = IntOption("--data-mib", 1024);
 var allocations = IntOption("--allocations", 4000);
 var allocators = IntOption("--allocators", 32);
 var keepDbAt = Array.IndexOf(args, "--keep-db") is var k and >= 0 && k + 1 < args.Length ? Path.GetFullPath(args[k + 1]) : null;
-if (which is not ("create" or "list" or "auth" or "convert" or "upload" or "ipam" or "all") || iterations < 1 || rows < 1_000 || requests < 20 || dataMiB < 1
+if (which is not ("create" or "list" or "auth" or "convert" or "upload" or "ipam" or "router" or "all") || iterations < 1 || rows < 1_000 || requests < 20 || dataMiB < 1
     || allocations is < 100 or > 60_000 || allocators < 1)
 {
-    Console.Error.WriteLine("usage: KrautPortal.Benchmarks create|list|auth|convert|upload|ipam|all [--iterations N (default 5)] [--rows N (default 100000, at least 1000)] [--keep-db PATH (copy of the list database)] [--requests N (auth, per credential; default 500, at least 20)] [--data-mib N (convert: MiB of data per input, default 1024)] [--allocations N (ipam, per round; default 4000)] [--allocators N (ipam; default 32)]");
+    Console.Error.WriteLine("usage: KrautPortal.Benchmarks create|list|auth|convert|upload|ipam|router|all [--iterations N (default 5)] [--rows N (default 100000, at least 1000)] [--keep-db PATH (copy of the list database)] [--requests N (auth, per credential; default 500, at least 20)] [--data-mib N (convert: MiB of data per input, default 1024)] [--allocations N (ipam, per round; default 4000)] [--allocators N (ipam; default 32)]");
     return 2;
 }
 #if DEBUG
@@ -34,6 +35,7 @@ if (which is "auth" or "all") ResultsFile.Update("auth", await AuthBenchmark.Run
 if (which is "convert" or "all") ResultsFile.Update("convert", await ConvertBenchmark.RunAsync(iterations, dataMiB));
 if (which is "upload" or "all") ResultsFile.Update("upload", await UploadBenchmark.RunAsync(iterations));
 if (which is "ipam" or "all") ResultsFile.Update("ipam", await IpamBenchmark.RunAsync(allocations, allocators));
+if (which is "router" or "all") ResultsFile.Update("router", await RouterRulesBenchmark.RunAsync(iterations));
 Console.WriteLine($"Done in {clock.Elapsed.TotalMinutes:0.0} min.");
 return 0;
 
