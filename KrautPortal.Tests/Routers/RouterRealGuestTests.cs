@@ -124,6 +124,38 @@ public sealed class RouterRealGuestTests : IDisposable
         await Eventually.WaitUntilAsync(async () => await _api.FindAsync("networks", upstream) is null, TimeSpan.FromSeconds(60), "the upstream network to be gone");
     }
 
+    [Fact]
+    public async Task ARouterWithoutAnUpstream_GoesOutThroughKrautsUplink_WhereTheHostReachesIt()
+    {
+        var inner = await NetworkAsync("rt-uplinked", new JsonObject { ["ipv4Cidr"] = $"{TestSubnets.FreePrefix(150, 170)}.0/24" });
+        var routerId = (Guid)(await _api.CreateAsync("routers", new JsonObject
+        {
+            ["name"] = ApiClient.UniqueName("rt-uplinked"),
+            ["spec"] = new JsonObject { ["networkId"] = inner },
+        }))["id"]!;
+
+        // No firewall: the default policies are rendered and loaded like any ruleset.
+        JsonObject? status = null;
+        await Eventually.WaitUntilAsync(async () =>
+        {
+            status = await RouterStatusAsync(routerId);
+            return (string?)status["phase"] == "active" && status["appliedHash"] is not null && (string?)status["appliedHash"] == (string?)status["desiredHash"];
+        }, Boot, "the uplinked router to run its ruleset");
+        var uplinkId = (Guid)status!["upstreamNetworkId"]!;
+        Assert.True((bool)(await _api.GetAsync($"/api/v1/networks/{uplinkId}"))["system"]!, "the uplink is a system network");
+        var upstreamAddress = (string)status["upstreamAddress"]!;
+
+        // The uplink is a host-NATed network, so the host has a leg on it: the router answers ping there (its ruleset
+        // lets echo requests in), which proves the leg is up, addressed, and routed by the host.
+        using var ping = new System.Net.NetworkInformation.Ping();
+        await Eventually.WaitUntilAsync(async () => (await ping.SendPingAsync(IPAddress.Parse(upstreamAddress), 2000)).Status == System.Net.NetworkInformation.IPStatus.Success,
+            TimeSpan.FromSeconds(60), $"the router's uplink address {upstreamAddress} to answer ping from the host");
+
+        using (var delete = await _api.DeleteAsync($"/api/v1/networks/{inner}"))
+            Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+        await Eventually.WaitUntilAsync(async () => await _api.FindAsync("routers", routerId) is null, TimeSpan.FromSeconds(120), "the router to go with its network");
+    }
+
     private async Task<Guid> NetworkAsync(string name, JsonObject spec) =>
         (Guid)(await _api.CreateAsync("networks", new JsonObject { ["name"] = ApiClient.UniqueName(name), ["spec"] = spec }))["id"]!;
 

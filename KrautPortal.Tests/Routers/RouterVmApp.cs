@@ -25,8 +25,18 @@ public sealed class RouterVmApp : IDisposable
             CancellationToken.None, isSystem: isSystem);
     }
 
-    /// <summary>A /24 of its own for each network, so the tests' networks never overlap.</summary>
-    public static string Subnet() => $"10.{Random.Shared.Next(100, 112)}.{Random.Shared.Next(0, 256)}.0/24";
+    private static int _nextSubnet = Random.Shared.Next(0, SubnetCount);
+    private const int SubnetCount = 12 * 256;
+
+    /// <summary>
+    /// A /24 of its own for each network (10.100.0.0–10.111.255.0, handed out in turn from a random start), so the tests'
+    /// networks never overlap: picking each at random collided about once in twenty runs.
+    /// </summary>
+    public static string Subnet()
+    {
+        var n = Interlocked.Increment(ref _nextSubnet) % SubnetCount;
+        return $"10.{100 + n / 256}.{n % 256}.0/24";
+    }
 
     /// <summary>A VM with one NIC per network, in order; a router VM when <paramref name="isSystem"/> and the metadata mark it.</summary>
     public async Task<Resource<VmSpec, VmStatus>> VmAsync(string name, JsonObject metadata, bool isSystem, Func<VmSpec, VmSpec>? change = null, params Guid[] networkIds)
