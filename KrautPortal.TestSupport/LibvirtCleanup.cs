@@ -18,8 +18,9 @@ public static class LibvirtCleanup
                 {
                     if (domain.GetKrautMetadata()?.InstanceId != instanceId) continue;
                     removed.Add("domain " + domain.Name);
-                    if (domain.IsActive) domain.Destroy();
-                    domain.Undefine();
+                    // The portal being stopped may still stop or remove this domain between the check and the call.
+                    IgnoreIfAlreadyGone(() => { if (domain.IsActive) domain.Destroy(); });
+                    IgnoreIfAlreadyGone(domain.Undefine);
                 }
             }
             foreach (var network in connection.ListAllNetworks())
@@ -28,8 +29,8 @@ public static class LibvirtCleanup
                 {
                     if (!network.Name.StartsWith($"kraut-{instanceId[..8]}-", StringComparison.Ordinal)) continue;
                     removed.Add("network " + network.Name);
-                    if (network.IsActive) network.Destroy();
-                    if (network.IsPersistent) network.Undefine();
+                    IgnoreIfAlreadyGone(() => { if (network.IsActive) network.Destroy(); });
+                    IgnoreIfAlreadyGone(() => { if (network.IsPersistent) network.Undefine(); });
                 }
             }
         }
@@ -41,5 +42,17 @@ public static class LibvirtCleanup
             VxlanLinks.RemoveAsync(link, CancellationToken.None).GetAwaiter().GetResult();
         }
         return removed;
+    }
+
+    private static void IgnoreIfAlreadyGone(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (LibvirtException e) when (e.IsOperationInvalid || e.IsNoDomain || e.IsNoNetwork)
+        {
+            // Already stopped or already removed: what this cleanup wanted.
+        }
     }
 }
