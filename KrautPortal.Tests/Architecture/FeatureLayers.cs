@@ -17,6 +17,7 @@ public static class FeatureLayers
         ("4 VMs", ["Vms"]),
         ("4b firewalls (resolve VM selectors)", ["Firewalls"]),
         ("4c routers (run firewalls on router VMs)", ["Routers"]),
+        ("4d consoles (relay a VM's serial port and screen)", ["Consoles"]),
         ("5 the app", ["Seeding", "Dashboard"]),
     ];
 

@@ -6,7 +6,7 @@ public sealed class KrautPaths
     public KrautPaths(string dataDirectory)
     {
         Root = Path.GetFullPath(dataDirectory);
-        foreach (var dir in new[] { Root, Images, Disks, Consoles, Seed, CloudInit, RouterAgents }) Directory.CreateDirectory(dir);
+        foreach (var dir in new[] { Root, Images, Disks, Consoles, Seed, CloudInit, RouterAgents, VncSockets }) Directory.CreateDirectory(dir);
         MakePrivate(Root);
     }
 
@@ -36,6 +36,14 @@ public sealed class KrautPaths
     public string RouterAgents => Path.Combine(Root, "router-agents");
 
     public string RouterAgentSocketFor(Guid vmId) => Path.Combine(RouterAgents, vmId.ToString("N") + ".sock");
+
+    /// <summary>
+    /// Each VM's VNC server: a Unix socket QEMU listens on (never a network address), which only the portal relays.
+    /// Named by the VM's id only, short enough for sun_path's 108 bytes.
+    /// </summary>
+    public string VncSockets => Path.Combine(Root, "vnc");
+
+    public string VncSocketFor(Guid vmId) => Path.Combine(VncSockets, vmId.ToString("N") + ".sock");
 
     public string DiskFor(Guid vmId) => Path.Combine(Disks, vmId.ToString("D") + ".qcow2");
     public string ConsoleFor(Guid vmId) => Path.Combine(Consoles, vmId.ToString("D") + ".log");
