@@ -86,6 +86,7 @@ public static class KrautSetup
         services.AddScoped<KrautPortal.Features.Firewalls.IRouterRulesets, RouterRulesets>();
         // Portal slots lower pages publish and higher features fill (docs/architecture.md).
         services.AddSingleton<Features.Networks.Pages.INetworkPagePanel, Features.Routers.Pages.RouterNetworkPanel>();
+        services.AddSingleton<Features.Vms.Pages.IVmPageTab, Features.Consoles.Pages.VmConsolePageTab>();
         services.AddScoped<Features.Vms.Wizard.IVmWizardStep, Features.Firewalls.Pages.WizardFirewallRules>();
         services.AddScoped<Features.Firewalls.Pages.IRoutedNetworks, Features.Routers.Pages.RoutedNetworks>();
 
