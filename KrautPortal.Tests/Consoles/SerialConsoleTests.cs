@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using KrautPortal.Features.Auth;
 using KrautPortal.Features.Consoles;
 using KrautPortal.Features.Store;
 using KrautPortal.Tests.Api;
@@ -172,6 +173,16 @@ public sealed class SerialConsoleTests(ConsoleGuestPortal portal) : IClassFixtur
         Assert.Equal("The viewer closed the console.", row.Reason);
         Assert.True(row.BytesIn > 0 && row.BytesOut > row.BytesIn, $"in {row.BytesIn}, out {row.BytesOut}");
         Assert.Equal("127.0.0.1", row.RemoteAddress);
+        // The request is in the authentication audit too, let in by its ticket (no Authorization header), as a WebSocket.
+        var socketPath = ConsoleUrls.PathFor(portal.VmId, "serial");
+        var events = await Eventually.WaitForAsync(async () =>
+        {
+            await using var scope = portal.App.Services.CreateAsyncScope();
+            var rows = await scope.ServiceProvider.GetRequiredService<KrautDbContext>().AuthEvents.AsNoTracking()
+                .Where(e => e.Path == socketPath && e.Who == "alice" && e.Status == 101).ToListAsync();
+            return rows.Count > 0 ? rows : null;
+        }, TimeSpan.FromSeconds(10), "the socket's audit entry");
+        Assert.All(events, e => Assert.Equal(("allow", "console-ticket"), (e.Decision, e.Via)));
     }
 
     [Fact]
