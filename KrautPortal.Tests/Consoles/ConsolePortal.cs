@@ -95,7 +95,7 @@ public class ConsolePortal : IDisposable
     public static string Basic(string user, string password) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}"));
 
     /// <summary>A VM of <paramref name="owner"/> (made by the god token for them); waits until it runs unless told it is stopped.</summary>
-    public async Task<Guid> VmAsync(string owner, bool running = true, int memoryMiB = 256)
+    public async Task<Guid> VmAsync(string owner, bool running = true, int memoryMiB = 256, TimeSpan? timeout = null)
     {
         var body = new JsonObject
         {
@@ -111,7 +111,7 @@ public class ConsolePortal : IDisposable
             },
         };
         var id = await Api.CreateAsync("vms", body);
-        await Api.WaitForPhaseAsync(id, running ? "running" : "stopped", TimeSpan.FromSeconds(60));
+        await Api.WaitForPhaseAsync(id, running ? "running" : "stopped", timeout ?? TimeSpan.FromSeconds(60));
         return id;
     }
 
