@@ -24,7 +24,8 @@ function loadCss() {
  */
 export function open(host, dotnet, ticket) {
   loadCss();
-  const term = new Terminal({ cursorBlink: true, convertEol: false, scrollback: 5000, fontSize: 14 });
+  // A little extra line height: at 1.0 the DOM renderer clips underscores in common monospace fonts.
+  const term = new Terminal({ cursorBlink: true, scrollback: 5000, fontSize: 14, lineHeight: 1.15 });
   const fit = new FitAddon();
   term.loadAddon(fit);
   term.open(host);
