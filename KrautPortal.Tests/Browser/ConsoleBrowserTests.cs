@@ -48,6 +48,34 @@ public sealed class ConsoleBrowserTests(BrowserFixture browser, ConsoleGuest gue
     }
 
     [Fact]
+    public async Task ASecondViewer_WatchesUntilTakingOver_ThenTheirKeysReachTheShell()
+    {
+        var first = await OpenConsoleTabAsync();
+        await first.TestId("console-open-serial").ClickAsync();
+        await Expect(first.TestId("console-status")).ToHaveTextAsync(new Regex("^Connected: you type"), new() { Timeout = 20_000 });
+
+        // The second viewer sees who types and is offered the keyboard; the first sees the audience grow.
+        var second = await OpenConsoleTabAsync();
+        await second.TestId("console-open-serial").ClickAsync();
+        await Expect(second.TestId("console-status")).ToHaveTextAsync(new Regex("^Connected: .+ types, you watch \\(2 viewers\\)"), new() { Timeout = 20_000 });
+        await Expect(first.TestId("console-status")).ToHaveTextAsync("Connected: you type (2 viewers).");
+
+        await second.TestId("console-take-over").ClickAsync();
+        await Expect(second.TestId("console-status")).ToHaveTextAsync("Connected: you type (2 viewers).");
+        await Expect(first.TestId("console-status")).ToHaveTextAsync(new Regex("^Connected: .+ types, you watch"));
+        await Expect(first.TestId("console-take-over")).ToBeVisibleAsync();
+
+        // Both watch the new typist's command and its answer.
+        var marker = Guid.NewGuid().ToString("N")[..10];
+        await second.TestId("console-view").Locator(".xterm").ClickAsync();
+        await second.Keyboard.TypeAsync($"echo taken-$((40+2))-{marker}");
+        await second.Keyboard.PressAsync("Enter");
+        foreach (var page in (IPage[])[second, first])
+            await Eventually.WaitUntilAsync(async () => (await TerminalTextAsync(page)).Contains($"taken-42-{marker}", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(30), "the new typist's answer in both terminals");
+    }
+
+    [Fact]
     public async Task Screen_ShowsTheGuestsDisplay_AndChangesWhenKeysAreTyped()
     {
         var page = await OpenConsoleTabAsync();
@@ -115,6 +143,8 @@ public sealed class ConsoleBrowserTests(BrowserFixture browser, ConsoleGuest gue
         await page.GotoInteractiveAsync($"vms/{guest.VmId}");
         await Expect(page.Locator("#page-title")).ToHaveTextAsync(guest.VmName);
         await page.GetByRole(AriaRole.Tab, new() { Name = "Console" }).ClickAsync();
+        // The tab has rendered its log: its buttons are the circuit's now.
+        await Expect(page.TestId("console-log")).ToBeVisibleAsync();
         return page;
     }
 
