@@ -107,6 +107,22 @@ public sealed class SerialConsoleTests(ConsoleGuestPortal portal) : IClassFixtur
     }
 
     [Fact]
+    public async Task ATokensExpiry_ClosesItsConsole_SayingWhy()
+    {
+        var expires = DateTime.UtcNow.AddSeconds(15);
+        var (_, secret) = await portal.TokenAsync("alice", expires, "read", ConsoleTickets.Verb);
+        using var token = portal.ClientWith("Bearer " + secret);
+        await using var viewer = await OpenAsync(token);
+        await viewer.WaitForStateAsync(s => (int)s["viewers"]! >= 1, "the console open");
+
+        // Nothing changes at expiry: the periodic re-check (every 10 s) finds it.
+        var reason = await viewer.WaitClosedAsync(TimeSpan.FromSeconds(45));
+
+        Assert.Contains("expired", reason, StringComparison.Ordinal);
+        Assert.True(DateTime.UtcNow >= expires, "closed before the token expired");
+    }
+
+    [Fact]
     public async Task AnAdministrator_ListsOpenConsoles_AndClosesOne_OthersMayNot()
     {
         await using var viewer = await OpenAsync(portal.As("alice"));
