@@ -231,6 +231,19 @@ public sealed class SerialConsoleTests(ConsoleGuestPortal portal) : IClassFixtur
     }
 
     [Fact]
+    public async Task ARemovedUsersConsole_Closes_SayingWhy()
+    {
+        var vm = await portal.BootAsync("dave");
+        await using var viewer = await OpenAsync(portal.As("dave"), vm);
+        await viewer.WaitForStateAsync(s => (int)s["viewers"]! == 1, "the console open");
+
+        Auth.HtpasswdTool.Delete(portal.UsersFile, "dave");
+
+        Assert.Contains("'dave' is no longer a user", await viewer.WaitClosedAsync(TimeSpan.FromSeconds(30)), StringComparison.Ordinal);
+        await portal.Api.DeleteVmAsync(vm);
+    }
+
+    [Fact]
     public async Task DeletingTheVm_ClosesItsConsole_SayingSo()
     {
         var vm = await portal.BootAsync("alice");
