@@ -19,6 +19,8 @@ public sealed class LibvirtStream : IDisposable
 
     private readonly StreamHandle _handle;
     private int _ended;
+    private int _finished;
+    private int _aborted;
     private int _disposed;
 
     internal LibvirtStream(StreamHandle handle) => _handle = handle;
@@ -72,18 +74,20 @@ public sealed class LibvirtStream : IDisposable
         }
     }
 
-    /// <summary>Ends the stream in an orderly way: the other side sees end of stream.</summary>
+    /// <summary>Ends the stream in an orderly way: the other side sees end of stream and the console is free again.</summary>
     public void Finish()
     {
         Volatile.Write(ref _ended, 1);
         LibvirtError.Check(LibvirtNative.virStreamFinish(_handle), "virStreamFinish");
+        Volatile.Write(ref _finished, 1);
     }
 
     /// <summary>Ends the stream at once, waking a thread blocked in <see cref="Receive"/>. Idempotent; never throws
     /// for a stream that already ended (the daemon may be gone or have closed it first, which ends it just as well).</summary>
     public void Abort()
     {
-        if (Interlocked.Exchange(ref _ended, 1) != 0)
+        Volatile.Write(ref _ended, 1);
+        if (Interlocked.Exchange(ref _aborted, 1) != 0 || Volatile.Read(ref _finished) != 0)
         {
             return;
         }

@@ -8,7 +8,12 @@ namespace KrautPortal.Tests.Consoles;
 /// test class; at most <see cref="Cap"/> consoles per person.
 /// </summary>
 public sealed class ConsoleGuestPortal() : ConsolePortal(KrautAppFactory.SystemDriver, SeedImages.Guest,
-    new Dictionary<string, string?> { ["Consoles:MaxPerUser"] = Cap.ToString(System.Globalization.CultureInfo.InvariantCulture) }), IAsyncLifetime
+    new Dictionary<string, string?>
+    {
+        ["Consoles:MaxPerUser"] = Cap.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        // A removed user is noticed at the next re-check, not a minute later.
+        ["Auth:IdentityRecheckSeconds"] = "1",
+    }), IAsyncLifetime
 {
     public const int Cap = 3;
     public static readonly TimeSpan Boot = TimeSpan.FromSeconds(180);

@@ -35,6 +35,7 @@ public class ConsolePortal : IDisposable
     {
         ["alice"] = "alice-Console-5b2e9d",
         ["bob"] = "bob-Console-7f31c4",
+        ["dave"] = "dave-Console-2c8a61",
     };
 
     private readonly TempDir _dir = new();
@@ -44,7 +45,7 @@ public class ConsolePortal : IDisposable
 
     protected ConsolePortal(string hostUri, string seedImage, IDictionary<string, string?> settings)
     {
-        var users = _dir.File("htpasswd");
+        var users = UsersFile = _dir.File("htpasswd");
         foreach (var (user, password) in Passwords) HtpasswdTool.Set(users, "-B", user, password);
         settings["Auth:Htpasswd:File"] = users;
         App = new KrautAppFactory(hostUri, seedImage, settings, services: s => s.AddSingleton(new ConsoleTicketStore(Clock)));
@@ -64,6 +65,9 @@ public class ConsolePortal : IDisposable
 
     public KrautAppFactory App { get; }
     public Uri BaseAddress { get; }
+
+    /// <summary>The portal's htpasswd file: alice, bob and dave.</summary>
+    public string UsersFile { get; }
 
     /// <summary>The page origin of the portal itself (what its pages send as Origin).</summary>
     public string Origin => $"{BaseAddress.Scheme}://{BaseAddress.Authority}";
@@ -116,7 +120,9 @@ public class ConsolePortal : IDisposable
     }
 
     /// <summary>A limited-scope token of <paramref name="user"/> on VMs with these verbs; returns its id and secret.</summary>
-    public async Task<(Guid Id, string Secret)> TokenAsync(string user, params string[] verbs)
+    public Task<(Guid Id, string Secret)> TokenAsync(string user, params string[] verbs) => TokenAsync(user, DateTime.UtcNow.AddDays(1), verbs);
+
+    public async Task<(Guid Id, string Secret)> TokenAsync(string user, DateTime expiresAt, params string[] verbs)
     {
         var body = new JsonObject
         {
@@ -125,7 +131,7 @@ public class ConsolePortal : IDisposable
             {
                 ["verbs"] = new JsonArray(verbs.Select(v => (JsonNode)v).ToArray()),
                 ["kinds"] = new JsonArray("vms"),
-                ["expiresAt"] = DateTime.UtcNow.AddDays(1).ToString("O"),
+                ["expiresAt"] = expiresAt.ToString("O"),
             },
         };
         using var response = await As(user).PostAsJsonAsync("/api/v1/tokens", body);

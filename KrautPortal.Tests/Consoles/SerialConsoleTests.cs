@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Consoles;
@@ -106,6 +107,22 @@ public sealed class SerialConsoleTests(ConsoleGuestPortal portal) : IClassFixtur
     }
 
     [Fact]
+    public async Task ATokensExpiry_ClosesItsConsole_SayingWhy()
+    {
+        var expires = DateTime.UtcNow.AddSeconds(15);
+        var (_, secret) = await portal.TokenAsync("alice", expires, "read", ConsoleTickets.Verb);
+        using var token = portal.ClientWith("Bearer " + secret);
+        await using var viewer = await OpenAsync(token);
+        await viewer.WaitForStateAsync(s => (int)s["viewers"]! >= 1, "the console open");
+
+        // Nothing changes at expiry: the periodic re-check (every 10 s) finds it.
+        var reason = await viewer.WaitClosedAsync(TimeSpan.FromSeconds(45));
+
+        Assert.Contains("expired", reason, StringComparison.Ordinal);
+        Assert.True(DateTime.UtcNow >= expires, "closed before the token expired");
+    }
+
+    [Fact]
     public async Task AnAdministrator_ListsOpenConsoles_AndClosesOne_OthersMayNot()
     {
         await using var viewer = await OpenAsync(portal.As("alice"));
@@ -183,6 +200,47 @@ public sealed class SerialConsoleTests(ConsoleGuestPortal portal) : IClassFixtur
             return rows.Count > 0 ? rows : null;
         }, TimeSpan.FromSeconds(10), "the socket's audit entry");
         Assert.All(events, e => Assert.Equal(("allow", "console-ticket"), (e.Decision, e.Via)));
+    }
+
+    [Fact]
+    public async Task TheGraphicalConsole_RelaysTheVmsVncServer()
+    {
+        var ticket = (string)(await ConsolePortal.TicketAsync(portal.As("alice"), portal.VmId, "vnc", portal.Origin))["ticket"]!;
+        using var socket = await ConsolePortal.ConnectAsync(portal.SocketUri(portal.VmId, "vnc"), ticket, portal.Origin);
+        Assert.Equal(ConsoleUrls.Protocol, socket.SubProtocol);
+
+        // RFB starts with the server's version; the client answers with its own and is offered security types.
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(Answer);
+        var version = await socket.ReceiveAsync(buffer, timeout.Token);
+        Assert.Equal(WebSocketMessageType.Binary, version.MessageType);
+        Assert.StartsWith("RFB 003.", System.Text.Encoding.ASCII.GetString(buffer, 0, version.Count), StringComparison.Ordinal);
+        await socket.SendAsync("RFB 003.008\n"u8.ToArray(), WebSocketMessageType.Binary, true, timeout.Token);
+        var security = await socket.ReceiveAsync(buffer, timeout.Token);
+        Assert.True(security.Count >= 2 && buffer[0] > 0, $"no security types offered ({security.Count} bytes, first {buffer[0]})");
+
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+        var session = await Eventually.WaitForAsync(async () =>
+        {
+            await using var scope = portal.App.Services.CreateAsyncScope();
+            return await scope.ServiceProvider.GetRequiredService<KrautDbContext>().ConsoleSessions.AsNoTracking()
+                .FirstOrDefaultAsync(r => r.VmId == portal.VmId && r.Type == "vnc" && r.ClosedAt != null);
+        }, TimeSpan.FromSeconds(10), "the VNC session's row completed");
+        Assert.Equal(portal.Origin, session.Origin);
+        Assert.Equal(12, session.BytesIn);
+    }
+
+    [Fact]
+    public async Task ARemovedUsersConsole_Closes_SayingWhy()
+    {
+        var vm = await portal.BootAsync("dave");
+        await using var viewer = await OpenAsync(portal.As("dave"), vm);
+        await viewer.WaitForStateAsync(s => (int)s["viewers"]! == 1, "the console open");
+
+        Auth.HtpasswdTool.Delete(portal.UsersFile, "dave");
+
+        Assert.Contains("'dave' is no longer a user", await viewer.WaitClosedAsync(TimeSpan.FromSeconds(30)), StringComparison.Ordinal);
+        await portal.Api.DeleteVmAsync(vm);
     }
 
     [Fact]

@@ -22,7 +22,10 @@ public sealed class ConsoleGuestFixture : IAsyncLifetime
 
     public string DomainXmlUsed { get; private set; } = "";
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync() => StartAsync(waitForBoot: true);
+
+    /// <summary>Defines and starts the domain; with <paramref name="waitForBoot"/> returns once the guest's init ran.</summary>
+    public async Task StartAsync(bool waitForBoot)
     {
         Tool.PackagedFile("/usr/bin/qemu-system-x86_64", "qemu-system-x86");
         var image = TestGuest.ImagePath;
@@ -50,6 +53,7 @@ public sealed class ConsoleGuestFixture : IAsyncLifetime
         DomainXmlUsed = DomainXml.Build(definition);
         using var domain = _libvirt.DefineDomain(DomainXmlUsed);
         domain.Start();
+        if (!waitForBoot) return;
         await Eventually.WaitUntilAsync(() => GuestConsole.Read(SerialLogPath).Contains("KRAUT-GUEST-BOOTED", StringComparison.Ordinal), Boot,
             "KRAUT-GUEST-BOOTED in the serial log");
     }

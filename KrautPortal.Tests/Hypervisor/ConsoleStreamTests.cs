@@ -43,7 +43,7 @@ public sealed class ConsoleStreamTests(ConsoleGuestFixture guest) : IClassFixtur
     }
 
     [Fact]
-    public async Task Console_OpenWithoutForce_WhileHeld_IsRefused()
+    public void Console_OpenWithoutForce_WhileHeld_IsRefused()
     {
         using var holder = GuestSerial.Open(TestHosts.System, guest.Uuid);
         using var libvirt = LibvirtConnection.Open(TestHosts.System);
@@ -53,7 +53,6 @@ public sealed class ConsoleStreamTests(ConsoleGuestFixture guest) : IClassFixtur
 
         Assert.Equal("virDomainOpenConsole", refused.Operation);
         Assert.Null(holder.Ended);
-        await Task.CompletedTask;
     }
 
     [Fact]
@@ -89,6 +88,24 @@ public sealed class ConsoleStreamTests(ConsoleGuestFixture guest) : IClassFixtur
         Assert.Equal(0, await received.Task.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.True(stream.IsEnded);
         Assert.True(reader.Join(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public void Console_Finish_EndsTheStream_AndTheConsoleCanBeOpenedAgainWithoutForce()
+    {
+        using var libvirt = LibvirtConnection.Open(TestHosts.System);
+        using var domain = libvirt.FindDomain(guest.Uuid)!;
+        using (var stream = domain.OpenConsole())
+        {
+            stream.Send("\r"u8);
+            stream.Finish();
+            Assert.True(stream.IsEnded);
+        }
+
+        // Finished means released: nobody holds the console any more.
+        using var again = domain.OpenConsole(force: false);
+        again.Abort();
+        Assert.Equal(0, again.Receive(new byte[16]));
     }
 
     [Fact]

@@ -168,8 +168,10 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
     public void DeleteFiles(Guid vmId)
     {
         var seed = paths.SeedIsoFor(vmId);
-        foreach (var file in new[] { paths.DiskFor(vmId), paths.DiskFor(vmId) + ".tmp", paths.ConsoleFor(vmId), seed, seed + ".tmp", seed + ".sha256", seed + ".sha256.tmp",
-                     paths.RouterAgentSocketFor(vmId), paths.VncSocketFor(vmId) })
+        // virtlogd rotates a console log past its max_size (2 MiB by default) into .0, .1, .2.
+        var console = paths.ConsoleFor(vmId);
+        foreach (var file in new[] { paths.DiskFor(vmId), paths.DiskFor(vmId) + ".tmp", console, console + ".0", console + ".1", console + ".2",
+                     seed, seed + ".tmp", seed + ".sha256", seed + ".sha256.tmp", paths.RouterAgentSocketFor(vmId), paths.VncSocketFor(vmId) })
             File.Delete(file);
         if (Directory.Exists(seed + ".d.tmp")) Directory.Delete(seed + ".d.tmp", recursive: true);
     }
