@@ -12,6 +12,11 @@
 # portal is self-contained, so the runtime stage is plain Debian 12, the system the README and the package lists
 # (scripts/packages/) are written for.
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+# The build runs `npm ci` for the pinned browser packages (xterm.js, noVNC): the same list setup-host.sh installs.
+COPY scripts/packages/build.txt /tmp/build-packages.txt
+RUN apt-get update \
+ && sed -e 's/#.*//' /tmp/build-packages.txt | xargs apt-get install -y --no-install-recommends \
+ && rm -rf /var/lib/apt/lists/* /tmp/build-packages.txt
 WORKDIR /src
 COPY . .
 RUN dotnet publish KrautPortal/KrautPortal.csproj -c Release -r linux-x64 --self-contained -o /app --nologo

@@ -11,7 +11,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 [ "$(id -u)" = 0 ] || { log "run as root (libvirt's system daemon and bridges need it)"; exit 1; }
 
-lists=(host portal guest-image)
+lists=(build host portal guest-image)
 [ "$with_tests" = 1 ] && lists+=(tests)
 # curl: this script fetches the .NET installer with it where .NET is missing.
 packages=(curl)
@@ -23,6 +23,8 @@ done
 
 missing=()
 for p in "${packages[@]}"; do
+  # Another distribution's npm (nodesource's nodejs brings one) is left alone: Debian's npm conflicts with it.
+  [ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -1,6 +1,7 @@
 using KrautPortal.Features.AddressPools;
 using KrautPortal.Features.Api;
 using KrautPortal.Features.Auth;
+using KrautPortal.Features.Consoles;
 using KrautPortal.Features.Firewalls;
 using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Images;
@@ -85,8 +86,11 @@ public static class KrautSetup
         services.AddScoped<KrautPortal.Features.Firewalls.IRouterRulesets, RouterRulesets>();
         // Portal slots lower pages publish and higher features fill (docs/architecture.md).
         services.AddSingleton<Features.Networks.Pages.INetworkPagePanel, Features.Routers.Pages.RouterNetworkPanel>();
+        services.AddSingleton<Features.Vms.Pages.IVmPageTab, Features.Consoles.Pages.VmConsolePageTab>();
         services.AddScoped<Features.Vms.Wizard.IVmWizardStep, Features.Firewalls.Pages.WizardFirewallRules>();
         services.AddScoped<Features.Firewalls.Pages.IRoutedNetworks, Features.Routers.Pages.RoutedNetworks>();
+
+        services.AddKrautConsoles(config);
 
         services.AddKrautApi();
         services.AddTrustedProxies(config);
@@ -124,6 +128,7 @@ public static class KrautSetup
         app.MapResourceApi<RouterSpec, RouterStatus>(Kinds.Routers);
         app.MapSshKeys();
         app.MapHosts();
+        app.MapConsoles();
         app.MapLogin();
     }
 
