@@ -38,7 +38,7 @@ public class PathBasePortal : IAsyncLifetime
         return client;
     }
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         await Portal.StartAsync();
         Nginx = await NginxProxy.StartAsync(Portal.BaseAddress, Prefix);
