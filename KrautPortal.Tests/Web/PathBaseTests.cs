@@ -26,7 +26,11 @@ public sealed class PathBaseTests
     [Fact]
     public async Task APortalWithAMalformedPathBase_DoesNotStart_AndSaysWhy()
     {
-        await using var portal = new PortalProcess(TestHosts.TestDriver, null, new Dictionary<string, string?> { [PathBase.Key] = "/kraut/" });
+        // From the environment, as a container would set it (the command line is what PathBasePortal uses).
+        await using var portal = new PortalProcess(TestHosts.TestDriver, null)
+        {
+            EnvironmentVariables = new Dictionary<string, string> { ["Web__PathBase"] = "/kraut/" },
+        };
 
         var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => portal.StartAsync());
 
