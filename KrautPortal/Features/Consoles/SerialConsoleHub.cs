@@ -48,28 +48,17 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
         }
         try
         {
+            // Socket calls get no token: cancelling one aborts the socket, and the client would then learn no reason.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, session.Closing);
             var send = SendAsync(viewer, socket, stop.Token);
-            var receive = ReceiveAsync(console, viewer, socket, stop.Token);
+            var receive = ReceiveAsync(console, viewer, socket);
             await Task.WhenAny(send, receive);
             await stop.CancelAsync();
-            await Task.WhenAll(Quietly(send), Quietly(receive));
+            await ConsoleSocket.FinishAsync(socket, session, send, receive);
         }
         finally
         {
             Leave(console, viewer);
-        }
-    }
-
-    private static async Task Quietly(Task task)
-    {
-        try
-        {
-            await task;
-        }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException)
-        {
-            // the session is ending either way
         }
     }
 
@@ -105,12 +94,12 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
     {
         foreach (var chunk in Tail(paths.ConsoleFor(viewer.Session.VmId)))
         {
-            await socket.SendAsync(chunk, WebSocketMessageType.Binary, true, ct);
+            await socket.SendAsync(chunk, WebSocketMessageType.Binary, true, CancellationToken.None);
             viewer.Session.CountOut(chunk.Count);
         }
         await foreach (var frame in viewer.Outbox.Reader.ReadAllAsync(ct))
         {
-            await socket.SendAsync(frame.Data, frame.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary, true, ct);
+            await socket.SendAsync(frame.Data, frame.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary, true, CancellationToken.None);
             if (!frame.Text) viewer.Session.CountOut(frame.Data.Length);
         }
     }
@@ -139,13 +128,13 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
             yield return new ArraySegment<byte>(bytes, at, Math.Min(16 * 1024, bytes.Length - at));
     }
 
-    private static async Task ReceiveAsync(SharedConsole console, Viewer viewer, WebSocket socket, CancellationToken ct)
+    private static async Task ReceiveAsync(SharedConsole console, Viewer viewer, WebSocket socket)
     {
         var buffer = new byte[4096];
         using var text = new MemoryStream();
         while (true)
         {
-            var result = await socket.ReceiveAsync(buffer, ct);
+            var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 viewer.Session.Close("The viewer closed the console.");
