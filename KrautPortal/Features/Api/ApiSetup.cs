@@ -18,13 +18,15 @@ public static class ApiSetup
         services.AddExceptionHandler<ProblemHandler>();
         // Binding failures (e.g. ?limit=abc) become exceptions, so they reach the same problem+json handler.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
+        services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, context, _) =>
         {
             doc.Info.Title = "Kraut Computing API";
             doc.Info.Description = "Every object is a versioned JSON record: name, metadata (yours, free-form), spec (what you want) and status (what Kraut saw). " +
                 "Writes take If-Match with the version; errors are application/problem+json.";
-            // Not the request's Host header (anyone can send any): the API is where the document is.
-            doc.Servers = [new Microsoft.OpenApi.OpenApiServer { Url = "/" }];
+            // Not the request's Host header (anyone can send any): the API is where the document is, under the path
+            // base the request came through (Web:PathBase behind a proxy).
+            var http = context.ApplicationServices.GetService<IHttpContextAccessor>()?.HttpContext;
+            doc.Servers = [new Microsoft.OpenApi.OpenApiServer { Url = (http?.Request.PathBase.Value ?? "") + "/" }];
             return Task.CompletedTask;
         }));
         return services;

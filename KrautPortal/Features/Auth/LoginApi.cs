@@ -31,12 +31,12 @@ public static class LoginApi
         AuthenticatorChain chain, OtpService otp, IDataProtectionProvider protection, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(user) || string.IsNullOrEmpty(password))
-            return Back("/login", "Enter your user name and password.", returnUrl, user);
+            return Back("~/login", "Enter your user name and password.", returnUrl, user);
         var header = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}"));
         var request = HeaderAuthenticationHandler.Describe(http.Request) with { Authorization = header, InteractiveLogin = true };
         var result = await chain.AuthenticateAsync(request, ct);
         if (result is not AuthResult.Allow allow)
-            return Back("/login", (result as AuthResult.Deny)?.Reason ?? "Wrong user name or password.", returnUrl, user);
+            return Back("~/login", (result as AuthResult.Deny)?.Reason ?? "Wrong user name or password.", returnUrl, user);
         if (await otp.IsEnabledAsync(allow.Actor.Name, ct))
         {
             var pending = Protector(protection).Protect(JsonSerializer.Serialize(new Pending(allow.Actor, DateTime.UtcNow + PendingLifetime)));
@@ -44,18 +44,18 @@ public static class LoginApi
             {
                 HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = http.Request.IsHttps, Path = "/", MaxAge = PendingLifetime,
             });
-            return Results.Redirect("/login/code" + Query(returnUrl, null, null));
+            return Results.Redirect("~/login/code" + Query(returnUrl, null, null));
         }
         await SignInAsync(http, allow.Actor);
-        return Results.LocalRedirect(SafeReturn(returnUrl));
+        return Results.LocalRedirect(SafeReturn(http, returnUrl));
     }
 
     public static async Task<IResult> CodeAsync(HttpContext http, [FromForm] string? code, [FromForm] string? returnUrl,
         OtpService otp, LoginThrottle throttle, AuthAudit audit, IDataProtectionProvider protection, CancellationToken ct)
     {
-        if (!TryReadPending(http, protection, out var actor)) return Back("/login", "Your sign-in took too long; start again.", returnUrl, null);
+        if (!TryReadPending(http, protection, out var actor)) return Back("~/login", "Your sign-in took too long; start again.", returnUrl, null);
         var address = http.Connection.RemoteIpAddress?.ToString();
-        if (throttle.Wait(actor.Name, address) is var wait && wait > TimeSpan.Zero) return Back("/login/code", LoginThrottle.Refusal(wait), returnUrl, null);
+        if (throttle.Wait(actor.Name, address) is var wait && wait > TimeSpan.Zero) return Back("~/login/code", LoginThrottle.Refusal(wait), returnUrl, null);
 
         var check = await otp.VerifyAsync(actor.Name, code ?? "", ct);
         var request = HeaderAuthenticationHandler.Describe(http.Request);
@@ -64,12 +64,12 @@ public static class LoginApi
             throttle.Failed(actor.Name, address);
             var reason = check == OtpCheck.Replayed ? "That code was already used; wait for the next one." : "That code is not right.";
             audit.Record(request, actor, new AuthResult.Deny(reason), "otp");
-            return Back("/login/code", reason, returnUrl, null);
+            return Back("~/login/code", reason, returnUrl, null);
         }
         audit.Record(request, actor, new AuthResult.Allow(actor), "otp");
         http.Response.Cookies.Delete(PendingCookie);
         await SignInAsync(http, actor);
-        return Results.LocalRedirect(SafeReturn(returnUrl));
+        return Results.LocalRedirect(SafeReturn(http, returnUrl));
     }
 
     public static async Task<IResult> LogoutAsync(HttpContext http, IAntiforgery antiforgery, CancellationToken ct)
@@ -79,7 +79,7 @@ public static class LoginApi
         if (!Web.SameOrigin.Allows(http.Request) || !await antiforgery.IsRequestValidAsync(http))
             return Problems.Result(new BadRequestException("Sign-out refused", "Sign out with the portal's own Sign out button."));
         await http.SignOutAsync(CookieScheme);
-        return Results.Redirect("/login");
+        return Results.Redirect("~/login");
     }
 
     private static async Task SignInAsync(HttpContext http, Actor actor)
@@ -122,10 +122,11 @@ public static class LoginApi
     }
 
     /// <summary>
-    /// Only a path on this site: a login link must not send people elsewhere. Printable ASCII only (a browser sends
-    /// anything else percent-encoded): a tab or newline in a Location header was a 500.
+    /// Only a path of this portal (under its path base, which the path includes): a login link must not send people
+    /// elsewhere. Printable ASCII only (a browser sends anything else percent-encoded): a tab or newline in a Location
+    /// header was a 500. "~/" is the portal's root, wherever it is published.
     /// </summary>
-    private static string SafeReturn(string? returnUrl) =>
+    private static string SafeReturn(HttpContext http, string? returnUrl) =>
         returnUrl is { Length: > 0 } r && r.StartsWith('/') && !r.StartsWith("//", StringComparison.Ordinal) && !r.Contains('\\')
-            && r.All(c => c is > ' ' and < (char)127) ? r : "/";
+            && r.All(c => c is > ' ' and < (char)127) && new PathString(r.Split('?', 2)[0]).StartsWithSegments(http.Request.PathBase) ? r : "~/";
 }

@@ -26,7 +26,7 @@ public static class LoginFlash
             var text = Protector(http).Protect(JsonSerializer.Serialize(new Message(error, string.IsNullOrEmpty(user) ? null : user)), Lifetime);
             http.Response.Cookies.Append(Cookie, text, new CookieOptions
             {
-                HttpOnly = true, SameSite = SameSiteMode.Lax, Secure = http.Request.IsHttps, Path = "/login", MaxAge = Lifetime, IsEssential = true,
+                HttpOnly = true, SameSite = SameSiteMode.Lax, Secure = http.Request.IsHttps, Path = LoginPath(http), MaxAge = Lifetime, IsEssential = true,
             });
             return Results.Redirect(url).ExecuteAsync(http);
         }
@@ -36,7 +36,7 @@ public static class LoginFlash
     public static Message? Take(HttpContext? http)
     {
         if (http is null || !http.Request.Cookies.TryGetValue(Cookie, out var text)) return null;
-        if (!http.Response.HasStarted) http.Response.Cookies.Delete(Cookie, new CookieOptions { Path = "/login" });
+        if (!http.Response.HasStarted) http.Response.Cookies.Delete(Cookie, new CookieOptions { Path = LoginPath(http) });
         try
         {
             return JsonSerializer.Deserialize<Message>(Protector(http).Unprotect(text));
@@ -46,6 +46,9 @@ public static class LoginFlash
             return null;
         }
     }
+
+    /// <summary>The sign-in pages' path, under the portal's path base behind a proxy.</summary>
+    private static string LoginPath(HttpContext http) => http.Request.PathBase + "/login";
 
     private static ITimeLimitedDataProtector Protector(HttpContext http) =>
         http.RequestServices.GetRequiredService<IDataProtectionProvider>().CreateProtector("Kraut.Login.Flash.v1").ToTimeLimitedDataProtector();
