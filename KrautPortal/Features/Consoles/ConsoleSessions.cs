@@ -84,7 +84,6 @@ public sealed class ConsoleSessions(IServiceScopeFactory scopes, IOptions<Consol
     {
         session.Close(reason);
         if (!_open.TryRemove(session.Id, out _)) return;
-        Changed?.Invoke();
         var (closedAt, why, bytesIn, bytesOut) = (time.GetUtcNow().UtcDateTime, Cut(session.CloseReason ?? reason, 500), session.BytesIn, session.BytesOut);
         try
         {
@@ -100,6 +99,8 @@ public sealed class ConsoleSessions(IServiceScopeFactory scopes, IOptions<Consol
         finally
         {
             session.Dispose();
+            // After the row is complete: a page that re-reads the log on this event sees the session closed.
+            Changed?.Invoke();
         }
     }
 

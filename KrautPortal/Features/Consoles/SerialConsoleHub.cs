@@ -16,8 +16,11 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
     /// <summary>How much of the console log a viewer sees before live output.</summary>
     public const int TailBytes = 64 * 1024;
 
-    /// <summary>Frames a viewer may have waiting (each at most one read of the stream, 16 KiB) before it is dropped.</summary>
-    public const int Backlog = 256;
+    /// <summary>
+    /// Bytes a viewer may have waiting before it is dropped. Counted in bytes, not frames: under load the stream yields
+    /// many tiny reads, and a frame count dropped viewers that were only a moment behind a burst.
+    /// </summary>
+    public const int BacklogBytes = 4 * 1024 * 1024;
 
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, SharedConsole> _consoles = [];
@@ -100,6 +103,7 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
         await foreach (var frame in viewer.Outbox.Reader.ReadAllAsync(ct))
         {
             await socket.SendAsync(frame.Data, frame.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary, true, CancellationToken.None);
+            viewer.Sent(frame);
             if (!frame.Text) viewer.Session.CountOut(frame.Data.Length);
         }
     }
@@ -185,11 +189,22 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
     {
         public ConsoleSession Session { get; } = session;
 
-        public Channel<Frame> Outbox { get; } = Channel.CreateBounded<Frame>(new BoundedChannelOptions(Backlog)
+        private long _queuedBytes;
+
+        public Channel<Frame> Outbox { get; } = Channel.CreateUnbounded<Frame>(new UnboundedChannelOptions { SingleReader = true });
+
+        /// <summary>Queues the frame; false when that would put more than <see cref="BacklogBytes"/> in waiting (or the viewer left).</summary>
+        public bool TryQueue(Frame frame)
         {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-        });
+            if (Interlocked.Add(ref _queuedBytes, frame.Data.Length) > BacklogBytes || !Outbox.Writer.TryWrite(frame))
+            {
+                Interlocked.Add(ref _queuedBytes, -frame.Data.Length);
+                return false;
+            }
+            return true;
+        }
+
+        public void Sent(Frame frame) => Interlocked.Add(ref _queuedBytes, -frame.Data.Length);
     }
 
     /// <summary>One VM's console stream, its reading thread and its viewers.</summary>
@@ -277,7 +292,7 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
             foreach (var viewer in _viewers)
             {
                 var state = JsonSerializer.SerializeToUtf8Bytes(new { op = "state", typing = viewer == Typist, typist, viewers = _viewers.Length });
-                if (!viewer.Outbox.Writer.TryWrite(new Frame(state, Text: true))) dropped.Add(viewer);
+                if (!viewer.TryQueue(new Frame(state, Text: true))) dropped.Add(viewer);
             }
             return dropped;
         }
@@ -286,7 +301,7 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
         private static void Drop(List<Viewer> viewers)
         {
             foreach (var viewer in viewers)
-                viewer.Session.Close($"This viewer fell more than {Backlog} frames behind the console's output and was dropped; reconnect.");
+                viewer.Session.Close($"This viewer fell more than {BacklogBytes / (1024 * 1024)} MiB behind the console's output and was dropped; reconnect (the log has everything).");
         }
 
         public void Send(ReadOnlySpan<byte> data)
@@ -312,7 +327,7 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
                     var frame = new Frame(buffer.AsSpan(0, read).ToArray(), Text: false);
                     var dropped = new List<Viewer>();
                     foreach (var viewer in Volatile.Read(ref _viewers))
-                        if (!viewer.Outbox.Writer.TryWrite(frame)) dropped.Add(viewer);
+                        if (!viewer.TryQueue(frame)) dropped.Add(viewer);
                     Drop(dropped);
                 }
             }
