@@ -4,8 +4,8 @@
 // ticket from the circuit (a ticket is good for one socket); a close the server explains ("closed") is not retried.
 import { Terminal } from "../lib/xterm/xterm.mjs";
 import { FitAddon } from "../lib/xterm/addon-fit.mjs";
+import { reconnector } from "./console-reconnect.js";
 
-const RETRY_MS = [1000, 2000, 5000, 10000];
 const encoder = new TextEncoder();
 
 function loadCss() {
@@ -32,10 +32,8 @@ export function open(host, dotnet, ticket) {
   fit.fit();
 
   let socket = null;
-  let closedOnPurpose = false;
   let explained = false;
-  let attempt = 0;
-  let retryTimer = 0;
+  const reconnect = reconnector(dotnet, t => connect(t));
 
   const send = bytes => { if (socket?.readyState === WebSocket.OPEN) socket.send(bytes); };
   const sendControl = message => { if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message)); };
@@ -53,7 +51,7 @@ export function open(host, dotnet, ticket) {
     ws.binaryType = "arraybuffer";
     socket = ws;
     ws.onopen = () => {
-      attempt = 0;
+      reconnect.connected();
       // The server starts with the log's tail: a reconnect starts from a clean screen, not a doubled history.
       term.reset();
       dotnet.invokeMethodAsync("OnConnection", true, null);
@@ -77,24 +75,12 @@ export function open(host, dotnet, ticket) {
     ws.onclose = e => {
       if (socket !== ws) return;
       socket = null;
-      if (closedOnPurpose) return;
+      if (reconnect.stopped) return;
       if (explained) return;
-      retry(e.reason);
+      reconnect.retry(e.reason);
     };
   }
 
-  async function retry(reason) {
-    const delay = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)];
-    attempt++;
-    dotnet.invokeMethodAsync("OnConnection", false, `Connection lost${reason ? ` (${reason})` : ""}; reconnecting…`);
-    retryTimer = setTimeout(async () => {
-      if (closedOnPurpose) return;
-      let fresh = null;
-      try { fresh = await dotnet.invokeMethodAsync("FreshTicket"); } catch { /* the circuit is gone */ }
-      if (closedOnPurpose) return;
-      if (fresh) connect(fresh);
-    }, delay);
-  }
 
   connect(ticket);
 
@@ -111,8 +97,7 @@ export function open(host, dotnet, ticket) {
       return lines.join("\n");
     },
     close() {
-      closedOnPurpose = true;
-      clearTimeout(retryTimer);
+      reconnect.stop();
       resize.disconnect();
       socket?.close(1000, "viewer left");
       socket = null;

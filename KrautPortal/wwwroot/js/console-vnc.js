@@ -4,8 +4,8 @@
 // guest's own keyboard layout applies and non-US layouts type what their keys say.
 import RFB from "../lib/novnc/core/rfb.js";
 import keysyms from "../lib/novnc/core/input/keysymdef.js";
+import { reconnector } from "./console-reconnect.js";
 
-const RETRY_MS = [1000, 2000, 5000, 10000];
 const XK_Return = 0xff0d;
 const XK_Tab = 0xff09;
 const XK_BackSpace = 0xff08;
@@ -17,9 +17,7 @@ const XK_Shift_L = 0xffe1;
  */
 export function open(host, dotnet, ticket) {
   let rfb = null;
-  let closedOnPurpose = false;
-  let attempt = 0;
-  let retryTimer = 0;
+  const reconnect = reconnector(dotnet, t => connect(t));
   let scale = true;
 
   function connect(t) {
@@ -33,38 +31,26 @@ export function open(host, dotnet, ticket) {
     client.focusOnClick = true;
     rfb = client;
     client.addEventListener("connect", () => {
-      attempt = 0;
+      reconnect.connected();
       dotnet.invokeMethodAsync("OnConnection", true, null);
       client.focus();
     });
     client.addEventListener("disconnect", e => {
       if (rfb !== client) return;
       rfb = null;
-      if (closedOnPurpose) return;
+      if (reconnect.stopped) return;
       // A reason in the close frame is the server's word (VM deleted, closed by an administrator): not retried.
       if (closeReason) {
         dotnet.invokeMethodAsync("OnConnection", false, closeReason);
         return;
       }
-      retry(e.detail?.clean === false ? "the connection dropped" : "");
+      reconnect.retry(e.detail?.clean === false ? "the connection dropped" : "");
     });
     client.addEventListener("securityfailure", e => {
       dotnet.invokeMethodAsync("OnConnection", false, `The VNC server refused: ${e.detail?.reason ?? "security failure"}`);
     });
   }
 
-  function retry(reason) {
-    const delay = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)];
-    attempt++;
-    dotnet.invokeMethodAsync("OnConnection", false, `Connection lost${reason ? ` (${reason})` : ""}; reconnecting…`);
-    retryTimer = setTimeout(async () => {
-      if (closedOnPurpose) return;
-      let fresh = null;
-      try { fresh = await dotnet.invokeMethodAsync("FreshTicket"); } catch { /* the circuit is gone */ }
-      if (closedOnPurpose) return;
-      if (fresh) connect(fresh);
-    }, delay);
-  }
 
   function keysymFor(ch) {
     if (ch === "\n") return XK_Return;
@@ -94,8 +80,7 @@ export function open(host, dotnet, ticket) {
     setScale(on) { scale = !!on; if (rfb) rfb.scaleViewport = scale; },
     fullScreen() { host.requestFullscreen?.().catch(() => { }); },
     close() {
-      closedOnPurpose = true;
-      clearTimeout(retryTimer);
+      reconnect.stop();
       rfb?.disconnect();
       rfb = null;
       delete host.krautConsole;
