@@ -173,9 +173,10 @@ public class ConsolePortal : IDisposable
     }
 
     /// <summary>The status a refused WebSocket handshake was answered with.</summary>
-    public static async Task<HttpStatusCode> RefusedAsync(Uri uri, string? ticket, string? origin = null)
+    public static async Task<HttpStatusCode> RefusedAsync(Uri uri, string? ticket, string? origin = null, string? authorization = null)
     {
         var socket = new ClientWebSocket();
+        if (authorization is not null) socket.Options.SetRequestHeader("Authorization", authorization);
         socket.Options.CollectHttpResponseDetails = true;
         socket.Options.AddSubProtocol(ConsoleUrls.Protocol);
         if (ticket is not null) socket.Options.AddSubProtocol(ConsoleUrls.TicketPrefix + ticket);

@@ -159,6 +159,19 @@ public sealed class ConsoleTicketTests(ConsolePortal portal) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task AnotherPersonsTicket_IsRefused_WhenSomeoneElseIsSignedInOnTheSocket()
+    {
+        var vm = await portal.VmAsync("alice");
+        var ticket = (string)(await ConsolePortal.TicketAsync(portal.As("alice"), vm))["ticket"]!;
+
+        var status = await ConsolePortal.RefusedAsync(portal.SocketUri(vm), ticket, authorization: ConsolePortal.Basic("bob", ConsolePortal.Passwords["bob"]));
+
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        // Refused, and used up: alice's own attempt after the leak fails too rather than sharing a console with bob.
+        Assert.Equal(HttpStatusCode.Unauthorized, await ConsolePortal.RefusedAsync(portal.SocketUri(vm), ticket));
+    }
+
+    [Fact]
     public async Task AnExpiredTicket_IsRefused()
     {
         var vm = await portal.VmAsync("alice");

@@ -41,6 +41,15 @@ public static class ConsoleSocket
             return;
         }
         var actor = ticket!.Actor;
+        // A browser sends its session with the upgrade (and a client may send credentials): a ticket that reached
+        // someone else (copied from a page, leaked) is refused when that someone is signed in as another person.
+        if (ActorClaims.FromPrincipal(http.User) is { } caller && caller.Name != actor.Name)
+        {
+            var detail = $"This console ticket was issued to {actor.Name}, not to {caller.Name} who is signed in here; ask for a ticket of your own.";
+            audit.Attribute(http, new AuthDecision(new AuthResult.Deny(detail), Via));
+            await Problems.Result(Problems.Of(StatusCodes.Status403Forbidden, "Not your ticket", detail)).ExecuteAsync(http);
+            return;
+        }
         audit.Attribute(http, new AuthDecision(new AuthResult.Allow(actor), Via));
 
         // The ticket is up to 30 s old: the VM is checked again as its actor (still theirs, still running).
