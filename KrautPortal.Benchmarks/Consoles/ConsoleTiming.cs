@@ -26,7 +26,8 @@ public static class ConsoleTiming
     public static readonly TimeSpan TypingPause = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
-    /// Brings the shell to a known state: Ctrl-C and Ctrl-U drop a half-typed line, then a prompt without lower-case
+    /// Brings the shell to a known state: Ctrl-U drops a half-typed line (no Ctrl-C: the guest's respawned shell may end
+    /// on it and lose what follows), then a prompt without lower-case
     /// letters is set and a marker echoed (the quotes keep the typed command itself from containing the marker).
     /// </summary>
     public static async Task SyncAsync(IConsoleLink link, TimeSpan timeout)
@@ -34,7 +35,7 @@ public static class ConsoleTiming
         // A new marker every time: Kraut replays the console log's tail on open, with earlier markers in it.
         var marker = "KRAUTSYNC" + Random.Shared.Next(100_000, 1_000_000).ToString(CultureInfo.InvariantCulture);
         var from = link.Output.Length;
-        await SendAsync(link, $"\u0003\u0015\rPS1='KP> '; echo KRAUT''{marker[5..]}\r");
+        await SendAsync(link, $"\u0015\rPS1='KP> '; echo KRAUT''{marker[5..]}\r");
         await link.Output.WaitForAsync(marker, from, timeout);
         await link.Output.WaitForQuietAsync(Quiet, timeout);
     }
