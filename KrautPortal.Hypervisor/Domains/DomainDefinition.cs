@@ -8,6 +8,9 @@ namespace KrautPortal.Hypervisor;
 /// <param name="Emulator">QEMU binary from the capabilities; null lets libvirt choose.</param>
 /// <param name="Machine">Machine type; null means libvirt's default (virt on aarch64).</param>
 /// <param name="Firmware">bios or efi; aarch64 always uses efi.</param>
+/// <param name="SerialLogPath">Where virtlogd writes everything the guest prints on its serial port (a pty, so a
+/// console stream can attach too); null for no serial port.</param>
+/// <param name="VncSocketPath">The Unix socket QEMU's VNC server listens on, with a VGA card; null for no display.</param>
 /// <param name="AgentChannel">A host-only channel to an agent in the guest (routers); null for none.</param>
 public sealed record DomainDefinition(
     Guid Uuid,
@@ -25,4 +28,5 @@ public sealed record DomainDefinition(
     KrautDomainMetadata Metadata,
     string Firmware = "bios",
     DirectKernelBoot? DirectKernel = null,
-    ChannelDefinition? AgentChannel = null);
+    ChannelDefinition? AgentChannel = null,
+    string? VncSocketPath = null);

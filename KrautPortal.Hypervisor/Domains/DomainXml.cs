@@ -255,15 +255,22 @@ public static partial class DomainXml
 
         if (d.SerialLogPath is not null)
         {
-            // append='on' keeps the log of earlier boots; libvirt would otherwise truncate it at start.
+            // A pty serial is what virDomainOpenConsole attaches to; virtlogd still copies everything the guest
+            // prints into the log file, watched or not. append='on' keeps the log of earlier boots.
             devices.Add(new XElement("serial",
-                new XAttribute("type", "file"),
-                new XElement("source", new XAttribute("path", d.SerialLogPath), new XAttribute("append", "on")),
+                new XAttribute("type", "pty"),
+                LogElement(d.SerialLogPath),
                 new XElement("target", new XAttribute("port", 0))));
             devices.Add(new XElement("console",
-                new XAttribute("type", "file"),
-                new XElement("source", new XAttribute("path", d.SerialLogPath), new XAttribute("append", "on")),
+                new XAttribute("type", "pty"),
+                LogElement(d.SerialLogPath),
                 new XElement("target", new XAttribute("type", "serial"), new XAttribute("port", 0))));
+        }
+
+        if (d.VncSocketPath is not null)
+        {
+            devices.Add(VncElement(d.VncSocketPath));
+            devices.Add(new XElement("video", new XElement("model", new XAttribute("type", "vga"))));
         }
 
         if (d.AgentChannel is { } channel)
@@ -280,6 +287,32 @@ public static partial class DomainXml
         }
 
         return devices;
+    }
+
+    private static XElement LogElement(string path) =>
+        new("log", new XAttribute("file", path), new XAttribute("append", "on"));
+
+    /// <summary>VNC on a Unix socket only: no network listen address, so nobody reaches it but through the portal.</summary>
+    private static XElement VncElement(string socketPath)
+    {
+        RequireSocketPath(socketPath, "VNC");
+        return new XElement("graphics",
+            new XAttribute("type", "vnc"),
+            new XElement("listen", new XAttribute("type", "socket"), new XAttribute("socket", socketPath)));
+    }
+
+    private static void RequireSocketPath(string path, string what)
+    {
+        if (!Path.IsPathRooted(path))
+        {
+            throw new ArgumentException($"The {what} socket path must be absolute, not '{path}'.", nameof(path));
+        }
+
+        // sun_path holds 108 bytes including the terminating NUL; QEMU cannot bind a longer path.
+        if (System.Text.Encoding.UTF8.GetByteCount(path) > MaxSocketPathBytes)
+        {
+            throw new ArgumentException($"The {what} socket path is longer than {MaxSocketPathBytes} bytes: '{path}'.", nameof(path));
+        }
     }
 
     internal static XElement ChannelElement(ChannelDefinition channel)

@@ -18,6 +18,8 @@ public sealed class LibvirtDomain : IDisposable
     private const uint UndefineCheckpointsMetadata = 1 << 4;
     private const uint InterfaceAddressesSrcLease = 0;
     private const int IpAddrTypeIpv6 = 1;
+    private const uint ConsoleForce = 1 << 0; // VIR_DOMAIN_CONSOLE_FORCE
+    private const uint StreamBlocking = 0;
 
     private readonly DomainHandle _handle;
 
@@ -233,6 +235,34 @@ public sealed class LibvirtDomain : IDisposable
         }
 
         return result;
+    }
+
+    /// <summary>Attaches to the domain's first console (the pty serial port) as a blocking stream.</summary>
+    /// <param name="force">Take the console from whoever holds it (their stream ends); without it, a held console
+    /// is an error (VIR_ERR_OPERATION_FAILED).</param>
+    /// <remarks>
+    /// The stream uses this domain's connection and keeps it open while the stream lives; give each console its
+    /// own connection so a stuck stream never blocks other calls. The domain must be running with a pty serial.
+    /// </remarks>
+    /// <exception cref="LibvirtException">Not running, no pty console, or <see cref="LibvirtException.IsUnsupported"/>
+    /// for drivers without consoles (test:///default).</exception>
+    public LibvirtStream OpenConsole(bool force = true)
+    {
+        var conn = LibvirtNative.virDomainGetConnect(_handle);
+        if (conn == IntPtr.Zero)
+        {
+            throw LibvirtError.Capture("virDomainGetConnect");
+        }
+
+        var stream = LibvirtError.Check(LibvirtNative.virStreamNew(conn, StreamBlocking), "virStreamNew");
+        if (LibvirtNative.virDomainOpenConsole(_handle, null, stream, force ? ConsoleForce : 0) < 0)
+        {
+            var error = LibvirtError.Capture("virDomainOpenConsole");
+            stream.Dispose();
+            throw error;
+        }
+
+        return new LibvirtStream(stream);
     }
 
     public void Dispose() => _handle.Dispose();

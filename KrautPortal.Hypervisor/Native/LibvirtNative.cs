@@ -162,6 +162,39 @@ internal static partial class LibvirtNative
     [LibraryImport(Lib)]
     internal static partial void virDomainInterfaceFree(IntPtr iface);
 
+    /// <returns>Borrowed: the domain's own connection, no reference added; valid while the domain is referenced.</returns>
+    [LibraryImport(Lib)]
+    internal static partial IntPtr virDomainGetConnect(DomainHandle domain);
+
+    /// <param name="devName">NULL: the domain's first console (serial port 0 for a pty serial).</param>
+    /// <param name="flags">VIR_DOMAIN_CONSOLE_FORCE (1) takes the console from whoever holds it.</param>
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int virDomainOpenConsole(DomainHandle domain, string? devName, StreamHandle stream, uint flags);
+
+    // ---- stream ----
+
+    /// <param name="conn">Raw pointer from virDomainGetConnect; the stream takes its own reference on it.</param>
+    /// <param name="flags">0: blocking; VIR_STREAM_NONBLOCK (1) would make Recv return -2 when nothing is there.</param>
+    [LibraryImport(Lib)]
+    internal static partial StreamHandle virStreamNew(IntPtr conn, uint flags);
+
+    /// <returns>Bytes read, 0 at end of stream, -1 on error (-2 only for non-blocking streams).</returns>
+    [LibraryImport(Lib)]
+    internal static unsafe partial int virStreamRecv(StreamHandle stream, byte* data, nuint nbytes);
+
+    /// <returns>Bytes written (possibly fewer than asked), -1 on error.</returns>
+    [LibraryImport(Lib)]
+    internal static unsafe partial int virStreamSend(StreamHandle stream, byte* data, nuint nbytes);
+
+    [LibraryImport(Lib)]
+    internal static partial int virStreamFinish(StreamHandle stream);
+
+    [LibraryImport(Lib)]
+    internal static partial int virStreamAbort(StreamHandle stream);
+
+    [LibraryImport(Lib)]
+    internal static partial int virStreamFree(IntPtr stream);
+
     // ---- network ----
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]

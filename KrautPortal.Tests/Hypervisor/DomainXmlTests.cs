@@ -69,8 +69,9 @@ public sealed class DomainXmlTests
         Assert.NotNull(cdrom.Element("readonly"));
         Assert.Equal("kraut-net", (string?)devices.Element("interface")!.Element("source")!.Attribute("network"));
         Assert.Equal("virtio", (string?)devices.Element("interface")!.Element("model")!.Attribute("type"));
-        Assert.Equal("/var/log/kraut/vm1.serial.log", (string?)devices.Element("serial")!.Element("source")!.Attribute("path"));
-        Assert.Equal("file", (string?)devices.Element("console")!.Attribute("type"));
+        Assert.Equal("/var/log/kraut/vm1.serial.log", (string?)devices.Element("serial")!.Element("log")!.Attribute("file"));
+        Assert.Equal("pty", (string?)devices.Element("console")!.Attribute("type"));
+        Assert.Null(devices.Element("graphics")); // no VNC unless a socket is given
         Assert.Equal("/dev/urandom", devices.Element("rng")!.Element("backend")!.Value);
     }
 
