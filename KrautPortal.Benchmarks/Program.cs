@@ -25,7 +25,7 @@ var keepDbAt = Array.IndexOf(args, "--keep-db") is var k and >= 0 && k + 1 < arg
 if (which is not ("create" or "list" or "auth" or "convert" or "upload" or "ipam" or "router" or "console" or "all") || iterations < 1 || keys < 1 || burstLines < 0 || rows < 1_000 || requests < 20 || dataMiB < 1
     || allocations is < 100 or > 60_000 || allocators < 1)
 {
-    Console.Error.WriteLine("usage: KrautPortal.Benchmarks create|list|auth|convert|upload|ipam|router|console|all [--iterations N (default 5)] [--rows N (default 100000, at least 1000)] [--keep-db PATH (copy of the list database)] [--requests N (auth, per credential; default 500, at least 20)] [--data-mib N (convert: MiB of data per input, default 1024)] [--allocations N (ipam, per round; default 4000)] [--allocators N (ipam; default 32)] [--keys N (console: keys per round, default 20)] [--burst-lines N (console: seq 1 N, default 200000; 0 = none)] [--domain NAME (console: only virsh console on this existing domain, nothing written)]");
+    Console.Error.WriteLine("usage: KrautPortal.Benchmarks create|list|auth|convert|upload|ipam|router|console|all [--iterations N (default 5)] [--rows N (default 100000, at least 1000)] [--keep-db PATH (copy of the list database)] [--requests N (auth, per credential; default 500, at least 20)] [--data-mib N (convert: MiB of data per input, default 1024)] [--allocations N (ipam, per round; default 4000)] [--allocators N (ipam; default 32)] [--keys N (console: keys per round, default 20)] [--burst-lines N (console: seq 1 N, default 200000; 0 = none)] [--domain NAME (console: only virsh console and the libvirt stream on this existing domain, nothing written)]");
     return 2;
 }
 #if DEBUG
@@ -41,7 +41,7 @@ if (which is "upload" or "all") ResultsFile.Update("upload", await UploadBenchma
 if (which is "ipam" or "all") ResultsFile.Update("ipam", await IpamBenchmark.RunAsync(allocations, allocators));
 if (which is "router" or "all") ResultsFile.Update("router", await RouterRulesBenchmark.RunAsync(iterations));
 var consoleOptions = new ConsoleBenchmark.Options(iterations, keys, burstLines);
-if (which is "console" && domain is not null) await ConsoleBenchmark.RunVirshOnlyAsync(domain, consoleOptions);
+if (which is "console" && domain is not null) await ConsoleBenchmark.RunWithoutPortalAsync(domain, consoleOptions);
 else if (which is "console" or "all") ResultsFile.Update("console", await ConsoleBenchmark.RunAsync(consoleOptions));
 Console.WriteLine($"Done in {clock.Elapsed.TotalMinutes:0.0} min.");
 return 0;
