@@ -238,8 +238,8 @@ public sealed class LibvirtDomain : IDisposable
     }
 
     /// <summary>Attaches to the domain's first console (the pty serial port) as a blocking stream.</summary>
-    /// <param name="force">Take the console from whoever holds it (their stream ends); without it, a held console
-    /// is an error (VIR_ERR_OPERATION_FAILED).</param>
+    /// <param name="force">Take the console from whoever holds it: their Receive then throws a LibvirtException
+    /// ("stream had I/O failure"). Without it, a console held by another stream is refused.</param>
     /// <remarks>
     /// The stream uses this domain's connection and keeps it open while the stream lives; give each console its
     /// own connection so a stuck stream never blocks other calls. The domain must be running with a pty serial.
