@@ -1,6 +1,7 @@
 using KrautPortal.Features.AddressPools;
 using KrautPortal.Features.Api;
 using KrautPortal.Features.Auth;
+using KrautPortal.Features.Consoles;
 using KrautPortal.Features.Firewalls;
 using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Images;
@@ -88,6 +89,8 @@ public static class KrautSetup
         services.AddScoped<Features.Vms.Wizard.IVmWizardStep, Features.Firewalls.Pages.WizardFirewallRules>();
         services.AddScoped<Features.Firewalls.Pages.IRoutedNetworks, Features.Routers.Pages.RoutedNetworks>();
 
+        services.AddKrautConsoles(config);
+
         services.AddKrautApi();
         services.AddTrustedProxies(config);
         return builder;
@@ -124,6 +127,7 @@ public static class KrautSetup
         app.MapResourceApi<RouterSpec, RouterStatus>(Kinds.Routers);
         app.MapSshKeys();
         app.MapHosts();
+        app.MapConsoles();
         app.MapLogin();
     }
 

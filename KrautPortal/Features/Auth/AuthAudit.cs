@@ -71,6 +71,15 @@ public sealed class AuthAudit(IServiceScopeFactory scopes, IServiceProvider serv
         });
     }
 
+    /// <summary>
+    /// An API request let in (or refused) by a credential of its own instead of the Authorization header (a console
+    /// WebSocket's ticket): its one row names that decision rather than the header's absence.
+    /// </summary>
+    public void Attribute(HttpContext http, AuthDecision decision)
+    {
+        if (http.Features.Get<PendingAudit>() is { Completed: false } pending) pending.Decision = decision;
+    }
+
     /// <summary>An authorization refusal after authentication succeeded (a scope or role does not allow it).</summary>
     public void RecordForbidden(HttpContext? http, Actor actor, string verb, string kind, Guid? id, string reason)
     {
@@ -117,11 +126,12 @@ public sealed class AuthAudit(IServiceScopeFactory scopes, IServiceProvider serv
     private sealed class PendingAudit(AuthRequest request, AuthDecision decision)
     {
         public bool Completed { get; set; }
+        public AuthDecision Decision { get; set; } = decision;
         public string? Refusal { get; set; }
 
         public AuthEventRow ToRow(AuthAudit audit, int status)
         {
-            var row = audit.Row(request, decision, status);
+            var row = audit.Row(request, Decision, status);
             if (row.Decision != "allow") return row;
             // Let in, but the answer was a refusal after all: the row says so, once.
             if (Refusal is not null || status is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden)

@@ -105,28 +105,6 @@ namespace KrautPortal.Migrations.Sqlite
                     b.ToTable("sessions", (string)null);
                 });
 
-            modelBuilder.Entity("KrautPortal.Features.Auth.TokenSecretRow", b =>
-                {
-                    b.Property<Guid>("TokenId")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Creator")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("CreatorGroups")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Sha256")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("TokenId");
-
-                    b.ToTable("token_secrets", (string)null);
-                });
-
             modelBuilder.Entity("KrautPortal.Features.Auth.UserRow", b =>
                 {
                     b.Property<string>("Name")
@@ -159,6 +137,70 @@ namespace KrautPortal.Migrations.Sqlite
                     b.HasKey("Name");
 
                     b.ToTable("users", (string)null);
+                });
+
+            modelBuilder.Entity("KrautPortal.Features.Consoles.ConsoleSessionRow", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("BytesIn")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BytesOut")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("ClosedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("OpenedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Origin")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RemoteAddress")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("TokenId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Via")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VmName")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Who")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ClosedAt");
+
+                    b.HasIndex("OpenedAt");
+
+                    b.ToTable("console_sessions", (string)null);
                 });
 
             modelBuilder.Entity("KrautPortal.Features.Networks.Ipam.IpAllocationRow", b =>
@@ -365,6 +407,28 @@ namespace KrautPortal.Migrations.Sqlite
                     b.HasKey("Key");
 
                     b.ToTable("settings", (string)null);
+                });
+
+            modelBuilder.Entity("KrautPortal.Features.Tokens.TokenSecretRow", b =>
+                {
+                    b.Property<Guid>("TokenId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Creator")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatorGroups")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("TokenId");
+
+                    b.ToTable("token_secrets", (string)null);
                 });
 
             modelBuilder.Entity("KrautPortal.Features.Store.Selectors.ResourceLabelRow", b =>

@@ -1,0 +1,350 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace KrautPortal.Features.Consoles;
+
+/// <summary>
+/// Serial consoles shared by their viewers: one libvirt console stream per VM, opened at the first viewer and closed
+/// after the last, read by a thread of its own and fanned out to every viewer through a bounded backlog each (a viewer
+/// that falls behind is dropped; the guest never waits for it). Each viewer first gets the tail of the console log,
+/// then live output. One viewer types at a time: whoever joins while nobody types, anybody else after a takeover.
+/// </summary>
+public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths paths, ILogger<SerialConsoleHub> logger)
+{
+    /// <summary>How much of the console log a viewer sees before live output.</summary>
+    public const int TailBytes = 64 * 1024;
+
+    /// <summary>Frames a viewer may have waiting (each at most one read of the stream, 16 KiB) before it is dropped.</summary>
+    public const int Backlog = 256;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<Guid, SharedConsole> _consoles = [];
+
+    /// <summary>VMs whose console stream is open now.</summary>
+    public int OpenStreams
+    {
+        get
+        {
+            lock (_lock) return _consoles.Count;
+        }
+    }
+
+    /// <summary>Serves one viewer until it leaves or its session is closed; the caller then closes the socket.</summary>
+    public async Task RunAsync(ConsoleSession session, WebSocket socket, string hostUri, CancellationToken ct)
+    {
+        var viewer = new Viewer(session);
+        SharedConsole console;
+        try
+        {
+            console = Join(session.VmId, hostUri, viewer);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Could not open the serial console of VM {Vm}", session.VmId);
+            session.Close($"The console could not be opened: {e.Message}");
+            return;
+        }
+        try
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, session.Closing);
+            var send = SendAsync(viewer, socket, stop.Token);
+            var receive = ReceiveAsync(console, viewer, socket, stop.Token);
+            await Task.WhenAny(send, receive);
+            await stop.CancelAsync();
+            await Task.WhenAll(Quietly(send), Quietly(receive));
+        }
+        finally
+        {
+            Leave(console, viewer);
+        }
+    }
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        {
+            // the session is ending either way
+        }
+    }
+
+    private SharedConsole Join(Guid vmId, string hostUri, Viewer viewer)
+    {
+        lock (_lock)
+        {
+            // A console whose stream ended (the VM stopped) is not joined: its viewers are on their way out.
+            if (!_consoles.TryGetValue(vmId, out var console) || console.Ended)
+            {
+                console = new SharedConsole(vmId, source.Open(hostUri, vmId), logger);
+                _consoles[vmId] = console;
+                console.Start();
+            }
+            console.Add(viewer);
+            return console;
+        }
+    }
+
+    private void Leave(SharedConsole console, Viewer viewer)
+    {
+        lock (_lock)
+        {
+            if (console.Remove(viewer) == 0)
+            {
+                if (_consoles.GetValueOrDefault(console.VmId) == console) _consoles.Remove(console.VmId);
+                console.Shutdown();
+            }
+        }
+    }
+
+    private async Task SendAsync(Viewer viewer, WebSocket socket, CancellationToken ct)
+    {
+        foreach (var chunk in Tail(paths.ConsoleFor(viewer.Session.VmId)))
+        {
+            await socket.SendAsync(chunk, WebSocketMessageType.Binary, true, ct);
+            viewer.Session.CountOut(chunk.Count);
+        }
+        await foreach (var frame in viewer.Outbox.Reader.ReadAllAsync(ct))
+        {
+            await socket.SendAsync(frame.Data, frame.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary, true, ct);
+            if (!frame.Text) viewer.Session.CountOut(frame.Data.Length);
+        }
+    }
+
+    /// <summary>The last <see cref="TailBytes"/> of the console log (virtlogd keeps writing it), in frames.</summary>
+    private static IEnumerable<ArraySegment<byte>> Tail(string log)
+    {
+        byte[] bytes;
+        try
+        {
+            using var file = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var start = Math.Max(0, file.Length - TailBytes);
+            file.Seek(start, SeekOrigin.Begin);
+            bytes = new byte[file.Length - start];
+            file.ReadExactly(bytes);
+        }
+        catch (IOException)
+        {
+            yield break;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            yield break;
+        }
+        for (var at = 0; at < bytes.Length; at += 16 * 1024)
+            yield return new ArraySegment<byte>(bytes, at, Math.Min(16 * 1024, bytes.Length - at));
+    }
+
+    private static async Task ReceiveAsync(SharedConsole console, Viewer viewer, WebSocket socket, CancellationToken ct)
+    {
+        var buffer = new byte[4096];
+        using var text = new MemoryStream();
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, ct);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                viewer.Session.Close("The viewer closed the console.");
+                return;
+            }
+            if (result.MessageType == WebSocketMessageType.Binary)
+            {
+                if (console.Typist == viewer)
+                {
+                    console.Send(buffer.AsSpan(0, result.Count));
+                    viewer.Session.CountIn(result.Count);
+                }
+                continue;
+            }
+            if (text.Length + result.Count > 64 * 1024)
+            {
+                viewer.Session.Close("A control message was too long.");
+                return;
+            }
+            text.Write(buffer, 0, result.Count);
+            if (!result.EndOfMessage) continue;
+            Control(console, viewer, text.ToArray());
+            text.SetLength(0);
+        }
+    }
+
+    /// <summary>Client messages: <c>{"op":"takeover"}</c>; others (<c>resize</c>) are ignored, as is what is not JSON.</summary>
+    private static void Control(SharedConsole console, Viewer viewer, byte[] message)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(message);
+            if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("op", out var op) && op.ValueKind == JsonValueKind.String
+                && op.GetString() == "takeover")
+            {
+                console.TakeOver(viewer);
+            }
+        }
+        catch (JsonException)
+        {
+            // not a control message Kraut knows
+        }
+    }
+
+    internal readonly record struct Frame(byte[] Data, bool Text);
+
+    internal sealed class Viewer(ConsoleSession session)
+    {
+        public ConsoleSession Session { get; } = session;
+
+        public Channel<Frame> Outbox { get; } = Channel.CreateBounded<Frame>(new BoundedChannelOptions(Backlog)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+    }
+
+    /// <summary>One VM's console stream, its reading thread and its viewers.</summary>
+    private sealed class SharedConsole(Guid vmId, ISerialConnection stream, ILogger logger)
+    {
+        private readonly Lock _lock = new();
+        private readonly Lock _sendLock = new();
+        private readonly List<Viewer> _viewers = [];
+        private volatile bool _closing;
+        private volatile bool _ended;
+
+        /// <summary>Both the reading thread and <see cref="Shutdown"/> are done with the stream when this reaches 2.</summary>
+        private int _finished;
+
+        public bool Ended => _ended;
+
+        public Guid VmId { get; } = vmId;
+        public Viewer? Typist { get; private set; }
+
+        public void Start()
+        {
+            // A thread of its own: Receive blocks in libvirt, which must not hold a thread-pool thread for the session's life.
+            new Thread(ReadLoop) { IsBackground = true, Name = $"console {VmId:N}" }.Start();
+        }
+
+        public void Add(Viewer viewer)
+        {
+            lock (_lock)
+            {
+                _viewers.Add(viewer);
+                if (Typist is null) SetTypist(viewer);
+                PublishState();
+            }
+        }
+
+        /// <summary>Removes the viewer; returns how many remain.</summary>
+        public int Remove(Viewer viewer)
+        {
+            lock (_lock)
+            {
+                _viewers.Remove(viewer);
+                viewer.Outbox.Writer.TryComplete();
+                // The keyboard is nobody's until someone takes it: the remaining viewers did not ask for it.
+                if (Typist == viewer) SetTypist(null);
+                PublishState();
+                return _viewers.Count;
+            }
+        }
+
+        public void TakeOver(Viewer viewer)
+        {
+            lock (_lock)
+            {
+                if (Typist == viewer || !_viewers.Contains(viewer)) return;
+                SetTypist(viewer);
+                PublishState();
+            }
+        }
+
+        private void SetTypist(Viewer? viewer)
+        {
+            if (Typist is { } previous) previous.Session.Typing = false;
+            Typist = viewer;
+            if (viewer is not null) viewer.Session.Typing = true;
+        }
+
+        private void PublishState()
+        {
+            var typist = Typist?.Session.Person;
+            foreach (var viewer in _viewers)
+            {
+                var state = JsonSerializer.SerializeToUtf8Bytes(new { op = "state", typing = viewer == Typist, typist, viewers = _viewers.Count });
+                Deliver(viewer, new Frame(state, Text: true));
+            }
+        }
+
+        public void Send(ReadOnlySpan<byte> data)
+        {
+            if (_closing) return;
+            lock (_sendLock) stream.Send(data);
+        }
+
+        private void ReadLoop()
+        {
+            var buffer = new byte[16 * 1024];
+            string reason;
+            try
+            {
+                while (true)
+                {
+                    var read = stream.Receive(buffer);
+                    if (read == 0)
+                    {
+                        reason = "The console ended: the VM stopped.";
+                        break;
+                    }
+                    var frame = new Frame(buffer.AsSpan(0, read).ToArray(), Text: false);
+                    lock (_lock)
+                    {
+                        foreach (var viewer in _viewers) Deliver(viewer, frame);
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                reason = $"The console stream broke: {e.Message}";
+                if (!_closing) logger.LogInformation(e, "Serial console of VM {Vm} ended", VmId);
+            }
+            _ended = true;
+            if (!_closing)
+            {
+                lock (_lock)
+                {
+                    foreach (var viewer in _viewers) viewer.Session.Close(reason);
+                }
+            }
+            Finish();
+        }
+
+        private void Finish()
+        {
+            if (Interlocked.Increment(ref _finished) == 2) stream.Dispose();
+        }
+
+        /// <summary>Queues a frame for a viewer; one whose backlog is full is dropped rather than slowing the guest or the others.</summary>
+        private static void Deliver(Viewer viewer, Frame frame)
+        {
+            if (viewer.Outbox.Writer.TryWrite(frame)) return;
+            viewer.Session.Close($"This viewer fell more than {Backlog} frames behind the console's output and was dropped; reconnect.");
+        }
+
+        /// <summary>The last viewer left: ends the stream (which wakes the reading thread, which then frees it).</summary>
+        public void Shutdown()
+        {
+            _closing = true;
+            try
+            {
+                stream.Interrupt();
+            }
+            catch (Exception e)
+            {
+                logger.LogDebug(e, "Ending the serial console of VM {Vm}", VmId);
+            }
+            Finish();
+        }
+    }
+}
