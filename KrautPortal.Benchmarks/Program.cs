@@ -18,14 +18,14 @@ var requests = IntOption("--requests", 500);
 var dataMiB = IntOption("--data-mib", 1024);
 var allocations = IntOption("--allocations", 4000);
 var allocators = IntOption("--allocators", 32);
-var keys = IntOption("--keys", 20);
-var burstLines = IntOption("--burst-lines", 200_000);
+var keys = IntOption("--keys", 40);
+var burstLines = IntOption("--burst-lines", 100_000);
 var domain = Array.IndexOf(args, "--domain") is var d and >= 0 && d + 1 < args.Length ? args[d + 1] : null;
 var keepDbAt = Array.IndexOf(args, "--keep-db") is var k and >= 0 && k + 1 < args.Length ? Path.GetFullPath(args[k + 1]) : null;
 if (which is not ("create" or "list" or "auth" or "convert" or "upload" or "ipam" or "router" or "console" or "all") || iterations < 1 || keys < 1 || burstLines < 0 || rows < 1_000 || requests < 20 || dataMiB < 1
     || allocations is < 100 or > 60_000 || allocators < 1)
 {
-    Console.Error.WriteLine("usage: KrautPortal.Benchmarks create|list|auth|convert|upload|ipam|router|console|all [--iterations N (default 5)] [--rows N (default 100000, at least 1000)] [--keep-db PATH (copy of the list database)] [--requests N (auth, per credential; default 500, at least 20)] [--data-mib N (convert: MiB of data per input, default 1024)] [--allocations N (ipam, per round; default 4000)] [--allocators N (ipam; default 32)] [--keys N (console: keys per round, default 20)] [--burst-lines N (console: seq 1 N, default 200000; 0 = none)] [--domain NAME (console: only virsh console and the libvirt stream on this existing domain, nothing written)]");
+    Console.Error.WriteLine("usage: KrautPortal.Benchmarks create|list|auth|convert|upload|ipam|router|console|all [--iterations N (default 5)] [--rows N (default 100000, at least 1000)] [--keep-db PATH (copy of the list database)] [--requests N (auth, per credential; default 500, at least 20)] [--data-mib N (convert: MiB of data per input, default 1024)] [--allocations N (ipam, per round; default 4000)] [--allocators N (ipam; default 32)] [--keys N (console: keys per round, default 40)] [--burst-lines N (console: seq 1 N, default 100000; 0 = none)] [--domain NAME (console: only virsh console and the libvirt stream on this existing domain, nothing written)]");
     return 2;
 }
 #if DEBUG

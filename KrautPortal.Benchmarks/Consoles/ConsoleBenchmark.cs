@@ -40,8 +40,23 @@ public static class ConsoleBenchmark
         using var client = portal.CreateClient();
         var networkId = await IdOfAsync(client, "networks", "default");
         var (vmId, domainType) = await CreateGuestAsync(portal, client, networkId);
-        var domain = VmBuilder.DomainName(vmId);
 
+        try
+        {
+            return await MeasureAsync(options, portal, client, vmId, domainType, networkId, loadAtStart);
+        }
+        catch
+        {
+            var log = portal.Log;
+            Console.Error.WriteLine("[console] the portal's log, last 4000 characters:\n" + log[Math.Max(0, log.Length - 4000)..]);
+            throw;
+        }
+    }
+
+    private static async Task<string> MeasureAsync(Options options, PortalProcess portal, HttpClient client, Guid vmId, string? domainType,
+        Guid networkId, string loadAtStart)
+    {
+        var domain = VmBuilder.DomainName(vmId);
         var kraut = new Side("Kraut");
         var virsh = new Side("virsh console");
         var stream = new Side("libvirt stream");
@@ -113,12 +128,12 @@ public static class ConsoleBenchmark
 
     private static async Task RoundAsync(Func<Task<IConsoleLink>> open, Side side, Options options)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
         var link = await open();
         await using (link)
         {
-            await ConsoleTiming.SyncAsync(link, TimeSpan.FromSeconds(60));
-            side.Opens.Add(clock.Elapsed.TotalMilliseconds);
+            var synced = await ConsoleTiming.SyncAsync(link, TimeSpan.FromSeconds(60));
+            side.Opens.Add(System.Diagnostics.Stopwatch.GetElapsedTime(start, synced).TotalMilliseconds);
             side.Keystrokes.AddRange(await ConsoleTiming.KeystrokesAsync(link, options.KeysPerRound));
             if (options.BurstLines > 0) side.Bursts.Add(await ConsoleTiming.BurstAsync(link, options.BurstLines, BurstTimeout));
         }

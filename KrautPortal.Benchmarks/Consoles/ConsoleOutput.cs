@@ -15,6 +15,7 @@ public sealed class ConsoleOutput
     private long _length;
     private TaskCompletionSource _changed = NewSignal();
     private bool _ended;
+    private string? _endReason;
 
     public long Length { get { lock (_lock) return _length; } }
 
@@ -34,12 +35,13 @@ public sealed class ConsoleOutput
     }
 
     /// <summary>The link ended (the reader saw end of stream): waiting for more fails at once instead of at its timeout.</summary>
-    public void End()
+    public void End(string? reason = null)
     {
         TaskCompletionSource changed;
         lock (_lock)
         {
             _ended = true;
+            _endReason = reason;
             changed = _changed;
         }
         changed.TrySetResult();
@@ -75,7 +77,7 @@ public sealed class ConsoleOutput
                     return (offset, ArrivalOf(offset + needle.Length - 1));
                 }
                 searchFrom = Math.Max(from, _length - needle.Length + 1);
-                if (_ended) throw new InvalidOperationException($"the console closed before \"{Encoding.UTF8.GetString(needle.Span)}\" came: {Tail(from)}");
+                if (_ended) throw new InvalidOperationException($"the console closed ({_endReason ?? "no reason given"}) before \"{Encoding.UTF8.GetString(needle.Span)}\" came: {Tail(from)}");
                 changed = _changed.Task;
             }
             var left = deadline - Stopwatch.GetTimestamp();
@@ -96,7 +98,7 @@ public sealed class ConsoleOutput
             Task changed;
             lock (_lock)
             {
-                if (_ended) throw new InvalidOperationException("the console closed");
+                if (_ended) throw new InvalidOperationException($"the console closed ({_endReason ?? "no reason given"})");
                 changed = _changed.Task;
             }
             if (!await WaitAsync(changed, (long)(quiet.TotalSeconds * Stopwatch.Frequency))) return;

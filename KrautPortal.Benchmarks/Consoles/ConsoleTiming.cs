@@ -30,14 +30,16 @@ public static class ConsoleTiming
     /// on it and lose what follows), then a prompt without lower-case
     /// letters is set and a marker echoed (the quotes keep the typed command itself from containing the marker).
     /// </summary>
-    public static async Task SyncAsync(IConsoleLink link, TimeSpan timeout)
+    /// <returns>The Stopwatch timestamp at which the marker arrived.</returns>
+    public static async Task<long> SyncAsync(IConsoleLink link, TimeSpan timeout)
     {
         // A new marker every time: Kraut replays the console log's tail on open, with earlier markers in it.
         var marker = "KRAUTSYNC" + Random.Shared.Next(100_000, 1_000_000).ToString(CultureInfo.InvariantCulture);
         var from = link.Output.Length;
         await SendAsync(link, $"\u0015\rPS1='KP> '; echo KRAUT''{marker[5..]}\r");
-        await link.Output.WaitForAsync(marker, from, timeout);
+        var (_, arrived) = await link.Output.WaitForAsync(marker, from, timeout);
         await link.Output.WaitForQuietAsync(Quiet, timeout);
+        return arrived;
     }
 
     /// <summary>Types <paramref name="count"/> keys on one comment line, timing each to its echo (ms), then Enter.</summary>

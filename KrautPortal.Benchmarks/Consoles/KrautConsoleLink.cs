@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
+using System.Text;
 using System.Text.Json;
 
 namespace KrautPortal.Benchmarks.Consoles;
@@ -80,6 +81,8 @@ public sealed class KrautConsoleLink : IConsoleLink
     private async Task ReadLoopAsync()
     {
         var buffer = new byte[64 * 1024];
+        var control = new StringBuilder();
+        string? lastControl = null;
         try
         {
             while (true)
@@ -88,11 +91,21 @@ public sealed class KrautConsoleLink : IConsoleLink
                 var now = Stopwatch.GetTimestamp();
                 if (frame.MessageType == WebSocketMessageType.Close) break;
                 if (frame.MessageType == WebSocketMessageType.Binary) Output.Append(buffer.AsSpan(0, frame.Count), now);
+                else
+                {
+                    // Control messages ({"op":"state"…}, {"op":"closed","reason":…}): kept only to explain an unexpected end.
+                    control.Append(Encoding.UTF8.GetString(buffer, 0, frame.Count));
+                    if (frame.EndOfMessage)
+                    {
+                        lastControl = control.ToString();
+                        control.Clear();
+                    }
+                }
             }
         }
         finally
         {
-            Output.End();
+            Output.End($"WebSocket {_socket.CloseStatus} \"{_socket.CloseStatusDescription}\", last control message {lastControl ?? "none"}");
         }
     }
 }
