@@ -25,6 +25,7 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
     {
         // No domain holds it now: a socket left by a crash or a by-hand undefine goes before QEMU binds a new one.
         if (plan.AgentChannel is { } channel) File.Delete(channel.SocketPath);
+        if (VncSocket(plan, paths) is { } vnc) File.Delete(vnc);
         var disk = Task.Run(async () =>
         {
             using (VmTelemetry.StartPhase(VmTelemetry.Overlay, plan.Id)) await EnsureDiskAsync(plan, ct);
@@ -90,8 +91,15 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
             SerialLogPath: paths.ConsoleFor(vm.Id),
             Metadata: new KrautDomainMetadata(vm.Id, instance.Id, vm.Name, vm.Version),
             Firmware: image.Firmware == Firmware.Uefi ? "efi" : "bios",
-            AgentChannel: plan.AgentChannel), seedRewritten, seedIso);
+            AgentChannel: plan.AgentChannel,
+            VncSocketPath: VncSocket(plan, paths)), seedRewritten, seedIso);
     }
+
+    /// <summary>
+    /// Where the VM's VNC server listens (a Unix socket only the portal relays), or null for a system VM: a router's
+    /// screen is nobody's to use, and its serial console stays read-only.
+    /// </summary>
+    public static string? VncSocket(VmPlan plan, KrautPaths paths) => plan.IsRouter || plan.Vm.System ? null : paths.VncSocketFor(plan.Id);
 
     /// <summary>
     /// Every NIC references Kraut's network filters, so they must exist before a domain is defined or a NIC plugged in.
@@ -161,7 +169,7 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
     {
         var seed = paths.SeedIsoFor(vmId);
         foreach (var file in new[] { paths.DiskFor(vmId), paths.DiskFor(vmId) + ".tmp", paths.ConsoleFor(vmId), seed, seed + ".tmp", seed + ".sha256", seed + ".sha256.tmp",
-                     paths.RouterAgentSocketFor(vmId) })
+                     paths.RouterAgentSocketFor(vmId), paths.VncSocketFor(vmId) })
             File.Delete(file);
         if (Directory.Exists(seed + ".d.tmp")) Directory.Delete(seed + ".d.tmp", recursive: true);
     }
