@@ -71,8 +71,9 @@ public static class ConsoleTiming
     public static async Task<BurstSample> BurstAsync(IConsoleLink link, int lines, TimeSpan timeout)
     {
         var command = $"seq 1 {lines.ToString(CultureInfo.InvariantCulture)}; echo KRAUT''DONE";
+        var typed = link.Output.Length;
         await SendAsync(link, command);
-        await link.Output.WaitForAsync(command, 0, Echo);
+        await link.Output.WaitForAsync(command, typed, Echo);
         await link.Output.WaitForQuietAsync(Quiet, Echo);
         link.Output.Clear();
         var sent = Stopwatch.GetTimestamp();
