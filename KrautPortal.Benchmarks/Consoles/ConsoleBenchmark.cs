@@ -17,7 +17,7 @@ namespace KrautPortal.Benchmarks.Consoles;
 public static class ConsoleBenchmark
 {
     private static readonly TimeSpan Boot = TimeSpan.FromMinutes(3);
-    private static readonly TimeSpan BurstTimeout = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan BurstTimeout = TimeSpan.FromMinutes(2);
 
     public sealed record Options(int Rounds, int KeysPerRound, int BurstLines);
 
@@ -27,6 +27,7 @@ public static class ConsoleBenchmark
         public List<double> Keystrokes { get; } = [];
         public List<BurstSample> Bursts { get; } = [];
         public List<double> Opens { get; } = [];
+        public List<string> Stalls { get; } = [];
     }
 
     public static async Task<string> RunAsync(Options options)
@@ -67,14 +68,20 @@ public static class ConsoleBenchmark
             (stream, () => Task.FromResult(LibvirtStreamLink.Open(vmId))),
         ];
         Console.WriteLine("[console] warm-up round (not counted)");
-        foreach (var (side, open) in sides) await RoundAsync(open, new Side($"warm-up ({side.Name})"), options);
+        var consoleLog = portal.ConsoleFor(vmId);
+        foreach (var (side, open) in sides)
+        {
+            var warmUp = new Side($"warm-up ({side.Name})");
+            await RoundAsync(open, warmUp, options, consoleLog);
+            side.Stalls.AddRange(warmUp.Stalls);
+        }
         for (var round = 1; round <= options.Rounds; round++)
         {
             // Each round another side goes first, so a slow spell on the machine does not always hit the same one.
             for (var turn = 0; turn < sides.Length; turn++)
             {
                 var (side, open) = sides[(round - 1 + turn) % sides.Length];
-                await RoundAsync(open, side, options);
+                await RoundAsync(open, side, options, consoleLog);
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"[console] {round}/{options.Rounds}: echo p50 so far Kraut {Stats.Ms(Stats.Of(kraut.Keystrokes).P50)} ms, virsh {Stats.Ms(Stats.Of(virsh.Keystrokes).P50)} ms, " +
@@ -126,7 +133,7 @@ public static class ConsoleBenchmark
 
     private static async Task<IConsoleLink> Open<T>(Func<Task<T>> open) where T : IConsoleLink => await open();
 
-    private static async Task RoundAsync(Func<Task<IConsoleLink>> open, Side side, Options options)
+    private static async Task RoundAsync(Func<Task<IConsoleLink>> open, Side side, Options options, string? consoleLog = null)
     {
         var start = System.Diagnostics.Stopwatch.GetTimestamp();
         var link = await open();
@@ -135,7 +142,21 @@ public static class ConsoleBenchmark
             var synced = await ConsoleTiming.SyncAsync(link, TimeSpan.FromSeconds(60));
             side.Opens.Add(System.Diagnostics.Stopwatch.GetElapsedTime(start, synced).TotalMilliseconds);
             side.Keystrokes.AddRange(await ConsoleTiming.KeystrokesAsync(link, options.KeysPerRound));
-            if (options.BurstLines > 0) side.Bursts.Add(await ConsoleTiming.BurstAsync(link, options.BurstLines, BurstTimeout));
+            try
+            {
+                if (options.BurstLines > 0) side.Bursts.Add(await ConsoleTiming.BurstAsync(link, options.BurstLines, BurstTimeout));
+            }
+            catch (TimeoutException e) when (consoleLog is not null)
+            {
+                // Did the guest print the end at all? virtlogd writes the log whether or not a console reader keeps up.
+                // A stalled burst is a result, not the end of the run: it is counted and reported, and the next round goes on.
+                var log = GuestConsole.Read(consoleLog);
+                var stall = $"{side.Name}, burst after {side.Bursts.Count} good ones: " + e.Message[..Math.Min(e.Message.Length, 120)] +
+                    $" The console log ({log.Length} characters) " +
+                    (log.Contains("KRAUTDONE", StringComparison.Ordinal) ? "has KRAUTDONE: the guest printed it, the console did not deliver it." : "has no KRAUTDONE either: the guest did not print it.");
+                Console.WriteLine("[console] STALLED: " + stall);
+                side.Stalls.Add(stall);
+            }
         }
         var echo = Stats.Of(side.Keystrokes.TakeLast(options.KeysPerRound));
         var burst = side.Bursts.Count > 0 ? $"; burst {side.Bursts[^1].Bytes} B in {Stats.Ms(side.Bursts[^1].Ms)} ms" : "";
@@ -216,6 +237,12 @@ public static class ConsoleBenchmark
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Extra: open → first command answered (ticket + WebSocket, starting virsh, or opening the stream; then a marker echoed), p50: " +
             $"Kraut {Stats.Ms(ko.P50)} ms, virsh {Stats.Ms(vo.P50)} ms, libvirt stream {Stats.Ms(lo.P50)} ms.");
+        text.AppendLine();
+        var stalls = kraut.Stalls.Concat(virsh.Stalls).Concat(stream.Stalls).ToList();
+        text.AppendLine(stalls.Count == 0
+            ? "Every burst completed on every side."
+            : $"**Bursts that stalled** (no marker within {BurstTimeout.TotalMinutes:0} min; not in the table above):");
+        foreach (var stall in stalls) text.AppendLine("- " + stall.ReplaceLineEndings(" "));
         text.AppendLine();
         text.AppendLine("How each side is timed:");
         text.AppendLine("- The guest: the test guest (`scripts/build-guest-image.sh`, a root shell on ttyS0) as a Kraut VM (machine type `small`, " +
