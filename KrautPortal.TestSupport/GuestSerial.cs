@@ -85,6 +85,29 @@ public sealed class GuestSerial : IDisposable
         return Task.Run(() => _stream.Send(bytes));
     }
 
+    /// <summary>
+    /// Waits until the test guest's shell answers a command: its init starts the shell late in boot, and keystrokes sent
+    /// before it runs may go to nobody, so the question is repeated every few seconds.
+    /// </summary>
+    public async Task WaitForShellAsync(TimeSpan timeout)
+    {
+        var token = Guid.NewGuid().ToString("N")[..12];
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            // Arithmetic in the command, so the answer differs from the echoed keystrokes.
+            await SendLineAsync($"echo shell-$((40+2))-{token}");
+            try
+            {
+                await WaitForAsync($"shell-42-{token}", TimeSpan.FromSeconds(5));
+                return;
+            }
+            catch (TimeoutException) when (DateTime.UtcNow < deadline)
+            {
+            }
+        }
+    }
+
     /// <summary>Completes with the output from <paramref name="since"/> on once it contains <paramref name="text"/> (at once
     /// if it already does); throws on timeout or when the stream ends first. Woken by each receive, not polled.</summary>
     public async Task<string> WaitForAsync(string text, TimeSpan timeout, int since = 0)

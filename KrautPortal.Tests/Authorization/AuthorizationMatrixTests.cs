@@ -17,9 +17,9 @@ namespace KrautPortal.Tests.Authorization;
 [Collection(AuthorizationCollection.Name)]
 public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
 {
-    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts, Upload, UploadOffset, CancelUpload, Import, ListAddresses, OwnProfile, Preview, Counters, FirewallRouters }
+    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts, Upload, UploadOffset, CancelUpload, Import, ListAddresses, OwnProfile, Preview, Counters, FirewallRouters, Console, ListConsoles, CloseConsole }
 
-    private static readonly Op[] Reads = [Op.List, Op.Get, Op.History, Op.Version, Op.Diff, Op.ListNics, Op.Hosts, Op.UploadOffset, Op.ListAddresses, Op.Preview, Op.Counters, Op.FirewallRouters];
+    private static readonly Op[] Reads = [Op.List, Op.Get, Op.History, Op.Version, Op.Diff, Op.ListNics, Op.Hosts, Op.UploadOffset, Op.ListAddresses, Op.Preview, Op.Counters, Op.FirewallRouters, Op.Console, Op.ListConsoles];
 
     /// <summary>Every endpoint shape Kraut has; {kind} is any kind. An endpoint matching none fails the matrix until it is classified here.</summary>
     private static readonly (string Method, string Path, Op Op)[] Shapes =
@@ -43,6 +43,10 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         ("POST", "/api/v1/firewalls/{id}/preview", Op.Preview),
         ("GET", "/api/v1/firewalls/{id}/counters", Op.Counters),
         ("GET", "/api/v1/firewalls/{id}/routers", Op.FirewallRouters),
+        // A ticket changes nothing; it needs GET's authorization plus the verb console (the matrix's tokens lack it).
+        ("POST", "/api/v1/vms/{id}/console", Op.Console),
+        ("GET", "/api/v1/consoles", Op.ListConsoles),
+        ("DELETE", "/api/v1/consoles/{sessionId}", Op.CloseConsole),
         ("GET", "/api/v1/{kind}", Op.List),
         ("POST", "/api/v1/{kind}", Op.Create),
         ("GET", "/api/v1/{kind}/{id}", Op.Get),
@@ -100,6 +104,18 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         if (caller == Caller.Anonymous) return new([HttpStatusCode.Unauthorized], "No credentials");
         var write = !Reads.Contains(e.Op);
         var admin = Admins.Contains(caller);
+        if (e.Op is Op.ListConsoles or Op.CloseConsole && !admin) return new([HttpStatusCode.Forbidden], "Only administrators");
+        // No session is open in the matrix: closing one that is not there.
+        if (e.Op == Op.CloseConsole) return new([HttpStatusCode.NotFound], "There is no open console session");
+        if (e.Op == Op.Console)
+        {
+            if (IsAlicesToken(caller)) return new([HttpStatusCode.Forbidden], "This token may not console");
+            if (!Sees(caller, target!)) return new([HttpStatusCode.NotFound], "There is no");
+            if (target!.System) return new([HttpStatusCode.Conflict], "a router's console is read-only");
+            if (target.Owner == Owner.Shared && !admin) return new([HttpStatusCode.Forbidden], "shared by the administrators");
+            // Issued, or refused because the VM (on libvirt's test driver) does not run.
+            return new([HttpStatusCode.Created, HttpStatusCode.Conflict]);
+        }
         if (IsAlicesToken(caller) && e.Kind == Kinds.Tokens.Name) return new([HttpStatusCode.Forbidden], "This token may not");
         if (write && AdminManaged(e.Kind) && !admin) return new([HttpStatusCode.Forbidden], $"Only administrators manage {Kinds.All.First(k => k.Name == e.Kind).Plural}");
         if (target is not null && !Sees(caller, target)) return new([HttpStatusCode.NotFound], "There is no");
@@ -462,7 +478,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         var seeded = await portal.Api.SeededAsync();
         var path = e.Path.Replace("{id}", target?.Id.ToString(), StringComparison.Ordinal)
             .Replace("{version}", "1", StringComparison.Ordinal)
-            .Replace("{action}", "force-off", StringComparison.Ordinal);
+            .Replace("{action}", "force-off", StringComparison.Ordinal)
+            .Replace("{sessionId}", Guid.NewGuid().ToString(), StringComparison.Ordinal);
         var current = e.Op is Op.Replace or Op.RemoveNic ? await portal.Api.FindAsync(target!.Kind, target.Id) : null;
         var tag = $"{caller}-{Guid.NewGuid().ToString("N")[..6]}";
         switch (e.Op)
@@ -499,6 +516,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
                 return With(HttpMethod.Post, path, new JsonObject { ["networkId"] = seeded.DefaultNetworkId });
             case Op.Upload:
                 return new HttpRequestMessage(HttpMethod.Put, path) { Content = new ByteArrayContent("not a disk"u8.ToArray()) };
+            case Op.Console:
+                return With(HttpMethod.Post, path, new JsonObject { ["type"] = "serial" });
             case Op.Import:
                 return With(HttpMethod.Post, path, new JsonObject { ["url"] = "http://127.0.0.1:9/disk.qcow2" });
             case Op.RemoveNic:

@@ -116,7 +116,9 @@ public class ConsolePortal : IDisposable
     }
 
     /// <summary>A limited-scope token of <paramref name="user"/> on VMs with these verbs; returns its id and secret.</summary>
-    public async Task<(Guid Id, string Secret)> TokenAsync(string user, params string[] verbs)
+    public Task<(Guid Id, string Secret)> TokenAsync(string user, params string[] verbs) => TokenAsync(user, DateTime.UtcNow.AddDays(1), verbs);
+
+    public async Task<(Guid Id, string Secret)> TokenAsync(string user, DateTime expiresAt, params string[] verbs)
     {
         var body = new JsonObject
         {
@@ -125,7 +127,7 @@ public class ConsolePortal : IDisposable
             {
                 ["verbs"] = new JsonArray(verbs.Select(v => (JsonNode)v).ToArray()),
                 ["kinds"] = new JsonArray("vms"),
-                ["expiresAt"] = DateTime.UtcNow.AddDays(1).ToString("O"),
+                ["expiresAt"] = expiresAt.ToString("O"),
             },
         };
         using var response = await As(user).PostAsJsonAsync("/api/v1/tokens", body);

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.WebSockets;
 using System.Text.Json.Nodes;
+using KrautPortal.Features.Auth;
 using KrautPortal.Features.Consoles;
 using KrautPortal.Features.Store;
 using KrautPortal.Tests.Api;
@@ -105,6 +107,22 @@ public sealed class SerialConsoleTests(ConsoleGuestPortal portal) : IClassFixtur
     }
 
     [Fact]
+    public async Task ATokensExpiry_ClosesItsConsole_SayingWhy()
+    {
+        var expires = DateTime.UtcNow.AddSeconds(15);
+        var (_, secret) = await portal.TokenAsync("alice", expires, "read", ConsoleTickets.Verb);
+        using var token = portal.ClientWith("Bearer " + secret);
+        await using var viewer = await OpenAsync(token);
+        await viewer.WaitForStateAsync(s => (int)s["viewers"]! >= 1, "the console open");
+
+        // Nothing changes at expiry: the periodic re-check (every 10 s) finds it.
+        var reason = await viewer.WaitClosedAsync(TimeSpan.FromSeconds(45));
+
+        Assert.Contains("expired", reason, StringComparison.Ordinal);
+        Assert.True(DateTime.UtcNow >= expires, "closed before the token expired");
+    }
+
+    [Fact]
     public async Task AnAdministrator_ListsOpenConsoles_AndClosesOne_OthersMayNot()
     {
         await using var viewer = await OpenAsync(portal.As("alice"));
@@ -172,6 +190,44 @@ public sealed class SerialConsoleTests(ConsoleGuestPortal portal) : IClassFixtur
         Assert.Equal("The viewer closed the console.", row.Reason);
         Assert.True(row.BytesIn > 0 && row.BytesOut > row.BytesIn, $"in {row.BytesIn}, out {row.BytesOut}");
         Assert.Equal("127.0.0.1", row.RemoteAddress);
+        // The request is in the authentication audit too, let in by its ticket (no Authorization header), as a WebSocket.
+        var socketPath = ConsoleUrls.PathFor(portal.VmId, "serial");
+        var events = await Eventually.WaitForAsync(async () =>
+        {
+            await using var scope = portal.App.Services.CreateAsyncScope();
+            var rows = await scope.ServiceProvider.GetRequiredService<KrautDbContext>().AuthEvents.AsNoTracking()
+                .Where(e => e.Path == socketPath && e.Who == "alice" && e.Status == 101).ToListAsync();
+            return rows.Count > 0 ? rows : null;
+        }, TimeSpan.FromSeconds(10), "the socket's audit entry");
+        Assert.All(events, e => Assert.Equal(("allow", "console-ticket"), (e.Decision, e.Via)));
+    }
+
+    [Fact]
+    public async Task TheGraphicalConsole_RelaysTheVmsVncServer()
+    {
+        var ticket = (string)(await ConsolePortal.TicketAsync(portal.As("alice"), portal.VmId, "vnc", portal.Origin))["ticket"]!;
+        using var socket = await ConsolePortal.ConnectAsync(portal.SocketUri(portal.VmId, "vnc"), ticket, portal.Origin);
+        Assert.Equal(ConsoleUrls.Protocol, socket.SubProtocol);
+
+        // RFB starts with the server's version; the client answers with its own and is offered security types.
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(Answer);
+        var version = await socket.ReceiveAsync(buffer, timeout.Token);
+        Assert.Equal(WebSocketMessageType.Binary, version.MessageType);
+        Assert.StartsWith("RFB 003.", System.Text.Encoding.ASCII.GetString(buffer, 0, version.Count), StringComparison.Ordinal);
+        await socket.SendAsync("RFB 003.008\n"u8.ToArray(), WebSocketMessageType.Binary, true, timeout.Token);
+        var security = await socket.ReceiveAsync(buffer, timeout.Token);
+        Assert.True(security.Count >= 2 && buffer[0] > 0, $"no security types offered ({security.Count} bytes, first {buffer[0]})");
+
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+        var session = await Eventually.WaitForAsync(async () =>
+        {
+            await using var scope = portal.App.Services.CreateAsyncScope();
+            return await scope.ServiceProvider.GetRequiredService<KrautDbContext>().ConsoleSessions.AsNoTracking()
+                .FirstOrDefaultAsync(r => r.VmId == portal.VmId && r.Type == "vnc" && r.ClosedAt != null);
+        }, TimeSpan.FromSeconds(10), "the VNC session's row completed");
+        Assert.Equal(portal.Origin, session.Origin);
+        Assert.Equal(12, session.BytesIn);
     }
 
     [Fact]

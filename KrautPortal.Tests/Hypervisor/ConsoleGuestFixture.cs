@@ -54,27 +54,6 @@ public sealed class ConsoleGuestFixture : IAsyncLifetime
             "KRAUT-GUEST-BOOTED in the serial log");
     }
 
-    /// <summary>Waits until the console's shell answers (init starts it late in boot; keystrokes sent before it runs
-    /// may go to nobody, so the question is repeated).</summary>
-    public static async Task WaitForShellAsync(GuestSerial serial)
-    {
-        var token = Guid.NewGuid().ToString("N")[..12];
-        var deadline = DateTime.UtcNow + Boot;
-        while (true)
-        {
-            // Arithmetic in the command, so the answer differs from the echoed keystrokes.
-            await serial.SendLineAsync($"echo shell-$((40+2))-{token}");
-            try
-            {
-                await serial.WaitForAsync($"shell-42-{token}", TimeSpan.FromSeconds(5));
-                return;
-            }
-            catch (TimeoutException) when (DateTime.UtcNow < deadline)
-            {
-            }
-        }
-    }
-
     public async Task DisposeAsync()
     {
         try

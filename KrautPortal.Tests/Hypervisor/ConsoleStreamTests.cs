@@ -16,7 +16,7 @@ public sealed class ConsoleStreamTests(ConsoleGuestFixture guest) : IClassFixtur
     public async Task Console_TypedCommand_IsAnsweredOnTheStream_AndLandsInTheLogFile()
     {
         using var serial = GuestSerial.Open(TestHosts.System, guest.Uuid);
-        await ConsoleGuestFixture.WaitForShellAsync(serial);
+        await serial.WaitForShellAsync(ConsoleGuestFixture.Boot);
 
         var token = Guid.NewGuid().ToString("N")[..12];
         await serial.SendLineAsync($"echo kraut-$((6*7))-{token}-marker");
@@ -31,12 +31,12 @@ public sealed class ConsoleStreamTests(ConsoleGuestFixture guest) : IClassFixtur
     public async Task Console_ForcedSecondOpen_TakesOver_AndTheFirstStreamEnds()
     {
         using var first = GuestSerial.Open(TestHosts.System, guest.Uuid);
-        await ConsoleGuestFixture.WaitForShellAsync(first);
+        await first.WaitForShellAsync(ConsoleGuestFixture.Boot);
 
         using var second = GuestSerial.Open(TestHosts.System, guest.Uuid);
 
         await Eventually.WaitUntilAsync(() => first.Ended is not null, Answer, "the first console stream to end");
-        await ConsoleGuestFixture.WaitForShellAsync(second);
+        await second.WaitForShellAsync(ConsoleGuestFixture.Boot);
         Assert.Null(second.Ended);
         // libvirt ends the taken-over stream with an error, not a plain end: "stream had I/O failure".
         Assert.IsType<LibvirtException>(first.Ended);

@@ -28,6 +28,17 @@ public sealed class RealGuestLifecycleTests : IDisposable
         var console = Path.Combine(_app.DataDirectory, "consoles", $"{id}.log");
         var (_, ip, mac) = await GuestConsole.WaitForReadyAsync(console, Boot);
         var vm = (await _api.GetVmAsync(id))!.Value;
+
+        // Its consoles: a shell answers on libvirt's console stream, virtlogd still writes the log, VNC has its socket.
+        Assert.True(File.Exists(Path.Combine(_app.DataDirectory, "vnc", $"{id:N}.sock")), "QEMU listens on the VM's VNC socket");
+        using (var serial = GuestSerial.Open(KrautAppFactory.SystemDriver, id))
+        {
+            await serial.WaitForShellAsync(Boot);
+            await serial.SendLineAsync("echo console-$((6*7))-$(hostname)");
+            await serial.WaitForAsync("console-42-", Boot);
+        }
+        await Eventually.WaitUntilAsync(() => GuestConsole.Read(console).Contains("console-42-", StringComparison.Ordinal), Boot,
+            "the console's answer in the log file");
         Assert.Equal(mac, vm.GetProperty("spec").GetProperty("nics")[0].GetProperty("mac").GetString());
 
         // The host reaches the guest's web server over the VM network.
@@ -74,6 +85,7 @@ public sealed class RealGuestLifecycleTests : IDisposable
         }
         Assert.False(File.Exists(overlay), "the overlay is removed with the VM");
         Assert.False(File.Exists(console), "the console log is removed with the VM");
+        Assert.False(File.Exists(Path.Combine(_app.DataDirectory, "vnc", $"{id:N}.sock")), "the VNC socket is removed with the VM");
         Assert.Empty(Directory.GetFiles(Path.Combine(_app.DataDirectory, "disks")));
     }
 

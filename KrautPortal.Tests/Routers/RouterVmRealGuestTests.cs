@@ -59,12 +59,15 @@ public sealed class RouterVmRealGuestTests : IDisposable
         Assert.Contains($"KRAUT-GUEST-ROUTE default via={wanPrefix}.1 iface=eth0", log, StringComparison.Ordinal);
         Assert.DoesNotContain("iface=eth1 source=dhcp", log, StringComparison.Ordinal);
         Assert.DoesNotContain("KRAUT-GUEST-USERDATA-START", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("built-in shell (ash)", log, StringComparison.Ordinal); // a router's console has no shell
 
         using (var libvirt = LibvirtConnection.Open(KrautAppFactory.SystemDriver))
         using (var domain = libvirt.FindDomain(id) ?? throw new InvalidOperationException("the router's domain is not defined"))
         {
             Assert.Equal(new ChannelDefinition(socket, RouterVmMarker.AgentChannel), DomainXml.Parse(domain.GetXml()).AgentChannel);
+            Assert.DoesNotContain("<graphics", domain.GetXml(), StringComparison.Ordinal); // nor a screen
         }
+        Assert.False(File.Exists(paths.VncSocketFor(id)));
         // The agent answers on the socket (nothing is loaded yet); the stale file would have refused the connection.
         Assert.Null(await new RouterAgentClient().LoadedAsync(socket, CancellationToken.None));
 

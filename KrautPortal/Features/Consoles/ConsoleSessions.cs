@@ -103,10 +103,10 @@ public sealed class ConsoleSessions(IServiceScopeFactory scopes, IOptions<Consol
         }
     }
 
-    /// <summary>Closes one session (an administrator's decision); false when no such session is open.</summary>
+    /// <summary>Closes one session (an administrator's decision); false when no such session is open (or it is closing already).</summary>
     public bool Close(Guid sessionId, string reason)
     {
-        if (!_open.TryGetValue(sessionId, out var session)) return false;
+        if (!_open.TryGetValue(sessionId, out var session) || session.CloseReason is not null) return false;
         session.Close(reason);
         return true;
     }

@@ -66,7 +66,8 @@ public static class ConsoleSocket
                 await services.GetRequiredService<SerialConsoleHub>().RunAsync(session, socket, vm.Status.Host!, ct);
             else
                 await services.GetRequiredService<VncRelay>().RunAsync(session, socket, ct);
-            await CloseAsync(socket, session, type);
+            // Ended before its pumps ran (the console could not be opened): the client is still told why.
+            if (socket.State == WebSocketState.Open) await FinishAsync(socket, session, Task.CompletedTask, Task.CompletedTask);
         }
         finally
         {
@@ -74,24 +75,50 @@ public static class ConsoleSocket
         }
     }
 
-    /// <summary>Tells the client why (a <c>closed</c> message on the serial console, the close frame's reason on both), then closes.</summary>
-    private static async Task CloseAsync(WebSocket socket, ConsoleSession session, string type)
+    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Ends a session's socket once its pumps were told to stop: waits for the sending one (a client that reads nothing
+    /// gets <see cref="Grace"/>, then the socket is aborted), tells the client why (a <c>closed</c> message on the serial
+    /// console, the close frame's reason on both), and waits for its answering close frame, which ends the receiving one.
+    /// </summary>
+    public static async Task FinishAsync(WebSocket socket, ConsoleSession session, Task sending, Task receiving)
     {
-        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return;
-        var reason = session.CloseReason ?? "The console ended.";
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        if (!await EndsWithinAsync(sending, Grace)) socket.Abort();
+        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            var reason = session.CloseReason ?? "The console ended.";
+            using var timeout = new CancellationTokenSource(Grace);
+            try
+            {
+                if (session.Type == ConsoleTypes.Serial && socket.State == WebSocketState.Open)
+                    await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(new { op = "closed", reason }), WebSocketMessageType.Text, true, timeout.Token);
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, Shorten(reason), timeout.Token);
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // the client went first
+            }
+        }
+        if (!await EndsWithinAsync(receiving, Grace)) socket.Abort();
+    }
+
+    /// <summary>Whether <paramref name="task"/> ended (however) within <paramref name="time"/>.</summary>
+    private static async Task<bool> EndsWithinAsync(Task task, TimeSpan time)
+    {
         try
         {
-            if (type == ConsoleTypes.Serial && socket.State == WebSocketState.Open)
-            {
-                var closed = JsonSerializer.SerializeToUtf8Bytes(new { op = "closed", reason });
-                await socket.SendAsync(closed, WebSocketMessageType.Text, true, timeout.Token);
-            }
-            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, Shorten(reason), timeout.Token);
+            await task.WaitAsync(time);
+            return true;
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (TimeoutException)
         {
-            // the client went first
+            return false;
+        }
+        catch (Exception)
+        {
+            // A pump that failed (the peer vanished) has ended too.
+            return true;
         }
     }
 

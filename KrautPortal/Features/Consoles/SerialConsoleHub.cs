@@ -48,28 +48,17 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
         }
         try
         {
+            // Socket calls get no token: cancelling one aborts the socket, and the client would then learn no reason.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, session.Closing);
             var send = SendAsync(viewer, socket, stop.Token);
-            var receive = ReceiveAsync(console, viewer, socket, stop.Token);
+            var receive = ReceiveAsync(console, viewer, socket);
             await Task.WhenAny(send, receive);
             await stop.CancelAsync();
-            await Task.WhenAll(Quietly(send), Quietly(receive));
+            await ConsoleSocket.FinishAsync(socket, session, send, receive);
         }
         finally
         {
             Leave(console, viewer);
-        }
-    }
-
-    private static async Task Quietly(Task task)
-    {
-        try
-        {
-            await task;
-        }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException)
-        {
-            // the session is ending either way
         }
     }
 
@@ -105,12 +94,12 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
     {
         foreach (var chunk in Tail(paths.ConsoleFor(viewer.Session.VmId)))
         {
-            await socket.SendAsync(chunk, WebSocketMessageType.Binary, true, ct);
+            await socket.SendAsync(chunk, WebSocketMessageType.Binary, true, CancellationToken.None);
             viewer.Session.CountOut(chunk.Count);
         }
         await foreach (var frame in viewer.Outbox.Reader.ReadAllAsync(ct))
         {
-            await socket.SendAsync(frame.Data, frame.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary, true, ct);
+            await socket.SendAsync(frame.Data, frame.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary, true, CancellationToken.None);
             if (!frame.Text) viewer.Session.CountOut(frame.Data.Length);
         }
     }
@@ -139,13 +128,13 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
             yield return new ArraySegment<byte>(bytes, at, Math.Min(16 * 1024, bytes.Length - at));
     }
 
-    private static async Task ReceiveAsync(SharedConsole console, Viewer viewer, WebSocket socket, CancellationToken ct)
+    private static async Task ReceiveAsync(SharedConsole console, Viewer viewer, WebSocket socket)
     {
         var buffer = new byte[4096];
         using var text = new MemoryStream();
         while (true)
         {
-            var result = await socket.ReceiveAsync(buffer, ct);
+            var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 viewer.Session.Close("The viewer closed the console.");
@@ -204,11 +193,16 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
     }
 
     /// <summary>One VM's console stream, its reading thread and its viewers.</summary>
+    /// <remarks>
+    /// Sessions are closed outside the lock: closing cancels tokens whose continuations may run on the closing thread
+    /// and come back here (a viewer leaving), which must neither deadlock with a joining viewer nor change the list
+    /// being walked.
+    /// </remarks>
     private sealed class SharedConsole(Guid vmId, ISerialConnection stream, ILogger logger)
     {
         private readonly Lock _lock = new();
         private readonly Lock _sendLock = new();
-        private readonly List<Viewer> _viewers = [];
+        private Viewer[] _viewers = [];
         private volatile bool _closing;
         private volatile bool _ended;
 
@@ -228,36 +222,44 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
 
         public void Add(Viewer viewer)
         {
+            List<Viewer> dropped;
             lock (_lock)
             {
-                _viewers.Add(viewer);
+                _viewers = [.. _viewers, viewer];
                 if (Typist is null) SetTypist(viewer);
-                PublishState();
+                dropped = PublishState();
             }
+            Drop(dropped);
         }
 
         /// <summary>Removes the viewer; returns how many remain.</summary>
         public int Remove(Viewer viewer)
         {
+            List<Viewer> dropped;
+            int remaining;
             lock (_lock)
             {
-                _viewers.Remove(viewer);
+                _viewers = [.. _viewers.Where(v => v != viewer)];
                 viewer.Outbox.Writer.TryComplete();
                 // The keyboard is nobody's until someone takes it: the remaining viewers did not ask for it.
                 if (Typist == viewer) SetTypist(null);
-                PublishState();
-                return _viewers.Count;
+                dropped = PublishState();
+                remaining = _viewers.Length;
             }
+            Drop(dropped);
+            return remaining;
         }
 
         public void TakeOver(Viewer viewer)
         {
+            List<Viewer> dropped;
             lock (_lock)
             {
                 if (Typist == viewer || !_viewers.Contains(viewer)) return;
                 SetTypist(viewer);
-                PublishState();
+                dropped = PublishState();
             }
+            Drop(dropped);
         }
 
         private void SetTypist(Viewer? viewer)
@@ -267,14 +269,24 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
             if (viewer is not null) viewer.Session.Typing = true;
         }
 
-        private void PublishState()
+        /// <summary>Queues each viewer its state (under the lock, so states arrive in order); returns those whose backlog is full.</summary>
+        private List<Viewer> PublishState()
         {
             var typist = Typist?.Session.Person;
+            var dropped = new List<Viewer>();
             foreach (var viewer in _viewers)
             {
-                var state = JsonSerializer.SerializeToUtf8Bytes(new { op = "state", typing = viewer == Typist, typist, viewers = _viewers.Count });
-                Deliver(viewer, new Frame(state, Text: true));
+                var state = JsonSerializer.SerializeToUtf8Bytes(new { op = "state", typing = viewer == Typist, typist, viewers = _viewers.Length });
+                if (!viewer.Outbox.Writer.TryWrite(new Frame(state, Text: true))) dropped.Add(viewer);
             }
+            return dropped;
+        }
+
+        /// <summary>A viewer whose backlog is full is dropped rather than slowing the guest or the others.</summary>
+        private static void Drop(List<Viewer> viewers)
+        {
+            foreach (var viewer in viewers)
+                viewer.Session.Close($"This viewer fell more than {Backlog} frames behind the console's output and was dropped; reconnect.");
         }
 
         public void Send(ReadOnlySpan<byte> data)
@@ -298,10 +310,10 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
                         break;
                     }
                     var frame = new Frame(buffer.AsSpan(0, read).ToArray(), Text: false);
-                    lock (_lock)
-                    {
-                        foreach (var viewer in _viewers) Deliver(viewer, frame);
-                    }
+                    var dropped = new List<Viewer>();
+                    foreach (var viewer in Volatile.Read(ref _viewers))
+                        if (!viewer.Outbox.Writer.TryWrite(frame)) dropped.Add(viewer);
+                    Drop(dropped);
                 }
             }
             catch (Exception e)
@@ -312,10 +324,7 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
             _ended = true;
             if (!_closing)
             {
-                lock (_lock)
-                {
-                    foreach (var viewer in _viewers) viewer.Session.Close(reason);
-                }
+                foreach (var viewer in Volatile.Read(ref _viewers)) viewer.Session.Close(reason);
             }
             Finish();
         }
@@ -323,13 +332,6 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
         private void Finish()
         {
             if (Interlocked.Increment(ref _finished) == 2) stream.Dispose();
-        }
-
-        /// <summary>Queues a frame for a viewer; one whose backlog is full is dropped rather than slowing the guest or the others.</summary>
-        private static void Deliver(Viewer viewer, Frame frame)
-        {
-            if (viewer.Outbox.Writer.TryWrite(frame)) return;
-            viewer.Session.Close($"This viewer fell more than {Backlog} frames behind the console's output and was dropped; reconnect.");
         }
 
         /// <summary>The last viewer left: ends the stream (which wakes the reading thread, which then frees it).</summary>

@@ -21,12 +21,14 @@ public sealed class VncRelay(KrautPaths paths)
             session.Close($"The VM's screen is not reachable ({e.SocketErrorCode}); it may have no graphics, or be starting.");
             return;
         }
+        // Socket calls on the WebSocket get no token: cancelling one aborts it, and the client would then learn no reason.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, session.Closing);
         var down = ToClientAsync(vnc, socket, session, stop.Token);
-        var up = ToGuestAsync(vnc, socket, session, stop.Token);
+        var up = ToGuestAsync(vnc, socket, session);
         await Task.WhenAny(down, up);
         await stop.CancelAsync();
-        await Task.WhenAll(Quietly(down), Quietly(up));
+        vnc.Shutdown(SocketShutdown.Both);
+        await ConsoleSocket.FinishAsync(socket, session, down, up);
     }
 
     private static async Task ToClientAsync(Socket vnc, WebSocket socket, ConsoleSession session, CancellationToken ct)
@@ -40,17 +42,17 @@ public sealed class VncRelay(KrautPaths paths)
                 session.Close("The VM's screen closed: the VM stopped.");
                 return;
             }
-            await socket.SendAsync(buffer.AsMemory(0, read), WebSocketMessageType.Binary, true, ct);
+            await socket.SendAsync(buffer.AsMemory(0, read), WebSocketMessageType.Binary, true, CancellationToken.None);
             session.CountOut(read);
         }
     }
 
-    private static async Task ToGuestAsync(Socket vnc, WebSocket socket, ConsoleSession session, CancellationToken ct)
+    private static async Task ToGuestAsync(Socket vnc, WebSocket socket, ConsoleSession session)
     {
         var buffer = new byte[16 * 1024];
         while (true)
         {
-            var result = await socket.ReceiveAsync(buffer.AsMemory(), ct);
+            var result = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 session.Close("The viewer closed the console.");
@@ -59,20 +61,8 @@ public sealed class VncRelay(KrautPaths paths)
             // RFB is binary; a text frame is not part of it.
             if (result.MessageType != WebSocketMessageType.Binary) continue;
             for (var sent = 0; sent < result.Count;)
-                sent += await vnc.SendAsync(buffer.AsMemory(sent, result.Count - sent), SocketFlags.None, ct);
+                sent += await vnc.SendAsync(buffer.AsMemory(sent, result.Count - sent), SocketFlags.None);
             session.CountIn(result.Count);
-        }
-    }
-
-    private static async Task Quietly(Task task)
-    {
-        try
-        {
-            await task;
-        }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException or SocketException or ObjectDisposedException)
-        {
-            // the session is ending either way
         }
     }
 }
