@@ -146,12 +146,12 @@ public static class ConsoleBenchmark
             {
                 if (options.BurstLines > 0) side.Bursts.Add(await ConsoleTiming.BurstAsync(link, options.BurstLines, BurstTimeout));
             }
-            catch (TimeoutException e) when (consoleLog is not null)
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException && consoleLog is not null)
             {
                 // Did the guest print the end at all? virtlogd writes the log whether or not a console reader keeps up.
                 // A stalled burst is a result, not the end of the run: it is counted and reported, and the next round goes on.
                 var log = GuestConsole.Read(consoleLog);
-                var stall = $"{side.Name}, burst after {side.Bursts.Count} good ones: " + e.Message[..Math.Min(e.Message.Length, 120)] +
+                var stall = $"{side.Name}, burst after {side.Bursts.Count} good ones: " + e.Message[..Math.Min(e.Message.Length, 300)] +
                     $" The console log ({log.Length} characters) " +
                     (log.Contains("KRAUTDONE", StringComparison.Ordinal) ? "has KRAUTDONE: the guest printed it, the console did not deliver it." : "has no KRAUTDONE either: the guest did not print it.");
                 Console.WriteLine("[console] STALLED: " + stall);
@@ -241,7 +241,7 @@ public static class ConsoleBenchmark
         var stalls = kraut.Stalls.Concat(virsh.Stalls).Concat(stream.Stalls).ToList();
         text.AppendLine(stalls.Count == 0
             ? "Every burst completed on every side."
-            : $"**Bursts that stalled** (no marker within {BurstTimeout.TotalMinutes:0} min; not in the table above):");
+            : $"**Bursts that did not complete** (no marker within {BurstTimeout.TotalMinutes:0} min, or the console closed; not in the table above):");
         foreach (var stall in stalls) text.AppendLine("- " + stall.ReplaceLineEndings(" "));
         text.AppendLine();
         text.AppendLine("How each side is timed:");
