@@ -38,6 +38,20 @@ public sealed partial class Pty : IDisposable
         }
     }
 
+    /// <summary>
+    /// True once the program has switched the terminal out of canonical mode with echo (virsh console makes it raw after
+    /// printing its banner, discarding input typed before: keys must wait for this).
+    /// </summary>
+    public bool IsRaw()
+    {
+        // struct termios: c_iflag, c_oflag, c_cflag, c_lflag (4 bytes each), then line discipline, c_cc and speeds.
+        var termios = new byte[64];
+        if (_slave < 0 || GetAttributes(_slave, termios) != 0) throw new Win32Exception(Marshal.GetLastPInvokeError(), "tcgetattr");
+        var localFlags = BitConverter.ToUInt32(termios, 12);
+        const uint Canonical = 0x2, Echo = 0x8;
+        return (localFlags & (Canonical | Echo)) == 0;
+    }
+
     /// <summary>Lets go of the terminal side once the program holds it, so that its exit ends <see cref="Read"/>.</summary>
     public void ReleaseSlave()
     {
@@ -99,6 +113,9 @@ public sealed partial class Pty : IDisposable
 
     [LibraryImport("libc.so.6", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int OpenPath(string path, int flags);
+
+    [LibraryImport("libc.so.6", EntryPoint = "tcgetattr", SetLastError = true)]
+    private static partial int GetAttributes(int fd, [Out] byte[] termios);
 
     [LibraryImport("libc.so.6", EntryPoint = "read", SetLastError = true)]
     private static partial nint ReadFd(int fd, ref byte buffer, nint count);

@@ -52,6 +52,8 @@ public sealed class VirshConsoleLink : IConsoleLink
         try
         {
             await link.Output.WaitForAsync("Escape character is", 0, TimeSpan.FromSeconds(30));
+            // virsh prints the banner, then makes the terminal raw with TCSAFLUSH: keys written before that are lost.
+            await Eventually.WaitUntilAsync(() => Task.FromResult(pty.IsRaw()), TimeSpan.FromSeconds(10), "virsh making its terminal raw");
             pty.ReleaseSlave();
         }
         catch
