@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Store;
@@ -63,10 +64,9 @@ public sealed class FirewallRulesets(
         }
 
         var previews = new List<NetworkRulesetPreview>();
-        foreach (var networkId in spec.NetworkIds)
+        await foreach (var network in NetworksOfAsync(spec, ct))
         {
-            var network = await reader.FindAsync<NetworkSpec, NetworkStatus>(Kinds.Networks, networkId, ct);
-            if (network is null) continue;
+            var networkId = network.Id;
             var router = Routers is { } r ? await r.RouterOnAsync(networkId, ct) : null;
             var legs = router?.Legs ?? DefaultLegs.For(network.Spec);
             var resolved = await resolver.ResolveAsync(spec, firewall.Owner, networkId, router?.GeekModeSourceCidrs ?? [], ct);
@@ -100,10 +100,9 @@ public sealed class FirewallRulesets(
     {
         var firewall = await firewalls.GetAsync(id, ct);
         var result = new List<NetworkCounters>();
-        foreach (var networkId in firewall.Spec.NetworkIds)
+        await foreach (var network in NetworksOfAsync(firewall.Spec, ct))
         {
-            var network = await reader.FindAsync<NetworkSpec, NetworkStatus>(Kinds.Networks, networkId, ct);
-            if (network is null) continue;
+            var networkId = network.Id;
             var router = Routers is { } r ? await r.RouterOnAsync(networkId, ct) : null;
             IReadOnlyDictionary<string, RuleCounter> counters = new Dictionary<string, RuleCounter>();
             string? message = router is null ? "No router on this network." : null;
@@ -138,14 +137,22 @@ public sealed class FirewallRulesets(
     {
         var firewall = await firewalls.GetAsync(id, ct);
         var result = new List<NetworkRouterStatus>();
-        foreach (var networkId in firewall.Spec.NetworkIds)
+        await foreach (var network in NetworksOfAsync(firewall.Spec, ct))
         {
-            var network = await reader.FindAsync<NetworkSpec, NetworkStatus>(Kinds.Networks, networkId, ct);
-            if (network is null) continue;
+            var networkId = network.Id;
             var status = Routers is { } r ? await r.StatusAsync(networkId, ct) : null;
             result.Add(new NetworkRouterStatus(networkId, network.Name, status, status is null ? "No router on this network." : null));
         }
         return result;
+    }
+
+    /// <summary>The networks <paramref name="spec"/> is attached to that still exist (one deleted meanwhile is left out).</summary>
+    private async IAsyncEnumerable<Resource<NetworkSpec, NetworkStatus>> NetworksOfAsync(FirewallSpec spec, [EnumeratorCancellation] CancellationToken ct)
+    {
+        foreach (var networkId in spec.NetworkIds)
+        {
+            if (await reader.FindAsync<NetworkSpec, NetworkStatus>(Kinds.Networks, networkId, ct) is { } network) yield return network;
+        }
     }
 
     private static bool Unreachable(Exception e) => e is RouterAgentException or IOException or TimeoutException or SocketException;
