@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Store;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace KrautPortal.Features.Consoles;
 
 /// <summary>
-/// A console outlives the ticket that opened it, so its access is checked again: whenever a VM or token changes (the
+/// A console outlives the ticket that opened it, so its access is checked again: whenever its VM or token changes (the
 /// change feed) and every <see cref="ConsoleOptions.RecheckSeconds"/>. A session closes, saying why, when its VM is
 /// deleted, its owner changed away from the actor, the token that opened it was revoked or expired, or the person
 /// is no longer a user. At start-up, audit rows a stopped portal left open are closed.
@@ -17,6 +18,11 @@ public sealed class ConsoleAccessWatch(ConsoleSessions sessions, ChangeFeed feed
     TimeProvider time, ILogger<ConsoleAccessWatch> logger) : BackgroundService
 {
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    // VMs and tokens changed since the last round: a nudge re-checks only the sessions on them (every VM status write
+    // is a change; re-checking every session's identity, perhaps in LDAP, on each was work for nothing). The periodic
+    // round checks them all.
+    private readonly ConcurrentDictionary<Guid, byte> _changed = new();
     private IDisposable? _subscription;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -25,7 +31,9 @@ public sealed class ConsoleAccessWatch(ConsoleSessions sessions, ChangeFeed feed
         _subscription = feed.Subscribe(change =>
         {
             // On the writer's thread: only a nudge.
-            if (change.Kind == Kinds.Vms.Name || change.Kind == Kinds.Tokens.Name) _wake.Writer.TryWrite(true);
+            if (change.Kind != Kinds.Vms.Name && change.Kind != Kinds.Tokens.Name) return;
+            _changed[change.Id] = 0;
+            _wake.Writer.TryWrite(true);
         });
         await base.StartAsync(cancellationToken);
     }
@@ -42,6 +50,7 @@ public sealed class ConsoleAccessWatch(ConsoleSessions sessions, ChangeFeed feed
         var interval = TimeSpan.FromSeconds(Math.Max(1, options.Value.RecheckSeconds));
         while (!stoppingToken.IsCancellationRequested)
         {
+            var periodic = false;
             using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
             {
                 wait.CancelAfter(interval);
@@ -51,11 +60,13 @@ public sealed class ConsoleAccessWatch(ConsoleSessions sessions, ChangeFeed feed
                 }
                 catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
                 {
-                    // the periodic round
+                    periodic = true;
                 }
             }
+            var changed = TakeChanged();
             foreach (var session in sessions.Sessions)
             {
+                if (!periodic && !changed.Contains(session.VmId) && !(session.Actor.Scope is { } token && changed.Contains(token.TokenId))) continue;
                 try
                 {
                     if (await WhyNotAsync(session, stoppingToken) is { } reason) session.Close(reason);
@@ -67,6 +78,16 @@ public sealed class ConsoleAccessWatch(ConsoleSessions sessions, ChangeFeed feed
                 }
             }
         }
+    }
+
+    private HashSet<Guid> TakeChanged()
+    {
+        var taken = new HashSet<Guid>();
+        foreach (var id in _changed.Keys)
+        {
+            if (_changed.TryRemove(id, out _)) taken.Add(id);
+        }
+        return taken;
     }
 
     /// <summary>Why this session may not go on; null while it may.</summary>
