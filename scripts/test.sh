@@ -53,6 +53,15 @@ if [ ! -f "$trx" ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+# The failed tests' names and first message lines again at the end: a CI log that keeps only its tail still names them.
+awk '
+  /<UnitTestResult / { failed = ($0 ~ /outcome="Failed"/); if (failed && match($0, /testName="[^"]*"/)) { name = substr($0, RSTART + 10, RLENGTH - 11); gsub(/&quot;/, "\"", name); print "[test] FAILED " name } }
+  failed && /<Message>/ { inmessage = 1; lines = 0 }
+  failed && inmessage && lines < 12 { line = $0; sub(/.*<Message>/, "", line); sub(/<\/Message>.*/, "", line)
+    gsub(/&lt;/, "<", line); gsub(/&gt;/, ">", line); gsub(/&quot;/, "\"", line); gsub(/&apos;/, "\047", line); gsub(/&#xD;/, "", line); gsub(/&amp;/, "\\&", line)
+    print "[test]   " line; lines++ }
+  /<\/Message>/ { inmessage = 0 }
+' "$trx" >&2
 counter() { grep -o "<Counters [^>]*" "$trx" | grep -o " $1=\"[0-9]*\"" | grep -o "[0-9]*"; }
 passed=$(counter passed)
 failed=$(( $(counter failed) + $(counter error) + $(counter timeout) + $(counter aborted) ))

@@ -9,7 +9,7 @@ namespace KrautPortal.Hypervisor;
 /// open while any call is in flight, and the only mutable state here (subscribers, disposal) is
 /// guarded. Domain and network objects hold their own libvirt reference and outlive Dispose safely.
 /// </remarks>
-public sealed class LibvirtConnection : IDisposable
+public sealed partial class LibvirtConnection : IDisposable
 {
     private const int VirDomainEventIdLifecycle = 0;
     private const int VirDomainEventIdReboot = 1;
