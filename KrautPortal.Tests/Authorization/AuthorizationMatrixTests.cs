@@ -47,6 +47,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         ("POST", "/api/v1/vms/{id}/console", Op.Console),
         ("GET", "/api/v1/consoles", Op.ListConsoles),
         ("DELETE", "/api/v1/consoles/{sessionId}", Op.CloseConsole),
+        // Admin-only reads answer like the console sessions list: 403 for everyone else.
+        ("GET", "/api/v1/capacity", Op.ListConsoles),
         ("GET", "/api/v1/{kind}", Op.List),
         ("POST", "/api/v1/{kind}", Op.Create),
         ("GET", "/api/v1/{kind}/{id}", Op.Get),

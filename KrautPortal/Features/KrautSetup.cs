@@ -57,6 +57,7 @@ public static class KrautSetup
         services.AddSingleton<KrautPortal.Hypervisor.Routers.IRouterAgent>(new KrautPortal.Hypervisor.Routers.RouterAgentClient(RouterReconciler.ApplyTimeout));
         services.AddSingleton<RouterUplink>();
         services.AddReconciler<RouterReconciler>();
+        Capacity.CapacityApi.AddKrautCapacity(services, config);
 
         services.AddKind<MachineTypeSpec, MachineTypeStatus, MachineTypeRules>();
         services.AddKind<ImageSpec, ImageStatus, ImageRules>();
@@ -129,6 +130,7 @@ public static class KrautSetup
         app.MapSshKeys();
         app.MapHosts();
         app.MapConsoles();
+        Capacity.CapacityApi.MapCapacity(app);
         app.MapLogin();
     }
 
