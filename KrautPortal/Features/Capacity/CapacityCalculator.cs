@@ -3,8 +3,8 @@ using KrautPortal.Hypervisor;
 
 namespace KrautPortal.Features.Capacity;
 
-/// <summary>One placed VM as capacity counts it: its host, its size, and whether it holds its host alone.</summary>
-public sealed record PlacedVm(string Host, int Vcpus, long MemoryBytes, long DiskBytes, bool Dedicated);
+/// <summary>VMs placed on one host (one or many alike, summed): how many, their sizes, and whether they hold their host alone.</summary>
+public sealed record PlacedVms(string Host, long Count, long Vcpus, long MemoryBytes, long DiskBytes, bool Dedicated);
 
 /// <summary>A host as capacity sees it: what it last reported, and why it cannot run an architecture (null: it can).</summary>
 public sealed record HostInput(string Uri, string DisplayName, NodeFacts? Facts, string? Error, Func<string, string?> WhyCannotRun);
@@ -18,7 +18,7 @@ public sealed record DiskPool(long TotalBytes, long AvailableBytes);
 /// <summary>Turns hosts, placed VMs and machine types into capacity figures; no I/O, so tests and the benchmark call it directly.</summary>
 public static class CapacityCalculator
 {
-    public static InstallationCapacity Compute(DateTime at, IReadOnlyList<HostInput> hosts, IReadOnlyList<PlacedVm> vms,
+    public static InstallationCapacity Compute(DateTime at, IReadOnlyList<HostInput> hosts, IReadOnlyList<PlacedVms> vms,
         long imageBytes, DiskPool disk, IReadOnlyList<MachineTypeInput> machineTypes, CapacityOptions options)
     {
         var byHost = vms.ToLookup(v => v.Host);
@@ -37,14 +37,14 @@ public static class CapacityCalculator
         return new InstallationCapacity(at, perHost, total.Vcpus, total.Memory, total.Disk, fits);
     }
 
-    private static HostCapacity ForHost(HostInput host, List<PlacedVm> vms, DiskPool disk, double diskCeiling, double diskUsed, CapacityOptions options)
+    private static HostCapacity ForHost(HostInput host, List<PlacedVms> vms, DiskPool disk, double diskCeiling, double diskUsed, CapacityOptions options)
     {
         var facts = host.Facts;
         double cpus = facts?.Cpus ?? 0;
         double memory = (facts?.MemoryKiB ?? 0) * 1024.0;
         var reserve = options.HostMemoryReserveMiB * 1024.0 * 1024.0;
-        return new HostCapacity(host.Uri, host.DisplayName, host.Error is null && facts is not null, host.Error, vms.Count,
-            new CapacityAmount(cpus, vms.Sum(v => v.Vcpus), cpus * options.CpuOvercommit, facts?.CpuBusyFraction * cpus),
+        return new HostCapacity(host.Uri, host.DisplayName, host.Error is null && facts is not null, host.Error, (int)vms.Sum(v => v.Count),
+            new CapacityAmount(cpus, vms.Sum(v => (double)v.Vcpus), cpus * options.CpuOvercommit, facts?.CpuBusyFraction * cpus),
             new CapacityAmount(memory, vms.Sum(v => (double)v.MemoryBytes), Math.Max(0, memory * options.MemoryOvercommit - reserve),
                 facts?.FreeMemoryKiB is { } free ? (facts.MemoryKiB - Math.Min(free, facts.MemoryKiB)) * 1024.0 : null),
             new CapacityAmount(disk.TotalBytes, vms.Sum(v => (double)v.DiskBytes), diskCeiling, diskUsed));
@@ -59,7 +59,7 @@ public static class CapacityCalculator
     }
 
     /// <summary>How many more of <paramref name="mt"/> fit, host by host as placement would put them, and what stops more.</summary>
-    private static MachineTypeFit Fit(MachineTypeInput mt, IReadOnlyList<HostInput> hosts, List<HostCapacity> perHost, ILookup<string, PlacedVm> byHost)
+    private static MachineTypeFit Fit(MachineTypeInput mt, IReadOnlyList<HostInput> hosts, List<HostCapacity> perHost, ILookup<string, PlacedVms> byHost)
     {
         var fits = 0;
         var limits = new List<string>();
@@ -73,12 +73,12 @@ public static class CapacityCalculator
         return new MachineTypeFit(mt.Id, mt.Name, fits, limitedBy);
     }
 
-    private static (int Count, string Limit) FitOnHost(MachineTypeInput mt, HostInput host, HostCapacity capacity, List<PlacedVm> vms)
+    private static (int Count, string Limit) FitOnHost(MachineTypeInput mt, HostInput host, HostCapacity capacity, List<PlacedVms> vms)
     {
         if (host.Facts is null) return (0, $"{host.Uri} unreachable");
         if (host.WhyCannotRun(mt.Architecture) is not null) return (0, $"no {mt.Architecture} emulator on {host.Uri}");
         if (vms.Any(v => v.Dedicated)) return (0, $"a dedicated VM on {host.Uri}");
-        if (mt.Placement == HostPlacement.Dedicated && vms.Count > 0) return (0, $"VMs on {host.Uri} (dedicated needs an empty host)");
+        if (mt.Placement == HostPlacement.Dedicated && vms.Sum(v => v.Count) > 0) return (0, $"VMs on {host.Uri} (dedicated needs an empty host)");
 
         var byCpu = Headroom(capacity.Vcpus, mt.Vcpus);
         var byMemory = Headroom(capacity.MemoryBytes, mt.MemoryBytes);

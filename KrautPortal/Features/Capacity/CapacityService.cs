@@ -2,7 +2,6 @@ using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Images;
 using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Store;
-using KrautPortal.Features.Vms;
 using Microsoft.Extensions.Options;
 
 namespace KrautPortal.Features.Capacity;
@@ -31,17 +30,20 @@ public sealed class CapacityService(KindReader reader, HostRegistry hosts, NodeF
 
         var machineTypes = await reader.SpecsAsync<MachineTypeSpec>(Kinds.MachineTypes, ct);
         var images = await reader.AllAsync<ImageSpec, ImageStatus>(Kinds.Images, ct);
-        var vms = await reader.AllAsync<VmSpec, VmStatus>(Kinds.Vms, ct, r => r.Status.Contains("\"host\""));
         var types = machineTypes.ToDictionary(t => t.Id);
         var imageSizes = images.ToDictionary(i => i.Id, i => i.Status.VirtualSizeBytes ?? 0);
 
-        var placed = vms.Where(v => v.Status.Host is not null).Select(v =>
+        // Summed in the database by host, machine type and image: a VM whose size is 0 takes its machine type's default
+        // (vCPUs, memory) or its image's size (disk), so those are counted per group and filled in here.
+        var groups = await reader.GroupAsync(Kinds.Vms, VmKeys, VmSizes, owners: null, ct);
+        var placed = groups.Where(g => g.Keys[0] is not null).Select(g =>
         {
-            var mt = types.GetValueOrDefault(v.Spec.MachineTypeId)?.Spec;
-            var vcpus = v.Spec.Vcpus > 0 ? v.Spec.Vcpus : mt?.Vcpus.Default ?? 0;
-            var memoryMiB = v.Spec.MemoryMiB > 0 ? v.Spec.MemoryMiB : mt?.MemoryMiB.Default ?? 0;
-            var disk = v.Spec.DiskGiB > 0 ? (long)v.Spec.DiskGiB << 30 : imageSizes.GetValueOrDefault(v.Spec.ImageId);
-            return new PlacedVm(v.Status.Host!, vcpus, (long)memoryMiB << 20, disk, mt?.Placement == HostPlacement.Dedicated);
+            var mt = Guid.TryParse(g.Keys[1], out var mtId) ? types.GetValueOrDefault(mtId)?.Spec : null;
+            var image = Guid.TryParse(g.Keys[2], out var imageId) ? imageSizes.GetValueOrDefault(imageId) : 0;
+            var vcpus = g.Sums[0] + g.Zeros[0] * (mt?.Vcpus.Default ?? 0);
+            var memoryMiB = g.Sums[1] + g.Zeros[1] * (mt?.MemoryMiB.Default ?? 0);
+            var disk = (g.Sums[2] << 30) + g.Zeros[2] * image;
+            return new PlacedVms(g.Keys[0]!, g.Count, vcpus, memoryMiB << 20, disk, mt?.Placement == HostPlacement.Dedicated);
         }).ToList();
 
         // What a user could pick: the machine types users see (not Kraut's own, not going away).
@@ -51,6 +53,9 @@ public sealed class CapacityService(KindReader reader, HostRegistry hosts, NodeF
 
         return CapacityCalculator.Compute(time.GetUtcNow().UtcDateTime, hostInputs, placed, imageBytes, DataDirectoryPool(), pickable, options.Value);
     }
+
+    private static readonly JsonField[] VmKeys = [new("$.host", InStatus: true), new("$.machineTypeId"), new("$.imageId")];
+    private static readonly JsonField[] VmSizes = [new("$.vcpus"), new("$.memoryMiB"), new("$.diskGiB")];
 
     private DiskPool DataDirectoryPool()
     {
