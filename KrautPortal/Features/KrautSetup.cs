@@ -58,6 +58,7 @@ public static class KrautSetup
         services.AddSingleton<RouterUplink>();
         services.AddReconciler<RouterReconciler>();
         Capacity.CapacityApi.AddKrautCapacity(services, config);
+        services.AddSingleton<Dashboard.DashboardQueries>();
 
         services.AddKind<MachineTypeSpec, MachineTypeStatus, MachineTypeRules>();
         services.AddKind<ImageSpec, ImageStatus, ImageRules>();
