@@ -17,6 +17,7 @@ using KrautPortal.Features.Seeding;
 using KrautPortal.Features.SshKeys;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Tokens;
+using KrautPortal.Features.Usage;
 using KrautPortal.Features.Vms;
 using KrautPortal.Features.Web;
 
@@ -93,6 +94,7 @@ public static class KrautSetup
         services.AddScoped<Features.Firewalls.Pages.IRoutedNetworks, Features.Routers.Pages.RoutedNetworks>();
 
         services.AddKrautConsoles(config);
+        services.AddKrautUsage(config);
 
         services.AddKrautApi();
         services.AddTrustedProxies(config);
@@ -132,6 +134,7 @@ public static class KrautSetup
         app.MapHosts();
         app.MapConsoles();
         Capacity.CapacityApi.MapCapacity(app);
+        app.MapUsage();
         app.MapLogin();
     }
 
