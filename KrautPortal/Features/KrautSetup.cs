@@ -11,6 +11,7 @@ using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Networks.HostFacts;
 using KrautPortal.Features.Networks.Ipam;
+using KrautPortal.Features.Quotas;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Routers;
 using KrautPortal.Features.Seeding;
@@ -91,6 +92,7 @@ public static class KrautSetup
         services.AddScoped<Features.Firewalls.Pages.IRoutedNetworks, Features.Routers.Pages.RoutedNetworks>();
 
         services.AddKrautConsoles(config);
+        services.AddKrautQuotas(config);
 
         services.AddKrautApi();
         services.AddTrustedProxies(config);
@@ -129,6 +131,7 @@ public static class KrautSetup
         app.MapSshKeys();
         app.MapHosts();
         app.MapConsoles();
+        app.MapQuotas();
         app.MapLogin();
     }
 
