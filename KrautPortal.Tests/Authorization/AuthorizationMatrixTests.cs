@@ -54,6 +54,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         ("PUT", "/api/v1/quotas/{type}/{name}", Op.Observation),
         ("DELETE", "/api/v1/quotas/{type}/{name}", Op.Observation),
         ("GET", "/api/v1/quotas/{type}/{name}/history", Op.Observation),
+        ("GET", "/api/v1/failures", Op.Observation),
         ("GET", "/api/v1/{kind}", Op.List),
         ("POST", "/api/v1/{kind}", Op.Create),
         ("GET", "/api/v1/{kind}/{id}", Op.Get),

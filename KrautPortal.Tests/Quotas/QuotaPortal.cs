@@ -11,7 +11,7 @@ namespace KrautPortal.Tests.Quotas;
 /// One portal (test driver) with people from an htpasswd file: alice and bob in team-x, carol an administrator (ops),
 /// and users in no group (dave, erin, frank, gina, hank), each test's quotas on its own people so tests do not meet.
 /// </summary>
-public sealed class QuotaPortal : IAsyncLifetime
+public class QuotaPortal : IAsyncLifetime
 {
     public const string Group = "team-x";
     public const string Password = "quota-Pw-5b1e77";
@@ -21,17 +21,24 @@ public sealed class QuotaPortal : IAsyncLifetime
     private readonly Dictionary<string, HttpClient> _clients = [];
 
     public QuotaPortal()
+        : this(null)
+    {
+    }
+
+    /// <param name="settings">More configuration (e.g. another host), for fixtures built on this one.</param>
+    protected QuotaPortal(IDictionary<string, string?>? settings)
     {
         var users = _dir.File("htpasswd");
         foreach (var user in Users) HtpasswdTool.Set(users, "-B", user, Password);
         var groups = _dir.File("groups");
         File.WriteAllText(groups, $"{Group}: alice bob\nops: carol\n");
-        App = new KrautAppFactory(settings: new Dictionary<string, string?>
+        var all = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             ["Auth:Htpasswd:File"] = users,
             ["Auth:Htpasswd:GroupsFile"] = groups,
             ["Auth:AdminGroups:0"] = "ops",
-        });
+        };
+        App = new KrautAppFactory(settings: all);
         Api = new ApiClient(App);
     }
 

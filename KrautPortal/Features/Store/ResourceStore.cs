@@ -187,6 +187,39 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         }
     }
 
+    /// <summary>
+    /// Objects of one kind the actor may see whose status matches any of <paramref name="anyOf"/> (a failed phase, an error
+    /// message set), newest change first, at most <paramref name="max"/>: what went wrong, found in SQL rather than by reading every object.
+    /// </summary>
+    public async Task<List<ResourceRow>> ListByStatusAsync(string kind, IReadOnlyList<StatusCondition> anyOf, Actor actor, int max, CancellationToken ct)
+    {
+        if (anyOf.Count == 0) return [];
+        // SQLite's json_extract (#14: PostgreSQL's status->>'field'); paths and values are parameters.
+        var parameters = new List<object> { kind };
+        var conditions = anyOf.Select(c =>
+        {
+            parameters.Add(c.Path);
+            var path = "{" + (parameters.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
+            if (c.Value is null) return $"json_extract(Status, {path}) IS NOT NULL";
+            parameters.Add(c.Value);
+            return $"json_extract(Status, {path}) = {{{(parameters.Count - 1).ToString(CultureInfo.InvariantCulture)}}}";
+        });
+#pragma warning disable EF1002, EF1003 // the SQL is built from fixed fragments; every value is a parameter
+        IQueryable<ResourceRow> rows = db.Resources.FromSqlRaw(
+            $"SELECT * FROM resources WHERE Kind = {{0}} AND ({string.Join(" OR ", conditions)})", [.. parameters]).AsNoTracking();
+#pragma warning restore EF1002, EF1003
+        if (!actor.IsAdmin)
+        {
+            var owners = actor.ReadableOwners.ToList();
+            rows = rows.Where(r => !r.IsSystem && owners.Contains(r.Owner));
+        }
+        return await rows.OrderByDescending(r => r.UpdatedAt).Take(max).ToListAsync(ct);
+    }
+
+    /// <summary>Finds one object by id whatever its kind (no visibility filter: callers judge with <see cref="Actor.MaySee"/>).</summary>
+    public Task<ResourceRow?> FindAnyKindAsync(Guid id, CancellationToken ct) =>
+        db.Resources.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
+
     /// <summary>The objects of one kind and owner with these names (no visibility filter: for features that keep their own records here).</summary>
     public Task<List<ResourceRow>> FindByNamesAsync(string kind, string owner, IReadOnlyCollection<string> names, CancellationToken ct) =>
         db.Resources.AsNoTracking().Where(r => r.Kind == kind && r.Owner == owner && names.Contains(r.Name)).ToListAsync(ct);
@@ -503,6 +536,9 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
 
     private DateTime Now() => time.GetUtcNow().UtcDateTime;
 }
+
+/// <summary>A status field (JSON path such as <c>$.phase</c>) equal to <paramref name="Value"/>, or set at all when it is null.</summary>
+public sealed record StatusCondition(string Path, string? Value = null);
 
 /// <summary>What a new object is made of before it is stored.</summary>
 public sealed record NewResource(string Kind, string Name, string Owner, JsonObject Metadata, string SpecJson, string StatusJson, bool IsSystem = false, Guid? Id = null);
