@@ -91,19 +91,26 @@ public sealed class FailureService(ResourceStore store, ReconcileErrorRegistry r
     };
 }
 
-/// <summary>Since when each host has not answered (Kraut keeps no such time itself); a host that answers again is forgotten.</summary>
+/// <summary>
+/// Since when each host has not answered (Kraut keeps no such time itself); a host that answers again is forgotten. A host
+/// is asked at most every <see cref="RecheckAfter"/>: lists refresh on every status change, and a dead host may take a
+/// connect timeout to say so.
+/// </summary>
 public sealed class HostOutages(TimeProvider time)
 {
-    private readonly ConcurrentDictionary<string, DateTime> _since = new();
+    public static readonly TimeSpan RecheckAfter = TimeSpan.FromSeconds(15);
+
+    private sealed record Seen(DateTime CheckedAt, DateTime? DownSince);
+
+    private readonly ConcurrentDictionary<string, Seen> _seen = new();
 
     /// <summary>Null when the host answers; else since when it has not.</summary>
     public DateTime? Check(KrautHost host)
     {
-        if (host.TryConnect())
-        {
-            _since.TryRemove(host.Uri, out _);
-            return null;
-        }
-        return _since.GetOrAdd(host.Uri, _ => time.GetUtcNow().UtcDateTime);
+        var now = time.GetUtcNow().UtcDateTime;
+        if (_seen.TryGetValue(host.Uri, out var last) && now - last.CheckedAt < RecheckAfter) return last.DownSince;
+        var down = host.TryConnect() ? (DateTime?)null : last?.DownSince ?? now;
+        _seen[host.Uri] = new Seen(now, down);
+        return down;
     }
 }
