@@ -11,6 +11,8 @@ using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Networks.HostFacts;
 using KrautPortal.Features.Networks.Ipam;
+using KrautPortal.Features.Failures;
+using KrautPortal.Features.Quotas;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Routers;
 using KrautPortal.Features.Seeding;
@@ -95,6 +97,8 @@ public static class KrautSetup
 
         services.AddKrautConsoles(config);
         services.AddKrautUsage(config);
+        services.AddKrautQuotas(config);
+        services.AddKrautFailures();
 
         services.AddKrautApi();
         services.AddTrustedProxies(config);
@@ -135,6 +139,8 @@ public static class KrautSetup
         app.MapConsoles();
         Capacity.CapacityApi.MapCapacity(app);
         app.MapUsage();
+        app.MapQuotas();
+        app.MapFailures();
         app.MapLogin();
     }
 
@@ -149,7 +155,13 @@ public static class KrautSetup
 
     private static void AddReconciler<T>(this IServiceCollection services) where T : ReconcileLoop
     {
-        services.AddSingleton<T>();
+        // Errors: the failures registry (Features/Failures), told of each object's passes.
+        services.AddSingleton<T>(sp =>
+        {
+            var loop = ActivatorUtilities.CreateInstance<T>(sp);
+            loop.Errors = sp.GetService<IReconcileErrors>();
+            return loop;
+        });
         services.AddHostedService(sp => sp.GetRequiredService<T>());
     }
 }
