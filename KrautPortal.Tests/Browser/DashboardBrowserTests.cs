@@ -96,6 +96,11 @@ public sealed class DashboardBrowserTests(BrowserFixture browser, DashboardPorta
         foreach (var count in await phases.EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.count)")) shown += long.Parse(count, CultureInfo.InvariantCulture);
         Assert.Equal(all.GetProperty("items").GetArrayLength(), shown);
 
+        // The other features' parts: failures, usage over time and showback.
+        await Expect(page.TestId("recent-failures")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=installation-usage], [data-testid=usage-chart-empty]").First).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=showback-table], [data-testid=showback-empty]").First).ToBeVisibleAsync();
+
         await page.ScreenshotToAsync("dashboard-admin.png");
     }
 
@@ -121,6 +126,8 @@ public sealed class DashboardBrowserTests(BrowserFixture browser, DashboardPorta
         await Expect(page.TestId("count-vms")).ToHaveTextAsync(mine.GetProperty("items").GetArrayLength().ToString(CultureInfo.InvariantCulture));
         await Expect(page.TestId("admin-dashboard-link")).ToHaveCountAsync(0);
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Installation" })).ToHaveCountAsync(0);
+        await Expect(page.TestId("quota-use-panel")).ToBeVisibleAsync();
+        await Expect(page.TestId("owner-usage")).ToBeVisibleAsync();
         await page.ScreenshotToAsync("dashboard-user.png");
 
         await page.GotoInteractiveAsync("admin/dashboard");

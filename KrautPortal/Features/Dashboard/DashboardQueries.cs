@@ -1,4 +1,5 @@
 using KrautPortal.Features.Capacity;
+using KrautPortal.Features.Failures;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Vms;
 
@@ -49,6 +50,14 @@ public sealed class DashboardQueries(IServiceScopeFactory scopes, KrautPaths pat
     {
         await using var scope = scopes.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<ICapacityReader>().GetAsync(ct);
+    }
+
+    /// <summary>The newest failures <paramref name="actor"/> may see (<see cref="FailureService"/>), at most <paramref name="count"/>.</summary>
+    public async Task<IReadOnlyList<Failure>> RecentFailuresAsync(Actor actor, int count, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var failures = await scope.ServiceProvider.GetRequiredService<FailureService>().ListAsync(actor, ct);
+        return failures.OrderByDescending(f => f.Since).Take(count).ToList();
     }
 
     private async Task<IReadOnlyList<JsonGroup>> GroupAsync(KindInfo kind, IReadOnlyList<JsonField> keys, IReadOnlyList<JsonField> sums,
