@@ -1,6 +1,5 @@
 using System.Reflection;
 using Bunit;
-using KrautPortal.Features.Dashboard.Pages;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Vms.Pages;
 using KrautPortal.Tests.Support;
@@ -17,7 +16,9 @@ public sealed class LiveComponentTests(LiveComponentTests.App app) : PortalTestC
         public void Dispose() => Factory.Dispose();
     }
 
-    public static TheoryData<Type> LivePages => [typeof(VmList), typeof(CreateVm), typeof(Dashboard), typeof(VmDetail)];
+    // Not the dashboard: it embeds live panels of other features (quota use), each subscribing for itself, and usage charts
+    // that open service scopes bUnit's container cannot give; DashboardBrowserTests renders it in a real portal.
+    public static TheoryData<Type> LivePages => [typeof(VmList), typeof(CreateVm), typeof(VmDetail)];
 
     [Theory]
     [MemberData(nameof(LivePages))]
