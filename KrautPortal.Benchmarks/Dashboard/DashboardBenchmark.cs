@@ -28,6 +28,8 @@ public static class DashboardBenchmark
     private static readonly DateTime MonthStart = new(2026, 10, 1, 0, 0, 0, DateTimeKind.Utc);
     private static readonly string[] MachineTypes = ["small", "medium", "large", "dedicated", "arm-small"];
 
+    private const string ChangedNote = "What changed for these figures: the first run (same machine and data, load ~13) counted VMs by state in 813 ms p95 (hand SQL 670 ms) and capacity sums in 1,697 ms (hand 1,114 ms), both reading every VM's JSON; migration `20261205030400_DashboardIndexes` adds an index on (Kind, json_extract(Status, '$.phase')) and `KindReader.GroupAsync` writes its JSON paths into the SQL so SQLite uses it (the hand SQL here uses it too). Capacity sums still read every VM (host, machine type, image and sizes from the spec JSON), about 0.7 s at 100,000 VMs, refreshed every 15 s on an open admin dashboard. Showback is the slow one: `UsageQueries.ShowbackAsync` (the usage feature's) groups by owner and VM in EF and sums in C#, 7× the single GROUP BY owner by hand over the same 2.2 million rollups.";
+
     private sealed record Case(string Label, Func<Task<string>> Kraut, Func<Task<string>> Hand);
 
     public static async Task<string> RunAsync(int rows, int usageVms)
@@ -92,6 +94,7 @@ public static class DashboardBenchmark
             "`ResourceStore.TotalsAsync` as the quota gate and panel use it. Hand SQL is one statement on an open connection.");
         text.AppendLine();
         text.Append(table);
+        text.AppendLine().AppendLine(ChangedNote);
         return text.ToString();
     }
 
