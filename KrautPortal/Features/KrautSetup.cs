@@ -1,5 +1,6 @@
 using KrautPortal.Features.AddressPools;
 using KrautPortal.Features.Api;
+using KrautPortal.Features.Audit;
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Consoles;
 using KrautPortal.Features.Firewalls;
@@ -91,6 +92,7 @@ public static class KrautSetup
         services.AddScoped<Features.Firewalls.Pages.IRoutedNetworks, Features.Routers.Pages.RoutedNetworks>();
 
         services.AddKrautConsoles(config);
+        services.AddKrautAudit();
 
         services.AddKrautApi();
         services.AddTrustedProxies(config);
