@@ -131,6 +131,7 @@ public static class KrautSetup
         app.MapSshKeys();
         app.MapHosts();
         app.MapConsoles();
+        app.MapAudit();
         app.MapLogin();
     }
 

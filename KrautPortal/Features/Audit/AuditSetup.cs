@@ -7,6 +7,7 @@ public static class AuditSetup
     {
         services.AddSingleton<AuditWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
+        services.AddScoped<AuditSearch>();
         return services;
     }
 
