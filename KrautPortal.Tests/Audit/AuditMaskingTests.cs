@@ -31,6 +31,9 @@ public sealed class AuditMaskingTests(ApiClient api) : IClassFixture<ApiClient>
         using var created = await api.PostAsync("/api/v1/tokens", Authorization.AuthorizationPortal.TokenBody(run, ["read"], ["vms"]));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var tokenSecret = (string)(await ApiClient.ReadAsync(created))["secret"]!;
+        // A query string: a bulk action's selector is recorded, a secret-looking value is not.
+        using (var bulk = await api.Http.PostAsync($"/api/v1/vms/actions/stop?selector=run%3D{run}&access_token={password}", null))
+            Assert.Equal(HttpStatusCode.OK, bulk.StatusCode);
         // An image upload: its type and size, never its bytes.
         var image = await api.CreateAsync("images", await api.SampleAsync("images", run));
         var disk = System.Text.Encoding.ASCII.GetBytes("QFI-not-really-a-disk-" + run);
@@ -39,9 +42,10 @@ public sealed class AuditMaskingTests(ApiClient api) : IClassFixture<ApiClient>
             Assert.True((int)upload.StatusCode < 500, $"upload: {(int)upload.StatusCode}");
 
         var entries = await AuditProbe.WaitForAsync(api.App, all => all.Count(e => e.Path.StartsWith("/api/v1/", StringComparison.Ordinal)
-            && (e.Parameters?.Contains(run, StringComparison.Ordinal) == true || e.Path.Contains((string)image["id"]!, StringComparison.Ordinal))) >= 5 ? all : null,
-            "the five calls' entries");
-        var stored = string.Join("\n", entries.Select(e => e.Parameters));
+            && (e.Parameters?.Contains(run, StringComparison.Ordinal) == true || e.Path.Contains(run, StringComparison.Ordinal)
+            || e.Path.Contains((string)image["id"]!, StringComparison.Ordinal))) >= 6 ? all : null,
+            "the six calls' entries");
+        var stored = string.Join("\n", entries.Select(e => e.Path + " " + e.Parameters));
         var answered = await api.Http.GetStringAsync("/api/v1/audit?limit=200&source=api");
         foreach (var secret in new[] { password, userDataSecret, tokenSecret, tokenSecret.Split('_')[^1], "QFI-not-really-a-disk" })
         {
@@ -59,6 +63,8 @@ public sealed class AuditMaskingTests(ApiClient api) : IClassFixture<ApiClient>
         Assert.Equal("***", (string?)refusedParameters["password"]);
         Assert.Equal("***", (string?)refusedParameters["spec"]!["nested"]![0]!["apiKey"]);
         Assert.Equal("***", (string?)refusedParameters["spec"]!["nested"]![0]!["otpCode"]);
+        var bulkEntry = entries.Single(e => e.Route == "/api/v1/vms/actions/{action}" && e.Path.Contains(run, StringComparison.Ordinal));
+        Assert.Equal($"/api/v1/vms/actions/stop?selector=run%3D{run}&access_token=***", bulkEntry.Path);
         var uploadEntry = entries.Single(e => e.Route == "/api/v1/images/{id}/content" && e.Method == "PUT");
         Assert.Equal($$"""{"contentType":"application/octet-stream","bytes":{{disk.Length}}}""", uploadEntry.Parameters);
     }

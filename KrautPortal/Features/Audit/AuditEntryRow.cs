@@ -32,7 +32,7 @@ public sealed class AuditEntryRow
     /// <summary>The endpoint's route template (<c>/api/v1/vms/{id}/actions/{action}</c>); null when no endpoint matched.</summary>
     public string? Route { get; set; }
 
-    /// <summary>The path as requested (bounded).</summary>
+    /// <summary>The path as requested, with its query string (secret-looking values masked); bounded.</summary>
     public required string Path { get; set; }
 
     public string? Kind { get; set; }

@@ -76,7 +76,7 @@ public sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer, Ti
             RemoteAddress = Cut(http.Connection.RemoteIpAddress?.ToString(), 64),
             Method = Cut(http.Request.Method, 16)!,
             Route = Cut(template, 300),
-            Path = Cut(http.Request.Path.Value ?? "", 500)!,
+            Path = Cut(http.Request.Path.Value + MaskedQuery(http.Request.Query), 500)!,
             Kind = Cut(kind, 40),
             ObjectId = ObjectId(values, http.Response),
             Action = Cut(route is null ? null : Action(http.Request.Method, route, values), 100),
@@ -146,6 +146,11 @@ public sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer, Ti
         var last = location.Split('?')[0].TrimEnd('/').Split('/').LastOrDefault();
         return location.Contains("/api/", StringComparison.Ordinal) && Guid.TryParseExact(last, "D", out var created) ? created : null;
     }
+
+    /// <summary>The query string (a bulk action's selector is a parameter too), secret-looking values masked like the body's.</summary>
+    private static string MaskedQuery(IQueryCollection query) => query.Count == 0 ? ""
+        : "?" + string.Join('&', query.SelectMany(p => p.Value.Select(v =>
+            Uri.EscapeDataString(p.Key) + "=" + (AuditParameters.IsSecretKey(p.Key) ? AuditParameters.Mask : Uri.EscapeDataString(v ?? "")))));
 
     private static string? Cut(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
 }
