@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace KrautPortal.Migrations.Sqlite
 {
-    /// <summary>audit_entries: every API call meant to change something, its masked parameters and outcome, hash-chained.</summary>
+    /// <summary>audit_entries: every API call meant to change something, its masked parameters and outcome, hash-chained; history by time, for the audit search.</summary>
     public partial class AuditTrail : Migration
     {
         /// <inheritdoc />
@@ -53,11 +53,20 @@ namespace KrautPortal.Migrations.Sqlite
                 name: "IX_audit_entries_User_At",
                 table: "audit_entries",
                 columns: new[] { "User", "At" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_history_ChangedAt_Seq",
+                table: "history",
+                columns: new[] { "ChangedAt", "Seq" });
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropIndex(
+                name: "IX_history_ChangedAt_Seq",
+                table: "history");
+
             migrationBuilder.DropTable(
                 name: "audit_entries");
         }

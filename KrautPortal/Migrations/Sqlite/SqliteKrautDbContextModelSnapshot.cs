@@ -377,6 +377,8 @@ namespace KrautPortal.Migrations.Sqlite
 
                     b.HasKey("Seq");
 
+                    b.HasIndex("ChangedAt", "Seq");
+
                     b.HasIndex("ResourceId", "Version")
                         .IsUnique();
 
