@@ -48,11 +48,13 @@ public sealed class AuditCoverageTests(ApiClient api) : IClassFixture<ApiClient>
     {
         var kind = route.Split('/', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(2) ?? "";
         var id = method == "delete" ? Guid.NewGuid().ToString() : await ExistingAsync(kind, existing) ?? Guid.NewGuid().ToString();
-        return route.Replace("{id}", id, StringComparison.Ordinal)
+        var url = route.Replace("{id}", id, StringComparison.Ordinal)
             .Replace("{action}", "start", StringComparison.Ordinal)
             .Replace("{version}", "1", StringComparison.Ordinal)
             .Replace("{nicId}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
             .Replace("{sessionId}", Guid.NewGuid().ToString(), StringComparison.Ordinal);
+        // Parameters this walk does not know yet (a user or group name): a plain word the route accepts.
+        return System.Text.RegularExpressions.Regex.Replace(url, @"\{[^}/]+\}", "audit-walk");
     }
 
     private async Task<string?> ExistingAsync(string kind, Dictionary<string, string> existing)
