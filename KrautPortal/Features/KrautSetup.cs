@@ -1,5 +1,6 @@
 using KrautPortal.Features.AddressPools;
 using KrautPortal.Features.Api;
+using KrautPortal.Features.Audit;
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Consoles;
 using KrautPortal.Features.Firewalls;
@@ -93,6 +94,7 @@ public static class KrautSetup
 
         services.AddKrautConsoles(config);
         services.AddKrautUsage(config);
+        services.AddKrautAudit();
 
         services.AddKrautApi();
         services.AddTrustedProxies(config);
@@ -132,6 +134,7 @@ public static class KrautSetup
         app.MapHosts();
         app.MapConsoles();
         app.MapUsage();
+        app.MapAudit();
         app.MapLogin();
     }
 

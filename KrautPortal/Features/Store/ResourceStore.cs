@@ -9,7 +9,7 @@ namespace KrautPortal.Features.Store;
 /// Versioned storage shared by every kind: each change of desired state bumps the version and writes
 /// a full snapshot to history in the same transaction. Observed status is written apart, without a version.
 /// </summary>
-public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, ChangeFeed feed, TimeProvider time)
+public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider provider, ChangeFeed feed, TimeProvider time)
 {
     private List<ResourceChange>? _unpublished;
 
