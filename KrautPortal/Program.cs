@@ -1,6 +1,7 @@
 using KrautPortal.Components;
 using KrautPortal.Components.Pages;
 using KrautPortal.Features;
+using KrautPortal.Features.Metrics;
 using KrautPortal.Features.Web;
 using MudBlazor;
 using MudBlazor.Services;
@@ -15,6 +16,7 @@ var app = builder.Build();
 await app.InitializeKrautAsync();
 
 app.UseKrautWeb();
+app.UseKrautMetrics();
 app.UseExceptionHandler();
 app.UseKrautStatusPages();
 app.UseAuthentication();

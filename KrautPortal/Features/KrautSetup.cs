@@ -8,6 +8,7 @@ using KrautPortal.Features.Images;
 using KrautPortal.Features.Images.Pipeline;
 using KrautPortal.Features.Images.Upload;
 using KrautPortal.Features.MachineTypes;
+using KrautPortal.Features.Metrics;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Networks.HostFacts;
 using KrautPortal.Features.Networks.Ipam;
@@ -94,6 +95,7 @@ public static class KrautSetup
 
         services.AddKrautApi();
         services.AddTrustedProxies(config);
+        services.AddKrautMetrics(config);
         return builder;
     }
 
