@@ -1,4 +1,8 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
 using KrautPortal.Tests.Api;
+using KrautPortal.Tests.Images;
 
 namespace KrautPortal.Tests.Metrics;
 
@@ -32,6 +36,45 @@ public sealed class PrometheusScrapeTests(TokenMetricsPortal portal) : IClassFix
         var targets = await prometheus.TargetsAsync();
         Assert.Contains("\"health\":\"up\"", targets);
     }
+
+    [Fact]
+    public async Task AnUploadAndItsConversion_AreCountedInTheImageThroughput()
+    {
+        using var dir = new TempDir();
+        var path = dir["disk.qcow2"];
+        TestImages.QemuImg("create", "-q", "-f", "qcow2", path, "4M");
+        var bytes = await File.ReadAllBytesAsync(path);
+        var before = await ScrapeAsync();
+
+        var id = await portal.Api.CreateAsync("images", new JsonObject
+        {
+            ["name"] = ApiClient.UniqueName("prom-img"),
+            ["spec"] = new JsonObject { ["architecture"] = "x86_64" },
+        });
+        using (var put = await portal.Http.PutAsync($"/api/v1/images/{id}/content", new ByteArrayContent(bytes)))
+            Assert.True(put.IsSuccessStatusCode, $"upload gave {(int)put.StatusCode}: {await put.Content.ReadAsStringAsync()}");
+        await ImageArrival.ReadyAsync(portal.App, id);
+
+        var after = await ScrapeAsync();
+        Assert.True(Sample(after, "kraut_image_received_bytes_total") - Sample(before, "kraut_image_received_bytes_total") >= bytes.Length,
+            "the upload's bytes are counted");
+        Assert.True(Sample(after, "kraut_image_convert_duration_seconds_count") - Sample(before, "kraut_image_convert_duration_seconds_count") >= 1,
+            "the conversion is counted");
+        Assert.True(Sample(after, "kraut_image_converted_bytes_total") - Sample(before, "kraut_image_converted_bytes_total") >= bytes.Length,
+            "the converted bytes are counted");
+    }
+
+    private async Task<string> ScrapeAsync()
+    {
+        using var http = new HttpClient { BaseAddress = portal.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TokenMetricsPortal.Token);
+        return await http.GetStringAsync("/metrics");
+    }
+
+    /// <summary>A series without labels from the text format; 0 when it is not there yet.</summary>
+    private static double Sample(string text, string name) =>
+        text.Split('\n').Where(l => l.StartsWith(name + " ", StringComparison.Ordinal))
+            .Select(l => double.Parse(l[(name.Length + 1)..], CultureInfo.InvariantCulture)).FirstOrDefault();
 
     private static async Task<double?> ValueAsync(PrometheusServer prometheus, string query) =>
         await prometheus.QueryAsync(query) is [var only] ? only.Value : null;
