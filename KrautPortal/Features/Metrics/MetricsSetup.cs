@@ -10,6 +10,8 @@ public static class MetricsSetup
         services.AddSingleton(MetricsAccess.From(config));
         services.AddSingleton<KrautMetricsRegistry>();
         services.AddSingleton<IScrapeCollector, ObjectCountCollector>();
+        services.AddSingleton<IScrapeCollector, DomainCollector>();
+        services.AddSingleton<IScrapeCollector, HostCapacityCollector>();
         return services;
     }
 
