@@ -17,9 +17,9 @@ namespace KrautPortal.Tests.Authorization;
 [Collection(AuthorizationCollection.Name)]
 public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
 {
-    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts, Upload, UploadOffset, CancelUpload, Import, ListAddresses, OwnProfile, Preview, Counters, FirewallRouters, Console, ListConsoles, CloseConsole }
+    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts, Upload, UploadOffset, CancelUpload, Import, ListAddresses, OwnProfile, Preview, Counters, FirewallRouters, Console, ListConsoles, CloseConsole, VmUsage, Showback, InstallationUsage }
 
-    private static readonly Op[] Reads = [Op.List, Op.Get, Op.History, Op.Version, Op.Diff, Op.ListNics, Op.Hosts, Op.UploadOffset, Op.ListAddresses, Op.Preview, Op.Counters, Op.FirewallRouters, Op.Console, Op.ListConsoles];
+    private static readonly Op[] Reads = [Op.List, Op.Get, Op.History, Op.Version, Op.Diff, Op.ListNics, Op.Hosts, Op.UploadOffset, Op.ListAddresses, Op.Preview, Op.Counters, Op.FirewallRouters, Op.Console, Op.ListConsoles, Op.VmUsage, Op.Showback, Op.InstallationUsage];
 
     /// <summary>Every endpoint shape Kraut has; {kind} is any kind. An endpoint matching none fails the matrix until it is classified here.</summary>
     private static readonly (string Method, string Path, Op Op)[] Shapes =
@@ -47,6 +47,10 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         ("POST", "/api/v1/vms/{id}/console", Op.Console),
         ("GET", "/api/v1/consoles", Op.ListConsoles),
         ("DELETE", "/api/v1/consoles/{sessionId}", Op.CloseConsole),
+        // Usage: a VM's with its GET's authorization; showback of the caller's own owners (UsageApiTests checks whose); totals for administrators.
+        ("GET", "/api/v1/vms/{id}/usage", Op.VmUsage),
+        ("GET", "/api/v1/usage/showback", Op.Showback),
+        ("GET", "/api/v1/usage/installation", Op.InstallationUsage),
         ("GET", "/api/v1/{kind}", Op.List),
         ("POST", "/api/v1/{kind}", Op.Create),
         ("GET", "/api/v1/{kind}/{id}", Op.Get),
@@ -105,6 +109,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         var write = !Reads.Contains(e.Op);
         var admin = Admins.Contains(caller);
         if (e.Op is Op.ListConsoles or Op.CloseConsole && !admin) return new([HttpStatusCode.Forbidden], "Only administrators");
+        if (e.Op is Op.InstallationUsage && !admin) return new([HttpStatusCode.Forbidden], "Only administrators");
         // No session is open in the matrix: closing one that is not there.
         if (e.Op == Op.CloseConsole) return new([HttpStatusCode.NotFound], "There is no open console session");
         if (e.Op == Op.Console)

@@ -18,6 +18,7 @@ using KrautPortal.Features.Seeding;
 using KrautPortal.Features.SshKeys;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Tokens;
+using KrautPortal.Features.Usage;
 using KrautPortal.Features.Vms;
 using KrautPortal.Features.Web;
 
@@ -92,6 +93,7 @@ public static class KrautSetup
         services.AddScoped<Features.Firewalls.Pages.IRoutedNetworks, Features.Routers.Pages.RoutedNetworks>();
 
         services.AddKrautConsoles(config);
+        services.AddKrautUsage(config);
 
         services.AddKrautApi();
         services.AddTrustedProxies(config);
@@ -131,6 +133,7 @@ public static class KrautSetup
         app.MapSshKeys();
         app.MapHosts();
         app.MapConsoles();
+        app.MapUsage();
         app.MapLogin();
     }
 

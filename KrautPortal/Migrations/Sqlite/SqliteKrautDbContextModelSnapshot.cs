@@ -431,6 +431,164 @@ namespace KrautPortal.Migrations.Sqlite
                     b.ToTable("token_secrets", (string)null);
                 });
 
+            modelBuilder.Entity("KrautPortal.Features.Usage.UsageHourRow", b =>
+                {
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("Hour")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("CpuPercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("DiskGiBSeconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("DiskReadBytesPerSecond")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("DiskWriteBytesPerSecond")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("MemoryMiBSeconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("MemoryUsedBytes")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("NetRxBytesPerSecond")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("NetTxBytesPerSecond")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("RunningSeconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("Samples")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("VcpuSeconds")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("VmId", "Hour");
+
+                    b.HasIndex("Hour");
+
+                    b.HasIndex("Owner", "Hour");
+
+                    b.ToTable("usage_hours", (string)null);
+                });
+
+            modelBuilder.Entity("KrautPortal.Features.Usage.UsageSampleRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("CpuPercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<long?>("CpuTimeNs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DiskCapacityBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DiskReadBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("DiskReadBytesPerSecond")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("DiskReadRequests")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DiskWriteBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("DiskWriteBytesPerSecond")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("DiskWriteRequests")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("HostUri")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("MemoryAvailableKiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("MemoryCurrentKiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MemoryMiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("MemoryRssKiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("MemoryUnusedKiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("MemoryUsableKiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("MemoryUsedBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("NetRxBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("NetRxBytesPerSecond")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("NetRxPackets")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("NetTxBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("NetTxBytesPerSecond")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("NetTxPackets")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("Seconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("Vcpus")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.HasIndex("VmId", "At");
+
+                    b.ToTable("usage_samples", (string)null);
+                });
+
             modelBuilder.Entity("KrautPortal.Features.Store.Selectors.ResourceLabelRow", b =>
                 {
                     b.HasOne("KrautPortal.Features.Store.ResourceRow", null)
