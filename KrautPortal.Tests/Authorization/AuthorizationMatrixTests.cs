@@ -51,6 +51,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         ("GET", "/api/v1/vms/{id}/usage", Op.VmUsage),
         ("GET", "/api/v1/usage/showback", Op.Showback),
         ("GET", "/api/v1/usage/installation", Op.InstallationUsage),
+        // Admin-only reads answer like the console sessions list: 403 for everyone else.
+        ("GET", "/api/v1/capacity", Op.ListConsoles),
         ("GET", "/api/v1/{kind}", Op.List),
         ("POST", "/api/v1/{kind}", Op.Create),
         ("GET", "/api/v1/{kind}/{id}", Op.Get),

@@ -59,6 +59,7 @@ public static class KrautSetup
         services.AddSingleton<KrautPortal.Hypervisor.Routers.IRouterAgent>(new KrautPortal.Hypervisor.Routers.RouterAgentClient(RouterReconciler.ApplyTimeout));
         services.AddSingleton<RouterUplink>();
         services.AddReconciler<RouterReconciler>();
+        Capacity.CapacityApi.AddKrautCapacity(services, config);
 
         services.AddKind<MachineTypeSpec, MachineTypeStatus, MachineTypeRules>();
         services.AddKind<ImageSpec, ImageStatus, ImageRules>();
@@ -134,6 +135,7 @@ public static class KrautSetup
         app.MapHosts();
         app.MapConsoles();
         app.MapUsage();
+        Capacity.CapacityApi.MapCapacity(app);
         app.MapLogin();
     }
 
