@@ -5,12 +5,14 @@ namespace KrautPortal.Tests.Metrics;
 
 /// <summary>
 /// A portal on real Kestrel (test driver) with a metrics token, whose allow list holds only a documentation range: from
-/// loopback, only the token opens <c>/metrics</c>.
+/// loopback, only the token opens <c>/metrics</c>. The usage sampler runs every second.
 /// </summary>
 public sealed class TokenMetricsPortal() : KestrelPortal(new Dictionary<string, string?>
 {
     ["Metrics:Token"] = Token,
     ["Metrics:AllowFrom:0"] = AllowedRange,
+    // The usage sampler's snapshot is what the per-domain figures come from: a fresh one every second.
+    ["Usage:IntervalSeconds"] = "1",
 })
 {
     public static readonly string Token = "metrics-" + RandomNumberGenerator.GetHexString(32, lowercase: true);

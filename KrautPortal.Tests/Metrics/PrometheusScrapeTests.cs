@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using KrautPortal.Tests.Api;
 using KrautPortal.Tests.Images;
+using KrautPortal.Tests.Support;
 
 namespace KrautPortal.Tests.Metrics;
 
@@ -27,6 +28,19 @@ public sealed class PrometheusScrapeTests(TokenMetricsPortal portal) : IClassFix
             $"kraut_objects to count {ids.Count} VMs");
         await Eventually.WaitUntilAsync(async () => await ValueAsync(prometheus, "sum(kraut_reconcile_duration_seconds_count{reconciler=\"VmReconciler\"})") >= ids.Count, Wait,
             "the VM reconciler's durations");
+
+        // The usage sampler's snapshot of a running VM, under the libvirt exporter's names with Kraut's labels.
+        await portal.Api.WaitForPhaseAsync(ids[0], "running", Wait);
+        var owner = (await portal.Api.GetVmAsync(ids[0]))!.Value.GetProperty("owner").GetString()!;
+        var selector = $"{{job=\"kraut\",vm_id=\"{ids[0]}\",uuid=\"{ids[0]}\",owner=\"{owner}\"}}";
+        await Eventually.WaitUntilAsync(async () => await ValueAsync(prometheus, "libvirt_domain_info_state" + selector) == 1, Wait,
+            "the running VM's libvirt_domain_info_state to be 1 (running)");
+        // The test driver reports a domain's state only; the counters are checked on a real guest (DomainMetricsRealGuestTests).
+
+        // The host, from the capacity figures.
+        Assert.Equal(1, await ValueAsync(prometheus, $"kraut_host_up{{host=\"{KrautAppFactory.TestDriver}\"}}"));
+        Assert.True(await ValueAsync(prometheus, "kraut_host_vcpus{kind=\"physical\"}") > 0, "the host's CPUs are exported");
+        Assert.True(await ValueAsync(prometheus, "kraut_host_vcpus{kind=\"allocated\"}") >= ids.Count, "the VMs' vCPUs count as allocated");
 
         // One object's URL is counted under its route template: an id never becomes a label value.
         var endpoints = (await prometheus.QueryAsync("sum by (endpoint) (http_requests_received_total{job=\"kraut\"})"))
@@ -76,6 +90,6 @@ public sealed class PrometheusScrapeTests(TokenMetricsPortal portal) : IClassFix
         text.Split('\n').Where(l => l.StartsWith(name + " ", StringComparison.Ordinal))
             .Select(l => double.Parse(l[(name.Length + 1)..], CultureInfo.InvariantCulture)).FirstOrDefault();
 
-    private static async Task<double?> ValueAsync(PrometheusServer prometheus, string query) =>
+    internal static async Task<double?> ValueAsync(PrometheusServer prometheus, string query) =>
         await prometheus.QueryAsync(query) is [var only] ? only.Value : null;
 }
