@@ -29,17 +29,26 @@ public sealed class DomainMetricsRealGuestTests : IDisposable
     private readonly HttpClient _http;
     private readonly KrautApi _api;
 
-    public DomainMetricsRealGuestTests()
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
+    private readonly Xunit.Abstractions.ITestOutputHelper _output;
+
+    private void Mark(string what) => _output.WriteLine($"{_clock.Elapsed.TotalSeconds:0.0} s {what}");
+
+    public DomainMetricsRealGuestTests(Xunit.Abstractions.ITestOutputHelper output)
     {
+        _output = output;
         _app.UseKestrel(0);
         _app.StartServer();
         _baseAddress = new Uri(_app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
         _http = _app.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = _baseAddress });
         _api = new KrautApi(_http);
+        Mark("portal started");
     }
 
     public void Dispose()
     {
+        Mark("disposing");
         _http.Dispose();
         _app.Dispose();
     }
@@ -48,9 +57,12 @@ public sealed class DomainMetricsRealGuestTests : IDisposable
     public async Task ARunningGuest_IsExportedUnderTheLibvirtExportersNames_WithKrautsLabels_AndGoesWithItsVm()
     {
         var id = await _api.CreateVmAsync(Api.ApiClient.UniqueName("prom-guest"), memoryMiB: 256);
+        Mark("vm created");
         await _api.WaitForPhaseAsync(id, "running", Wait);
+        Mark("vm running");
         var owner = (await _api.GetVmAsync(id))!.Value.GetProperty("owner").GetString()!;
         await using var prometheus = await PrometheusServer.StartAsync(_baseAddress, Token);
+        Mark("prometheus ready");
         var vm = $"vm_id=\"{id}\",uuid=\"{id}\",owner=\"{owner}\",host=\"{KrautAppFactory.SystemDriver}\"";
 
         async Task<double?> Value(string query) => await PrometheusScrapeTests.ValueAsync(prometheus, query);
@@ -68,8 +80,10 @@ public sealed class DomainMetricsRealGuestTests : IDisposable
         Assert.Equal(1, await Value($"kraut_host_up{{host=\"{KrautAppFactory.SystemDriver}\"}}"));
         Assert.Equal(Environment.ProcessorCount, await Value($"kraut_host_vcpus{{host=\"{KrautAppFactory.SystemDriver}\",kind=\"physical\"}}"));
 
+        Mark("all figures seen");
         await _api.DeleteVmAsync(id);
         await Eventually.WaitUntilAsync(async () => (await prometheus.QueryAsync($"libvirt_domain_info_state{{{vm}}}")).Count == 0, Wait,
             "the deleted VM's series to be gone");
+        Mark("series gone");
     }
 }
