@@ -12,6 +12,8 @@ using KrautPortal.Features.Metrics;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Networks.HostFacts;
 using KrautPortal.Features.Networks.Ipam;
+using KrautPortal.Features.Failures;
+using KrautPortal.Features.Quotas;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Routers;
 using KrautPortal.Features.Seeding;
@@ -60,6 +62,7 @@ public static class KrautSetup
         services.AddSingleton<RouterUplink>();
         services.AddReconciler<RouterReconciler>();
         Capacity.CapacityApi.AddKrautCapacity(services, config);
+        services.AddSingleton<Dashboard.DashboardQueries>();
 
         services.AddKind<MachineTypeSpec, MachineTypeStatus, MachineTypeRules>();
         services.AddKind<ImageSpec, ImageStatus, ImageRules>();
@@ -95,6 +98,8 @@ public static class KrautSetup
 
         services.AddKrautConsoles(config);
         services.AddKrautUsage(config);
+        services.AddKrautQuotas(config);
+        services.AddKrautFailures();
 
         services.AddKrautApi();
         services.AddTrustedProxies(config);
@@ -134,8 +139,10 @@ public static class KrautSetup
         app.MapSshKeys();
         app.MapHosts();
         app.MapConsoles();
-        app.MapUsage();
         Capacity.CapacityApi.MapCapacity(app);
+        app.MapUsage();
+        app.MapQuotas();
+        app.MapFailures();
         app.MapLogin();
     }
 
@@ -150,7 +157,13 @@ public static class KrautSetup
 
     private static void AddReconciler<T>(this IServiceCollection services) where T : ReconcileLoop
     {
-        services.AddSingleton<T>();
+        // Errors: the failures registry (Features/Failures), told of each object's passes.
+        services.AddSingleton<T>(sp =>
+        {
+            var loop = ActivatorUtilities.CreateInstance<T>(sp);
+            loop.Errors = sp.GetService<IReconcileErrors>();
+            return loop;
+        });
         services.AddHostedService(sp => sp.GetRequiredService<T>());
     }
 }

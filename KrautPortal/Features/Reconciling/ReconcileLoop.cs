@@ -20,6 +20,9 @@ public abstract class ReconcileLoop(ILogger logger, int workers) : BackgroundSer
     /// <summary>Ids waiting for a worker (each id at most once).</summary>
     public int QueueLength => _queue.Reader.Count;
 
+    /// <summary>Told of every pass that failed and every one that succeeded (set once at registration; none in unit tests).</summary>
+    public IReconcileErrors? Errors { get; set; }
+
     /// <summary>Completes once start-up work (orphan collection, first pass) is done.</summary>
     public Task Started => _started.Task;
 
@@ -109,7 +112,7 @@ public abstract class ReconcileLoop(ILogger logger, int workers) : BackgroundSer
                 try
                 {
                     var again = await ReconcileAsync(id, ensure, ct);
-                    _failures.TryRemove(id, out _);
+                    if (_failures.TryRemove(id, out _)) Errors?.Succeeded(GetType().Name, id);
                     if (again is { } delay) EnqueueAfter(id, delay, ensure: true, ct);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -118,6 +121,7 @@ public abstract class ReconcileLoop(ILogger logger, int workers) : BackgroundSer
                     var failures = _failures.AddOrUpdate(id, 1, (_, n) => n + 1);
                     var delay = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, failures)));
                     logger.LogWarning(e, "{Reconciler} failed on {Id} (attempt {Attempt}); retrying in {Delay}", GetType().Name, id, failures, delay);
+                    Errors?.Failed(GetType().Name, id, e.Message, failures);
                     EnqueueAfter(id, delay, ensure, ct);
                 }
                 finally
