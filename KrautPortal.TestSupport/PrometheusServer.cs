@@ -9,7 +9,8 @@ namespace KrautPortal.TestSupport;
 
 /// <summary>
 /// A private Debian Prometheus (<c>/usr/bin/prometheus</c>) scraping one target: its own configuration and storage in
-/// a temp directory, a free port on 127.0.0.1, a one-second scrape interval, never the system service. Killed and
+/// a temp directory, a free port on 127.0.0.1, a two-second scrape interval (a loaded CI machine may take more than
+/// one second to answer), never the system service. Killed and
 /// deleted on dispose.
 /// </summary>
 public sealed class PrometheusServer : IAsyncDisposable
@@ -34,7 +35,7 @@ public sealed class PrometheusServer : IAsyncDisposable
     public string Output { get { lock (_output) return _output.ToString(); } }
 
     /// <summary>
-    /// Starts Prometheus scraping <paramref name="target"/>'s <c>/metrics</c> as job <see cref="Job"/> every second
+    /// Starts Prometheus scraping <paramref name="target"/>'s <c>/metrics</c> as job <see cref="Job"/> every two seconds
     /// (with <paramref name="bearerToken"/> when given) and waits until it is ready.
     /// </summary>
     public static async Task<PrometheusServer> StartAsync(Uri target, string? bearerToken)
@@ -65,8 +66,8 @@ public sealed class PrometheusServer : IAsyncDisposable
             """;
         await File.WriteAllTextAsync(config, $"""
             global:
-              scrape_interval: 1s
-              scrape_timeout: 1s
+              scrape_interval: 2s
+              scrape_timeout: 2s
             scrape_configs:
               - job_name: {Job}
                 metrics_path: {target.AbsolutePath.TrimEnd('/')}/metrics

@@ -10,7 +10,7 @@ namespace KrautPortal.Tests.Metrics;
 /// <summary>Debian's Prometheus scrapes a running portal with the metrics token: the text parses and the figures are right.</summary>
 public sealed class PrometheusScrapeTests(TokenMetricsPortal portal) : IClassFixture<TokenMetricsPortal>
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
     [Fact]
     public async Task Prometheus_ScrapesWithTheToken_UpIsOne_AndCountsTheVmsCreated_AndLabelsRequestsByRoute()
