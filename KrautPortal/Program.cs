@@ -2,6 +2,7 @@ using KrautPortal.Components;
 using KrautPortal.Components.Pages;
 using KrautPortal.Features;
 using KrautPortal.Features.Audit;
+using KrautPortal.Features.Metrics;
 using KrautPortal.Features.Web;
 using MudBlazor;
 using MudBlazor.Services;
@@ -24,6 +25,7 @@ await app.InitializeKrautAsync();
 
 app.UseKrautWeb();
 app.UseKrautAudit();
+app.UseKrautMetrics();
 app.UseExceptionHandler();
 app.UseKrautStatusPages();
 app.UseAuthentication();

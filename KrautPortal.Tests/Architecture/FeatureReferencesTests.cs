@@ -79,6 +79,6 @@ public sealed class FeatureReferencesTests : IDisposable
     [Fact]
     public void A_new_folder_without_a_layer_is_named()
     {
-        Assert.Equal(["Quotas"], FeatureLayers.WithoutLayer(["Vms", "Quotas", "Store"]));
+        Assert.Equal(["Telepathy"], FeatureLayers.WithoutLayer(["Vms", "Telepathy", "Store"]));
     }
 }

@@ -9,9 +9,12 @@ using KrautPortal.Features.Images;
 using KrautPortal.Features.Images.Pipeline;
 using KrautPortal.Features.Images.Upload;
 using KrautPortal.Features.MachineTypes;
+using KrautPortal.Features.Metrics;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Networks.HostFacts;
 using KrautPortal.Features.Networks.Ipam;
+using KrautPortal.Features.Failures;
+using KrautPortal.Features.Quotas;
 using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Routers;
 using KrautPortal.Features.Seeding;
@@ -59,6 +62,8 @@ public static class KrautSetup
         services.AddSingleton<KrautPortal.Hypervisor.Routers.IRouterAgent>(new KrautPortal.Hypervisor.Routers.RouterAgentClient(RouterReconciler.ApplyTimeout));
         services.AddSingleton<RouterUplink>();
         services.AddReconciler<RouterReconciler>();
+        Capacity.CapacityApi.AddKrautCapacity(services, config);
+        services.AddSingleton<Dashboard.DashboardQueries>();
 
         services.AddKind<MachineTypeSpec, MachineTypeStatus, MachineTypeRules>();
         services.AddKind<ImageSpec, ImageStatus, ImageRules>();
@@ -95,9 +100,12 @@ public static class KrautSetup
         services.AddKrautConsoles(config);
         services.AddKrautUsage(config);
         services.AddKrautAudit();
+        services.AddKrautQuotas(config);
+        services.AddKrautFailures();
 
         services.AddKrautApi();
         services.AddTrustedProxies(config);
+        services.AddKrautMetrics(config);
         return builder;
     }
 
@@ -133,8 +141,11 @@ public static class KrautSetup
         app.MapSshKeys();
         app.MapHosts();
         app.MapConsoles();
+        Capacity.CapacityApi.MapCapacity(app);
         app.MapUsage();
         app.MapAudit();
+        app.MapQuotas();
+        app.MapFailures();
         app.MapLogin();
     }
 
@@ -149,7 +160,13 @@ public static class KrautSetup
 
     private static void AddReconciler<T>(this IServiceCollection services) where T : ReconcileLoop
     {
-        services.AddSingleton<T>();
+        // Errors: the failures registry (Features/Failures), told of each object's passes.
+        services.AddSingleton<T>(sp =>
+        {
+            var loop = ActivatorUtilities.CreateInstance<T>(sp);
+            loop.Errors = sp.GetService<IReconcileErrors>();
+            return loop;
+        });
         services.AddHostedService(sp => sp.GetRequiredService<T>());
     }
 }

@@ -30,7 +30,12 @@ public static class Problems
     public static ProblemDetails Of(int status, string title, string detail, IReadOnlyDictionary<string, object?>? fields = null)
     {
         var details = new ProblemDetails { Status = status, Title = title, Detail = detail };
-        foreach (var (name, value) in fields ?? new Dictionary<string, object?>()) details.Extensions[name] = value;
+        foreach (var (name, value) in fields ?? new Dictionary<string, object?>())
+        {
+            // A problem's own type URI (RFC 9457 "type") is a member of the document, not an extension.
+            if (name == "type" && value is string type) details.Type = type;
+            else details.Extensions[name] = value;
+        }
         return details;
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 
 namespace KrautPortal.Features.Reconciling;
@@ -14,6 +15,13 @@ public abstract class ReconcileLoop(ILogger logger, int workers) : BackgroundSer
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _locks = new();
     private readonly ConcurrentDictionary<Guid, int> _failures = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private KeyValuePair<string, object?> MeterTag => ReconcileMeter.Tag(this);
+
+    /// <summary>Ids waiting for a worker (each id at most once).</summary>
+    public int QueueLength => _queue.Reader.Count;
+
+    /// <summary>Told of every pass that failed and every one that succeeded (set once at registration; none in unit tests).</summary>
+    public IReconcileErrors? Errors { get; set; }
 
     /// <summary>Completes once start-up work (orphan collection, first pass) is done.</summary>
     public Task Started => _started.Task;
@@ -58,6 +66,7 @@ public abstract class ReconcileLoop(ILogger logger, int workers) : BackgroundSer
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var measured = ReconcileMeter.Track(this);
         try
         {
             await StartupAsync(stoppingToken);
@@ -99,21 +108,25 @@ public abstract class ReconcileLoop(ILogger logger, int workers) : BackgroundSer
                 await gate.WaitAsync(ct);
                 // Taken off the queue only now: a request that arrives while we work queues a fresh pass.
                 _queued.TryRemove(id, out var ensure);
+                var started = Stopwatch.GetTimestamp();
                 try
                 {
                     var again = await ReconcileAsync(id, ensure, ct);
-                    _failures.TryRemove(id, out _);
+                    if (_failures.TryRemove(id, out _)) Errors?.Succeeded(GetType().Name, id);
                     if (again is { } delay) EnqueueAfter(id, delay, ensure: true, ct);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
+                    ReconcileMeter.Errors.Add(1, MeterTag);
                     var failures = _failures.AddOrUpdate(id, 1, (_, n) => n + 1);
                     var delay = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, failures)));
                     logger.LogWarning(e, "{Reconciler} failed on {Id} (attempt {Attempt}); retrying in {Delay}", GetType().Name, id, failures, delay);
+                    Errors?.Failed(GetType().Name, id, e.Message, failures);
                     EnqueueAfter(id, delay, ensure, ct);
                 }
                 finally
                 {
+                    ReconcileMeter.Duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, MeterTag);
                     gate.Release();
                 }
             }

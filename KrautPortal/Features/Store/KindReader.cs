@@ -10,7 +10,7 @@ namespace KrautPortal.Features.Store;
 /// No authorization happens here: whatever is shown to a user goes through <see cref="ResourceStore"/> instead, or
 /// checks <c>Actor.MaySee</c> on the <see cref="Record{TSpec}.Owner"/> and <see cref="Record{TSpec}.IsSystem"/> it gets.
 /// </summary>
-public sealed class KindReader(KrautDbContext db)
+public sealed partial class KindReader(KrautDbContext db)
 {
     /// <summary>The rows of one kind, untracked, for a query this class does not offer (count, exists, projections).</summary>
     public IQueryable<ResourceRow> Rows(KindInfo kind) => db.Resources.AsNoTracking().Where(r => r.Kind == kind.Name);

@@ -6,7 +6,8 @@ namespace KrautPortal.Features.Store;
 /// Create, read, list, change, delete, history and revert for one kind, with that kind's rules applied.
 /// The API and the portal both go through here, so they cannot drift apart.
 /// </summary>
-public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResourceRules<TSpec, TStatus> rules, IKindAuthorizer authorizer)
+public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResourceRules<TSpec, TStatus> rules, IKindAuthorizer authorizer,
+    IEnumerable<IWriteGate> gates)
     where TSpec : class
     where TStatus : class
 {
@@ -36,7 +37,10 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
     /// then <see cref="ReplaceAsync"/>, <see cref="UpdateSpecAsync"/> or <see cref="DeleteAsync"/> on the same copy.
     /// Nobody else may change a system object; see <see cref="ResourceStore.EnsureNotSystem"/>.
     /// </summary>
-    public ResourceService<TSpec, TStatus> AsKraut() => new(store, rules, authorizer) { _kraut = Actor.System };
+    public ResourceService<TSpec, TStatus> AsKraut() => new(store, rules, authorizer, _gates) { _kraut = Actor.System };
+
+    /// <summary>The gates that care about this kind (<see cref="IWriteGate"/>).</summary>
+    private readonly IWriteGate[] _gates = gates.Where(g => g.Guards(rules.Kind.Name)).ToArray();
 
     /// <param name="id">A chosen id, for callers that store something beside the object in the same transaction.</param>
     /// <param name="isSystem">A system object, hidden from its owner; only on <see cref="AsKraut"/> (403 otherwise).</param>
@@ -52,6 +56,7 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
             var owner = OwnerFor(input.Owner, actor);
             if (rules is IOwnerRules<TSpec> owned) await owned.CheckOwnerAsync(spec, owner, actor, errors, ct);
             errors.ThrowIfAny();
+            await GateAsync(new GatedWrite(Kind, newId, owner, spec, null, isSystem, actor), ct);
             spec = await WritingAsync(newId, spec, null, actor, ct);
             return await store.CreateAsync(new NewResource(K, input.Name, owner, input.Metadata,
                 KrautJson.Serialize(spec), KrautJson.Serialize(rules.InitialStatus(spec)), isSystem, newId), actor, ct);
@@ -71,9 +76,18 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
         return await store.NameTakenProblemAsync(K, OwnerFor(null, actor), name, ct);
     }
 
-    /// <summary>Kinds with rows beside their objects write both in one transaction; the others need none.</summary>
+    /// <summary>
+    /// Kinds with rows beside their objects write both in one transaction, and so do gated kinds: the gate's reads must
+    /// hold until the write commits. The others need none.
+    /// </summary>
     private Task<T> InTransactionIfNeededAsync<T>(Func<Task<T>> work, CancellationToken ct) =>
-        rules is ITransactionalRules<TSpec> ? store.InTransactionAsync(work, ct) : work();
+        rules is ITransactionalRules<TSpec> || _gates.Length > 0 ? store.InTransactionAsync(work, ct) : work();
+
+    /// <summary>Inside the write's transaction, before anything of it is stored: a gate's refusal leaves nothing behind.</summary>
+    private async Task GateAsync(GatedWrite write, CancellationToken ct)
+    {
+        foreach (var gate in _gates) await gate.CheckAsync(write, ct);
+    }
 
     private async Task<TSpec> WritingAsync(Guid id, TSpec spec, TSpec? previous, Actor actor, CancellationToken ct)
     {
@@ -214,6 +228,7 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
                     CheckCommon(edit.Name, edit.Metadata, actor, errors);
                     var spec = await rules.PrepareAsync(edit.Spec, current, actor, errors, ct);
                     errors.ThrowIfAny();
+                    await GateAsync(new GatedWrite(Kind, id, current.Owner, spec, current.Spec, current.System, actor), ct);
                     spec = await WritingAsync(id, spec, current.Spec, actor, ct);
 
                     var row = await store.UpdateAsync(K, id, current.Version, actor, row =>

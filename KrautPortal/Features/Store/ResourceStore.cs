@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using KrautPortal.Features.Store.Selectors;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace KrautPortal.Features.Store;
 
@@ -134,6 +135,107 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
         await db.Resources.AsNoTracking().Where(r => r.Owner == owner)
             .GroupBy(r => r.Kind).Select(g => new { Kind = g.Key, Count = g.Count() })
             .ToDictionaryAsync(g => g.Kind, g => g.Count, ct);
+
+    /// <summary>
+    /// How many objects of each kind are in each phase, over everyone's objects (system objects and those being
+    /// deleted included): one grouped read for an operator's figures. Kinds whose status has no phase have a null phase.
+    /// </summary>
+    public async Task<IReadOnlyList<KindPhaseCount>> CountByKindAndPhaseAsync(CancellationToken ct) =>
+        await db.Database.SqlQueryRaw<KindPhaseCount>(
+            "SELECT Kind, json_extract(Status, '$.phase') AS Phase, COUNT(*) AS Count FROM resources GROUP BY Kind, Phase")
+            .ToListAsync(ct);
+
+    /// <summary>
+    /// Count and sums over <paramref name="owner"/>'s objects of one kind, in one query: what a quota measures. System
+    /// objects (a router's VM) are Kraut's and not counted; objects being deleted are, as they still hold what they use.
+    /// Runs inside the caller's transaction when there is one, so it sees what that transaction sees.
+    /// </summary>
+    public async Task<ResourceTotals> TotalsAsync(string kind, string owner, IReadOnlyList<JsonFigure> figures, CancellationToken ct)
+    {
+        // SQLite's JSON functions (#14: PostgreSQL needs (spec->>'path')::bigint and jsonb paths instead). The JSON paths
+        // and every value are parameters; ids in JSON are lowercase text, EF stores Guids as uppercase text.
+        var parameters = new List<object> { kind, owner };
+        string P(object value)
+        {
+            parameters.Add(value);
+            return "@p" + (parameters.Count - 1).ToString(CultureInfo.InvariantCulture);
+        }
+        var sums = figures.Select(f =>
+        {
+            var value = $"json_extract(r.{(f.InStatus ? "Status" : "Spec")}, {P(f.Path)})";
+            var scaled = $"COALESCE({value}, 0) * {P(f.Factor)}";
+            if (f.Fallback is not { } fb) return $"COALESCE(SUM({scaled}), 0)";
+            var referenced = $"(SELECT json_extract(o.Status, {P(fb.StatusPath)}) FROM resources o WHERE o.Kind = {P(fb.Kind)} " +
+                $"AND o.Id = upper(json_extract(r.Spec, {P(fb.IdPath)})))";
+            return $"COALESCE(SUM(CASE WHEN COALESCE({value}, 0) = 0 THEN COALESCE({referenced}, 0) ELSE {scaled} END), 0)";
+        }).ToList();
+        var sql = $"SELECT COUNT(*) AS Count{string.Concat(sums.Select((s, i) => $", {s} AS S{i}"))} FROM resources r " +
+            "WHERE r.Kind = @p0 AND r.Owner = @p1 AND r.IsSystem = 0";
+        var connection = db.Database.GetDbConnection();
+        var opened = connection.State != System.Data.ConnectionState.Open;
+        if (opened) await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            command.CommandText = sql;
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = "@p" + i;
+                parameter.Value = parameters[i];
+                command.Parameters.Add(parameter);
+            }
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            return new ResourceTotals(reader.GetInt64(0), Enumerable.Range(1, figures.Count).Select(i => Convert.ToInt64(reader.GetValue(i), CultureInfo.InvariantCulture)).ToList());
+        }
+        finally
+        {
+            if (opened) await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    /// <summary>
+    /// Objects of one kind the actor may see whose status matches any of <paramref name="anyOf"/> (a failed phase, an error
+    /// message set), newest change first, at most <paramref name="max"/>: what went wrong, found in SQL rather than by reading every object.
+    /// </summary>
+    public async Task<List<ResourceRow>> ListByStatusAsync(string kind, IReadOnlyList<StatusCondition> anyOf, Actor actor, int max, CancellationToken ct)
+    {
+        if (anyOf.Count == 0) return [];
+        // SQLite's json_extract (#14: PostgreSQL's status->>'field'); paths and values are parameters.
+        var parameters = new List<object> { kind };
+        var conditions = anyOf.Select(c =>
+        {
+            parameters.Add(c.Path);
+            var path = "{" + (parameters.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
+            if (c.Value is null) return $"json_extract(Status, {path}) IS NOT NULL";
+            parameters.Add(c.Value);
+            return $"json_extract(Status, {path}) = {{{(parameters.Count - 1).ToString(CultureInfo.InvariantCulture)}}}";
+        });
+#pragma warning disable EF1002, EF1003 // the SQL is built from fixed fragments; every value is a parameter
+        IQueryable<ResourceRow> rows = db.Resources.FromSqlRaw(
+            $"SELECT * FROM resources WHERE Kind = {{0}} AND ({string.Join(" OR ", conditions)})", [.. parameters]).AsNoTracking();
+#pragma warning restore EF1002, EF1003
+        if (!actor.IsAdmin)
+        {
+            var owners = actor.ReadableOwners.ToList();
+            rows = rows.Where(r => !r.IsSystem && owners.Contains(r.Owner));
+        }
+        return await rows.OrderByDescending(r => r.UpdatedAt).Take(max).ToListAsync(ct);
+    }
+
+    /// <summary>Finds one object by id whatever its kind (no visibility filter: callers judge with <see cref="Actor.MaySee"/>).</summary>
+    public Task<ResourceRow?> FindAnyKindAsync(Guid id, CancellationToken ct) =>
+        db.Resources.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
+
+    /// <summary>The objects of one kind and owner with these names (no visibility filter: for features that keep their own records here).</summary>
+    public Task<List<ResourceRow>> FindByNamesAsync(string kind, string owner, IReadOnlyCollection<string> names, CancellationToken ct) =>
+        db.Resources.AsNoTracking().Where(r => r.Kind == kind && r.Owner == owner && names.Contains(r.Name)).ToListAsync(ct);
+
+    /// <summary>Every object of one kind and owner (no visibility filter), by name.</summary>
+    public Task<List<ResourceRow>> ListOwnedAsync(string kind, string owner, CancellationToken ct) =>
+        db.Resources.AsNoTracking().Where(r => r.Kind == kind && r.Owner == owner).OrderBy(r => r.Name).ToListAsync(ct);
 
     /// <summary>
     /// Applies <paramref name="mutate"/> to the stored row and saves it as a new version. The mutation returns
@@ -444,8 +546,14 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     private DateTime Now() => time.GetUtcNow().UtcDateTime;
 }
 
+/// <summary>A status field (JSON path such as <c>$.phase</c>) equal to <paramref name="Value"/>, or set at all when it is null.</summary>
+public sealed record StatusCondition(string Path, string? Value = null);
+
 /// <summary>What a new object is made of before it is stored.</summary>
 public sealed record NewResource(string Kind, string Name, string Owner, JsonObject Metadata, string SpecJson, string StatusJson, bool IsSystem = false, Guid? Id = null);
 
 public sealed class KrautNotFoundVersionException(string kind, Guid id, long version)
     : KrautProblemException(404, "Not found", $"The {kind} {id} has no version {version}.");
+
+/// <summary>One row of <see cref="ResourceStore.CountByKindAndPhaseAsync"/>.</summary>
+public sealed record KindPhaseCount(string Kind, string? Phase, int Count);

@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using KrautPortal.Features.Hosts;
+using KrautPortal.Hypervisor;
+using Microsoft.Extensions.Options;
+
+namespace KrautPortal.Features.Capacity;
+
+/// <summary>What each host last said about itself, asked again at most every few seconds and never waited on for long.</summary>
+/// <remarks>
+/// A dashboard refreshes often and several circuits read capacity at once; an unreachable host would make each of them
+/// wait for libvirt's connect timeout. A fresh reading is awaited briefly; past that the last one learned is used and the
+/// reading finishes in the background for the next caller.
+/// </remarks>
+public sealed class NodeFactsCache(IOptions<CapacityOptions> options, TimeProvider time, ILogger<NodeFactsCache> logger)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(2);
+    private readonly ConcurrentDictionary<string, Entry> _entries = new();
+
+    /// <summary>A host's facts as last learned, with the error of the latest attempt (null when it answered).</summary>
+    public sealed record Reading(NodeFacts? Facts, string? Error, DateTime? LearnedAt);
+
+    public async Task<Reading> GetAsync(KrautHost host)
+    {
+        var entry = _entries.GetOrAdd(host.Uri, _ => new Entry());
+        var maxAge = TimeSpan.FromSeconds(options.Value.NodeFactsMaxAgeSeconds);
+        Task refresh;
+        lock (entry)
+        {
+            var stale = entry.LearnedAt is not { } at || time.GetUtcNow().UtcDateTime - at > maxAge || entry.Error is not null;
+            if (stale && entry.Refresh is null) entry.Refresh = Task.Run(() => Learn(host, entry));
+            refresh = entry.Refresh ?? Task.CompletedTask;
+        }
+        await Task.WhenAny(refresh, Task.Delay(Patience, time));
+        lock (entry) return new Reading(entry.Facts, entry.Error, entry.LearnedAt);
+    }
+
+    private void Learn(KrautHost host, Entry entry)
+    {
+        NodeFacts? facts = null;
+        string? error = null;
+        try
+        {
+            facts = host.Connection.GetNodeFacts();
+        }
+        catch (Exception e) when (e is HostUnavailableException or LibvirtException or ObjectDisposedException)
+        {
+            error = host.Error ?? e.Message;
+            logger.LogDebug("Node facts of {Uri} unavailable: {Error}", host.Uri, error);
+        }
+        lock (entry)
+        {
+            if (facts is not null)
+            {
+                entry.Facts = facts;
+                entry.LearnedAt = time.GetUtcNow().UtcDateTime;
+            }
+            entry.Error = error;
+            entry.Refresh = null;
+        }
+    }
+
+    private sealed class Entry
+    {
+        public NodeFacts? Facts { get; set; }
+        public string? Error { get; set; }
+        public DateTime? LearnedAt { get; set; }
+        public Task? Refresh { get; set; }
+    }
+}
