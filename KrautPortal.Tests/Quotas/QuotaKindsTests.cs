@@ -1,0 +1,72 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using KrautPortal.Tests.Api;
+
+namespace KrautPortal.Tests.Quotas;
+
+/// <summary>Network and image quotas, and administrators held to quotas when configured so.</summary>
+public sealed class QuotaKindsTests(QuotaPortal portal) : IClassFixture<QuotaPortal>
+{
+    [Fact]
+    public async Task ANetworkQuota_OfAGroup_IsHeld()
+    {
+        using (var pool = await portal.Api.PostAsync("/api/v1/address-pools", new JsonObject
+        {
+            ["name"] = ApiClient.UniqueName("pool"), ["owner"] = QuotaPortal.Group,
+            ["spec"] = new JsonObject { ["ipv4"] = new JsonArray("10.128.0.0/9"), ["ipv6"] = new JsonArray("fd4b:7e57::/32") },
+        }))
+        {
+            Assert.Equal(HttpStatusCode.Created, pool.StatusCode);
+        }
+        await portal.SetQuotaAsync("groups/team-x", new JsonObject { ["networks"] = 1 });
+        try
+        {
+            using var first = await CreateNetworkAsync("alice");
+            Assert.True(first.StatusCode == HttpStatusCode.Created, await first.Content.ReadAsStringAsync());
+            using var second = await CreateNetworkAsync("bob");
+            await ApiClient.AssertProblemAsync(second, HttpStatusCode.Conflict, "network quota of team-x exceeded: 1 of 1 in use, this network needs 1 (1 over).");
+        }
+        finally
+        {
+            await portal.RemoveQuotaAsync("groups/team-x");
+        }
+    }
+
+    [Fact]
+    public async Task AnImageQuota_ThatIsFull_RefusesANewImage()
+    {
+        await portal.SetQuotaAsync("users/frank", new JsonObject { ["imageBytes"] = 0 });
+        try
+        {
+            using var refused = await portal.As("frank").PostAsync("/api/v1/images", ApiClient.Json(new JsonObject
+            {
+                ["name"] = ApiClient.UniqueName("img"), ["spec"] = new JsonObject { ["architecture"] = "x86_64" },
+            }));
+            await ApiClient.AssertProblemAsync(refused, HttpStatusCode.Conflict, "image storage quota of frank exceeded: 0 GiB of 0 GiB in use, this image needs room for more.");
+        }
+        finally
+        {
+            await portal.RemoveQuotaAsync("users/frank");
+        }
+    }
+
+    private Task<HttpResponseMessage> CreateNetworkAsync(string user) =>
+        portal.As(user).PostAsync("/api/v1/networks", ApiClient.Json(new JsonObject
+        {
+            ["name"] = ApiClient.UniqueName("net"), ["owner"] = QuotaPortal.Group, ["spec"] = new JsonObject { ["ipv4Cidr"] = ApiClient.NextSubnet() },
+        }));
+}
+
+/// <summary>A portal where <c>Quotas:AdminsBound</c> is on.</summary>
+public sealed class AdminsBoundPortal() : QuotaPortal(new Dictionary<string, string?> { ["Quotas:AdminsBound"] = "true" });
+
+public sealed class AdminsBoundTests(AdminsBoundPortal portal) : IClassFixture<AdminsBoundPortal>
+{
+    [Fact]
+    public async Task WithAdminsBound_AnAdministratorsOwnQuotaIsHeld()
+    {
+        await portal.SetQuotaAsync("users/carol", new JsonObject { ["vms"] = 0 });
+        using var refused = await portal.CreateVmAsync("carol", await portal.VmBodyAsync(ApiClient.UniqueName("adm")));
+        await ApiClient.AssertProblemAsync(refused, HttpStatusCode.Conflict, "VM quota of carol exceeded: 0 of 0 in use");
+    }
+}
