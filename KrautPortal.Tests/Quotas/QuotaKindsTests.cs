@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using KrautPortal.Tests.Api;
+using KrautPortal.TestSupport;
 
 namespace KrautPortal.Tests.Quotas;
 
@@ -47,6 +48,34 @@ public sealed class QuotaKindsTests(QuotaPortal portal) : IClassFixture<QuotaPor
         finally
         {
             await portal.RemoveQuotaAsync("users/frank");
+        }
+    }
+
+    [Fact]
+    public async Task AnUploadLargerThanTheImageQuotaLeaves_FailsTheImageNamingTheQuota_AndStoresNothing()
+    {
+        await portal.SetQuotaAsync("users/hank", new JsonObject { ["imageBytes"] = 1L << 20 });
+        try
+        {
+            using var created = await portal.As("hank").PostAsync("/api/v1/images", ApiClient.Json(new JsonObject
+            {
+                ["name"] = ApiClient.UniqueName("big"), ["spec"] = new JsonObject { ["architecture"] = "x86_64" },
+            }));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var id = (Guid)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!;
+            using (var put = await portal.As("hank").PutAsync($"/api/v1/images/{id}/content", new ByteArrayContent(new byte[2 << 20])))
+                Assert.Equal(HttpStatusCode.Accepted, put.StatusCode);
+
+            var status = await Eventually.WaitForAsync(async () =>
+                (await portal.Api.GetAsync($"/api/v1/images/{id}"))["status"] is { } s && (string?)s["phase"] is "failed" or "ready" ? s : null,
+                TimeSpan.FromSeconds(30), "the image to be refused");
+            Assert.Equal("failed", (string?)status["phase"]);
+            Assert.Equal("image storage quota of hank exceeded: 0 GiB of 1 MiB in use, this image needs 2 MiB (1 MiB over).", (string?)status["message"]);
+            Assert.Null(status["actualSizeBytes"]);
+        }
+        finally
+        {
+            await portal.RemoveQuotaAsync("users/hank");
         }
     }
 
