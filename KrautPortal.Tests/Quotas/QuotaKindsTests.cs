@@ -11,14 +11,7 @@ public sealed class QuotaKindsTests(QuotaPortal portal) : IClassFixture<QuotaPor
     [Fact]
     public async Task ANetworkQuota_OfAGroup_IsHeld()
     {
-        using (var pool = await portal.Api.PostAsync("/api/v1/address-pools", new JsonObject
-        {
-            ["name"] = ApiClient.UniqueName("pool"), ["owner"] = QuotaPortal.Group,
-            ["spec"] = new JsonObject { ["ipv4"] = new JsonArray("10.128.0.0/9"), ["ipv6"] = new JsonArray("fd4b:7e57::/32") },
-        }))
-        {
-            Assert.Equal(HttpStatusCode.Created, pool.StatusCode);
-        }
+        await EnsurePoolAsync();
         await portal.SetQuotaAsync("groups/team-x", new JsonObject { ["networks"] = 1 });
         try
         {
@@ -30,6 +23,36 @@ public sealed class QuotaKindsTests(QuotaPortal portal) : IClassFixture<QuotaPor
         finally
         {
             await portal.RemoveQuotaAsync("groups/team-x");
+        }
+    }
+
+    /// <summary>Networks keep no rows beside them, so only the gate puts their creates in a transaction: this is what holds them.</summary>
+    [Fact]
+    public async Task ParallelNetworkCreates_AgainstAQuotaOfThree_MakeExactlyThree()
+    {
+        await EnsurePoolAsync();
+        await portal.SetQuotaAsync("users/bob", new JsonObject { ["networks"] = 3 });
+        try
+        {
+            var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => portal.As("bob").PostAsync("/api/v1/networks", ApiClient.Json(new JsonObject
+            {
+                ["name"] = ApiClient.UniqueName("pnet"), ["spec"] = new JsonObject { ["ipv4Cidr"] = ApiClient.NextSubnet() },
+            }))));
+            try
+            {
+                Assert.True(responses.Count(r => r.StatusCode == HttpStatusCode.Created) == 3, string.Join(", ", responses.Select(r => (int)r.StatusCode)));
+                Assert.Equal(17, responses.Count(r => r.StatusCode == HttpStatusCode.Conflict));
+            }
+            finally
+            {
+                foreach (var r in responses) r.Dispose();
+            }
+            var mine = await portal.MineAsync("bob");
+            Assert.Equal(3, (long)mine.Single(s => (string?)s!["owner"] == "bob")!["used"]!["networks"]!);
+        }
+        finally
+        {
+            await portal.RemoveQuotaAsync("users/bob");
         }
     }
 
@@ -76,6 +99,30 @@ public sealed class QuotaKindsTests(QuotaPortal portal) : IClassFixture<QuotaPor
         finally
         {
             await portal.RemoveQuotaAsync("users/hank");
+        }
+    }
+
+    private static readonly SemaphoreSlim PoolLock = new(1, 1);
+    private bool _pool;
+
+    /// <summary>An address pool everyone may take the tests' subnets from (bob's networks are his own, not team-x's).</summary>
+    private async Task EnsurePoolAsync()
+    {
+        await PoolLock.WaitAsync();
+        try
+        {
+            if (_pool || (await portal.Api.GetAsync("/api/v1/address-pools?limit=500"))["items"]!.AsArray().Any(p => (string?)p!["name"] == "quota-tests")) return;
+            using var pool = await portal.Api.PostAsync("/api/v1/address-pools", new JsonObject
+            {
+                ["name"] = "quota-tests", ["owner"] = "shared",
+                ["spec"] = new JsonObject { ["ipv4"] = new JsonArray("10.128.0.0/9"), ["ipv6"] = new JsonArray("fd4b:7e57::/32") },
+            });
+            Assert.Equal(HttpStatusCode.Created, pool.StatusCode);
+            _pool = true;
+        }
+        finally
+        {
+            PoolLock.Release();
         }
     }
 
