@@ -62,6 +62,9 @@ public sealed class ImagePipeline(
 
         try
         {
+            // Image storage a quota limits: the content as it arrived stands for what will be stored.
+            foreach (var space in scope.ServiceProvider.GetServices<IImageSpace>())
+                if (await space.RefusalAsync(row.Owner, id, new FileInfo(arrived).Length, ct) is { } refusal) throw new ImageRefusedException(refusal);
             await ProcessAsync(id, arrived, store, status, ct);
         }
         catch (ImageRefusedException e)
