@@ -62,7 +62,9 @@ public sealed class AuditCoverageTests(ApiClient api) : IClassFixture<ApiClient>
         if (existing.TryGetValue(kind, out var known)) return known;
         using var response = await api.Http.GetAsync($"/api/v1/{kind}?limit=1");
         if (!response.IsSuccessStatusCode) return null;
-        var first = (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())?["items"]?.AsArray().FirstOrDefault()?["id"];
+        // Lists of a kind are pages ({"items": […]}); other lists under /api/v1 (quotas) are not, and have no id to borrow.
+        if (JsonNode.Parse(await response.Content.ReadAsStringAsync()) is not JsonObject page) return null;
+        var first = (string?)page["items"]?.AsArray().FirstOrDefault()?["id"];
         if (first is not null) existing[kind] = first;
         return first;
     }
