@@ -1,9 +1,18 @@
 using KrautPortal.Components;
 using KrautPortal.Components.Pages;
 using KrautPortal.Features;
+using KrautPortal.Features.Audit;
+using KrautPortal.Features.Metrics;
 using KrautPortal.Features.Web;
 using MudBlazor;
 using MudBlazor.Services;
+
+// A command instead of the portal: check the audit chain in a database file.
+if (args is ["audit", .. var command])
+{
+    Environment.ExitCode = await AuditCommand.RunAsync(command, Console.Out, Console.Error);
+    return;
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddKraut();
@@ -15,6 +24,8 @@ var app = builder.Build();
 await app.InitializeKrautAsync();
 
 app.UseKrautWeb();
+app.UseKrautAudit();
+app.UseKrautMetrics();
 app.UseExceptionHandler();
 app.UseKrautStatusPages();
 app.UseAuthentication();

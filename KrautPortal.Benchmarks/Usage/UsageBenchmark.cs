@@ -39,7 +39,7 @@ public static class UsageBenchmark
             var uri = "test://" + node;
 
             var sampling = await SamplingCostAsync(directory, uri, ids, passes);
-            var gathering = GatheringAgainstVirsh(uri, passes);
+            var gathering = await GatheringAgainstVirshAsync(uri, passes);
             return await ReportAsync(loadAtStart, passes, sampling, gathering);
         }
         finally
@@ -51,7 +51,10 @@ public static class UsageBenchmark
 
     private sealed record SamplingResult(double CpuMsPerPass, double WallMsP50, double WallMsP95, int RowsPerPass);
 
-    private sealed record GatheringResult(Stats Kraut, Stats VirshOneConnection, Stats KrautOpenAndCall, Stats VirshProcess, int Domains);
+    private sealed record GatheringResult(Stats Kraut, Stats VirshOneConnection, Stats KrautOpenAndCall, Stats VirshProcess, int Domains, RealHost? Real);
+
+    /// <summary>The same comparison on qemu:///system with whatever domains run there (real counters to parse).</summary>
+    private sealed record RealHost(int Domains, int Running, Stats Kraut, Stats Virsh);
 
     private static async Task<SamplingResult> SamplingCostAsync(string directory, string uri, List<Guid> ids, int passes)
     {
@@ -81,7 +84,7 @@ public static class UsageBenchmark
         return new SamplingResult(cpu / passes, wall.P50, wall.P95, Domains);
     }
 
-    private static GatheringResult GatheringAgainstVirsh(string uri, int passes)
+    private static async Task<GatheringResult> GatheringAgainstVirshAsync(string uri, int passes)
     {
         Tool.PackagedFile("/usr/bin/virsh", "libvirt-clients");
         using var connection = LibvirtConnection.Open(uri);
@@ -114,7 +117,57 @@ public static class UsageBenchmark
             virshOneShot.Add(Time(() => Virsh(uri, "domstats")));
         }
 
-        return new GatheringResult(Stats.Of(kraut), Stats.Of(Enumerable.Repeat(perCall, passes)), Stats.Of(krautOneShot), Stats.Of(virshOneShot), count);
+        return new GatheringResult(Stats.Of(kraut), Stats.Of(Enumerable.Repeat(perCall, passes)), Stats.Of(krautOneShot), Stats.Of(virshOneShot), count,
+            await OnSystemHostAsync(Math.Min(passes, 50)));
+    }
+
+    /// <summary>Null when qemu:///system cannot be reached; when nothing runs there, three guests of its own.</summary>
+    private static async Task<RealHost?> OnSystemHostAsync(int calls)
+    {
+        const string uri = "qemu:///system";
+        LibvirtConnection connection;
+        try
+        {
+            connection = LibvirtConnection.Open(uri);
+        }
+        catch (LibvirtException)
+        {
+            return null;
+        }
+
+        using (connection)
+        {
+            await using var own = connection.GetAllDomainStats().Any(d => d.State == DomainState.Running) ? null : await RealGuests.StartAsync(connection, 3);
+            var first = connection.GetAllDomainStats();
+            var running = first.Count(d => d.State == DomainState.Running);
+            // Rounds alternate who goes first: guests still booting under TCG make the host slower early on.
+            var kraut = new List<double>();
+            var virsh = new List<double>();
+            var perRound = Math.Max(1, calls / 6);
+            for (var round = 0; round < 6; round++)
+            {
+                void KrautBatch() => kraut.AddRange(Enumerable.Range(0, perRound).Select(_ => Time(() => connection.GetAllDomainStats())));
+                void VirshBatch()
+                {
+                    var empty = Time(() => Virsh(uri, "uri"));
+                    var all = Time(() => Virsh(uri, string.Join(" ; ", Enumerable.Repeat("domstats", perRound))));
+                    virsh.Add(Math.Max(0, all - empty) / perRound);
+                }
+
+                if (round % 2 == 0)
+                {
+                    KrautBatch();
+                    VirshBatch();
+                }
+                else
+                {
+                    VirshBatch();
+                    KrautBatch();
+                }
+            }
+
+            return new RealHost(first.Count, running, Stats.Of(kraut), Stats.Of(virsh));
+        }
     }
 
     private static double Time(Action action)
@@ -211,8 +264,15 @@ public static class UsageBenchmark
             .AppendLine("|---|---:|---:|---:|---:|---:|")
             .AppendLine(CultureInfo.InvariantCulture, $"| on an open connection ({passes} calls; virsh: one process running {passes} `domstats`, minus an empty run, averaged) | {F(g.Kraut.P50)} | {F(g.Kraut.P95)} | {F(g.VirshOneConnection.P50)} | {F(g.VirshOneConnection.P95)} | {Stats.Ratio(g.Kraut.P50, g.VirshOneConnection.P50)} |")
             .AppendLine(CultureInfo.InvariantCulture, $"| one-shot: open, gather, close (Kraut in process; virsh as a new process each time) | {F(g.KrautOpenAndCall.P50)} | {F(g.KrautOpenAndCall.P95)} | {F(g.VirshProcess.P50)} | {F(g.VirshProcess.P95)} | {Stats.Ratio(g.KrautOpenAndCall.P50, g.VirshProcess.P50)} |")
-            .AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"**Ratio Kraut / virsh domstats on an open connection (p50): {Stats.Ratio(g.Kraut.P50, g.VirshOneConnection.P50)}**");
+            .AppendLine();
+        if (g.Real is { } real)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"On `qemu:///system` with the {real.Domains} domains defined there at the time ({real.Running} running: other work's guests, or three test guests of the benchmark's own; real counters: CPU, balloon, vCPUs, disks, NICs),")
+                .AppendLine(CultureInfo.InvariantCulture, $"on an open connection, 6 rounds alternating who goes first: Kraut p50 {F(real.Kraut.P50)} ms (p95 {F(real.Kraut.P95)}) per call, `virsh domstats` p50 {F(real.Virsh.P50)} ms per call (each round's batch averaged as above): {Stats.Ratio(real.Kraut.P50, real.Virsh.P50)}.")
+                .AppendLine();
+        }
+
+        text.AppendLine(CultureInfo.InvariantCulture, $"**Ratio Kraut / virsh domstats on an open connection (p50): {Stats.Ratio(g.Kraut.P50, g.VirshOneConnection.P50)}**");
         return text.ToString();
     }
 }

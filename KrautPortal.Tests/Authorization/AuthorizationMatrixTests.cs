@@ -17,9 +17,9 @@ namespace KrautPortal.Tests.Authorization;
 [Collection(AuthorizationCollection.Name)]
 public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
 {
-    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts, Upload, UploadOffset, CancelUpload, Import, ListAddresses, OwnProfile, Preview, Counters, FirewallRouters, Console, ListConsoles, CloseConsole, VmUsage, Showback, InstallationUsage, Observation }
+    private enum Op { List, Create, Get, Replace, Patch, Delete, History, Version, Diff, Revert, Act, ActOnSelector, ListNics, AddNic, RemoveNic, Hosts, Upload, UploadOffset, CancelUpload, Import, ListAddresses, OwnProfile, Preview, Counters, FirewallRouters, Console, ListConsoles, CloseConsole, Audit, AuditVerify, VmUsage, Showback, InstallationUsage, Observation }
 
-    private static readonly Op[] Reads = [Op.List, Op.Get, Op.History, Op.Version, Op.Diff, Op.ListNics, Op.Hosts, Op.UploadOffset, Op.ListAddresses, Op.Preview, Op.Counters, Op.FirewallRouters, Op.Console, Op.ListConsoles, Op.VmUsage, Op.Showback, Op.InstallationUsage];
+    private static readonly Op[] Reads = [Op.List, Op.Get, Op.History, Op.Version, Op.Diff, Op.ListNics, Op.Hosts, Op.UploadOffset, Op.ListAddresses, Op.Preview, Op.Counters, Op.FirewallRouters, Op.Console, Op.ListConsoles, Op.Audit, Op.AuditVerify, Op.VmUsage, Op.Showback, Op.InstallationUsage];
 
     /// <summary>Every endpoint shape Kraut has; {kind} is any kind. An endpoint matching none fails the matrix until it is classified here.</summary>
     private static readonly (string Method, string Path, Op Op)[] Shapes =
@@ -47,12 +47,15 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         ("POST", "/api/v1/vms/{id}/console", Op.Console),
         ("GET", "/api/v1/consoles", Op.ListConsoles),
         ("DELETE", "/api/v1/consoles/{sessionId}", Op.CloseConsole),
-        // Admin-only reads answer like the console sessions list: 403 for everyone else.
-        ("GET", "/api/v1/capacity", Op.ListConsoles),
         // Usage: a VM's with its GET's authorization; showback of the caller's own owners (UsageApiTests checks whose); totals for administrators.
         ("GET", "/api/v1/vms/{id}/usage", Op.VmUsage),
         ("GET", "/api/v1/usage/showback", Op.Showback),
         ("GET", "/api/v1/usage/installation", Op.InstallationUsage),
+        // Everyone searches their own entries (AuditTrailTests checks whose); only administrators check the chain.
+        ("GET", "/api/v1/audit", Op.Audit),
+        ("GET", "/api/v1/audit/verify", Op.AuditVerify),
+        // Admin-only reads answer like the console sessions list: 403 for everyone else.
+        ("GET", "/api/v1/capacity", Op.ListConsoles),
         // Quotas and failures own no objects of a kind; who may do what is checked by KrautPortal.Tests/Quotas and /Failures.
         ("GET", "/api/v1/quotas/mine", Op.Observation),
         ("GET", "/api/v1/quotas", Op.Observation),
@@ -120,6 +123,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         var admin = Admins.Contains(caller);
         if (e.Op is Op.ListConsoles or Op.CloseConsole && !admin) return new([HttpStatusCode.Forbidden], "Only administrators");
         if (e.Op is Op.InstallationUsage && !admin) return new([HttpStatusCode.Forbidden], "Only administrators");
+        if (e.Op == Op.AuditVerify) return admin ? new([HttpStatusCode.OK]) : new([HttpStatusCode.Forbidden], "Only administrators check the audit chain");
+        if (e.Op == Op.Audit) return IsAlicesToken(caller) ? new([HttpStatusCode.Forbidden], "limited-scope token may not read the audit trail") : new([HttpStatusCode.OK]);
         // No session is open in the matrix: closing one that is not there.
         if (e.Op == Op.CloseConsole) return new([HttpStatusCode.NotFound], "There is no open console session");
         if (e.Op == Op.Console)

@@ -1,5 +1,6 @@
 using KrautPortal.Features.AddressPools;
 using KrautPortal.Features.Api;
+using KrautPortal.Features.Audit;
 using KrautPortal.Features.Auth;
 using KrautPortal.Features.Consoles;
 using KrautPortal.Features.Firewalls;
@@ -8,6 +9,7 @@ using KrautPortal.Features.Images;
 using KrautPortal.Features.Images.Pipeline;
 using KrautPortal.Features.Images.Upload;
 using KrautPortal.Features.MachineTypes;
+using KrautPortal.Features.Metrics;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Networks.HostFacts;
 using KrautPortal.Features.Networks.Ipam;
@@ -97,11 +99,13 @@ public static class KrautSetup
 
         services.AddKrautConsoles(config);
         services.AddKrautUsage(config);
+        services.AddKrautAudit();
         services.AddKrautQuotas(config);
         services.AddKrautFailures();
 
         services.AddKrautApi();
         services.AddTrustedProxies(config);
+        services.AddKrautMetrics(config);
         return builder;
     }
 
@@ -139,6 +143,7 @@ public static class KrautSetup
         app.MapConsoles();
         Capacity.CapacityApi.MapCapacity(app);
         app.MapUsage();
+        app.MapAudit();
         app.MapQuotas();
         app.MapFailures();
         app.MapLogin();

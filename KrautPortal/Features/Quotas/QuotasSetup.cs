@@ -11,6 +11,7 @@ public static class QuotasSetup
         services.AddScoped<QuotaService>();
         // Scoped like the store: the gate reads through the same context, inside the write's transaction.
         services.AddScoped<IWriteGate, QuotaGate>();
+        services.AddScoped<Images.IImageSpace, QuotaImageSpace>();
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 
 namespace KrautPortal.Features.Reconciling;
@@ -14,6 +15,10 @@ public abstract class ReconcileLoop(ILogger logger, int workers) : BackgroundSer
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _locks = new();
     private readonly ConcurrentDictionary<Guid, int> _failures = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private KeyValuePair<string, object?> MeterTag => ReconcileMeter.Tag(this);
+
+    /// <summary>Ids waiting for a worker (each id at most once).</summary>
+    public int QueueLength => _queue.Reader.Count;
 
     /// <summary>Told of every pass that failed and every one that succeeded (set once at registration; none in unit tests).</summary>
     public IReconcileErrors? Errors { get; set; }
@@ -61,6 +66,7 @@ public abstract class ReconcileLoop(ILogger logger, int workers) : BackgroundSer
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var measured = ReconcileMeter.Track(this);
         try
         {
             await StartupAsync(stoppingToken);
@@ -102,6 +108,7 @@ public abstract class ReconcileLoop(ILogger logger, int workers) : BackgroundSer
                 await gate.WaitAsync(ct);
                 // Taken off the queue only now: a request that arrives while we work queues a fresh pass.
                 _queued.TryRemove(id, out var ensure);
+                var started = Stopwatch.GetTimestamp();
                 try
                 {
                     var again = await ReconcileAsync(id, ensure, ct);
@@ -110,6 +117,7 @@ public abstract class ReconcileLoop(ILogger logger, int workers) : BackgroundSer
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
+                    ReconcileMeter.Errors.Add(1, MeterTag);
                     var failures = _failures.AddOrUpdate(id, 1, (_, n) => n + 1);
                     var delay = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, failures)));
                     logger.LogWarning(e, "{Reconciler} failed on {Id} (attempt {Attempt}); retrying in {Delay}", GetType().Name, id, failures, delay);
@@ -118,6 +126,7 @@ public abstract class ReconcileLoop(ILogger logger, int workers) : BackgroundSer
                 }
                 finally
                 {
+                    ReconcileMeter.Duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, MeterTag);
                     gate.Release();
                 }
             }

@@ -51,6 +51,8 @@ public abstract class KrautDbContext(DbContextOptions options) : DbContext(optio
             e.Property(h => h.Kind).HasMaxLength(40);
             e.Property(h => h.Snapshot).HasColumnType(jsonType);
             e.HasIndex(h => new { h.ResourceId, h.Version }).IsUnique();
+            // Newest first across all objects (the audit trail, ResourceStore.HistoryFeedAsync): without it every page sorts the whole table.
+            e.HasIndex(h => new { h.ChangedAt, h.Seq });
         });
 
         Selectors.ResourceLabelRow.Configure(modelBuilder);

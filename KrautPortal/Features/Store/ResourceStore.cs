@@ -10,7 +10,7 @@ namespace KrautPortal.Features.Store;
 /// Versioned storage shared by every kind: each change of desired state bumps the version and writes
 /// a full snapshot to history in the same transaction. Observed status is written apart, without a version.
 /// </summary>
-public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, ChangeFeed feed, TimeProvider time)
+public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider provider, ChangeFeed feed, TimeProvider time)
 {
     private List<ResourceChange>? _unpublished;
 
@@ -135,6 +135,15 @@ public sealed class ResourceStore(KrautDbContext db, DatabaseProvider provider, 
         await db.Resources.AsNoTracking().Where(r => r.Owner == owner)
             .GroupBy(r => r.Kind).Select(g => new { Kind = g.Key, Count = g.Count() })
             .ToDictionaryAsync(g => g.Kind, g => g.Count, ct);
+
+    /// <summary>
+    /// How many objects of each kind are in each phase, over everyone's objects (system objects and those being
+    /// deleted included): one grouped read for an operator's figures. Kinds whose status has no phase have a null phase.
+    /// </summary>
+    public async Task<IReadOnlyList<KindPhaseCount>> CountByKindAndPhaseAsync(CancellationToken ct) =>
+        await db.Database.SqlQueryRaw<KindPhaseCount>(
+            "SELECT Kind, json_extract(Status, '$.phase') AS Phase, COUNT(*) AS Count FROM resources GROUP BY Kind, Phase")
+            .ToListAsync(ct);
 
     /// <summary>
     /// Count and sums over <paramref name="owner"/>'s objects of one kind, in one query: what a quota measures. System
@@ -545,3 +554,6 @@ public sealed record NewResource(string Kind, string Name, string Owner, JsonObj
 
 public sealed class KrautNotFoundVersionException(string kind, Guid id, long version)
     : KrautProblemException(404, "Not found", $"The {kind} {id} has no version {version}.");
+
+/// <summary>One row of <see cref="ResourceStore.CountByKindAndPhaseAsync"/>.</summary>
+public sealed record KindPhaseCount(string Kind, string? Phase, int Count);

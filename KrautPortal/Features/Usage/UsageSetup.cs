@@ -10,6 +10,7 @@ public static class UsageSetup
         services.AddSingleton<IUsageReader>(sp => sp.GetRequiredService<UsageSampler>());
         services.AddHostedService(sp => sp.GetRequiredService<UsageSampler>());
         services.AddScoped<UsageQueries>();
+        services.AddSingleton<UsageHistory>();
         services.AddSingleton<Vms.Pages.IVmPageTab, Pages.VmUsagePageTab>();
         return services;
     }

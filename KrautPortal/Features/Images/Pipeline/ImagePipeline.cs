@@ -62,6 +62,9 @@ public sealed class ImagePipeline(
 
         try
         {
+            // Image storage a quota limits: the content as it arrived stands for what will be stored.
+            foreach (var space in scope.ServiceProvider.GetServices<IImageSpace>())
+                if (await space.RefusalAsync(row.Owner, id, new FileInfo(arrived).Length, ct) is { } refusal) throw new ImageRefusedException(refusal);
             await ProcessAsync(id, arrived, store, status, ct);
         }
         catch (ImageRefusedException e)
@@ -123,6 +126,8 @@ public sealed class ImagePipeline(
             throw new ImageRefusedException($"The conversion produced a {Sizes.Describe(result.VirtualSizeBytes)} disk where the image declares {Sizes.Describe(inspection.VirtualSizeBytes)}.");
         logger.LogInformation("Image {Id}: {Source} converted to {Target} in {Seconds:0.00} s ({Size})", id, inspection.QemuFormat, targetFormat,
             clock.Elapsed.TotalSeconds, Sizes.Describe(inspection.VirtualSizeBytes));
+        ImageMeter.ConvertedBytes.Add(new FileInfo(arrived).Length);
+        ImageMeter.ConvertDuration.Record(clock.Elapsed.TotalSeconds);
 
         // Read from our own output, as the guest will see it: a qcow2's first sector is not the guest's.
         var head = await QemuImg.ReadHeadAsync(work, targetFormat, BootChecks.HeadBytes, ct);

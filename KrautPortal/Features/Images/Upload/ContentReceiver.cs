@@ -62,6 +62,7 @@ public sealed class ContentReceiver(IncomingFiles files, ImageStorage storage, I
             BufferSize = 0,
         });
         long added = 0; // stored
+        var started = Stopwatch.GetTimestamp();
         Task? storing = null; // the previous buffer, hashed and written while the next one fills
         var storingBytes = 0;
         var clean = false;
@@ -177,6 +178,8 @@ public sealed class ContentReceiver(IncomingFiles files, ImageStorage storage, I
             }
             await file.DisposeAsync();
             foreach (var buffer in buffers) ArrayPool<byte>.Shared.Return(buffer);
+            ImageMeter.ReceivedBytes.Add(added);
+            ImageMeter.ReceiveDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
     }
 

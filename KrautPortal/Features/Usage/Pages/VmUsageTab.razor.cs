@@ -14,7 +14,7 @@ public partial class VmUsageTab : ComponentBase, IDisposable
     private IReadOnlyList<UsagePoint>? _points;
 
     [Inject] private UsageSampler Sampler { get; set; } = default!;
-    [Inject] private IServiceScopeFactory Scopes { get; set; } = default!;
+    [Inject] private UsageHistory History { get; set; } = default!;
     [Inject] private IOptions<UsageOptions> Options { get; set; } = default!;
 
     [Parameter, EditorRequired] public Resource<VmSpec, VmStatus> Vm { get; set; } = default!;
@@ -34,9 +34,7 @@ public partial class VmUsageTab : ComponentBase, IDisposable
 
     private async Task LoadAsync()
     {
-        // A scope of its own: the circuit's DbContext may be busy with the page's other work.
-        await using var scope = Scopes.CreateAsyncScope();
-        _points = await scope.ServiceProvider.GetRequiredService<UsageQueries>().VmSeriesAsync(Vm.Id, _range, CancellationToken.None);
+        _points = await History.VmSeriesAsync(Vm.Id, _range, CancellationToken.None);
     }
 
     private void OnSampled() => _ = InvokeAsync(async () =>
