@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace KrautPortal.Features.Store;
 
@@ -29,12 +28,8 @@ public sealed partial class KindReader
         // SQLite's JSON functions, as ResourceStore's quota totals use. Values are parameters; the paths are written into
         // the SQL (checked to be plain member paths), because SQLite uses an expression index such as the one on
         // json_extract(Status, '$.phase') only for the same expression, never for a parameter.
-        var parameters = new List<object> { kind.Name };
-        string P(object value)
-        {
-            parameters.Add(value);
-            return "@p" + (parameters.Count - 1).ToString(CultureInfo.InvariantCulture);
-        }
+        var values = new SqlValues();
+        var kindValue = values.Add(kind.Name);
         static string Extract(JsonField f) => MemberPath().IsMatch(f.Path)
             ? $"json_extract({(f.InStatus ? "Status" : "Spec")}, '{f.Path}')"
             : throw new ArgumentException($"Not a plain JSON member path: {f.Path}", nameof(f));
@@ -45,45 +40,21 @@ public sealed partial class KindReader
             var value = Extract(s);
             return new[] { $"COALESCE(SUM({value}), 0)", $"SUM(CASE WHEN COALESCE({value}, 0) = 0 THEN 1 ELSE 0 END)" };
         }).ToList();
-        var where = "Kind = @p0";
-        if (owners is not null) where += $" AND IsSystem = 0 AND Owner IN ({string.Join(", ", owners.Select(o => P(o)))})";
+        var where = $"Kind = {kindValue}";
+        if (owners is not null) where += $" AND IsSystem = 0 AND Owner IN ({string.Join(", ", owners.Select(o => values.Add(o)))})";
         var groupBy = keyColumns.Count == 0 ? "" : " GROUP BY " + string.Join(", ", Enumerable.Range(1, keyColumns.Count));
         var sql = $"SELECT {string.Join(", ", [.. keyColumns, "COUNT(*)", .. sumColumns])} FROM resources WHERE {where}{groupBy}";
 
-        var connection = db.Database.GetDbConnection();
-        var opened = connection.State != System.Data.ConnectionState.Open;
-        if (opened) await db.Database.OpenConnectionAsync(ct);
-        try
+        var groups = await RawQuery.ReadAsync(db, sql, values, reader =>
         {
-            await using var command = connection.CreateCommand();
-            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-            command.CommandText = sql;
-            for (var i = 0; i < parameters.Count; i++)
-            {
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = "@p" + i.ToString(CultureInfo.InvariantCulture);
-                parameter.Value = parameters[i];
-                command.Parameters.Add(parameter);
-            }
-            var groups = new List<JsonGroup>();
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                var keyValues = Enumerable.Range(0, keys.Count)
-                    .Select(i => reader.IsDBNull(i) ? null : Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture)).ToList();
-                var count = reader.GetInt64(keys.Count);
-                if (count == 0) continue; // no GROUP BY over no rows still answers one row
-                var at = keys.Count + 1;
-                var figures = Enumerable.Range(0, sums.Count).Select(i => (
-                    Sum: Convert.ToInt64(reader.GetValue(at + 2 * i), CultureInfo.InvariantCulture),
-                    Zeros: Convert.ToInt64(reader.GetValue(at + 2 * i + 1), CultureInfo.InvariantCulture))).ToList();
-                groups.Add(new JsonGroup(keyValues, count, figures.Select(f => f.Sum).ToList(), figures.Select(f => f.Zeros).ToList()));
-            }
-            return groups;
-        }
-        finally
-        {
-            if (opened) await db.Database.CloseConnectionAsync();
-        }
+            var keyValues = Enumerable.Range(0, keys.Count)
+                .Select(i => reader.IsDBNull(i) ? null : Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture)).ToList();
+            var at = keys.Count + 1;
+            return new JsonGroup(keyValues, reader.GetInt64(keys.Count),
+                Enumerable.Range(0, sums.Count).Select(i => RawQuery.Int64(reader, at + 2 * i)).ToList(),
+                Enumerable.Range(0, sums.Count).Select(i => RawQuery.Int64(reader, at + 2 * i + 1)).ToList());
+        }, ct);
+        // Without GROUP BY, no rows still answer one row (of count 0).
+        return groups.Where(g => g.Count > 0).ToList();
     }
 }

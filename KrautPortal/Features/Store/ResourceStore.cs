@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using KrautPortal.Features.Store.Selectors;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace KrautPortal.Features.Store;
 
@@ -154,46 +153,22 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     {
         // SQLite's JSON functions (#14: PostgreSQL needs (spec->>'path')::bigint and jsonb paths instead). The JSON paths
         // and every value are parameters; ids in JSON are lowercase text, EF stores Guids as uppercase text.
-        var parameters = new List<object> { kind, owner };
-        string P(object value)
-        {
-            parameters.Add(value);
-            return "@p" + (parameters.Count - 1).ToString(CultureInfo.InvariantCulture);
-        }
+        var values = new SqlValues();
+        var (kindValue, ownerValue) = (values.Add(kind), values.Add(owner));
         var sums = figures.Select(f =>
         {
-            var value = $"json_extract(r.{(f.InStatus ? "Status" : "Spec")}, {P(f.Path)})";
-            var scaled = $"COALESCE({value}, 0) * {P(f.Factor)}";
+            var value = $"json_extract(r.{(f.InStatus ? "Status" : "Spec")}, {values.Add(f.Path)})";
+            var scaled = $"COALESCE({value}, 0) * {values.Add(f.Factor)}";
             if (f.Fallback is not { } fb) return $"COALESCE(SUM({scaled}), 0)";
-            var referenced = $"(SELECT json_extract(o.Status, {P(fb.StatusPath)}) FROM resources o WHERE o.Kind = {P(fb.Kind)} " +
-                $"AND o.Id = upper(json_extract(r.Spec, {P(fb.IdPath)})))";
+            var referenced = $"(SELECT json_extract(o.Status, {values.Add(fb.StatusPath)}) FROM resources o WHERE o.Kind = {values.Add(fb.Kind)} " +
+                $"AND o.Id = upper(json_extract(r.Spec, {values.Add(fb.IdPath)})))";
             return $"COALESCE(SUM(CASE WHEN COALESCE({value}, 0) = 0 THEN COALESCE({referenced}, 0) ELSE {scaled} END), 0)";
         }).ToList();
         var sql = $"SELECT COUNT(*) AS Count{string.Concat(sums.Select((s, i) => $", {s} AS S{i}"))} FROM resources r " +
-            "WHERE r.Kind = @p0 AND r.Owner = @p1 AND r.IsSystem = 0";
-        var connection = db.Database.GetDbConnection();
-        var opened = connection.State != System.Data.ConnectionState.Open;
-        if (opened) await db.Database.OpenConnectionAsync(ct);
-        try
-        {
-            await using var command = connection.CreateCommand();
-            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-            command.CommandText = sql;
-            for (var i = 0; i < parameters.Count; i++)
-            {
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = "@p" + i;
-                parameter.Value = parameters[i];
-                command.Parameters.Add(parameter);
-            }
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            return new ResourceTotals(reader.GetInt64(0), Enumerable.Range(1, figures.Count).Select(i => Convert.ToInt64(reader.GetValue(i), CultureInfo.InvariantCulture)).ToList());
-        }
-        finally
-        {
-            if (opened) await db.Database.CloseConnectionAsync();
-        }
+            $"WHERE r.Kind = {kindValue} AND r.Owner = {ownerValue} AND r.IsSystem = 0";
+        var rows = await RawQuery.ReadAsync(db, sql, values, reader => new ResourceTotals(reader.GetInt64(0),
+            Enumerable.Range(1, figures.Count).Select(i => RawQuery.Int64(reader, i)).ToList()), ct);
+        return rows.Single();
     }
 
     /// <summary>
