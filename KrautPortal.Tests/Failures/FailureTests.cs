@@ -53,6 +53,11 @@ public sealed class FailureTests(QuotaPortal portal) : IClassFixture<QuotaPortal
         Assert.Contains("No host is free for a dedicated VM", (string?)failure["message"], StringComparison.Ordinal);
         Assert.Contains(await ListAsync("carol"), f => (string?)f["id"] == dedicated.ToString());
         Assert.DoesNotContain(await ListAsync("bob"), f => (string?)f["id"] == dedicated.ToString());
+        // A limited token sees what a plain GET would show it: a token that may read VMs sees it, one for images only
+        // or one narrowed by a selector does not.
+        Assert.Contains(await ListWithTokenAsync("alice", ["vms"], null), f => (string?)f["id"] == dedicated.ToString());
+        Assert.DoesNotContain(await ListWithTokenAsync("alice", ["images"], null), f => (string?)f["id"] == dedicated.ToString());
+        Assert.DoesNotContain(await ListWithTokenAsync("alice", ["vms"], "env=dev"), f => (string?)f["id"] == dedicated.ToString());
 
         using (var delete = await portal.As("alice").DeleteAsync($"/api/v1/vms/{dedicated}")) Assert.True(delete.IsSuccessStatusCode);
         await portal.Api.WaitUntilGoneAsync("vms", dedicated);
@@ -109,4 +114,15 @@ public sealed class FailureTests(QuotaPortal portal) : IClassFixture<QuotaPortal
 
     private async Task<List<JsonNode>> ListAsync(string user) =>
         JsonNode.Parse(await portal.As(user).GetStringAsync("/api/v1/failures"))!.AsArray().Select(f => f!).ToList();
+
+    private async Task<List<JsonNode>> ListWithTokenAsync(string user, string[] kinds, string? selector)
+    {
+        using var created = await portal.As(user).PostAsync("/api/v1/tokens", ApiClient.Json(
+            Authorization.AuthorizationPortal.TokenBody(ApiClient.UniqueName("failures"), ["read"], kinds, selector)));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var secret = (string)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["secret"]!;
+        using var client = portal.App.CreateAnonymousClient();
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + secret);
+        return JsonNode.Parse(await client.GetStringAsync("/api/v1/failures"))!.AsArray().Select(f => f!).ToList();
+    }
 }

@@ -51,7 +51,7 @@ public sealed class FailureService(ResourceStore store, ReconcileErrorRegistry r
                 $"{entry.Message} (tried {entry.Attempts} time{(entry.Attempts == 1 ? "" : "s")}; retrying)", entry.Since, LinkOf(row)));
         }
 
-        if (actor.IsAdmin)
+        if (actor.IsAdmin && actor.Scope is null)
         {
             foreach (var host in hosts.Hosts)
             {
@@ -62,8 +62,16 @@ public sealed class FailureService(ResourceStore store, ReconcileErrorRegistry r
         return failures.OrderByDescending(f => f.Since).ToList();
     }
 
-    /// <summary>Only a person's own and their groups' objects: a shared object's failure is the administrators' to see.</summary>
-    private static bool Reaches(Actor actor, ResourceRow row) => actor.IsAdmin || (!row.IsSystem && (row.Owner == actor.Name || actor.Groups.Contains(row.Owner)));
+    /// <summary>
+    /// Only a person's own and their groups' objects: a shared object's failure is the administrators' to see. A limited
+    /// token sees failures only of kinds it may read, and none when a selector narrows it (a plain GET would judge each
+    /// object by its metadata; a failure list does not try).
+    /// </summary>
+    private static bool Reaches(Actor actor, ResourceRow row)
+    {
+        if (actor.Scope is { } scope && (scope.Selector is not null || !scope.Allows(Verbs.Read, row.Kind))) return false;
+        return actor.IsAdmin || (!row.IsSystem && (row.Owner == actor.Name || actor.Groups.Contains(row.Owner)));
+    }
 
     private static Failure? FromStatus(KindInfo kind, ResourceRow row)
     {
