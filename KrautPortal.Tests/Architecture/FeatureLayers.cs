@@ -14,6 +14,7 @@ public static class FeatureLayers
         ("2b plug-ins of Auth", ["Tokens", "SshKeys"]),
         ("3 what VMs are made of", ["Hosts", "MachineTypes", "Images", "AddressPools"]),
         ("3b networks (may use address pools, not back)", ["Networks"]),
+        ("3c scheduling (filters and weighers over hosts; VMs hand it plain records of what is placed)", ["Scheduling"]),
         ("4 VMs", ["Vms"]),
         ("4b firewalls (resolve VM selectors)", ["Firewalls"]),
         ("4c routers (run firewalls on router VMs)", ["Routers"]),
