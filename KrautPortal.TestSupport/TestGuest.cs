@@ -15,6 +15,16 @@ public static class TestGuest
 
     public static string KernelPath => Path.Combine(Directory, "kraut-guest.vmlinuz");
 
+    /// <summary>The aarch64 test guest (<c>build-guest-image.sh --arch arm64</c>), built on first use next to the x86_64 one.</summary>
+    public static string Arm64ImagePath => Arm64Built.Value;
+
+    private static readonly Lazy<string> Arm64Built = new(() =>
+    {
+        var dir = Environment.GetEnvironmentVariable("KRAUT_TEST_GUEST_DIR") ?? "/var/tmp/kraut-test-guest";
+        Tool.Run(RepoPaths.Script("build-guest-image.sh"), "--arch", "arm64", dir);
+        return Path.Combine(dir, "kraut-guest-arm64.qcow2");
+    }, LazyThreadSafetyMode.ExecutionAndPublication);
+
     /// <summary>What the guest prints on its serial console on its first DHCP lease.</summary>
     public const string ReadyMarker = "KRAUT-GUEST-READY";
 

@@ -11,6 +11,8 @@ results="$repo/TestResults"
 export KRAUT_TEST_GUEST_DIR=${KRAUT_TEST_GUEST_DIR:-/var/tmp/kraut-test-guest}
 "$repo/scripts/build-guest-image.sh" "$KRAUT_TEST_GUEST_DIR" >/dev/null
 "$repo/scripts/build-guest-image.sh" --router "$KRAUT_TEST_GUEST_DIR" >/dev/null
+# The aarch64 test guest (Debian's arm64 packages), booted emulated by KrautPortal.Tests/Arm.
+"$repo/scripts/build-guest-image.sh" --arch arm64 "$KRAUT_TEST_GUEST_DIR" >/dev/null
 
 # The LDAP directory the auth tests bind against (slapd on 127.0.0.1:3890 and :6360).
 "$repo/scripts/start-test-ldap.sh" >/dev/null
@@ -31,6 +33,9 @@ need /usr/bin/prometheus prometheus
 need /usr/share/OVMF/OVMF_CODE.fd ovmf;  need /usr/share/qemu/firmware/60-edk2-x86_64.json ovmf
 need "$KRAUT_TEST_GUEST_DIR/kraut-guest.qcow2" "none: scripts/build-guest-image.sh"
 need "$KRAUT_TEST_GUEST_DIR/kraut-router.qcow2" "none: scripts/build-guest-image.sh --router"
+need qemu-system-aarch64 qemu-system-arm; need /usr/share/AAVMF/AAVMF_CODE.fd qemu-efi-aarch64
+need /usr/share/qemu/firmware/60-edk2-aarch64.json qemu-efi-aarch64
+need "$KRAUT_TEST_GUEST_DIR/kraut-guest-arm64.qcow2" "none: scripts/build-guest-image.sh --arch arm64"
 if [ "${#missing[@]}" -gt 0 ]; then
   printf '[test] missing before the suite can run: %s\n' "${missing[@]}" >&2
   echo "0 passed, 1 failed"

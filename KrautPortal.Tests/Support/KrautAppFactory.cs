@@ -46,6 +46,8 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
             ["Kraut:Hosts:0"] = hostUri,
         };
         foreach (var (key, value) in TestCredentials.Settings()) _settings.TryAdd(key, value);
+        // Test guests of a foreign arch (the aarch64 guest on x86_64) run emulated; tests of the refusal set it false.
+        _settings.TryAdd("Kraut:AllowEmulation", "true");
     }
 
     public string DataDirectory { get; }

@@ -23,12 +23,12 @@ public sealed class HostRegistry : IDisposable
         var configured = _options.Hosts.Where(h => !string.IsNullOrWhiteSpace(h) && h != "auto").ToList();
         if (configured.Count > 0)
         {
-            Hosts = configured.Select(uri => new KrautHost(uri, uri.StartsWith("test:", StringComparison.Ordinal), cache, logger)).ToList();
+            Hosts = configured.Select(uri => new KrautHost(uri, uri.StartsWith("test:", StringComparison.Ordinal), cache, logger) { AllowEmulation = _options.AllowEmulation }).ToList();
             foreach (var host in Hosts) host.TryConnect();
         }
         else
         {
-            var system = new KrautHost(SystemUri, false, cache, logger);
+            var system = new KrautHost(SystemUri, false, cache, logger) { AllowEmulation = _options.AllowEmulation };
             if (system.TryConnect())
             {
                 Hosts = [system];

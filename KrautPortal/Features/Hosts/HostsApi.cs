@@ -2,13 +2,22 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace KrautPortal.Features.Hosts;
 
-public sealed record HostInfo(string Uri, bool IsDemo, bool Reachable, string? Error, IReadOnlyList<string> Architectures);
+/// <param name="Architectures">Every guest architecture libvirt offers on the host.</param>
+/// <param name="ArchitectureSupport">How the host runs each of them: native or emulated, and whether Kraut places VMs of it there.</param>
+public sealed record HostInfo(string Uri, bool IsDemo, bool Reachable, string? Error, IReadOnlyList<string> Architectures,
+    IReadOnlyList<HostArchitecture> ArchitectureSupport);
+
+/// <param name="Support">native, emulated or no.</param>
+/// <param name="Allowed">Whether new VMs of this arch may be placed on the host (an emulated arch needs Kraut:AllowEmulation).</param>
+/// <param name="Summary">"aarch64: emulated (slow)".</param>
+/// <param name="Reason">The sentence behind it, e.g. how to allow emulation.</param>
+public sealed record HostArchitecture(string Arch, string Support, bool Allowed, string Summary, string Reason);
 
 public static class HostsApi
 {
     public static void MapHosts(this IEndpointRouteBuilder app) =>
         app.MapGet("/api/v1/hosts", List).WithTags("hosts").WithName("ListHosts")
-            .WithSummary("The libvirt hosts Kraut uses; a demo host (libvirt's test driver) runs no real VMs.");
+            .WithSummary("The libvirt hosts Kraut uses, with the architectures each runs natively or emulated; a demo host (libvirt's test driver) runs no real VMs.");
 
     public static Ok<IReadOnlyList<HostInfo>> List(HostRegistry hosts) =>
         TypedResults.Ok<IReadOnlyList<HostInfo>>(hosts.Hosts.Select(Describe).ToList());
@@ -17,6 +26,7 @@ public static class HostsApi
     {
         var reachable = h.TryConnect();
         return new HostInfo(h.Uri, h.IsDemo, reachable, h.Error,
-            h.Capabilities?.Guests.Select(g => g.Arch).Distinct().ToList() ?? []);
+            h.Capabilities?.Guests.Select(g => g.Arch).Distinct().ToList() ?? [],
+            h.Architectures().Select(a => new HostArchitecture(a.Arch, a.Kind.ToString().ToLowerInvariant(), a.CanRun, a.Summary, a.Reason)).ToList());
     }
 }

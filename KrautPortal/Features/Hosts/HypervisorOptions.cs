@@ -12,6 +12,12 @@ public sealed class KrautOptions
     /// <summary>A kernel the KVM probe boots; defaults to the test guest's kernel, then /boot's newest.</summary>
     public string? ProbeKernel { get; set; }
 
+    /// <summary>
+    /// Whether VMs of an architecture a host can only emulate (aarch64 on an x86_64 host: QEMU's TCG, many times slower)
+    /// may be placed there. False: such a create is refused with a sentence saying how to allow it.
+    /// </summary>
+    public bool AllowEmulation { get; set; }
+
     /// <summary>How long a guest gets to shut down after the ACPI request before power is cut.</summary>
     public int StopTimeoutSeconds { get; set; } = 60;
 }

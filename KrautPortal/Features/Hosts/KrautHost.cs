@@ -72,14 +72,49 @@ public sealed class KrautHost(string uri, bool isDemo, AccelerationCache acceler
         }
     }
 
-    /// <summary>Why this host cannot run guests of <paramref name="arch"/>, or null when it can.</summary>
-    public string? WhyCannotRun(string arch)
+    /// <summary>Why this host cannot run guests of <paramref name="arch"/>, or null when it can (see <see cref="ArchitectureSupport"/>).</summary>
+    public string? WhyCannotRun(string arch) => ArchitectureSupport(arch) is { CanRun: false } refused ? refused.Reason : null;
+
+    // --- Architectures (issue 14, part 4): native or emulated, and whether emulation is allowed --------------------
+
+    /// <summary>
+    /// Whether guests that only QEMU's emulation (TCG) can run here may be placed here: <c>Kraut:AllowEmulation</c>,
+    /// false by default, because an emulated guest is many times slower than a native one.
+    /// </summary>
+    public bool AllowEmulation { get; init; }
+
+    /// <summary>
+    /// How this host runs guests of <paramref name="arch"/>, judged from libvirt's capabilities as last read (no libvirt call):
+    /// native where the guest arch is the host's own or libvirt offers the kvm domain type for it (KVM may still turn out
+    /// unusable: the domain type probe decides that), emulated where only the qemu domain type (TCG) exists, no where
+    /// no emulator exists or the host was never reached. An emulated arch runs only where <see cref="AllowEmulation"/>.
+    /// The scheduler filters on this.
+    /// </summary>
+    public ArchitectureSupport ArchitectureSupport(string arch)
     {
-        if (Capabilities is null) return Error ?? $"{Uri} has not been reached yet.";
-        return GuestFor(arch) is null
-            ? $"{Uri} has no emulator for {arch} guests" + (arch == "aarch64" && !IsDemo ? " (install Debian's qemu-system-arm on the host)." : ".")
-            : null;
+        if (Capabilities is null) return new(arch, ArchitectureSupportKind.No, Error ?? $"{Uri} has not been reached yet.", CanRun: false);
+        if (GuestFor(arch) is not { } guest)
+        {
+            return new(arch, ArchitectureSupportKind.No,
+                $"{Uri} has no emulator for {arch} guests" + (arch == "aarch64" && !IsDemo ? " (install Debian's qemu-system-arm on the host)." : "."),
+                CanRun: false);
+        }
+        if (IsDemo || arch == Capabilities.HostArch || guest.SupportsDomainType("kvm"))
+            return new(arch, ArchitectureSupportKind.Native, $"{Uri} runs {arch} guests natively.", CanRun: true);
+        return AllowEmulation
+            ? new(arch, ArchitectureSupportKind.Emulated, $"{Uri} runs {arch} guests emulated (QEMU's TCG on {Capabilities.HostArch}): slow.", CanRun: true)
+            : new(arch, ArchitectureSupportKind.Emulated,
+                $"{Uri} can run {arch} guests only emulated (QEMU's TCG on {Capabilities.HostArch}, many times slower than native), "
+                + "which this portal does not allow: an admin allows it with Kraut:AllowEmulation=true.",
+                CanRun: false);
     }
+
+    /// <summary>Every architecture libvirt offers here, as <see cref="ArchitectureSupport"/> judges it.</summary>
+    public IReadOnlyList<ArchitectureSupport> Architectures() =>
+        Capabilities?.Guests.Where(g => g.OsType == "hvm").Select(g => g.Arch).Distinct().Order(StringComparer.Ordinal)
+            .Select(ArchitectureSupport).ToList() ?? [];
+
+    // --- end of the architectures block ------------------------------------------------------------------------
 
     /// <summary>The guest capabilities to build a domain of <paramref name="arch"/> from, or null when this host cannot run it.</summary>
     public GuestCapabilities? GuestFor(string arch)
@@ -117,6 +152,23 @@ public sealed class KrautHost(string uri, bool isDemo, AccelerationCache acceler
             _connection = null;
         }
     }
+}
+
+public enum ArchitectureSupportKind { Native, Emulated, No }
+
+/// <summary>
+/// How a host runs one guest architecture; <paramref name="CanRun"/> is false for <see cref="ArchitectureSupportKind.No"/>
+/// and for an emulated arch the admin has not allowed. <paramref name="Reason"/> is a sentence for people.
+/// </summary>
+public sealed record ArchitectureSupport(string Arch, ArchitectureSupportKind Kind, string Reason, bool CanRun)
+{
+    /// <summary>"aarch64: emulated (slow)", as the hosts list shows it.</summary>
+    public string Summary => Kind switch
+    {
+        ArchitectureSupportKind.Native => $"{Arch}: native",
+        ArchitectureSupportKind.Emulated => CanRun ? $"{Arch}: emulated (slow)" : $"{Arch}: emulated (slow), not allowed",
+        _ => $"{Arch}: no",
+    };
 }
 
 public sealed class HostUnavailableException(string message, Exception inner) : Exception(message, inner);

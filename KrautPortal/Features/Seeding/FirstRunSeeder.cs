@@ -22,6 +22,10 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
 {
     public const string GuestImageFile = "kraut-guest.qcow2";
 
+    /// <summary>The aarch64 test guest (<c>scripts/build-guest-image.sh --arch arm64</c>), registered when it is in the seed directory.</summary>
+    public const string Arm64GuestImageFile = "kraut-guest-arm64.qcow2";
+    public const string Arm64GuestImageName = "kraut-test-guest-arm64";
+
     public async Task SeedAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -35,6 +39,10 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
         if (File.Exists(Path.Combine(paths.Seed, GuestImageFile)))
         {
             await OnceAsync(db, "seeded:images", () => SeedGuestImageAsync(store, services.GetRequiredService<ImageStorage>(), ct), ct);
+        }
+        if (File.Exists(Path.Combine(paths.Seed, Arm64GuestImageFile)))
+        {
+            await OnceAsync(db, "seeded:images-arm64", () => SeedArm64GuestImageAsync(store, services.GetRequiredService<ImageStorage>(), ct), ct);
         }
         // Not once: a rebuilt appliance is registered at the next start.
         if (File.Exists(Path.Combine(paths.Seed, RouterApplianceRegistry.ImageFile)))
@@ -168,6 +176,23 @@ public sealed class FirstRunSeeder(IServiceScopeFactory scopes, KrautPaths paths
         };
         await RegisterImageAsync(store, storage, source, "kraut-test-guest", new JsonObject { ["seeded"] = true }, spec, isSystem: false, ct);
         logger.LogInformation("Registered the test guest image from {Source}", source);
+    }
+
+    /// <summary>The aarch64 test guest: an arm64 disk image with its own UEFI loader, so only aarch64 machine types fit it.</summary>
+    private async Task SeedArm64GuestImageAsync(ResourceStore store, ImageStorage storage, CancellationToken ct)
+    {
+        var source = Path.Combine(paths.Seed, Arm64GuestImageFile);
+        var spec = new ImageSpec
+        {
+            Architecture = Architectures.Aarch64,
+            OsName = "Kraut test guest for aarch64 (Linux + busybox)",
+            MinMemoryMiB = 256,
+            Firmware = Firmware.Uefi,
+            Description = "The tiny test guest built from Debian's arm64 packages by scripts/build-guest-image.sh --arch arm64: "
+                + "UEFI (systemd-boot), a shell on the serial console, DHCP and a web page on port 80.",
+        };
+        await RegisterImageAsync(store, storage, source, Arm64GuestImageName, new JsonObject { ["seeded"] = true }, spec, isSystem: false, ct);
+        logger.LogInformation("Registered the aarch64 test guest image from {Source}", source);
     }
 
     /// <summary>
