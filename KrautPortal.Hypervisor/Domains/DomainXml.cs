@@ -296,7 +296,9 @@ public static partial class DomainXml
             devices.Add(VncElement(d.VncSocketPath));
             if (d.Arch == "aarch64" && d.DomainType != "test")
             {
-                // The virt machine has no VGA and no PS/2: AAVMF and arm64 kernels drive virtio-gpu and USB input.
+                // The virt machine has no VGA and no PS/2: AAVMF and arm64 kernels drive virtio-gpu and USB input (on an
+                // XHCI controller: libvirt adds no USB controller to a virt machine by itself).
+                devices.Add(new XElement("controller", new XAttribute("type", "usb"), new XAttribute("model", "qemu-xhci")));
                 devices.Add(new XElement("video", new XElement("model", new XAttribute("type", "virtio"))));
                 devices.Add(new XElement("input", new XAttribute("type", "keyboard"), new XAttribute("bus", "usb")));
                 devices.Add(new XElement("input", new XAttribute("type", "tablet"), new XAttribute("bus", "usb")));
