@@ -22,6 +22,7 @@ public static class SeedImages
         {
             Put(dataDirectory, Guest);
             File.Copy(TestGuest.Arm64ImagePath, Path.Combine(seed, FirstRunSeeder.Arm64GuestImageFile));
+            File.Copy(Path.ChangeExtension(TestGuest.Arm64ImagePath, ".vmlinuz"), Path.Combine(seed, "kraut-guest-arm64.vmlinuz"));
         }
         else if (seedImage == Guest)
         {

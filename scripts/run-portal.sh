@@ -25,6 +25,8 @@ data=$(cd "$data" && pwd)
 # router appliance that networks' routers run (a system image).
 "$repo/scripts/build-guest-image.sh" "$data/seed" >/dev/null
 "$repo/scripts/build-guest-image.sh" --router "$data/seed" >/dev/null
+# The aarch64 test guest too (Debian's arm64 packages): it runs emulated on x86_64 where Kraut:AllowEmulation is true.
+"$repo/scripts/build-guest-image.sh" --arch arm64 "$data/seed" >/dev/null
 
 # Each data directory gets its own build output, so two instances never overwrite each other's files.
 out="$data/app"

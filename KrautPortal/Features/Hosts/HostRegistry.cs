@@ -15,11 +15,15 @@ public sealed class HostRegistry : IDisposable
 
     private readonly KrautOptions _options;
     private readonly string? _probeKernel;
+    private readonly string? _arm64ProbeKernel;
 
     public HostRegistry(IOptions<KrautOptions> options, AccelerationCache cache, KrautPaths paths, ILogger<HostRegistry> logger)
     {
         _options = options.Value;
         _probeKernel = _options.ProbeKernel ?? (File.Exists(Path.Combine(paths.Seed, "kraut-guest.vmlinuz")) ? Path.Combine(paths.Seed, "kraut-guest.vmlinuz") : null);
+        // The KVM probe of an arm64 host boots an arm64 kernel: the aarch64 test guest's, when it is in the seed directory.
+        var arm64Kernel = Path.Combine(paths.Seed, "kraut-guest-arm64.vmlinuz");
+        _arm64ProbeKernel = _options.ProbeKernel is null && File.Exists(arm64Kernel) ? arm64Kernel : _probeKernel;
         var configured = _options.Hosts.Where(h => !string.IsNullOrWhiteSpace(h) && h != "auto").ToList();
         if (configured.Count > 0)
         {
@@ -75,7 +79,8 @@ public sealed class HostRegistry : IDisposable
         foreach (var host in Hosts.Where(h => h.Capabilities is null)) host.TryConnect();
     }
 
-    public Task<string> DomainTypeForAsync(KrautHost host, string arch) => host.DomainTypeForAsync(arch, _options.DomainType, _probeKernel);
+    public Task<string> DomainTypeForAsync(KrautHost host, string arch) =>
+        host.DomainTypeForAsync(arch, _options.DomainType, arch == "aarch64" ? _arm64ProbeKernel : _probeKernel);
 
     /// <summary>
     /// Picks a host for a new VM. A dedicated VM needs a host with no other VM; no VM joins a host that has one.
