@@ -90,21 +90,27 @@ public sealed class KrautHost(string uri, bool isDemo, AccelerationCache acceler
     /// no emulator exists or the host was never reached. An emulated arch runs only where <see cref="AllowEmulation"/>.
     /// The scheduler filters on this.
     /// </summary>
-    public ArchitectureSupport ArchitectureSupport(string arch)
+    public ArchitectureSupport ArchitectureSupport(string arch) =>
+        JudgeArchitecture(arch, Uri, IsDemo, Capabilities, Error, GuestFor(arch), AllowEmulation);
+
+    /// <summary>The judgement itself, free of libvirt so that every host kind (an arm64 one too) can be tested.</summary>
+    /// <param name="guest">The guest capabilities for <paramref name="arch"/> (<see cref="GuestFor"/>), or null.</param>
+    public static ArchitectureSupport JudgeArchitecture(string arch, string uri, bool isDemo, HostCapabilities? capabilities, string? error,
+        GuestCapabilities? guest, bool allowEmulation)
     {
-        if (Capabilities is null) return new(arch, ArchitectureSupportKind.No, Error ?? $"{Uri} has not been reached yet.", CanRun: false);
-        if (GuestFor(arch) is not { } guest)
+        if (capabilities is null) return new(arch, ArchitectureSupportKind.No, error ?? $"{uri} has not been reached yet.", CanRun: false);
+        if (guest is null)
         {
             return new(arch, ArchitectureSupportKind.No,
-                $"{Uri} has no emulator for {arch} guests" + (arch == "aarch64" && !IsDemo ? " (install Debian's qemu-system-arm on the host)." : "."),
+                $"{uri} has no emulator for {arch} guests" + (arch == "aarch64" && !isDemo ? " (install Debian's qemu-system-arm on the host)." : "."),
                 CanRun: false);
         }
-        if (IsDemo || arch == Capabilities.HostArch || guest.SupportsDomainType("kvm"))
-            return new(arch, ArchitectureSupportKind.Native, $"{Uri} runs {arch} guests natively.", CanRun: true);
-        return AllowEmulation
-            ? new(arch, ArchitectureSupportKind.Emulated, $"{Uri} runs {arch} guests emulated (QEMU's TCG on {Capabilities.HostArch}): slow.", CanRun: true)
+        if (isDemo || arch == capabilities.HostArch || guest.SupportsDomainType("kvm"))
+            return new(arch, ArchitectureSupportKind.Native, $"{uri} runs {arch} guests natively.", CanRun: true);
+        return allowEmulation
+            ? new(arch, ArchitectureSupportKind.Emulated, $"{uri} runs {arch} guests emulated (QEMU's TCG on {capabilities.HostArch}): slow.", CanRun: true)
             : new(arch, ArchitectureSupportKind.Emulated,
-                $"{Uri} can run {arch} guests only emulated (QEMU's TCG on {Capabilities.HostArch}, many times slower than native), "
+                $"{uri} can run {arch} guests only emulated (QEMU's TCG on {capabilities.HostArch}, many times slower than native), "
                 + "which this portal does not allow: an admin allows it with Kraut:AllowEmulation=true.",
                 CanRun: false);
     }
