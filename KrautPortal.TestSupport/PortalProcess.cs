@@ -96,10 +96,10 @@ public sealed class PortalProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        if (Trace) start.ArgumentList.Add("--Kraut:Telemetry:TraceFile=" + TraceFile);
-        foreach (var (key, value) in _settings) start.ArgumentList.Add($"--{key}={value}");
         // Test guests of a foreign arch (the aarch64 guest on x86_64) run emulated unless a test says otherwise.
         if (!_settings.ContainsKey("Kraut:AllowEmulation")) start.ArgumentList.Add("--Kraut:AllowEmulation=true");
+        if (Trace) start.ArgumentList.Add("--Kraut:Telemetry:TraceFile=" + TraceFile);
+        foreach (var (key, value) in _settings) start.ArgumentList.Add($"--{key}={value}");
         start.Environment["ASPNETCORE_ENVIRONMENT"] = AspNetEnvironment;
         foreach (var (name, value) in EnvironmentVariables) start.Environment[name] = value;
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the portal");

@@ -46,8 +46,6 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
             ["Kraut:Hosts:0"] = hostUri,
         };
         foreach (var (key, value) in TestCredentials.Settings()) _settings.TryAdd(key, value);
-        // Test guests of a foreign arch (the aarch64 guest on x86_64) run emulated; tests of the refusal set it false.
-        _settings.TryAdd("Kraut:AllowEmulation", "true");
     }
 
     public string DataDirectory { get; }
@@ -58,6 +56,8 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        // Test guests of a foreign arch (the aarch64 guest on x86_64) run emulated; tests of the refusal set it false.
+        if (!_settings.ContainsKey("Kraut:AllowEmulation")) builder.UseSetting("Kraut:AllowEmulation", "true");
         _configure?.Invoke(builder);
         // libvirt's test driver is no real host: its networks are checked against fixed host facts, not this machine's.
         if (_hostUri == TestDriver) builder.ConfigureTestServices(s => s.AddSingleton<IHostNetworkFacts>(TestHostFacts.Fixed));

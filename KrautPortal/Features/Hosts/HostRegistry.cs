@@ -27,12 +27,12 @@ public sealed class HostRegistry : IDisposable
         var configured = _options.Hosts.Where(h => !string.IsNullOrWhiteSpace(h) && h != "auto").ToList();
         if (configured.Count > 0)
         {
-            Hosts = configured.Select(uri => new KrautHost(uri, uri.StartsWith("test:", StringComparison.Ordinal), cache, logger) { AllowEmulation = _options.AllowEmulation }).ToList();
+            Hosts = configured.Select(uri => new KrautHost(uri, uri.StartsWith("test:", StringComparison.Ordinal), cache, logger)).ToList();
             foreach (var host in Hosts) host.TryConnect();
         }
         else
         {
-            var system = new KrautHost(SystemUri, false, cache, logger) { AllowEmulation = _options.AllowEmulation };
+            var system = new KrautHost(SystemUri, false, cache, logger);
             if (system.TryConnect())
             {
                 Hosts = [system];
@@ -46,6 +46,8 @@ public sealed class HostRegistry : IDisposable
                 Hosts = [demo];
             }
         }
+        // Architectures (issue 14): whether arches a host can only emulate may be placed there.
+        foreach (var host in Hosts) host.AllowEmulation = _options.AllowEmulation;
     }
 
     public IReadOnlyList<KrautHost> Hosts { get; }

@@ -79,9 +79,9 @@ public sealed class KrautHost(string uri, bool isDemo, AccelerationCache acceler
 
     /// <summary>
     /// Whether guests that only QEMU's emulation (TCG) can run here may be placed here: <c>Kraut:AllowEmulation</c>,
-    /// false by default, because an emulated guest is many times slower than a native one.
+    /// false by default, because an emulated guest is many times slower than a native one. Set by <see cref="HostRegistry"/>.
     /// </summary>
-    public bool AllowEmulation { get; init; }
+    public bool AllowEmulation { get; internal set; }
 
     /// <summary>
     /// How this host runs guests of <paramref name="arch"/>, judged from libvirt's capabilities as last read (no libvirt call):
