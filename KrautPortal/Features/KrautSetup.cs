@@ -51,6 +51,7 @@ public static class KrautSetup
         services.AddSingleton<NetworkRealizer>();
         services.AddSingleton<NetworkVxlan>();
         services.AddSingleton<VmBuilder>();
+        services.AddSingleton<VmVolumes>();
         services.AddScoped<VmPlanner>();
         services.AddSingleton<FirstRunSeeder>();
         // Before the reconcilers: hosted services start in order, so no span is missed.

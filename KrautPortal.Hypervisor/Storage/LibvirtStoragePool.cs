@@ -1,0 +1,71 @@
+using System.Runtime.InteropServices;
+using KrautPortal.Hypervisor.Native;
+
+namespace KrautPortal.Hypervisor;
+
+/// <summary>One storage pool of a libvirt host: a directory of volumes there, reached only through libvirt.</summary>
+public sealed class LibvirtStoragePool : IDisposable
+{
+    private const int VirErrNoStorageVol = 50;
+    private readonly StoragePoolHandle _handle;
+
+    internal LibvirtStoragePool(StoragePoolHandle handle) => _handle = handle;
+
+    public bool IsActive => LibvirtError.Check(LibvirtNative.virStoragePoolIsActive(_handle), "virStoragePoolIsActive") == 1;
+
+    /// <summary>The pool's directory on its host.</summary>
+    public string Path => StorageXml.PoolPath(LibvirtError.TakeOwnedString(LibvirtNative.virStoragePoolGetXMLDesc(_handle, 0), "virStoragePoolGetXMLDesc"));
+
+    /// <summary>Makes the pool's directory if missing (mkdir -p on its host).</summary>
+    public void Build() => LibvirtError.Check(LibvirtNative.virStoragePoolBuild(_handle, 0), "virStoragePoolBuild");
+
+    public void Start() => LibvirtError.Check(LibvirtNative.virStoragePoolCreate(_handle, 0), "virStoragePoolCreate");
+
+    public void SetAutostart(bool autostart) => LibvirtError.Check(LibvirtNative.virStoragePoolSetAutostart(_handle, autostart ? 1 : 0), "virStoragePoolSetAutostart");
+
+    /// <summary>Rescans the directory: files written there by others (virtlogd's console log) become volumes.</summary>
+    public void Refresh() => LibvirtError.Check(LibvirtNative.virStoragePoolRefresh(_handle, 0), "virStoragePoolRefresh");
+
+    public void Destroy() => LibvirtError.Check(LibvirtNative.virStoragePoolDestroy(_handle), "virStoragePoolDestroy");
+
+    public void Undefine() => LibvirtError.Check(LibvirtNative.virStoragePoolUndefine(_handle), "virStoragePoolUndefine");
+
+    /// <summary>The volume of that name, or null when the pool has none (VIR_ERR_NO_STORAGE_VOL).</summary>
+    public LibvirtStorageVolume? FindVolume(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var handle = LibvirtNative.virStorageVolLookupByName(_handle, name);
+        if (handle.IsInvalid)
+        {
+            var error = LibvirtError.Capture("virStorageVolLookupByName");
+            handle.Dispose();
+            return error.Code == VirErrNoStorageVol ? null : throw error;
+        }
+
+        return new LibvirtStorageVolume(handle);
+    }
+
+    /// <summary>Creates a volume from <see cref="StorageXml.Volume"/>; an overlay's backing file must exist on the pool's host.</summary>
+    public LibvirtStorageVolume CreateVolume(string xml)
+    {
+        ArgumentNullException.ThrowIfNull(xml);
+        return new LibvirtStorageVolume(LibvirtError.Check(LibvirtNative.virStorageVolCreateXML(_handle, xml, 0), "virStorageVolCreateXML"));
+    }
+
+    public IReadOnlyList<LibvirtStorageVolume> ListVolumes()
+    {
+        var count = LibvirtError.Check(LibvirtNative.virStoragePoolListAllVolumes(_handle, out var array, 0), "virStoragePoolListAllVolumes");
+        var handles = new List<StorageVolHandle>(count);
+        try
+        {
+            for (var i = 0; i < count; i++) handles.Add(new StorageVolHandle(Marshal.ReadIntPtr(array, i * IntPtr.Size)));
+        }
+        finally
+        {
+            LibvirtNative.free(array);
+        }
+        return handles.Select(h => new LibvirtStorageVolume(h)).ToList();
+    }
+
+    public void Dispose() => _handle.Dispose();
+}

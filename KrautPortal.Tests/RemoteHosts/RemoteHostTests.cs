@@ -1,0 +1,135 @@
+using KrautPortal.Features.Hosts;
+using KrautPortal.Features.Vms;
+using KrautPortal.Hypervisor;
+using KrautPortal.Tests.Consoles;
+using KrautPortal.Tests.Support;
+using KrautPortal.TestSupport;
+using Xunit.Abstractions;
+
+namespace KrautPortal.Tests.RemoteHosts;
+
+/// <summary>
+/// A VM on a host that is not the portal's machine: its disk, seed and base image are volumes made over the libvirt
+/// connection, it boots there, its console answers over the remote stream, its log comes by stream, and deleting it
+/// leaves nothing there. The simulated host cannot see the portal's data directory, so any local path fails.
+/// </summary>
+[Collection(RealQemuCollection.Name)]
+public sealed class RemoteHostTests(RemoteHostPortal fixture, ITestOutputHelper output) : IClassFixture<RemoteHostPortal>
+{
+    private static readonly TimeSpan Answer = TimeSpan.FromSeconds(30);
+
+    private KrautHost Host => fixture.Web.App.Service<HostRegistry>().Find(fixture.Host.Uri)!;
+
+    [Fact]
+    public void SimulatedHost_IsReachedOverTcp_AndCannotSeeThePortalsDataDirectory()
+    {
+        output.WriteLine($"simulated host {fixture.Host.Uri} started in {fixture.Host.StartTime.TotalSeconds:0.0} s; first VM booted there in {fixture.FirstBoot.TotalSeconds:0.0} s");
+        Assert.Equal(fixture.Host.Uri, fixture.Host.Virsh("uri"));
+        Assert.True(File.Exists(Path.Combine(fixture.DataDirectory, "kraut.db")) || Directory.EnumerateFileSystemEntries(fixture.DataDirectory).Any());
+        var inside = fixture.Host.TryInside("ls", "-A", fixture.DataDirectory);
+        Assert.Equal(0, inside.ExitCode);
+        Assert.Equal("", inside.StdOut.Trim());
+    }
+
+    [Fact]
+    public async Task Vm_BootsOnTheRemoteHost_WithItsDiskThere_AndNotHere()
+    {
+        var domain = VmBuilder.DomainName(fixture.VmId);
+        Assert.Contains(domain, fixture.Host.Virsh("list", "--name").Split('\n').Select(l => l.Trim()));
+        Assert.NotEqual(0, Tool.Try("virsh", "-c", TestHosts.System, "domstate", domain).ExitCode);
+
+        var files = fixture.PoolFiles();
+        Assert.Contains(VmVolumes.DiskVolume(fixture.VmId), files);
+        Assert.Contains(VmVolumes.ConsoleVolume(fixture.VmId), files);
+        Assert.Contains(files, f => f.StartsWith($"{fixture.VmId:D}.seed-", StringComparison.Ordinal) && f.EndsWith(".iso", StringComparison.Ordinal));
+        Assert.Contains(files, f => f.StartsWith("image-", StringComparison.Ordinal) && f.EndsWith(".qcow2", StringComparison.Ordinal));
+        Assert.False(File.Exists(fixture.Web.App.Service<Features.KrautPaths>().DiskFor(fixture.VmId)), "the portal's data directory has no disk for a remote VM");
+
+        // The disk is an overlay on the base image uploaded there, its format recorded (never probed).
+        var xml = fixture.Host.Virsh("vol-dumpxml", "--pool", fixture.Web.App.Service<VmVolumes>().PoolName, VmVolumes.DiskVolume(fixture.VmId));
+        Assert.Contains("<backingStore>", xml);
+        Assert.Contains("image-", xml);
+        var (state, _) = (await fixture.Web.Api.PhaseAsync(fixture.VmId), 0);
+        Assert.Equal("running", state);
+    }
+
+    [Fact]
+    public async Task SerialConsole_OverTheRemoteStream_AnswersATypedCommand()
+    {
+        var ticket = (string)(await ConsolePortal.TicketAsync(fixture.Web.As("alice"), fixture.VmId))["ticket"]!;
+        await using var viewer = await ConsoleViewer.OpenAsync(fixture.Web.SocketUri(fixture.VmId), ticket);
+        var marker = Guid.NewGuid().ToString("N")[..10];
+        var deadline = DateTime.UtcNow + RemoteHostPortal.Boot;
+        while (true)
+        {
+            await viewer.TypeAsync($"echo remote-$((40+2))-{marker}\r");
+            try
+            {
+                await viewer.WaitForOutputAsync($"remote-42-{marker}", TimeSpan.FromSeconds(5));
+                break;
+            }
+            catch (TimeoutException) when (DateTime.UtcNow < deadline)
+            {
+                // the shell was not there yet
+            }
+        }
+        // What was typed lands in the log virtlogd keeps on the remote host, which the portal reads by stream.
+        await Eventually.WaitUntilAsync(() => fixture.ConsoleLog(fixture.VmId).Contains($"remote-42-{marker}", StringComparison.Ordinal), Answer,
+            "the typed command's answer in the remote console log");
+    }
+
+    [Fact]
+    public async Task DeletingAVm_RemovesItsDomainAndVolumesOnTheRemoteHost()
+    {
+        var id = await fixture.Web.VmAsync("alice", running: false, timeout: TimeSpan.FromSeconds(120));
+        var domain = VmBuilder.DomainName(id);
+        Assert.Contains(domain, fixture.Host.Virsh("list", "--all", "--name"));
+        Assert.Contains(VmVolumes.DiskVolume(id), fixture.PoolFiles());
+
+        await fixture.Web.Api.DeleteVmAsync(id);
+        await Eventually.WaitUntilAsync(async () => await fixture.Web.Api.GetVmAsync(id) is null, TimeSpan.FromSeconds(60), "the VM to be deleted");
+
+        Assert.DoesNotContain(domain, fixture.Host.Virsh("list", "--all", "--name"));
+        Assert.DoesNotContain(fixture.PoolFiles(), f => f.StartsWith(id.ToString("D"), StringComparison.Ordinal));
+        // The base image stays for the next VM; the booted one is untouched.
+        Assert.Contains(fixture.PoolFiles(), f => f.StartsWith("image-", StringComparison.Ordinal));
+        Assert.Contains(VmVolumes.DiskVolume(fixture.VmId), fixture.PoolFiles());
+    }
+
+    [Fact]
+    public void Volumes_UploadDownloadAndOverlay_ThroughTheBinding()
+    {
+        using var connection = LibvirtConnection.Open(fixture.Host.Uri);
+        var name = "kraut-binding-" + Guid.NewGuid().ToString("N")[..8];
+        using var pool = connection.CreateStoragePool(StorageXml.DirectoryPool(name, SimulatedHost.DataDirectory));
+        try
+        {
+            var content = new byte[3 * 1024 * 1024 + 17];
+            Random.Shared.NextBytes(content);
+            using var raw = pool.CreateVolume(StorageXml.Volume(name + ".raw", content.Length, "raw"));
+            raw.Upload(new MemoryStream(content), content.Length);
+            using var back = new MemoryStream();
+            Assert.Equal(content.Length, raw.Download(back));
+            Assert.Equal(content, back.ToArray());
+            using var tail = new MemoryStream();
+            raw.Download(tail, content.Length - 100, 100);
+            Assert.Equal(content[^100..], tail.ToArray());
+            Assert.Equal($"{SimulatedHost.DataDirectory}/{name}.raw", raw.Path);
+
+            using var overlay = pool.CreateVolume(StorageXml.Volume(name + ".qcow2", 8L << 20, "qcow2", new VolumeBacking(raw.Path, "raw")));
+            Assert.Equal(8L << 20, overlay.GetInfo().CapacityBytes);
+            var info = Tool.Run("qemu-img", "info", "--output=json", "-U", Path.Combine(fixture.Host.DataDirectoryOutside, name + ".qcow2"));
+            Assert.Contains($"\"backing-filename\": \"{raw.Path}\"", info);
+            Assert.Contains("\"backing-filename-format\": \"raw\"", info);
+
+            overlay.Delete();
+            raw.Delete();
+            Assert.Null(pool.FindVolume(name + ".raw"));
+            Assert.False(File.Exists(Path.Combine(fixture.Host.DataDirectoryOutside, name + ".raw")));
+        }
+        finally
+        {
+            pool.Destroy();
+        }
+    }
+}
