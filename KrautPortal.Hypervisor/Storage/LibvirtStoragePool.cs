@@ -52,6 +52,56 @@ public sealed class LibvirtStoragePool : IDisposable
         return new LibvirtStorageVolume(LibvirtError.Check(LibvirtNative.virStorageVolCreateXML(_handle, xml, 0), "virStorageVolCreateXML"));
     }
 
+    /// <summary>The suffix of the empty volume that says an upload of the volume without it finished.</summary>
+    public const string CompleteMarkerSuffix = ".done";
+
+    /// <summary>Whether <paramref name="name"/> exists and its upload finished (its marker exists).</summary>
+    public bool HasComplete(string name)
+    {
+        using var volume = FindVolume(name);
+        using var done = FindVolume(name + CompleteMarkerSuffix);
+        return volume is not null && done is not null;
+    }
+
+    /// <summary>
+    /// Uploads <paramref name="file"/> (of this machine) as the raw volume <paramref name="name"/> unless a finished
+    /// upload of it is there; returns the volume's path on the pool's host. Crash-safe: the empty marker volume is made
+    /// last, so a volume without it is a cut-off upload, deleted and sent again. Blocking.
+    /// </summary>
+    public string UploadOnce(string name, string file, CancellationToken ct = default)
+    {
+        using (var existing = FindVolume(name))
+        {
+            if (existing is not null)
+            {
+                using var done = FindVolume(name + CompleteMarkerSuffix);
+                if (done is not null) return existing.Path;
+                existing.Delete();
+            }
+        }
+        var length = new FileInfo(file).Length;
+        using var volume = CreateVolume(StorageXml.Volume(name, length, "raw"));
+        try
+        {
+            using var source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            volume.Upload(source, length, ct);
+        }
+        catch
+        {
+            try
+            {
+                volume.Delete();
+            }
+            catch (LibvirtException)
+            {
+                // The next UploadOnce finds it without its marker and deletes it then.
+            }
+            throw;
+        }
+        CreateVolume(StorageXml.Volume(name + CompleteMarkerSuffix, 0, "raw")).Dispose();
+        return volume.Path;
+    }
+
     public IReadOnlyList<LibvirtStorageVolume> ListVolumes()
     {
         var count = LibvirtError.Check(LibvirtNative.virStoragePoolListAllVolumes(_handle, out var array, 0), "virStoragePoolListAllVolumes");

@@ -76,5 +76,5 @@ public sealed class RemoteHostPortal : IAsyncLifetime, IDisposable
 
     /// <summary>The portal itself: real Kestrel (the serial console is a WebSocket), its only host the simulated one.</summary>
     public sealed class Portal(string hostUri, string dataDirectory)
-        : ConsolePortal(hostUri, SeedImages.Guest, new Dictionary<string, string?> { ["Kraut:DomainType"] = "qemu" }, dataDirectory);
+        : ConsolePortal(hostUri, SeedImages.Guest, new Dictionary<string, string?>(), dataDirectory);
 }

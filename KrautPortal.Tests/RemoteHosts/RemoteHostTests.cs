@@ -96,6 +96,25 @@ public sealed class RemoteHostTests(RemoteHostPortal fixture, ITestOutputHelper 
         Assert.Contains(VmVolumes.DiskVolume(fixture.VmId), fixture.PoolFiles());
     }
 
+    /// <summary>
+    /// The simulated host shares this machine's CPU, so the probe run there over the connection must come to what the
+    /// local probe finds (kvm where KVM works; qemu where nested KVM is broken or /dev/kvm is missing), not to what the
+    /// capabilities list.
+    /// </summary>
+    [Fact]
+    public async Task KvmProbe_OfTheRemoteHost_RunsThere_AndAgreesWithTheLocalProbe()
+    {
+        var vm = (await fixture.Web.Api.GetVmAsync(fixture.VmId))!.Value;
+        var remote = vm.GetProperty("status").GetProperty("domainType").GetString();
+        // Asked of the simulated host over the connection (not this machine): the same answer, as the CPU is the same.
+        using var system = LibvirtConnection.Open(TestHosts.System);
+        var local = await AccelerationProbe.DetectAsync(system.GetCapabilities(), "x86_64", TestGuest.KernelPath, CancellationToken.None);
+        output.WriteLine($"local: {local.DomainType} ({local.Reason}); remote: {remote}");
+        Assert.Equal(local.DomainType, remote);
+        Assert.DoesNotContain("kvm-probe", fixture.Host.Virsh("list", "--all", "--name"), StringComparison.Ordinal);
+        Assert.DoesNotContain(fixture.PoolFiles(), f => f.EndsWith(".log", StringComparison.Ordinal) && f.StartsWith("kvm-probe-", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Volumes_UploadDownloadAndOverlay_ThroughTheBinding()
     {

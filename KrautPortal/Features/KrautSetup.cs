@@ -45,6 +45,7 @@ public static class KrautSetup
         services.AddKrautTokens();
         services.AddSingleton<KrautInstance>();
         services.AddSingleton<AccelerationCache>();
+        services.AddSingleton<HostPool>();
         services.AddSingleton<HostRegistry>();
         services.AddSingleton<ImageStorage>();
         services.AddSingleton<IHostNetworkFacts>(new ProcHostNetworkFacts());

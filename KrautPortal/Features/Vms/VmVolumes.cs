@@ -2,9 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Images;
-using KrautPortal.Features.Reconciling;
 using KrautPortal.Hypervisor;
-using Microsoft.Extensions.Options;
 
 namespace KrautPortal.Features.Vms;
 
@@ -16,24 +14,18 @@ namespace KrautPortal.Features.Vms;
 /// </summary>
 /// <remarks>
 /// Volume names begin with the VM's id (<c>&lt;id&gt;.disk.qcow2</c>, <c>&lt;id&gt;.seed-&lt;hash&gt;.iso</c>,
-/// <c>&lt;id&gt;.console.log</c>), so a VM's volumes are found, deleted and recognised as orphans by that prefix. The pool
-/// is this instance's own (<c>kraut-&lt;instance&gt;</c> in <c>Kraut:HostDataDirectory/&lt;instance&gt;</c>), so another
-/// portal on the same host never sees them as orphans. An upload is complete only once its <c>.done</c> marker volume
-/// exists: a crash mid-upload leaves a volume without one, which the next pass deletes and uploads again.
+/// <c>&lt;id&gt;.console.log</c>), so a VM's volumes are found, deleted and recognised as orphans by that prefix in the
+/// instance's own <see cref="HostPool"/>. An upload is complete only once its marker volume exists
+/// (<see cref="LibvirtStoragePool.UploadOnce"/>): a crash mid-upload leaves a volume without one, sent again next pass.
 /// </remarks>
-public sealed class VmVolumes(KrautInstance instance, IOptions<KrautOptions> options, ILogger<VmVolumes> logger)
+public sealed class VmVolumes(HostPool hostPool, ILogger<VmVolumes> logger)
 {
-    public const string DefaultHostDataDirectory = "/var/lib/kraut";
-    private const string DoneSuffix = ".done";
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _imageLocks = new();
-    private readonly Lock _poolLock = new();
 
     /// <summary>Whether a VM on <paramref name="host"/> gets volumes; this machine's host uses the data directory's files directly.</summary>
-    public static bool AreUsedOn(KrautHost host) => !host.IsLocal && !host.IsDemo;
+    public static bool AreUsedOn(KrautHost host) => HostPool.IsUsedOn(host);
 
-    public string PoolName => $"kraut-{instance.ShortId}";
-
-    public string PoolDirectory => (options.Value.HostDataDirectory is { Length: > 0 } dir ? dir : DefaultHostDataDirectory).TrimEnd('/') + "/" + instance.ShortId;
+    public string PoolName => hostPool.Name;
 
     public static string DiskVolume(Guid vmId) => $"{vmId:D}.disk.qcow2";
 
@@ -46,11 +38,7 @@ public sealed class VmVolumes(KrautInstance instance, IOptions<KrautOptions> opt
         $"image-{imageId:D}-{bytes.ToString(CultureInfo.InvariantCulture)}.{format.ToString().ToLowerInvariant()}";
 
     /// <summary>The host's Kraut pool, defined and started when missing.</summary>
-    public LibvirtStoragePool Pool(KrautHost host)
-    {
-        // The disk and the seed of one VM are prepared at once; two first definitions of the pool would collide.
-        lock (_poolLock) return host.Connection.EnsureDirectoryPool(PoolName, PoolDirectory);
-    }
+    public LibvirtStoragePool Pool(KrautHost host) => hostPool.Open(host);
 
     /// <summary>Where a volume of this pool lives on its host (a directory pool's volume is the file of its name there).</summary>
     public string PathOn(KrautHost host, string volume)
@@ -107,7 +95,7 @@ public sealed class VmVolumes(KrautInstance instance, IOptions<KrautOptions> opt
         try
         {
             using var pool = Pool(host);
-            return await Task.Run(() => Upload(pool, name, content, length, ct), ct);
+            return await Task.Run(() => pool.UploadOnce(name, content, ct), ct);
         }
         finally
         {
@@ -125,8 +113,8 @@ public sealed class VmVolumes(KrautInstance instance, IOptions<KrautOptions> opt
         var name = SeedVolume(vmId, hash);
         var uploaded = await Task.Run(() =>
         {
-            if (IsComplete(pool, name)) return false;
-            Upload(pool, name, localIso, new FileInfo(localIso).Length, ct);
+            if (pool.HasComplete(name)) return false;
+            pool.UploadOnce(name, localIso, ct);
             return true;
         }, ct);
         if (uploaded)
@@ -143,46 +131,11 @@ public sealed class VmVolumes(KrautInstance instance, IOptions<KrautOptions> opt
         return (pool.Path.TrimEnd('/') + "/" + name, uploaded);
     }
 
-    private static bool IsComplete(LibvirtStoragePool pool, string name)
-    {
-        using var volume = pool.FindVolume(name);
-        using var done = pool.FindVolume(name + DoneSuffix);
-        return volume is not null && done is not null;
-    }
-
-    /// <summary>Content uploaded as a raw volume, then its marker; a volume without marker is a broken upload, made again.</summary>
-    private string Upload(LibvirtStoragePool pool, string name, string file, long length, CancellationToken ct)
-    {
-        using (var existing = pool.FindVolume(name))
-        {
-            if (existing is not null)
-            {
-                using var done = pool.FindVolume(name + DoneSuffix);
-                if (done is not null) return existing.Path;
-                logger.LogInformation("Volume {Volume} has no completion marker (an upload was cut off); uploading it again", name);
-                existing.Delete();
-            }
-        }
-        using var volume = pool.CreateVolume(StorageXml.Volume(name, length, "raw"));
-        try
-        {
-            using var source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            volume.Upload(source, length, ct);
-        }
-        catch
-        {
-            TryDelete(volume);
-            throw;
-        }
-        pool.CreateVolume(StorageXml.Volume(name + DoneSuffix, 0, "raw")).Dispose();
-        return volume.Path;
-    }
-
     /// <summary>Deletes every volume of the VM on the host (disk, seeds, console log, their markers).</summary>
     public void Delete(KrautHost host, Guid vmId)
     {
-        using var pool = host.Connection.FindStoragePool(PoolName);
-        if (pool is null || !pool.IsActive) return;
+        using var pool = hostPool.FindRunning(host);
+        if (pool is null) return;
         // virtlogd's log appears as a volume only after a rescan.
         pool.Refresh();
         var prefix = $"{vmId:D}.";
@@ -198,8 +151,8 @@ public sealed class VmVolumes(KrautInstance instance, IOptions<KrautOptions> opt
     /// <summary>Ids of VMs that have volumes in the host's pool (whether or not the VM still exists).</summary>
     public IReadOnlyCollection<Guid> OwnerIds(KrautHost host)
     {
-        using var pool = host.Connection.FindStoragePool(PoolName);
-        if (pool is null || !pool.IsActive) return [];
+        using var pool = hostPool.FindRunning(host);
+        if (pool is null) return [];
         pool.Refresh();
         var ids = new HashSet<Guid>();
         foreach (var volume in pool.ListVolumes())
@@ -215,8 +168,8 @@ public sealed class VmVolumes(KrautInstance instance, IOptions<KrautOptions> opt
     /// <summary>The last <paramref name="maxBytes"/> of the VM's console log on the host, by stream; empty when there is none yet.</summary>
     public byte[] ConsoleTail(KrautHost host, Guid vmId, int maxBytes)
     {
-        using var pool = host.Connection.FindStoragePool(PoolName);
-        if (pool is null || !pool.IsActive) return [];
+        using var pool = hostPool.FindRunning(host);
+        if (pool is null) return [];
         pool.Refresh();
         using var volume = pool.FindVolume(ConsoleVolume(vmId));
         if (volume is null) return [];
