@@ -54,10 +54,12 @@ public sealed class RemoteHostTests(RemoteHostPortal fixture, ITestOutputHelper 
     }
 
     [Fact]
-    public async Task SerialConsole_OverTheRemoteStream_AnswersATypedCommand()
+    public async Task SerialConsole_OverTheRemoteStream_ShowsTheRemoteLogsTail_AndAnswersATypedCommand()
     {
         var ticket = (string)(await ConsolePortal.TicketAsync(fixture.Web.As("alice"), fixture.VmId))["ticket"]!;
         await using var viewer = await ConsoleViewer.OpenAsync(fixture.Web.SocketUri(fixture.VmId), ticket);
+        // The log's tail comes first, fetched from the remote host's pool: the boot is in it.
+        await viewer.WaitForOutputAsync("KRAUT-GUEST-BOOTED", Answer);
         var marker = Guid.NewGuid().ToString("N")[..10];
         var deadline = DateTime.UtcNow + RemoteHostPortal.Boot;
         while (true)
@@ -111,6 +113,9 @@ public sealed class RemoteHostTests(RemoteHostPortal fixture, ITestOutputHelper 
         var local = await AccelerationProbe.DetectAsync(system.GetCapabilities(), "x86_64", TestGuest.KernelPath, CancellationToken.None);
         output.WriteLine($"local: {local.DomainType} ({local.Reason}); remote: {remote}");
         Assert.Equal(local.DomainType, remote);
+        // Where the host's capabilities list kvm, the probe kernel went there: the probe ran on that host.
+        if (system.GetCapabilities().FindGuest("x86_64")?.SupportsDomainType("kvm") == true)
+            Assert.Contains(fixture.PoolFiles(), f => f.StartsWith("kvm-probe-kernel-", StringComparison.Ordinal));
         Assert.DoesNotContain("kvm-probe", fixture.Host.Virsh("list", "--all", "--name"), StringComparison.Ordinal);
         Assert.DoesNotContain(fixture.PoolFiles(), f => f.EndsWith(".log", StringComparison.Ordinal) && f.StartsWith("kvm-probe-", StringComparison.Ordinal));
     }

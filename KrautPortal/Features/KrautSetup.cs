@@ -53,6 +53,7 @@ public static class KrautSetup
         services.AddSingleton<NetworkVxlan>();
         services.AddSingleton<VmBuilder>();
         services.AddSingleton<VmVolumes>();
+        services.AddSingleton<VmConsoleLogs>();
         services.AddScoped<VmPlanner>();
         services.AddSingleton<FirstRunSeeder>();
         // Before the reconcilers: hosted services start in order, so no span is missed.

@@ -16,16 +16,16 @@ public sealed class AccelerationCache(KrautPaths paths, HostPool hostPool, Recon
 
     public async Task<AccelerationDecision> GetOrProbeAsync(string uri, string arch, HostCapabilities capabilities, string? probeKernel)
     {
+        // This machine's boot id says nothing about another host's reboots (or its KVM module changing): a remote host
+        // is probed there, over its connection, once per portal start (KrautHost keeps the answer), never cached here.
+        if (!IsLocal(uri)) return await ProbeRemoteAsync(uri, arch, capabilities, probeKernel);
         var key = $"{uri}|{arch}|{BootId()}";
         await _lock.WaitAsync();
         try
         {
             var cache = Load();
             if (cache.TryGetValue(key, out var known)) return known;
-            // Only a local libvirtd runs QEMU on this machine; a remote host is probed there, over its connection.
-            var decision = IsLocal(uri)
-                ? await AccelerationProbe.DetectAsync(capabilities, arch, probeKernel, CancellationToken.None)
-                : await ProbeRemoteAsync(uri, arch, capabilities, probeKernel);
+            var decision = await AccelerationProbe.DetectAsync(capabilities, arch, probeKernel, CancellationToken.None);
             cache[key] = decision;
             // Written aside and renamed: another instance may be reading it.
             var temporary = $"{_file}.{Environment.ProcessId}.tmp";
