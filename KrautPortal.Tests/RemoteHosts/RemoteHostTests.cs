@@ -121,7 +121,7 @@ public sealed class RemoteHostTests(RemoteHostPortal fixture, ITestOutputHelper 
     }
 
     [Fact]
-    public void Volumes_UploadDownloadAndOverlay_ThroughTheBinding()
+    public async Task Volumes_UploadDownloadOverlayAndResumedUpload_ThroughTheBinding()
     {
         using var connection = LibvirtConnection.Open(fixture.Host.Uri);
         var name = "kraut-binding-" + Guid.NewGuid().ToString("N")[..8];
@@ -145,6 +145,28 @@ public sealed class RemoteHostTests(RemoteHostPortal fixture, ITestOutputHelper 
             var info = Tool.Run("qemu-img", "info", "--output=json", "-U", Path.Combine(fixture.Host.DataDirectoryOutside, name + ".qcow2"));
             Assert.Contains($"\"backing-filename\": \"{raw.Path}\"", info);
             Assert.Contains("\"backing-filename-format\": \"raw\"", info);
+
+            // An upload cut off by a crash left a volume without its completion marker: UploadOnce sends it again.
+            var file = Path.Combine(Path.GetTempPath(), name + ".bin");
+            await File.WriteAllBytesAsync(file, content[..4096]);
+            try
+            {
+                using (pool.CreateVolume(StorageXml.Volume(name + ".img", 10, "raw"))) { }
+                Assert.False(pool.HasComplete(name + ".img"));
+                Assert.Equal($"{SimulatedHost.DataDirectory}/{name}.img", pool.UploadOnce(name + ".img", file));
+                Assert.True(pool.HasComplete(name + ".img"));
+                Assert.Equal(content[..4096], await File.ReadAllBytesAsync(Path.Combine(fixture.Host.DataDirectoryOutside, name + ".img")));
+                // Done once: a second call sends nothing (the file on the host is not touched).
+                var written = File.GetLastWriteTimeUtc(Path.Combine(fixture.Host.DataDirectoryOutside, name + ".img"));
+                pool.UploadOnce(name + ".img", file);
+                Assert.Equal(written, File.GetLastWriteTimeUtc(Path.Combine(fixture.Host.DataDirectoryOutside, name + ".img")));
+            }
+            finally
+            {
+                File.Delete(file);
+                foreach (var leftover in new[] { name + ".img", name + ".img" + LibvirtStoragePool.CompleteMarkerSuffix })
+                    pool.FindVolume(leftover)?.Delete();
+            }
 
             overlay.Delete();
             raw.Delete();
