@@ -28,10 +28,11 @@ need slapd slapd;                        need ldapwhoami ldap-utils
 need mcopy mtools;                       need /usr/lib/ISOLINUX/isolinux.bin isolinux
 need /usr/lib/syslinux/modules/bios/ldlinux.c32 syslinux-common; need /usr/sbin/nginx nginx
 need /usr/bin/prometheus prometheus
-need nsenter util-linux;                 need unshare util-linux
 need /usr/share/OVMF/OVMF_CODE.fd ovmf;  need /usr/share/qemu/firmware/60-edk2-x86_64.json ovmf
 need "$KRAUT_TEST_GUEST_DIR/kraut-guest.qcow2" "none: scripts/build-guest-image.sh"
 need "$KRAUT_TEST_GUEST_DIR/kraut-router.qcow2" "none: scripts/build-guest-image.sh --router"
+# The simulated second hypervisor host (KrautPortal.TestSupport/SimulatedHost.cs) enters its namespaces with these.
+need nsenter util-linux;                 need unshare util-linux
 if [ "${#missing[@]}" -gt 0 ]; then
   printf '[test] missing before the suite can run: %s\n' "${missing[@]}" >&2
   echo "0 passed, 1 failed"
