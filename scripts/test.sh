@@ -22,6 +22,7 @@ need() { [ -e "$1" ] || command -v "$1" >/dev/null 2>&1 || missing+=("$1 (packag
 need virsh libvirt-clients;              need qemu-img qemu-utils
 need qemu-system-x86_64 qemu-system-x86; need dnsmasq dnsmasq-base
 need xorriso xorriso;                    need ip iproute2
+need nsenter util-linux;                 need unshare util-linux  # the simulated second host (SimulatedHost.cs)
 need bridge iproute2;                    need chromium chromium
 need htpasswd apache2-utils;             need oathtool oathtool
 need slapd slapd;                        need ldapwhoami ldap-utils
@@ -31,8 +32,6 @@ need /usr/bin/prometheus prometheus
 need /usr/share/OVMF/OVMF_CODE.fd ovmf;  need /usr/share/qemu/firmware/60-edk2-x86_64.json ovmf
 need "$KRAUT_TEST_GUEST_DIR/kraut-guest.qcow2" "none: scripts/build-guest-image.sh"
 need "$KRAUT_TEST_GUEST_DIR/kraut-router.qcow2" "none: scripts/build-guest-image.sh --router"
-# The simulated second hypervisor host (KrautPortal.TestSupport/SimulatedHost.cs) enters its namespaces with these.
-need nsenter util-linux;                 need unshare util-linux
 if [ "${#missing[@]}" -gt 0 ]; then
   printf '[test] missing before the suite can run: %s\n' "${missing[@]}" >&2
   echo "0 passed, 1 failed"
