@@ -45,6 +45,9 @@ internal static partial class LibvirtNative
     internal static partial int virStoragePoolListAllVolumes(StoragePoolHandle pool, out IntPtr vols, uint flags);
 
     [LibraryImport(Lib)]
+    internal static partial int virStoragePoolGetInfo(StoragePoolHandle pool, out VirStoragePoolInfo info);
+
+    [LibraryImport(Lib)]
     internal static partial int virStoragePoolFree(IntPtr pool);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
@@ -89,4 +92,14 @@ internal struct VirStorageVolInfo
     public int Type;
     public ulong Capacity;
     public ulong Allocation;
+}
+
+/// <summary>struct _virStoragePoolInfo: state, then capacity, allocation and available bytes of the pool's file system.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct VirStoragePoolInfo
+{
+    public int State;
+    public ulong Capacity;
+    public ulong Allocation;
+    public ulong Available;
 }

@@ -16,6 +16,13 @@ public sealed class LibvirtStoragePool : IDisposable
     /// <summary>The pool's directory on its host.</summary>
     public string Path => StorageXml.PoolPath(LibvirtError.TakeOwnedString(LibvirtNative.virStoragePoolGetXMLDesc(_handle, 0), "virStoragePoolGetXMLDesc"));
 
+    /// <summary>The file system the pool's directory is on, as its host sees it: total and free bytes (a refreshed pool).</summary>
+    public (long CapacityBytes, long AvailableBytes) GetInfo()
+    {
+        LibvirtError.Check(LibvirtNative.virStoragePoolGetInfo(_handle, out var info), "virStoragePoolGetInfo");
+        return ((long)info.Capacity, (long)info.Available);
+    }
+
     /// <summary>Makes the pool's directory if missing (mkdir -p on its host).</summary>
     public void Build() => LibvirtError.Check(LibvirtNative.virStoragePoolBuild(_handle, 0), "virStoragePoolBuild");
 

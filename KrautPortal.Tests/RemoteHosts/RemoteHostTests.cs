@@ -139,6 +139,11 @@ public sealed class RemoteHostTests(RemoteHostPortal fixture, ITestOutputHelper 
             raw.Download(tail, content.Length - 100, 100);
             Assert.Equal(content[^100..], tail.ToArray());
             Assert.Equal($"{SimulatedHost.DataDirectory}/{name}.raw", raw.Path);
+            // The pool's file system as the host sees it: here the simulated host's data directory, a directory of this machine's /tmp.
+            var (capacity, available) = pool.GetInfo();
+            var drive = new DriveInfo(fixture.Host.DataDirectoryOutside);
+            Assert.Equal(drive.TotalSize, capacity);
+            Assert.InRange(available, 1, capacity);
 
             using var overlay = pool.CreateVolume(StorageXml.Volume(name + ".qcow2", 8L << 20, "qcow2", new VolumeBacking(raw.Path, "raw")));
             Assert.Equal(8L << 20, overlay.GetInfo().CapacityBytes);

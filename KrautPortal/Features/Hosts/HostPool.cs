@@ -30,6 +30,17 @@ public sealed class HostPool(KrautInstance instance, IOptions<KrautOptions> opti
         lock (_lock) return connection.EnsureDirectoryPool(Name, Directory);
     }
 
+    /// <summary>
+    /// The disk of a remote host's data directory, read from libvirt (what capacity and placement need for a host that
+    /// is not this machine, whose data directory the portal cannot stat).
+    /// </summary>
+    public (long CapacityBytes, long AvailableBytes) DiskSpace(KrautHost host)
+    {
+        using var pool = Open(host);
+        pool.Refresh();
+        return pool.GetInfo();
+    }
+
     /// <summary>The pool when it exists and runs, else null (nothing of Kraut's can be there).</summary>
     public LibvirtStoragePool? FindRunning(KrautHost host)
     {
