@@ -99,6 +99,26 @@ public sealed class RemoteHostTests(RemoteHostPortal fixture, ITestOutputHelper 
     }
 
     /// <summary>
+    /// Volumes named after a VM that does not exist (a crash between deleting the record and its volumes, or a volume
+    /// made by hand in Kraut's pool) are removed when the reconciler looks at that id; other VMs' volumes stay.
+    /// </summary>
+    [Fact]
+    public async Task OrphanVolumes_OfAVmThatIsGone_AreRemovedByTheReconciler()
+    {
+        var orphan = Guid.NewGuid();
+        var pool = fixture.Web.App.Service<VmVolumes>().PoolName;
+        fixture.Host.Virsh("vol-create-as", pool, VmVolumes.DiskVolume(orphan), "1M", "--format", "qcow2");
+        fixture.Host.Virsh("vol-create-as", pool, $"{orphan:D}.seed-0123456789abcdef.iso", "4K", "--format", "raw");
+        Assert.Contains(VmVolumes.DiskVolume(orphan), fixture.PoolFiles());
+
+        fixture.Web.App.Service<VmReconciler>().Enqueue(orphan, ensure: false);
+
+        await Eventually.WaitUntilAsync(() => !fixture.PoolFiles().Any(f => f.StartsWith(orphan.ToString("D"), StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), "the orphan's volumes to be removed");
+        Assert.Contains(VmVolumes.DiskVolume(fixture.VmId), fixture.PoolFiles());
+    }
+
+    /// <summary>
     /// The simulated host shares this machine's CPU, so the probe run there over the connection must come to what the
     /// local probe finds (kvm where KVM works; qemu where nested KVM is broken or /dev/kvm is missing), not to what the
     /// capabilities list.
