@@ -24,6 +24,7 @@ need() { [ -e "$1" ] || command -v "$1" >/dev/null 2>&1 || missing+=("$1 (packag
 need virsh libvirt-clients;              need qemu-img qemu-utils
 need qemu-system-x86_64 qemu-system-x86; need dnsmasq dnsmasq-base
 need xorriso xorriso;                    need ip iproute2
+need nsenter util-linux;                 need unshare util-linux  # the simulated second host (SimulatedHost.cs)
 need bridge iproute2;                    need chromium chromium
 need htpasswd apache2-utils;             need oathtool oathtool
 need slapd slapd;                        need ldapwhoami ldap-utils

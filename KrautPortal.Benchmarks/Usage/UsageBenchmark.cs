@@ -193,6 +193,9 @@ public static class UsageBenchmark
         services.AddKrautStore(config, directory);
         services.AddSingleton(new KrautPaths(directory));
         services.AddSingleton<AccelerationCache>();
+        // The KVM probe of a remote host uses the instance's pool there.
+        services.AddSingleton<KrautPortal.Features.Reconciling.KrautInstance>();
+        services.AddSingleton<HostPool>();
         services.AddSingleton(Options.Create(new KrautOptions { Hosts = [uri] }));
         services.AddSingleton<HostRegistry>();
         services.AddSingleton(Options.Create(new UsageOptions()));

@@ -25,6 +25,9 @@ public sealed class LibvirtStream : IDisposable
 
     internal LibvirtStream(StreamHandle handle) => _handle = handle;
 
+    /// <summary>For calls that attach the stream to a transfer (virStorageVolUpload).</summary>
+    internal StreamHandle Handle => _handle;
+
     /// <summary>True once this side finished, aborted or disposed the stream.</summary>
     public bool IsEnded => Volatile.Read(ref _ended) != 0;
 

@@ -43,12 +43,13 @@ public class ConsolePortal : IDisposable
 
     public ConsolePortal() : this(KrautAppFactory.TestDriver, "blank", new Dictionary<string, string?>()) { }
 
-    protected ConsolePortal(string hostUri, string seedImage, IDictionary<string, string?> settings)
+    /// <param name="dataDirectory">A data directory the caller made and removes (null: a fresh one of the portal's own).</param>
+    protected ConsolePortal(string hostUri, string seedImage, IDictionary<string, string?> settings, string? dataDirectory = null)
     {
         var users = UsersFile = _dir.File("htpasswd");
         foreach (var (user, password) in Passwords) HtpasswdTool.Set(users, "-B", user, password);
         settings["Auth:Htpasswd:File"] = users;
-        App = new KrautAppFactory(hostUri, seedImage, settings, services: s => s.AddSingleton(new ConsoleTicketStore(Clock)));
+        App = new KrautAppFactory(hostUri, seedImage, settings, dataDirectory: dataDirectory, services: s => s.AddSingleton(new ConsoleTicketStore(Clock)));
         App.UseKestrel(0);
         App.StartServer();
         BaseAddress = new Uri(App.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());

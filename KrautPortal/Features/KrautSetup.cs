@@ -45,12 +45,15 @@ public static class KrautSetup
         services.AddKrautTokens();
         services.AddSingleton<KrautInstance>();
         services.AddSingleton<AccelerationCache>();
+        services.AddSingleton<HostPool>();
         services.AddSingleton<HostRegistry>();
         services.AddSingleton<ImageStorage>();
         services.AddSingleton<IHostNetworkFacts>(new ProcHostNetworkFacts());
         services.AddSingleton<NetworkRealizer>();
         services.AddSingleton<NetworkVxlan>();
         services.AddSingleton<VmBuilder>();
+        services.AddSingleton<VmVolumes>();
+        services.AddSingleton<VmConsoleLogs>();
         services.AddScoped<VmPlanner>();
         services.AddSingleton<FirstRunSeeder>();
         // Before the reconcilers: hosted services start in order, so no span is missed.

@@ -11,7 +11,7 @@ namespace KrautPortal.Features.Consoles;
 /// that falls behind is dropped; the guest never waits for it). Each viewer first gets the tail of the console log,
 /// then live output. One viewer types at a time: whoever joins while nobody types, anybody else after a takeover.
 /// </summary>
-public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths paths, ILogger<SerialConsoleHub> logger)
+public sealed class SerialConsoleHub(ISerialConsoleSource source, Vms.VmConsoleLogs logs, ILogger<SerialConsoleHub> logger)
 {
     /// <summary>How much of the console log a viewer sees before live output.</summary>
     public const int TailBytes = 64 * 1024;
@@ -53,7 +53,7 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
         {
             // Socket calls get no token: cancelling one aborts the socket, and the client would then learn no reason.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, session.Closing);
-            var send = SendAsync(viewer, socket, stop.Token);
+            var send = SendAsync(viewer, hostUri, socket, stop.Token);
             var receive = ReceiveAsync(console, viewer, socket);
             await Task.WhenAny(send, receive);
             await stop.CancelAsync();
@@ -93,9 +93,11 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
         }
     }
 
-    private async Task SendAsync(Viewer viewer, WebSocket socket, CancellationToken ct)
+    private async Task SendAsync(Viewer viewer, string hostUri, WebSocket socket, CancellationToken ct)
     {
-        foreach (var chunk in Tail(paths.ConsoleFor(viewer.Session.VmId)))
+        // On a remote host the log is a volume there, fetched by stream; when that fails the live output still follows.
+        var tail = await logs.TailAsync(viewer.Session.VmId, hostUri, TailBytes, ct);
+        foreach (var chunk in Frames(tail.Bytes))
         {
             await socket.SendAsync(chunk, WebSocketMessageType.Binary, true, CancellationToken.None);
             viewer.Session.CountOut(chunk.Count);
@@ -108,26 +110,9 @@ public sealed class SerialConsoleHub(ISerialConsoleSource source, KrautPaths pat
         }
     }
 
-    /// <summary>The last <see cref="TailBytes"/> of the console log (virtlogd keeps writing it), in frames.</summary>
-    private static IEnumerable<ArraySegment<byte>> Tail(string log)
+    /// <summary>The console log's tail in frames of at most 16 KiB.</summary>
+    private static IEnumerable<ArraySegment<byte>> Frames(byte[] bytes)
     {
-        byte[] bytes;
-        try
-        {
-            using var file = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            var start = Math.Max(0, file.Length - TailBytes);
-            file.Seek(start, SeekOrigin.Begin);
-            bytes = new byte[file.Length - start];
-            file.ReadExactly(bytes);
-        }
-        catch (IOException)
-        {
-            yield break;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            yield break;
-        }
         for (var at = 0; at < bytes.Length; at += 16 * 1024)
             yield return new ArraySegment<byte>(bytes, at, Math.Min(16 * 1024, bytes.Length - at));
     }

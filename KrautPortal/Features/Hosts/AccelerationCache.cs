@@ -8,7 +8,7 @@ namespace KrautPortal.Features.Hosts;
 /// which a restart should not pay again. Kept in /run (emptied at boot, shared by every Kraut instance on the
 /// machine); the data directory when /run is not writable.
 /// </summary>
-public sealed class AccelerationCache(KrautPaths paths) : IDisposable
+public sealed class AccelerationCache(KrautPaths paths, HostPool hostPool, Reconciling.KrautInstance instance) : IDisposable
 {
     private const string RunDirectory = "/run/kraut";
     private readonly SemaphoreSlim _lock = new(1, 1);
@@ -16,17 +16,16 @@ public sealed class AccelerationCache(KrautPaths paths) : IDisposable
 
     public async Task<AccelerationDecision> GetOrProbeAsync(string uri, string arch, HostCapabilities capabilities, string? probeKernel)
     {
+        // This machine's boot id says nothing about another host's reboots (or its KVM module changing): a remote host
+        // is probed there, over its connection, once per portal start (KrautHost keeps the answer), never cached here.
+        if (!IsLocal(uri)) return await ProbeRemoteAsync(uri, arch, capabilities, probeKernel);
         var key = $"{uri}|{arch}|{BootId()}";
         await _lock.WaitAsync();
         try
         {
             var cache = Load();
             if (cache.TryGetValue(key, out var known)) return known;
-            // Only a local libvirtd runs QEMU on this machine; for a remote host the probe would test the wrong CPU.
-            var decision = IsLocal(uri)
-                ? await AccelerationProbe.DetectAsync(capabilities, arch, probeKernel, CancellationToken.None)
-                : new AccelerationDecision(capabilities.FindGuest(arch)?.SupportsDomainType("kvm") == true ? "kvm" : "qemu",
-                    "remote host: taken from its capabilities", ProbeRan: false);
+            var decision = await AccelerationProbe.DetectAsync(capabilities, arch, probeKernel, CancellationToken.None);
             cache[key] = decision;
             // Written aside and renamed: another instance may be reading it.
             var temporary = $"{_file}.{Environment.ProcessId}.tmp";
@@ -38,6 +37,14 @@ public sealed class AccelerationCache(KrautPaths paths) : IDisposable
         {
             _lock.Release();
         }
+    }
+
+    private async Task<AccelerationDecision> ProbeRemoteAsync(string uri, string arch, HostCapabilities capabilities, string? probeKernel)
+    {
+        // A connection of its own: the probe must not hold up the host's shared one, and is closed when done.
+        using var connection = LibvirtConnection.Open(uri);
+        using var pool = hostPool.Open(connection);
+        return await RemoteAccelerationProbe.DetectAsync(connection, pool, capabilities, arch, probeKernel, instance.Id, CancellationToken.None);
     }
 
     private Dictionary<string, AccelerationDecision> Load()

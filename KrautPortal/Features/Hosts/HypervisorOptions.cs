@@ -20,4 +20,10 @@ public sealed class KrautOptions
 
     /// <summary>How long a guest gets to shut down after the ACPI request before power is cut.</summary>
     public int StopTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// On every host that is not this machine: the directory under which Kraut's storage pool keeps VM disks, seeds,
+    /// base images and console logs (one subdirectory per Kraut instance). Default /var/lib/kraut.
+    /// </summary>
+    public string? HostDataDirectory { get; set; }
 }

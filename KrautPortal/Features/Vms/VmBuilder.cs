@@ -13,7 +13,7 @@ namespace KrautPortal.Features.Vms;
 /// seed, its disk overlay and its domain definition. Reads nothing but the plan (see <see cref="VmPlanner"/> for the
 /// whole path of a create: rules → plan → this builder → the reconciler's define and start).
 /// </summary>
-public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkRealizer networks)
+public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkRealizer networks, VmVolumes volumes)
 {
     public static string DomainName(Guid vmId) => $"kraut-{vmId:D}";
 
@@ -73,8 +73,19 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
         }
         EnsureGuestFilters(host);
         // Rewritten whenever the spec moved on in a way the guest sees; a running guest reads it at its next boot.
+        var seed = plan.Seed();
         var seedIso = paths.SeedIsoFor(vm.Id);
-        var seedRewritten = await SeedIsoWriter.WriteAsync(seedIso, plan.Seed(), ct);
+        var seedRewritten = await SeedIsoWriter.WriteAsync(seedIso, seed, ct);
+        var files = new HostFiles(paths.DiskFor(vm.Id), seedIso, paths.ConsoleFor(vm.Id), image.ContentPath);
+        if (VmVolumes.AreUsedOn(host))
+        {
+            // Only libvirt reaches another host's files: everything the domain names there is a volume of Kraut's pool.
+            if (plan.AgentChannel is not null)
+                throw new VmBuildException($"A network's router talks to the portal over a local socket, so it runs only on the portal's own machine, not on {host.Uri}.");
+            (var seedPath, seedRewritten) = await volumes.EnsureSeedAsync(host, vm.Id, seedIso, seed.Hash, ct);
+            files = new HostFiles(volumes.PathOn(host, VmVolumes.DiskVolume(vm.Id)), seedPath, volumes.PathOn(host, VmVolumes.ConsoleVolume(vm.Id)),
+                image.Format == ImageFormat.Iso ? volumes.ImagePathOn(host, image) : null);
+        }
 
         return new VmBuild(new DomainDefinition(
             Uuid: vm.Id,
@@ -86,20 +97,22 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
             Machine: arch == "aarch64" ? "virt" : null,
             Vcpus: vm.Spec.Vcpus,
             MemoryMiB: vm.Spec.MemoryMiB,
-            Disks: Disks(vm.Id, image, arch, seedIso),
+            Disks: Disks(files, image, arch),
             Nics: nics.Select(n => new NicDefinition(n.Nic.Mac!, n.Network!.LibvirtName, Filter: n.Filter)).ToList(),
-            SerialLogPath: paths.ConsoleFor(vm.Id),
+            SerialLogPath: files.ConsoleLog,
             Metadata: new KrautDomainMetadata(vm.Id, instance.Id, vm.Name, vm.Version),
             Firmware: image.Firmware == Firmware.Uefi ? "efi" : "bios",
             AgentChannel: plan.AgentChannel,
-            VncSocketPath: VncSocket(plan, paths)), seedRewritten, seedIso);
+            VncSocketPath: VncSocket(plan, paths)), seedRewritten, files.Seed);
     }
 
     /// <summary>
     /// Where the VM's VNC server listens (a Unix socket only the portal relays), or null for a system VM: a router's
-    /// screen is nobody's to use, and its serial console stays read-only.
+    /// screen is nobody's to use, and its serial console stays read-only. A VM on another host has none either: QEMU
+    /// would listen on a socket of that host, which the portal cannot reach (libvirt hands out a VNC connection only locally).
     /// </summary>
-    public static string? VncSocket(VmPlan plan, KrautPaths paths) => plan.IsRouter || plan.Vm.System ? null : paths.VncSocketFor(plan.Id);
+    public static string? VncSocket(VmPlan plan, KrautPaths paths) =>
+        plan.IsRouter || plan.Vm.System || plan.Host is { } host && VmVolumes.AreUsedOn(host) ? null : paths.VncSocketFor(plan.Id);
 
     /// <summary>
     /// Every NIC references Kraut's network filters, so they must exist before a domain is defined or a NIC plugged in.
@@ -125,14 +138,17 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
     /// SATA, so SCSI there); last the cloud-init seed CD on virtio-scsi, which every cloud image's kernel has
     /// (Debian's cloud kernels have no AHCI). The installer comes first so the firmware boots it, not the seed.
     /// </summary>
-    private List<DiskDefinition> Disks(Guid vmId, PlannedImage image, string arch, string seedIso)
+    private static List<DiskDefinition> Disks(HostFiles files, PlannedImage image, string arch)
     {
-        List<DiskDefinition> disks = [new DiskDefinition(paths.DiskFor(vmId), "qcow2", "vda", "virtio")];
+        List<DiskDefinition> disks = [new DiskDefinition(files.Disk, "qcow2", "vda", "virtio")];
         if (image.Format == ImageFormat.Iso)
-            disks.Add(new DiskDefinition(image.ContentPath!, "raw", "sda", arch == "aarch64" ? "scsi" : "sata", IsCdrom: true));
-        disks.Add(new DiskDefinition(seedIso, "raw", disks.Count == 1 ? "sda" : "sdb", "scsi", IsCdrom: true));
+            disks.Add(new DiskDefinition(files.InstallerIso!, "raw", "sda", arch == "aarch64" ? "scsi" : "sata", IsCdrom: true));
+        disks.Add(new DiskDefinition(files.Seed, "raw", disks.Count == 1 ? "sda" : "sdb", "scsi", IsCdrom: true));
         return disks;
     }
+
+    /// <summary>The paths, on the VM's host, of what its domain names: this machine's data directory, or volumes of the host's pool.</summary>
+    private sealed record HostFiles(string Disk, string Seed, string ConsoleLog, string? InstallerIso);
 
     /// <summary>
     /// Creates the VM's disk: a qcow2 overlay on a disk image (grown to DiskGiB when that is larger), or a blank
@@ -141,6 +157,11 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
     /// </summary>
     public async Task EnsureDiskAsync(VmPlan plan, CancellationToken ct)
     {
+        if (plan.Host is { } host && VmVolumes.AreUsedOn(host))
+        {
+            await volumes.EnsureDiskAsync(host, plan, ct);
+            return;
+        }
         var overlay = paths.DiskFor(plan.Id);
         if (File.Exists(overlay)) return;
         var image = plan.RequireImage();

@@ -19,6 +19,7 @@ public sealed class VmReconciler(
     KrautPaths paths,
     KrautInstance instance,
     VmBuilder builder,
+    VmVolumes volumes,
     Networks.NetworkReconciler networkReconciler,
     IOptions<KrautOptions> options,
     TimeProvider time,
@@ -436,6 +437,7 @@ public sealed class VmReconciler(
             if (domain.IsActive) domain.Destroy();
             domain.Undefine();
         }
+        foreach (var host in candidates.Where(VmVolumes.AreUsedOn)) volumes.Delete(host, vm.Id);
         builder.DeleteFiles(vm.Id);
         // The record and its addresses and MACs go together, or neither does.
         await store.InTransactionAsync(async () =>
@@ -460,6 +462,7 @@ public sealed class VmReconciler(
             if (domain.IsActive) domain.Destroy();
             domain.Undefine();
         }
+        foreach (var host in hosts.Hosts.Where(h => VmVolumes.AreUsedOn(h) && h.TryConnect())) volumes.Delete(host, id);
         builder.DeleteFiles(id);
     }
 
@@ -476,6 +479,8 @@ public sealed class VmReconciler(
                     if (domain.GetKrautMetadata() is { } meta && meta.InstanceId == instance.Id) ids.Add(domain.Uuid);
                 }
             }
+            // The pool is this instance's own: every VM-named volume in it is ours.
+            if (VmVolumes.AreUsedOn(host)) ids.UnionWith(volumes.OwnerIds(host));
         }
         foreach (var file in Directory.EnumerateFiles(paths.Disks).Concat(Directory.EnumerateFiles(paths.Consoles)).Concat(Directory.EnumerateFileSystemEntries(paths.CloudInit)))
         {
