@@ -85,6 +85,25 @@ public sealed class PostgresServer : IDisposable
         }
     }
 
+    /// <summary>Every row of every table, as pg_dump writes them (a check that a secret is stored nowhere in clear).</summary>
+    public byte[] DumpData()
+    {
+        var c = new NpgsqlConnectionStringBuilder(ConnectionString);
+        var start = new System.Diagnostics.ProcessStartInfo("pg_dump")
+        {
+            ArgumentList = { "--data-only", "--no-owner", "-h", c.Host!, "-p", c.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", c.Username!, "-d", DatabaseName },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["PGPASSWORD"] = c.Password ?? "";
+        using var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("pg_dump (package postgresql-client) did not start");
+        var stderrTask = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"pg_dump of {DatabaseName} failed: {stderrTask.Result}");
+        return Encoding.UTF8.GetBytes(stdout);
+    }
+
     public void Dispose()
     {
         if (_dropped) return;

@@ -52,7 +52,7 @@ else
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$state/run'
-max_connections = 300
+max_connections = 500
 fsync = off
 synchronous_commit = off
 full_page_writes = off
