@@ -8,8 +8,9 @@ namespace KrautPortal.Features.Store;
 /// It refuses by throwing a <see cref="KrautProblemException"/> of its own; the transaction then rolls back whole.
 /// </summary>
 /// <remarks>
-/// PostgreSQL (#14): its transactions run concurrently, so a gate's read would no longer be safe. Gated writes there must
-/// take a lock first (<c>pg_advisory_xact_lock(hashtext(owner))</c> per owner, or SERIALIZABLE with a retry).
+/// PostgreSQL: transactions of several processes (replicas) run concurrently, so a gate's read alone would not be safe; a
+/// gate first takes <see cref="ResourceStore.LockOwnerAsync"/> (<c>pg_advisory_xact_lock(hashtext('owner:' || owner))</c>,
+/// a no-op on SQLite), as the quota gate does.
 /// </remarks>
 public interface IWriteGate
 {

@@ -23,7 +23,26 @@ internal sealed class SqlValues
 /// </summary>
 internal static class RawQuery
 {
+    // One command at a time per context. A page's components may load side by side in one circuit, on one context; EF
+    // refuses that for its own queries, but these bypass it, and Npgsql refuses a second command on a connection that
+    // is still reading ("A command is already in progress"; SQLite's connection lets it pass).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<KrautDbContext, SemaphoreSlim> Turns = new();
+
     public static async Task<List<T>> ReadAsync<T>(KrautDbContext db, string sql, SqlValues values, Func<DbDataReader, T> row, CancellationToken ct)
+    {
+        var turn = Turns.GetValue(db, _ => new SemaphoreSlim(1, 1));
+        await turn.WaitAsync(ct);
+        try
+        {
+            return await ReadInTurnAsync(db, sql, values, row, ct);
+        }
+        finally
+        {
+            turn.Release();
+        }
+    }
+
+    private static async Task<List<T>> ReadInTurnAsync<T>(KrautDbContext db, string sql, SqlValues values, Func<DbDataReader, T> row, CancellationToken ct)
     {
         var connection = db.Database.GetDbConnection();
         var opened = connection.State != System.Data.ConnectionState.Open;
