@@ -12,6 +12,12 @@ public sealed record DatabaseProvider(string Name, ISelectorSqlDialect Dialect, 
     /// waiting, an unlucky one starves. Transactions of this process queue here instead (in order, without polling).
     /// </summary>
     public SemaphoreSlim? TransactionQueue { get; init; }
+
+    /// <summary>
+    /// Takes a named lock held until the current transaction ends (<see cref="ResourceStore.LockAsync"/>). Null where the
+    /// provider has one writer at a time anyway (SQLite). PostgreSQL: <c>SELECT pg_advisory_xact_lock(hashtext(@name))</c>.
+    /// </summary>
+    public Func<KrautDbContext, string, CancellationToken, Task>? TransactionLock { get; init; }
 }
 
 public static class DatabaseSetup
