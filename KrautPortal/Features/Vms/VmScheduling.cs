@@ -19,13 +19,18 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
     public const string LockName = "vm-placement";
 
     /// <summary>Where <paramref name="spec"/> would go now (<paramref name="id"/>: the VM itself, left out of what is placed).</summary>
-    public async Task<PlacementDecision> DecideAsync(Guid? id, VmSpec spec, JsonObject metadata, CancellationToken ct)
+    public async Task<PlacementDecision> DecideAsync(Guid? id, VmSpec spec, JsonObject metadata, CancellationToken ct) =>
+        await DecideAsync(reader, id, spec, metadata, await HostsAsync(ct), overcommit.Value, options.Value, ct);
+
+    /// <summary>The decision from the store's VMs and the given hosts (public for the placement benchmark, which times exactly this).</summary>
+    public static async Task<PlacementDecision> DecideAsync(KindReader reader, Guid? id, VmSpec spec, JsonObject metadata, IReadOnlyList<HostFacts> hosts,
+        OvercommitOptions overcommit, SchedulingOptions options, CancellationToken ct)
     {
         var types = (await reader.SpecsAsync<MachineTypeSpec>(Kinds.MachineTypes, ct)).ToDictionary(t => t.Id, t => t.Spec);
         var imageSizes = (await reader.StatusesAsync<ImageStatus>(Kinds.Images, ct)).ToDictionary(i => i.Key, i => i.Value.VirtualSizeBytes ?? 0);
         var request = Request(id, spec, metadata, types, imageSizes);
-        var placed = await PlacedAsync(types, imageSizes, ct);
-        return Scheduler.Place(request, await HostsAsync(ct), placed, overcommit.Value, options.Value);
+        var placed = await PlacedAsync(reader, types, imageSizes, ct);
+        return Scheduler.Place(request, hosts, placed, overcommit, options);
     }
 
     /// <summary>The VM as the scheduler sees it; a machine type that is gone counts as nothing (the create's checks refuse it first).</summary>
@@ -62,7 +67,7 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
     }
 
     /// <summary>Every VM with a host, deleting or not (it holds its host until its record is gone).</summary>
-    private async Task<List<PlacedVm>> PlacedAsync(IReadOnlyDictionary<Guid, MachineTypeSpec> types, IReadOnlyDictionary<Guid, long> imageSizes, CancellationToken ct)
+    private static async Task<List<PlacedVm>> PlacedAsync(KindReader reader, IReadOnlyDictionary<Guid, MachineTypeSpec> types, IReadOnlyDictionary<Guid, long> imageSizes, CancellationToken ct)
     {
         var vms = await reader.AllAsync<VmSpec, VmStatus>(Kinds.Vms, ct);
         var placed = new List<PlacedVm>(vms.Count);
