@@ -98,6 +98,7 @@ public sealed class PortalProcess : IAsyncDisposable
         };
         if (Trace) start.ArgumentList.Add("--Kraut:Telemetry:TraceFile=" + TraceFile);
         foreach (var (key, value) in _settings) start.ArgumentList.Add($"--{key}={value}");
+        foreach (var (key, value) in TestHosts.RoomyCapacity.Where(c => !_settings.ContainsKey(c.Key))) start.ArgumentList.Add($"--{key}={value}");
         start.Environment["ASPNETCORE_ENVIRONMENT"] = AspNetEnvironment;
         foreach (var (name, value) in EnvironmentVariables) start.Environment[name] = value;
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the portal");

@@ -46,6 +46,7 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
             ["Kraut:Hosts:0"] = hostUri,
         };
         foreach (var (key, value) in TestCredentials.Settings()) _settings.TryAdd(key, value);
+        foreach (var (key, value) in TestHosts.RoomyCapacity) _settings.TryAdd(key, value);
     }
 
     public string DataDirectory { get; }
