@@ -124,7 +124,7 @@ public sealed class VmPlanner(KindReader reader, HostRegistry hosts, KrautInstan
     private async Task<KrautHost> PlaceAsync(Resource<VmSpec, VmStatus> vm, CancellationToken ct)
     {
         if (vm.Spec.Host is { } chosen) return hosts.Find(chosen) ?? throw new PlacementException($"This VM was placed on {chosen}, which is no longer configured.");
-        var decision = await scheduling.DecideAsync(vm.Id, vm.Spec, vm.Metadata, ct);
+        var decision = await scheduling.DecideAsync(vm.Id, vm.Spec, vm.Metadata, new Actor(vm.Owner, IsAdmin: false, []), ct);
         return decision.Host is { } host ? hosts.Find(host)! : throw new PlacementException(decision.Explain());
     }
 

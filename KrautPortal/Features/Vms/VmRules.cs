@@ -212,7 +212,7 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
     /// </summary>
     public async Task<VmSpec> CreatingAsync(Guid id, VmSpec spec, System.Text.Json.Nodes.JsonObject metadata, Actor actor, CancellationToken ct)
     {
-        var decision = await scheduling.DecideAsync(id, spec, metadata, ct);
+        var decision = await scheduling.DecideAsync(id, spec, metadata, actor, ct);
         return decision.Host is { } host ? spec with { Host = host } : throw new Scheduling.NoValidHostException(decision);
     }
 

@@ -18,18 +18,21 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
     /// <summary>The lock every placement takes inside its transaction: decisions are made one at a time across replicas.</summary>
     public const string LockName = "vm-placement";
 
-    /// <summary>Where <paramref name="spec"/> would go now (<paramref name="id"/>: the VM itself, left out of what is placed).</summary>
-    public async Task<PlacementDecision> DecideAsync(Guid? id, VmSpec spec, JsonObject metadata, CancellationToken ct) =>
-        await DecideAsync(reader, id, spec, metadata, await HostsAsync(ct), overcommit.Value, options.Value, ct);
+    /// <summary>
+    /// Where <paramref name="spec"/> would go now (<paramref name="id"/>: the VM itself, left out of what is placed). The
+    /// explanation names other VMs only where <paramref name="shownTo"/> may see them.
+    /// </summary>
+    public async Task<PlacementDecision> DecideAsync(Guid? id, VmSpec spec, JsonObject metadata, Actor shownTo, CancellationToken ct) =>
+        await DecideAsync(reader, id, spec, metadata, await HostsAsync(ct), overcommit.Value, options.Value, ct, shownTo);
 
     /// <summary>The decision from the store's VMs and the given hosts (public for the placement benchmark, which times exactly this).</summary>
     public static async Task<PlacementDecision> DecideAsync(KindReader reader, Guid? id, VmSpec spec, JsonObject metadata, IReadOnlyList<HostFacts> hosts,
-        OvercommitOptions overcommit, SchedulingOptions options, CancellationToken ct)
+        OvercommitOptions overcommit, SchedulingOptions options, CancellationToken ct, Actor? shownTo = null)
     {
         var types = (await reader.SpecsAsync<MachineTypeSpec>(Kinds.MachineTypes, ct)).ToDictionary(t => t.Id, t => t.Spec);
         var imageSizes = (await reader.StatusesAsync<ImageStatus>(Kinds.Images, ct)).ToDictionary(i => i.Key, i => i.Value.VirtualSizeBytes ?? 0);
         var request = Request(id, spec, metadata, types, imageSizes);
-        var placed = await PlacedAsync(reader, types, imageSizes, ct);
+        var placed = await PlacedAsync(reader, types, imageSizes, shownTo ?? Actor.System, ct);
         return Scheduler.Place(request, hosts, placed, overcommit, options);
     }
 
@@ -66,8 +69,9 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
         return parsed;
     }
 
-    /// <summary>Every VM with a host, deleting or not (it holds its host until its record is gone).</summary>
-    private static async Task<List<PlacedVm>> PlacedAsync(KindReader reader, IReadOnlyDictionary<Guid, MachineTypeSpec> types, IReadOnlyDictionary<Guid, long> imageSizes, CancellationToken ct)
+    /// <summary>Every VM with a host, deleting or not (it holds its host until its record is gone); names <paramref name="shownTo"/> may not see are withheld.</summary>
+    private static async Task<List<PlacedVm>> PlacedAsync(KindReader reader, IReadOnlyDictionary<Guid, MachineTypeSpec> types, IReadOnlyDictionary<Guid, long> imageSizes,
+        Actor shownTo, CancellationToken ct)
     {
         var vms = await reader.AllAsync<VmSpec, VmStatus>(Kinds.Vms, ct);
         var placed = new List<PlacedVm>(vms.Count);
@@ -75,7 +79,8 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
         {
             if ((vm.Status.Host ?? vm.Spec.Host) is not { } host) continue;
             var r = Request(vm.Id, vm.Spec, vm.Metadata, types, imageSizes);
-            placed.Add(new PlacedVm(vm.Id, vm.Name, host, r.Vcpus, r.MemoryBytes, r.DiskBytes, r.Dedicated, vm.Metadata,
+            var name = shownTo.MaySee(vm.Owner, vm.System) ? vm.Name : "a VM of another owner";
+            placed.Add(new PlacedVm(vm.Id, name, host, r.Vcpus, r.MemoryBytes, r.DiskBytes, r.Dedicated, vm.Metadata,
                 r.AntiAffinity.Where(a => a.Hard).ToList()));
         }
         return placed;

@@ -34,12 +34,12 @@ public static class VmsApi
         return TypedResults.Accepted($"/api/v1/vms/{vm.Id}", vm);
     }
 
-    public static async Task<Ok<PlacementDecision>> PlacementPreview(ResourceService<VmSpec, VmStatus> vms, VmScheduling scheduling, HttpContext http,
-        CancellationToken ct)
+    public static async Task<Ok<PlacementDecision>> PlacementPreview(ResourceService<VmSpec, VmStatus> vms, VmScheduling scheduling, Auth.IActorAccessor actors,
+        HttpContext http, CancellationToken ct)
     {
         var input = RequestBody.ToInput<VmSpec>(await JsonBodyReader.ReadObjectAsync(http.Request, ct));
         var spec = await vms.PrepareCreateAsync(input, ct);
-        return TypedResults.Ok(await scheduling.DecideAsync(null, spec, input.Metadata, ct));
+        return TypedResults.Ok(await scheduling.DecideAsync(null, spec, input.Metadata, actors.Current, ct));
     }
 
     public static async Task<Ok<IReadOnlyList<BulkActionResult>>> ActOnSelector(VmOperations ops, string action, string? selector, CancellationToken ct) =>
