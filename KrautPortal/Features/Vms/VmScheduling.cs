@@ -1,9 +1,11 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Images;
 using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Scheduling;
 using KrautPortal.Features.Store;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace KrautPortal.Features.Vms;
@@ -32,7 +34,7 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
         var types = (await reader.SpecsAsync<MachineTypeSpec>(Kinds.MachineTypes, ct)).ToDictionary(t => t.Id, t => t.Spec);
         var imageSizes = (await reader.StatusesAsync<ImageStatus>(Kinds.Images, ct)).ToDictionary(i => i.Key, i => i.Value.VirtualSizeBytes ?? 0);
         var request = Request(id, spec, metadata, types, imageSizes);
-        var placed = await PlacedAsync(reader, types, imageSizes, shownTo ?? Actor.System, ct);
+        var placed = await PlacedAsync(reader, types, imageSizes, shownTo ?? Actor.System, request.Affinity.Count + request.AntiAffinity.Count > 0, ct);
         return Scheduler.Place(request, hosts, placed, overcommit, options);
     }
 
@@ -69,21 +71,33 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
         return parsed;
     }
 
-    /// <summary>Every VM with a host, deleting or not (it holds its host until its record is gone); names <paramref name="shownTo"/> may not see are withheld.</summary>
+    /// <summary>
+    /// Every VM with a host, deleting or not (it holds its host until its record is gone); names <paramref name="shownTo"/>
+    /// may not see are withheld. Only what placement needs is read: a VM's status only for its host, its labels only when
+    /// the VM being placed has rules that look at them (every decision reads every VM, so this is the decision's cost).
+    /// </summary>
     private static async Task<List<PlacedVm>> PlacedAsync(KindReader reader, IReadOnlyDictionary<Guid, MachineTypeSpec> types, IReadOnlyDictionary<Guid, long> imageSizes,
-        Actor shownTo, CancellationToken ct)
+        Actor shownTo, bool needLabels, CancellationToken ct)
     {
-        var vms = await reader.AllAsync<VmSpec, VmStatus>(Kinds.Vms, ct);
-        var placed = new List<PlacedVm>(vms.Count);
-        foreach (var vm in vms)
+        var rows = await reader.Rows(Kinds.Vms).Select(r => new { r.Id, r.Name, r.Owner, r.IsSystem, r.Metadata, r.Spec, r.Status }).ToListAsync(ct);
+        var placed = new List<PlacedVm>(rows.Count);
+        foreach (var row in rows)
         {
-            if ((vm.Status.Host ?? vm.Spec.Host) is not { } host) continue;
-            var r = Request(vm.Id, vm.Spec, vm.Metadata, types, imageSizes);
-            var name = shownTo.MaySee(vm.Owner, vm.System) ? vm.Name : "a VM of another owner";
-            placed.Add(new PlacedVm(vm.Id, name, host, r.Vcpus, r.MemoryBytes, r.DiskBytes, r.Dedicated, vm.Metadata,
+            var spec = KrautJson.Deserialize<VmSpec>(row.Spec);
+            if ((StatusHost(row.Status) ?? spec.Host) is not { } host) continue;
+            var metadata = needLabels ? KrautJson.ParseObject(row.Metadata) : [];
+            var r = Request(row.Id, spec, metadata, types, imageSizes);
+            var name = shownTo.MaySee(row.Owner, row.IsSystem) ? row.Name : "a VM of another owner";
+            placed.Add(new PlacedVm(row.Id, name, host, r.Vcpus, r.MemoryBytes, r.DiskBytes, r.Dedicated, metadata,
                 r.AntiAffinity.Where(a => a.Hard).ToList()));
         }
         return placed;
+    }
+
+    private static string? StatusHost(string status)
+    {
+        using var document = JsonDocument.Parse(status);
+        return document.RootElement.TryGetProperty("host", out var host) && host.ValueKind == JsonValueKind.String ? host.GetString() : null;
     }
 
     /// <summary>Each host as last reported: facts never waited for when known, cordons from the settings table.</summary>
