@@ -14,6 +14,8 @@ export KRAUT_TEST_GUEST_DIR=${KRAUT_TEST_GUEST_DIR:-/var/tmp/kraut-test-guest}
 
 # The LDAP directory the auth tests bind against (slapd on 127.0.0.1:3890 and :6360).
 "$repo/scripts/start-test-ldap.sh" >/dev/null
+# The PostgreSQL the second pass runs the store/API/IPAM/auth tests against (private cluster on 127.0.0.1:5433).
+"$repo/scripts/start-test-postgres.sh" >/dev/null
 
 # Fail early, naming what is missing, rather than deep inside a test: every tool the suite drives, and the package
 # scripts/packages/ lists it in. A newcomer's machine must get all of them from the set-up above.
@@ -27,7 +29,7 @@ need htpasswd apache2-utils;             need oathtool oathtool
 need slapd slapd;                        need ldapwhoami ldap-utils
 need mcopy mtools;                       need /usr/lib/ISOLINUX/isolinux.bin isolinux
 need /usr/lib/syslinux/modules/bios/ldlinux.c32 syslinux-common; need /usr/sbin/nginx nginx
-need /usr/bin/prometheus prometheus
+need /usr/bin/prometheus prometheus;    need psql postgresql
 need /usr/share/OVMF/OVMF_CODE.fd ovmf;  need /usr/share/qemu/firmware/60-edk2-x86_64.json ovmf
 need "$KRAUT_TEST_GUEST_DIR/kraut-guest.qcow2" "none: scripts/build-guest-image.sh"
 need "$KRAUT_TEST_GUEST_DIR/kraut-router.qcow2" "none: scripts/build-guest-image.sh --router"
@@ -48,25 +50,42 @@ dotnet test "$repo/KrautPortal.Tests/KrautPortal.Tests.csproj" -c Release --no-b
 status=$?
 set -e
 
-trx="$results/results.trx"
-if [ ! -f "$trx" ]; then
-  echo "[test] no TRX results were written (dotnet test exit $status)" >&2
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+# The store, API, IPAM, quota and auth tests again on PostgreSQL (each test portal gets its own database there); none of
+# them boots a guest. Tests of SQLite itself carry the trait Database=SqliteOnly.
+postgres_filter="(FullyQualifiedName~KrautPortal.Tests.Store.|FullyQualifiedName~KrautPortal.Tests.Api.|FullyQualifiedName~KrautPortal.Tests.Networks.IpamTests|FullyQualifiedName~KrautPortal.Tests.Quotas.|FullyQualifiedName~KrautPortal.Tests.Auth.|FullyQualifiedName~KrautPortal.Tests.Authorization.|FullyQualifiedName~KrautPortal.Tests.Postgres.)&Database!=SqliteOnly"
+echo "[test] running the store/API/IPAM/auth tests on PostgreSQL" >&2
+set +e
+KRAUT_TEST_DATABASE=postgres dotnet test "$repo/KrautPortal.Tests/KrautPortal.Tests.csproj" -c Release --no-build --nologo \
+  --filter "$postgres_filter" \
+  --logger "trx;LogFileName=results-postgres.trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
+postgres_status=$?
+set -e
+
+trxs=("$results/results.trx" "$results/results-postgres.trx")
+for trx in "${trxs[@]}"; do
+  if [ ! -f "$trx" ]; then
+    echo "[test] no TRX results were written to $trx (dotnet test exit $status, on PostgreSQL $postgres_status)" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+done
 # The failed tests' names and first message lines again at the end: a CI log that keeps only its tail still names them.
-awk '
-  /<UnitTestResult / { failed = ($0 ~ /outcome="Failed"/); if (failed && match($0, /testName="[^"]*"/)) { name = substr($0, RSTART + 10, RLENGTH - 11); gsub(/&quot;/, "\"", name); print "[test] FAILED " name } }
-  failed && /<Message>/ { inmessage = 1; lines = 0 }
-  failed && inmessage && lines < 12 { line = $0; sub(/.*<Message>/, "", line); sub(/<\/Message>.*/, "", line)
-    gsub(/&lt;/, "<", line); gsub(/&gt;/, ">", line); gsub(/&quot;/, "\"", line); gsub(/&apos;/, "\047", line); gsub(/&#xD;/, "", line); gsub(/&amp;/, "\\&", line)
-    print "[test]   " line; lines++ }
-  /<\/Message>/ { inmessage = 0 }
-' "$trx" >&2
-counter() { grep -o "<Counters [^>]*" "$trx" | grep -o " $1=\"[0-9]*\"" | grep -o "[0-9]*"; }
+for trx in "${trxs[@]}"; do
+  pass=""; [ "$trx" = "$results/results-postgres.trx" ] && pass=" (PostgreSQL)"
+  awk -v pass="$pass" '
+    /<UnitTestResult / { failed = ($0 ~ /outcome="Failed"/); if (failed && match($0, /testName="[^"]*"/)) { name = substr($0, RSTART + 10, RLENGTH - 11); gsub(/&quot;/, "\"", name); print "[test] FAILED " name pass } }
+    failed && /<Message>/ { inmessage = 1; lines = 0 }
+    failed && inmessage && lines < 12 { line = $0; sub(/.*<Message>/, "", line); sub(/<\/Message>.*/, "", line)
+      gsub(/&lt;/, "<", line); gsub(/&gt;/, ">", line); gsub(/&quot;/, "\"", line); gsub(/&apos;/, "\047", line); gsub(/&#xD;/, "", line); gsub(/&amp;/, "\\&", line)
+      print "[test]   " line; lines++ }
+    /<\/Message>/ { inmessage = 0 }
+  ' "$trx" >&2
+done
+# Sums over both TRX files.
+counter() { local sum=0 n; for trx in "${trxs[@]}"; do n=$(grep -o "<Counters [^>]*" "$trx" | grep -o " $1=\"[0-9]*\"" | grep -o "[0-9]*"); sum=$((sum + ${n:-0})); done; echo "$sum"; }
 passed=$(counter passed)
 failed=$(( $(counter failed) + $(counter error) + $(counter timeout) + $(counter aborted) ))
 # A skipped test is counted in total but not in executed (notExecuted stays 0 in the TRX that dotnet test writes).
 skipped=$(( $(counter total) - $(counter executed) ))
 echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
+[ "$failed" -eq 0 ] && [ "$status" -eq 0 ] && [ "$postgres_status" -eq 0 ]

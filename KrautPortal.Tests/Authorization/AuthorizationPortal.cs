@@ -338,9 +338,10 @@ public sealed class AuthorizationPortal : IAsyncLifetime
 
     public Task<List<AuthEventRow>> AuthEventsAsync() => DbAsync(db => db.AuthEvents.AsNoTracking().OrderBy(e => e.Seq).ToListAsync());
 
-    /// <summary>Every byte SQLite keeps for the portal: the database file and its write-ahead log.</summary>
+    /// <summary>Every byte SQLite keeps for the portal (the database file and its write-ahead log); on PostgreSQL, a dump of all its data.</summary>
     public byte[] DatabaseBytes()
     {
+        if (TestDatabase.IsPostgres) return PostgresServer.ForDataDirectory(App.DataDirectory, create: false).DumpData();
         var bytes = new List<byte>();
         foreach (var file in Directory.GetFiles(App.DataDirectory, "kraut.db*"))
         {

@@ -4,6 +4,8 @@ using KrautPortal.Tests.Support;
 namespace KrautPortal.Tests.Store;
 
 /// <summary>The data directory (database, disks, seed ISOs, console logs) is closed to every other local user.</summary>
+/// <remarks>SQLite only: the database file in the data directory; it does not depend on the database in use.</remarks>
+[Trait("Database", "SqliteOnly")]
 public sealed class DataDirectoryTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "kraut-private-" + Guid.NewGuid().ToString("N"));

@@ -7,6 +7,8 @@ namespace KrautPortal.Tests.Store;
 /// The model the code builds (the store's tables plus those each feature configures) is the one the migrations
 /// describe: moving a table's configuration into its feature, or any other refactoring, must not change the schema.
 /// </summary>
+/// <remarks>SQLite's context and snapshot, whatever database the tests use (PostgreSQL's: Postgres/PostgresMigrationTests).</remarks>
+[Trait("Database", "SqliteOnly")]
 public sealed class ModelSnapshotTests
 {
     private static SqliteKrautDbContext NewContext() =>

@@ -11,6 +11,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KrautPortal.Tests.Store;
 
 /// <summary>An installation made before resource_labels existed upgrades: its objects get labels and selectors find them.</summary>
+/// <remarks>SQLite only: the upgrade is SQLite's ResourceLabels migration; PostgreSQL's first migration has labels from the start.</remarks>
+[Trait("Database", "SqliteOnly")]
 public sealed class ResourceLabelUpgradeTests : IAsyncLifetime
 {
     private const string PreviousMigration = "20261204143238_AuthSessions";
