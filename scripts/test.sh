@@ -52,7 +52,7 @@ set -e
 
 # The store, API, IPAM, quota and auth tests again on PostgreSQL (each test portal gets its own database there); none of
 # them boots a guest. Tests of SQLite itself carry the trait Database=SqliteOnly.
-postgres_filter="(FullyQualifiedName~KrautPortal.Tests.Store.|FullyQualifiedName~KrautPortal.Tests.Api.|FullyQualifiedName~KrautPortal.Tests.Networks.IpamTests|FullyQualifiedName~KrautPortal.Tests.Quotas.|FullyQualifiedName~KrautPortal.Tests.Auth.|FullyQualifiedName~KrautPortal.Tests.Authorization.|FullyQualifiedName~KrautPortal.Tests.Postgres.)&Database!=SqliteOnly"
+postgres_filter="(FullyQualifiedName~KrautPortal.Tests.Store.|FullyQualifiedName~KrautPortal.Tests.Api.|FullyQualifiedName~KrautPortal.Tests.Networks.IpamTests|FullyQualifiedName~KrautPortal.Tests.Quotas.|FullyQualifiedName~KrautPortal.Tests.Auth.|FullyQualifiedName~KrautPortal.Tests.Authorization.|FullyQualifiedName~KrautPortal.Tests.Postgres.|FullyQualifiedName~KrautPortal.Tests.Scheduling.)&Database!=SqliteOnly"
 echo "[test] running the store/API/IPAM/auth tests on PostgreSQL" >&2
 set +e
 KRAUT_TEST_DATABASE=postgres dotnet test "$repo/KrautPortal.Tests/KrautPortal.Tests.csproj" -c Release --no-build --nologo \
