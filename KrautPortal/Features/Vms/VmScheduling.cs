@@ -15,7 +15,7 @@ namespace KrautPortal.Features.Vms;
 /// inside a create's transaction it sees exactly what that transaction sees). Scoped.
 /// </summary>
 public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFactsCache nodes, HostCordons cordons, KrautPaths paths,
-    IOptions<OvercommitOptions> overcommit, IOptions<SchedulingOptions> options)
+    IOptions<OvercommitOptions> overcommit, IOptions<SchedulingOptions> options, IServiceScopeFactory scopes)
 {
     /// <summary>The lock every placement takes inside its transaction: decisions are made one at a time across replicas.</summary>
     public const string LockName = "vm-placement";
@@ -26,6 +26,16 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
     /// </summary>
     public async Task<PlacementDecision> DecideAsync(Guid? id, VmSpec spec, JsonObject metadata, Actor shownTo, CancellationToken ct) =>
         await DecideAsync(reader, id, spec, metadata, await HostsAsync(ct), overcommit.Value, options.Value, ct, shownTo);
+
+    /// <summary>
+    /// A dry run for a page: in a scope (and database context) of its own, so it may run while the page's circuit reads
+    /// through its context (a wizard step moving on while the preview is still reading).
+    /// </summary>
+    public async Task<PlacementDecision> DecideInOwnScopeAsync(VmSpec spec, JsonObject metadata, Actor shownTo, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<VmScheduling>().DecideAsync(null, spec, metadata, shownTo, ct);
+    }
 
     /// <summary>The decision from the store's VMs and the given hosts (public for the placement benchmark, which times exactly this).</summary>
     public static async Task<PlacementDecision> DecideAsync(KindReader reader, Guid? id, VmSpec spec, JsonObject metadata, IReadOnlyList<HostFacts> hosts,
