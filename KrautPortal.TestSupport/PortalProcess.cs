@@ -100,6 +100,7 @@ public sealed class PortalProcess : IAsyncDisposable
         if (!_settings.ContainsKey("Kraut:AllowEmulation")) start.ArgumentList.Add("--Kraut:AllowEmulation=true");
         if (Trace) start.ArgumentList.Add("--Kraut:Telemetry:TraceFile=" + TraceFile);
         foreach (var (key, value) in _settings) start.ArgumentList.Add($"--{key}={value}");
+        foreach (var (key, value) in TestHosts.RoomyCapacity.Where(c => !_settings.ContainsKey(c.Key))) start.ArgumentList.Add($"--{key}={value}");
         // SQLite in the data directory, or its own PostgreSQL database (KRAUT_TEST_DATABASE=postgres), kept across restarts.
         if (!_settings.ContainsKey("Database:Provider"))
         {

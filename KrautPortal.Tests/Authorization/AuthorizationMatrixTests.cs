@@ -64,6 +64,11 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         ("DELETE", "/api/v1/quotas/{type}/{name}", Op.Observation),
         ("GET", "/api/v1/quotas/{type}/{name}/history", Op.Observation),
         ("GET", "/api/v1/failures", Op.Observation),
+        // Scheduling: the preview has create's authorization, cordons are for administrators; their rows are in
+        // KrautPortal.Tests/Scheduling/SchedulingAuthorizationTests (they need hosts and bodies of their own).
+        ("POST", "/api/v1/vms/placement-preview", Op.Observation),
+        ("POST", "/api/v1/hosts/{id}/cordon", Op.Observation),
+        ("POST", "/api/v1/hosts/{id}/uncordon", Op.Observation),
         ("GET", "/api/v1/{kind}", Op.List),
         ("POST", "/api/v1/{kind}", Op.Create),
         ("GET", "/api/v1/{kind}/{id}", Op.Get),

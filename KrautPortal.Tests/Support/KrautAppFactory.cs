@@ -47,6 +47,7 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
             ["Kraut:Hosts:0"] = hostUri,
         };
         foreach (var (key, value) in TestCredentials.Settings()) _settings.TryAdd(key, value);
+        foreach (var (key, value) in TestHosts.RoomyCapacity) _settings.TryAdd(key, value);
         // SQLite in the data directory, or the directory's own PostgreSQL database (KRAUT_TEST_DATABASE=postgres).
         if (!_settings.ContainsKey("Database:Provider"))
         {

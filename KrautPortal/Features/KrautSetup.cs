@@ -65,6 +65,7 @@ public static class KrautSetup
         services.AddSingleton<KrautPortal.Hypervisor.Routers.IRouterAgent>(new KrautPortal.Hypervisor.Routers.RouterAgentClient(RouterReconciler.ApplyTimeout));
         services.AddSingleton<RouterUplink>();
         services.AddReconciler<RouterReconciler>();
+        Scheduling.SchedulingSetup.AddKrautScheduling(services, config);
         Capacity.CapacityApi.AddKrautCapacity(services, config);
         services.AddSingleton<Dashboard.DashboardQueries>();
 
@@ -74,6 +75,7 @@ public static class KrautSetup
         services.AddKind<NetworkSpec, NetworkStatus, NetworkRules>();
         services.AddKind<VmSpec, VmStatus, VmRules>();
         services.AddScoped<VmOperations>();
+        services.AddScoped<VmScheduling>();
         services.AddSingleton<Features.Vms.Pages.ConsoleWatcher>();
         services.AddScoped<IpamService>();
         services.AddScoped<NetworkAddresses>();
@@ -143,6 +145,7 @@ public static class KrautSetup
         app.MapResourceApi<RouterSpec, RouterStatus>(Kinds.Routers);
         app.MapSshKeys();
         app.MapHosts();
+        app.MapHostCordons();
         app.MapConsoles();
         Capacity.CapacityApi.MapCapacity(app);
         app.MapUsage();

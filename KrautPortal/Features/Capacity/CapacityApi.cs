@@ -22,7 +22,6 @@ public static class CapacityApi
     public static IServiceCollection AddKrautCapacity(this IServiceCollection services, IConfiguration config)
     {
         services.Configure<CapacityOptions>(config.GetSection("Capacity"));
-        services.AddSingleton<NodeFactsCache>();
         services.AddScoped<ICapacityReader, CapacityService>();
         return services;
     }

@@ -23,7 +23,7 @@ public static class CapacityCalculator
     {
         var byHost = vms.ToLookup(v => v.Host);
         var diskUsed = (double)(disk.TotalBytes - disk.AvailableBytes);
-        var diskCeiling = disk.TotalBytes * options.DiskOvercommit;
+        var diskCeiling = options.DiskCeiling(disk.TotalBytes);
         var perHost = hosts.Select(h => ForHost(h, byHost[h.Uri].ToList(), disk, diskCeiling, diskUsed, options)).ToList();
 
         var total = new
@@ -42,10 +42,9 @@ public static class CapacityCalculator
         var facts = host.Facts;
         double cpus = facts?.Cpus ?? 0;
         double memory = (facts?.MemoryKiB ?? 0) * 1024.0;
-        var reserve = options.HostMemoryReserveMiB * 1024.0 * 1024.0;
         return new HostCapacity(host.Uri, host.DisplayName, host.Error is null && facts is not null, host.Error, (int)vms.Sum(v => v.Count),
-            new CapacityAmount(cpus, vms.Sum(v => (double)v.Vcpus), cpus * options.CpuOvercommit, facts?.CpuBusyFraction * cpus),
-            new CapacityAmount(memory, vms.Sum(v => (double)v.MemoryBytes), Math.Max(0, memory * options.MemoryOvercommit - reserve),
+            new CapacityAmount(cpus, vms.Sum(v => (double)v.Vcpus), options.CpuCeiling(cpus), facts?.CpuBusyFraction * cpus),
+            new CapacityAmount(memory, vms.Sum(v => (double)v.MemoryBytes), options.MemoryCeiling(memory),
                 facts?.FreeMemoryKiB is { } free ? (facts.MemoryKiB - Math.Min(free, facts.MemoryKiB)) * 1024.0 : null),
             new CapacityAmount(disk.TotalBytes, vms.Sum(v => (double)v.DiskBytes), diskCeiling, diskUsed));
     }

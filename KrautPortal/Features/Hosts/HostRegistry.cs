@@ -84,33 +84,11 @@ public sealed class HostRegistry : IDisposable
     public Task<string> DomainTypeForAsync(KrautHost host, string arch) =>
         host.DomainTypeForAsync(arch, _options.DomainType, arch == "aarch64" ? _arm64ProbeKernel : _probeKernel);
 
-    /// <summary>
-    /// Picks a host for a new VM. A dedicated VM needs a host with no other VM; no VM joins a host that has one.
-    /// <paramref name="placements"/> lists every placed VM's host and whether it is dedicated.
-    /// </summary>
-    public KrautHost Place(string arch, HostPlacement placement, IReadOnlyCollection<(string Host, HostPlacement Placement)> placements)
-    {
-        var candidates = Hosts.Where(h => h.WhyCannotRun(arch) is null).ToList();
-        if (candidates.Count == 0) throw new PlacementException(WhyCannotRun(arch) ?? $"No host can run {arch} guests.");
-        var usable = candidates.Where(h =>
-        {
-            var here = placements.Where(p => p.Host == h.Uri).ToList();
-            if (here.Any(p => p.Placement == HostPlacement.Dedicated)) return false;
-            return placement == HostPlacement.Shared || here.Count == 0;
-        }).ToList();
-        if (usable.Count == 0)
-        {
-            throw new PlacementException(placement == HostPlacement.Dedicated
-                ? "No host is free for a dedicated VM: every host that can run it already has VMs."
-                : "Every host that can run this VM is taken by a dedicated VM.");
-        }
-        return usable.MinBy(h => placements.Count(p => p.Host == h.Uri))!;
-    }
-
     public void Dispose()
     {
         foreach (var host in Hosts) host.Dispose();
     }
 }
 
+/// <summary>A VM cannot be placed (the scheduler's explanation, or its recorded host is gone).</summary>
 public sealed class PlacementException(string message) : Exception(message);

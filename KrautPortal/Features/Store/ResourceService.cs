@@ -58,11 +58,32 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
             errors.ThrowIfAny();
             await GateAsync(new GatedWrite(Kind, newId, owner, spec, null, isSystem, actor), ct);
             spec = await WritingAsync(newId, spec, null, actor, ct);
+            if (rules is ICreatingRules<TSpec> creating)
+            {
+                await store.LockAsync(creating.LockName, ct);
+                spec = await creating.CreatingAsync(newId, spec, input.Metadata, actor, ct);
+            }
             return await store.CreateAsync(new NewResource(K, input.Name, owner, input.Metadata,
                 KrautJson.Serialize(spec), KrautJson.Serialize(rules.InitialStatus(spec)), isSystem, newId), actor, ct);
         }, ct);
         rules.Changed(row.Id);
         return await ShownAsync(Resource<TSpec, TStatus>.FromRow(row), actor, ct);
+    }
+
+    /// <summary>
+    /// The spec a create of <paramref name="input"/> would store, checked as the create checks it (authorization, metadata,
+    /// the kind's rules, the owner), without its name's uniqueness and without writing anything: a dry run.
+    /// </summary>
+    public async Task<TSpec> PrepareCreateAsync(ResourceInput<TSpec> input, CancellationToken ct)
+    {
+        var actor = As(Verbs.Create);
+        var errors = new ValidationErrors();
+        CheckCommon(input.Name, input.Metadata, actor, errors);
+        var spec = await rules.PrepareAsync(input.Spec, null, actor, errors, ct);
+        var owner = OwnerFor(input.Owner, actor);
+        if (rules is IOwnerRules<TSpec> owned) await owned.CheckOwnerAsync(spec, owner, actor, errors, ct);
+        errors.ThrowIfAny();
+        return spec;
     }
 
     /// <summary>
@@ -81,7 +102,7 @@ public sealed class ResourceService<TSpec, TStatus>(ResourceStore store, IResour
     /// hold until the write commits. The others need none.
     /// </summary>
     private Task<T> InTransactionIfNeededAsync<T>(Func<Task<T>> work, CancellationToken ct) =>
-        rules is ITransactionalRules<TSpec> || _gates.Length > 0 ? store.InTransactionAsync(work, ct) : work();
+        rules is ITransactionalRules<TSpec> or ICreatingRules<TSpec> || _gates.Length > 0 ? store.InTransactionAsync(work, ct) : work();
 
     /// <summary>Inside the write's transaction, before anything of it is stored: a gate's refusal leaves nothing behind.</summary>
     private async Task GateAsync(GatedWrite write, CancellationToken ct)

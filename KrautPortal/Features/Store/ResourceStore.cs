@@ -51,6 +51,16 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     /// </summary>
     public Task LockOwnerAsync(string owner, CancellationToken ct) => db.LockForTransactionAsync("owner:" + owner, ct);
 
+    /// <summary>
+    /// Inside a transaction: waits for the lock named <paramref name="name"/>, held until the transaction ends, so writers
+    /// that read-then-decide under one name (placement) take turns across every replica.
+    /// </summary>
+    public Task LockAsync(string name, CancellationToken ct)
+    {
+        if (db.Database.CurrentTransaction is null) throw new InvalidOperationException("A lock is taken inside a transaction.");
+        return db.LockForTransactionAsync("lock:" + name, ct);
+    }
+
     private void Publish(ResourceChange change)
     {
         if (_unpublished is not null) _unpublished.Add(change);

@@ -29,7 +29,7 @@ namespace KrautPortal.Features.Vms;
 /// </list>
 /// Every later pass (an edit, an action, a libvirt event, the 10-second poll) goes the same way from a fresh plan.
 /// </remarks>
-public sealed class VmPlanner(KindReader reader, HostRegistry hosts, KrautInstance instance, ImageStorage images, KrautPaths paths)
+public sealed class VmPlanner(KindReader reader, HostRegistry hosts, KrautInstance instance, ImageStorage images, KrautPaths paths, VmScheduling scheduling)
 {
     public async Task<VmPlan> PlanAsync(Resource<VmSpec, VmStatus> vm, CancellationToken ct)
     {
@@ -44,7 +44,7 @@ public sealed class VmPlanner(KindReader reader, HostRegistry hosts, KrautInstan
         var nics = await NicsAsync(vm, ct);
 
         var placed = vm.Status.Host is null;
-        var host = placed ? await PlaceAsync(vm, machineType ?? throw Gone(Kinds.MachineTypes, spec.MachineTypeId), ct) : hosts.Find(vm.Status.Host);
+        var host = placed ? await PlaceAsync(vm, ct) : hosts.Find(vm.Status.Host);
         var guest = host is not null && machineType is not null ? host.GuestFor(machineType.Architecture) : null;
         var domainType = guest is not null ? await hosts.DomainTypeForAsync(host!, machineType!.Architecture) : null;
         // Only Kraut makes system VMs, so only a router it made talks to the host over a channel.
@@ -117,17 +117,15 @@ public sealed class VmPlanner(KindReader reader, HostRegistry hosts, KrautInstan
         return new SeedNic(nic, network, v4, v6);
     }
 
-    /// <summary>Picks a host for a VM that has none: every other placed VM counts, and whether its machine type is dedicated.</summary>
-    private async Task<KrautHost> PlaceAsync(Resource<VmSpec, VmStatus> vm, PlannedMachineType machineType, CancellationToken ct)
+    /// <summary>
+    /// A VM stored before placement moved into the create (no host in spec or status) is placed here, by the same
+    /// scheduler; outside the create's transaction, which only such old records need.
+    /// </summary>
+    private async Task<KrautHost> PlaceAsync(Resource<VmSpec, VmStatus> vm, CancellationToken ct)
     {
-        var others = await reader.AllAsync<VmSpec, VmStatus>(Kinds.Vms, ct, r => r.Id != vm.Id);
-        var typePlacement = (await reader.SpecsAsync<MachineTypeSpec>(Kinds.MachineTypes, ct)).ToDictionary(t => t.Id, t => t.Spec.Placement);
-        var placements = others
-            .Where(o => o.Status.Host is not null)
-            .Select(o => (o.Status.Host!, typePlacement.GetValueOrDefault(o.Spec.MachineTypeId)))
-            .ToList();
-        return hosts.Place(machineType.Architecture, machineType.Placement, placements);
+        if (vm.Spec.Host is { } chosen) return hosts.Find(chosen) ?? throw new PlacementException($"This VM was placed on {chosen}, which is no longer configured.");
+        var decision = await scheduling.DecideAsync(vm.Id, vm.Spec, vm.Metadata, new Actor(vm.Owner, IsAdmin: false, []), ct);
+        return decision.Host is { } host ? hosts.Find(host)! : throw new PlacementException(decision.Explain());
     }
 
-    private static VmBuildException Gone(KindInfo kind, Guid id) => new($"The {kind.Singular} {id} this VM refers to no longer exists.");
 }

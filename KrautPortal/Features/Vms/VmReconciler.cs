@@ -108,7 +108,7 @@ public sealed class VmReconciler(
     {
         var vm = plan.Vm;
         var host = plan.Host;
-        if (plan.Placed)
+        if (plan.Placed || writer.Current.DomainName is null)
         {
             // Recorded before anything is created, so a crash after this point knows where to look.
             await writer.WriteAsync(s => s with { Host = plan.Host!.Uri, Phase = VmPhase.Creating, DomainName = VmBuilder.DomainName(vm.Id) }, ct);

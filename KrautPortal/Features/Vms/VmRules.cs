@@ -8,9 +8,12 @@ using KrautPortal.Features.Store;
 
 namespace KrautPortal.Features.Vms;
 
-public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconciler reconciler, IpamService ipam)
-    : IResourceRules<VmSpec, VmStatus>, ITransactionalRules<VmSpec>
+public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconciler reconciler, IpamService ipam, VmScheduling scheduling)
+    : IResourceRules<VmSpec, VmStatus>, ITransactionalRules<VmSpec>, ICreatingRules<VmSpec>
 {
+    /// <summary>How many (anti-)affinity rules a VM may carry: each is evaluated against every placed VM.</summary>
+    public const int MaxPlacementRules = 16;
+
     public const int MaxNics = 8;
     public const int MaxDiskGiB = 65536;
 
@@ -72,8 +75,48 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
             }
         }
 
+        spec = spec with { Host = PrepareHost(spec.Host, existing, errors), Placement = PreparePlacement(spec.Placement, errors) };
         spec = spec with { Nics = await PrepareNicsAsync(spec.Nics, existing?.Spec.Nics ?? [], actor, errors, ct) };
         return CloudInit.GuestSettingsRules.Prepare(spec, errors);
+    }
+
+    /// <summary>Kraut chooses the host at create; later writes keep it (a document sent back whole may repeat it).</summary>
+    private static string? PrepareHost(string? host, Resource<VmSpec, VmStatus>? existing, ValidationErrors errors)
+    {
+        if (existing is null)
+        {
+            if (host is not null) errors.Add("spec.host", "Kraut chooses the host when the VM is created; leave spec.host out (POST /api/v1/vms/placement-preview shows where it would go).");
+            return null;
+        }
+        if (host is not null && host != existing.Spec.Host)
+            errors.Add("spec.host", $"The VM was placed on {existing.Spec.Host ?? existing.Status.Host ?? "no host yet"}; spec.host cannot be changed.");
+        return existing.Spec.Host;
+    }
+
+    /// <summary>Each selector parsed as list filters parse it, so a rule that could never match is refused now, not ignored later.</summary>
+    private static VmPlacement? PreparePlacement(VmPlacement? placement, ValidationErrors errors)
+    {
+        if (placement is null) return null;
+        if (placement.Affinity.Count + placement.AntiAffinity.Count > MaxPlacementRules)
+            errors.Add("spec.placement", $"A VM may have at most {MaxPlacementRules} affinity and anti-affinity rules together.");
+        void Check(IReadOnlyList<VmPlacementRule> rules, string field)
+        {
+            for (var i = 0; i < rules.Count; i++)
+            {
+                try
+                {
+                    if (Store.Selectors.SelectorParser.Parse(rules[i].Selector).IsEmpty)
+                        errors.Add($"spec.placement.{field}[{i}].selector", "Give a selector such as app=db; an empty one would match every VM.");
+                }
+                catch (Store.Selectors.SelectorParseException e)
+                {
+                    errors.Add($"spec.placement.{field}[{i}].selector", e.Message);
+                }
+            }
+        }
+        Check(placement.Affinity, "affinity");
+        Check(placement.AntiAffinity, "antiAffinity");
+        return placement.Affinity.Count + placement.AntiAffinity.Count == 0 ? null : placement;
     }
 
     /// <summary>The disk size to store: an installer's blank disk is given its size now; a disk image keeps 0 for "as the image".</summary>
@@ -161,7 +204,20 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
         return spec with { Nics = nics };
     }
 
-    public VmStatus InitialStatus(VmSpec spec) => new();
+    public string LockName => VmScheduling.LockName;
+
+    /// <summary>
+    /// Last inside the create's transaction, under the placement lock: chooses the host from what is placed now, so
+    /// parallel creates (on this or another replica) each see the ones before. None fits: 409 naming each host's filter.
+    /// </summary>
+    public async Task<VmSpec> CreatingAsync(Guid id, VmSpec spec, System.Text.Json.Nodes.JsonObject metadata, Actor actor, CancellationToken ct)
+    {
+        var decision = await scheduling.DecideAsync(id, spec, metadata, actor, ct);
+        return decision.Host is { } host ? spec with { Host = host } : throw new Scheduling.NoValidHostException(decision);
+    }
+
+    /// <summary>The placement is where the reconciler and capacity read it from the start.</summary>
+    public VmStatus InitialStatus(VmSpec spec) => new() { Host = spec.Host };
 
     public Task EnsureDeletableAsync(Resource<VmSpec, VmStatus> existing, Actor actor, CancellationToken ct) => Task.CompletedTask;
 

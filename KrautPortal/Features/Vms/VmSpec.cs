@@ -21,6 +21,26 @@ public sealed record VmNic
     public string? Ipv6Address { get; init; }
 }
 
+/// <summary>
+/// An (anti-)affinity rule: a metadata selector (as in list filters, e.g. <c>app=db</c>) over the other VMs. Hard: a
+/// filter (never/only on such a host); soft: a weight the scheduler prefers to honour.
+/// </summary>
+public sealed record VmPlacementRule
+{
+    public required string Selector { get; init; }
+    public bool Hard { get; init; } = true;
+}
+
+/// <summary>Where the VM may go relative to other VMs, judged once, when it is placed (at create).</summary>
+public sealed record VmPlacement
+{
+    /// <summary>Rules for VMs it should share a host with.</summary>
+    public IReadOnlyList<VmPlacementRule> Affinity { get; init; } = [];
+
+    /// <summary>Rules for VMs it must (hard) or should (soft) not share a host with; a hard one also keeps later VMs it matches away.</summary>
+    public IReadOnlyList<VmPlacementRule> AntiAffinity { get; init; } = [];
+}
+
 /// <summary>What the user wants a VM to be. The reconciler makes libvirt match it.</summary>
 public sealed record VmSpec
 {
@@ -56,6 +76,15 @@ public sealed record VmSpec
 
     /// <summary>Bumped by the force-off action: power is cut instead of asking the guest.</summary>
     public long ForceOffGeneration { get; init; }
+
+    /// <summary>Affinity and anti-affinity to other VMs, by metadata selector; null: none.</summary>
+    public VmPlacement? Placement { get; init; }
+
+    /// <summary>
+    /// The host Kraut placed the VM on, chosen by the scheduler in the create's transaction (never sent by the user) and
+    /// kept on later writes. Null on VMs made before placement moved to the create: the reconciler places those.
+    /// </summary>
+    public string? Host { get; init; }
 }
 
 /// <summary>An address seen on a NIC; Source says where (<c>dhcp-lease</c>: a lease of the network's dnsmasq).</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KrautPortal.Features.Api;
+using KrautPortal.Features.Scheduling;
 using KrautPortal.Features.Store;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -19,6 +20,10 @@ public static class VmsApi
             .WithSummary("Apply an action to every VM the selector matches; reports per VM.");
         group.MapGet("/{id}/nics", ListNics).WithName("ListVmNics");
         group.MapPost("/{id}/nics", AddNic).WithName("AddVmNic").WithSummary("Add a NIC; hot-plugged when the VM runs.").Accepts<AddNicRequest>("application/json");
+        group.MapPost("/placement-preview", PlacementPreview).WithName("PreviewVmPlacement")
+            .WithSummary("Dry run of a create (same body, same checks and authorization): the host the VM would be placed on now, "
+                + "and for every host the filter that refuses it (with the numbers) or its score. Nothing is stored.")
+            .Accepts<ResourceInput<VmSpec>>("application/json");
         group.MapDelete("/{id}/nics/{nicId}", RemoveNic).WithName("RemoveVmNic").WithSummary("Remove a NIC; hot-unplugged when the VM runs.");
     }
 
@@ -27,6 +32,14 @@ public static class VmsApi
         var vm = await ops.ActAsync(ApiIds.Parse(id), action, ETags.ExpectedVersion(http.Request), ct);
         http.Response.Headers.ETag = ETags.For(vm.Version);
         return TypedResults.Accepted($"/api/v1/vms/{vm.Id}", vm);
+    }
+
+    public static async Task<Ok<PlacementDecision>> PlacementPreview(ResourceService<VmSpec, VmStatus> vms, VmScheduling scheduling, Auth.IActorAccessor actors,
+        HttpContext http, CancellationToken ct)
+    {
+        var input = RequestBody.ToInput<VmSpec>(await JsonBodyReader.ReadObjectAsync(http.Request, ct));
+        var spec = await vms.PrepareCreateAsync(input, ct);
+        return TypedResults.Ok(await scheduling.DecideAsync(null, spec, input.Metadata, actors.Current, ct));
     }
 
     public static async Task<Ok<IReadOnlyList<BulkActionResult>>> ActOnSelector(VmOperations ops, string action, string? selector, CancellationToken ct) =>

@@ -1,9 +1,15 @@
 using System.Collections.Concurrent;
-using KrautPortal.Features.Hosts;
 using KrautPortal.Hypervisor;
 using Microsoft.Extensions.Options;
 
-namespace KrautPortal.Features.Capacity;
+namespace KrautPortal.Features.Hosts;
+
+/// <summary>The <c>Capacity</c> configuration section's setting for how long a host's facts are reused.</summary>
+public sealed class NodeFactsOptions
+{
+    /// <summary>How long a host's facts are reused before libvirt is asked again.</summary>
+    public double NodeFactsMaxAgeSeconds { get; set; } = 10;
+}
 
 /// <summary>What each host last said about itself, asked again at most every few seconds and never waited on for long.</summary>
 /// <remarks>
@@ -11,7 +17,7 @@ namespace KrautPortal.Features.Capacity;
 /// wait for libvirt's connect timeout. A fresh reading is awaited briefly; past that the last one learned is used and the
 /// reading finishes in the background for the next caller.
 /// </remarks>
-public sealed class NodeFactsCache(IOptions<CapacityOptions> options, TimeProvider time, ILogger<NodeFactsCache> logger)
+public sealed class NodeFactsCache(IOptions<NodeFactsOptions> options, TimeProvider time, ILogger<NodeFactsCache> logger)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(2);
     private readonly ConcurrentDictionary<string, Entry> _entries = new();
@@ -19,7 +25,11 @@ public sealed class NodeFactsCache(IOptions<CapacityOptions> options, TimeProvid
     /// <summary>A host's facts as last learned, with the error of the latest attempt (null when it answered).</summary>
     public sealed record Reading(NodeFacts? Facts, string? Error, DateTime? LearnedAt);
 
-    public async Task<Reading> GetAsync(KrautHost host)
+    /// <param name="waitForFresh">
+    /// False for placement: a host's CPUs and memory rarely change, so the last facts learned are used at once (a create
+    /// must not hold its transaction open for libvirt); only a host never reached yet is waited for.
+    /// </param>
+    public async Task<Reading> GetAsync(KrautHost host, bool waitForFresh = true)
     {
         var entry = _entries.GetOrAdd(host.Uri, _ => new Entry());
         var maxAge = TimeSpan.FromSeconds(options.Value.NodeFactsMaxAgeSeconds);
@@ -29,6 +39,7 @@ public sealed class NodeFactsCache(IOptions<CapacityOptions> options, TimeProvid
             var stale = entry.LearnedAt is not { } at || time.GetUtcNow().UtcDateTime - at > maxAge || entry.Error is not null;
             if (stale && entry.Refresh is null) entry.Refresh = Task.Run(() => Learn(host, entry));
             refresh = entry.Refresh ?? Task.CompletedTask;
+            if (!waitForFresh && entry.Facts is not null) return new Reading(entry.Facts, entry.Error, entry.LearnedAt);
         }
         await Task.WhenAny(refresh, Task.Delay(Patience, time));
         lock (entry) return new Reading(entry.Facts, entry.Error, entry.LearnedAt);
