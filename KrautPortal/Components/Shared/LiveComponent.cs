@@ -31,7 +31,7 @@ public abstract class LiveComponent : ComponentBase, IDisposable
         }));
         _subscription = Feed.Subscribe(change =>
         {
-            if (Watches(change)) RefreshSoon();
+            if (change.IsEverything || Watches(change)) RefreshSoon();
         });
     }
 
