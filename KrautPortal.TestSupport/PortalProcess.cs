@@ -104,6 +104,11 @@ public sealed class PortalProcess : IAsyncDisposable
         };
         if (Trace) start.ArgumentList.Add("--Kraut:Telemetry:TraceFile=" + TraceFile);
         foreach (var (key, value) in _settings) start.ArgumentList.Add($"--{key}={value}");
+        // SQLite in the data directory, or its own PostgreSQL database (KRAUT_TEST_DATABASE=postgres), kept across restarts.
+        if (!_settings.ContainsKey("Database:Provider"))
+        {
+            foreach (var (key, value) in TestDatabase.Settings(DataDirectory)) start.ArgumentList.Add($"--{key}={value}");
+        }
         start.Environment["ASPNETCORE_ENVIRONMENT"] = AspNetEnvironment;
         foreach (var (name, value) in EnvironmentVariables) start.Environment[name] = value;
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the portal");
@@ -167,6 +172,7 @@ public sealed class PortalProcess : IAsyncDisposable
         var removed = instance is not null && !Host.StartsWith("test:", StringComparison.Ordinal)
             ? LibvirtCleanup.RemoveInstance(Host, instance)
             : [];
+        if (!_settings.ContainsKey("Database:Provider")) TestDatabase.Remove(DataDirectory);
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
@@ -187,6 +193,21 @@ public sealed class PortalProcess : IAsyncDisposable
     /// <summary>This instance's id, read from its database (the same value it writes into libvirt metadata).</summary>
     public string? InstanceId()
     {
+        if (TestDatabase.IsPostgres && !_settings.ContainsKey("Database:Provider"))
+        {
+            using var pg = PostgresServer.ForDataDirectory(DataDirectory, create: false).OpenIfExists();
+            if (pg is null) return null;
+            using var query = pg.CreateCommand();
+            query.CommandText = "SELECT \"Value\" FROM settings WHERE \"Key\" = 'instance-id'";
+            try
+            {
+                return query.ExecuteScalar() as string;
+            }
+            catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UndefinedTable)
+            {
+                return null;
+            }
+        }
         var db = Path.Combine(DataDirectory, "kraut.db");
         if (!File.Exists(db)) return null;
         using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=false");

@@ -12,7 +12,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KrautPortal.Tests.Support;
 
 /// <summary>
-/// The whole portal in-process, with its own data directory and SQLite database. By default on libvirt's
+/// The whole portal in-process, with its own data directory and database (SQLite, or PostgreSQL with
+/// <c>KRAUT_TEST_DATABASE=postgres</c>: see <see cref="TestDatabase"/>). By default on libvirt's
 /// test driver (fast, nothing boots); pass <c>qemu:///system</c> for real guests. On dispose it removes
 /// every libvirt object its instance made, so runs never leak into each other.
 /// </summary>
@@ -46,6 +47,11 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
             ["Kraut:Hosts:0"] = hostUri,
         };
         foreach (var (key, value) in TestCredentials.Settings()) _settings.TryAdd(key, value);
+        // SQLite in the data directory, or the directory's own PostgreSQL database (KRAUT_TEST_DATABASE=postgres).
+        if (!_settings.ContainsKey("Database:Provider"))
+        {
+            foreach (var (key, value) in TestDatabase.Settings(DataDirectory)) _settings[key] = value;
+        }
     }
 
     public string DataDirectory { get; }
@@ -121,6 +127,7 @@ public sealed class KrautAppFactory : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (instance is not null && _ownsDataDirectory) LibvirtCleanup.RemoveInstance(_hostUri, instance);
         if (!_ownsDataDirectory) return;
+        TestDatabase.Remove(DataDirectory);
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

@@ -21,6 +21,9 @@ public sealed class QuotaGate(QuotaService quotas, QuotaMeter meter, ResourceSto
         var actor = write.Actor;
         if (write.IsSystem || actor.IsKraut || write.Owner == Actor.SharedOwner) return;
         if (actor.IsAdmin && !options.Value.AdminsBound) return;
+        // What is counted below must stay true until this write commits: concurrent writers for the same owner wait here
+        // (PostgreSQL; SQLite's writers take turns anyway).
+        await store.LockOwnerAsync(write.Owner, ct);
 
         var needs = await NeedsAsync(write, ct);
         // An image's size is known only once its content is in: a new one is refused only when the owner has no room left.

@@ -1,6 +1,7 @@
 using KrautPortal.Features.Store.Selectors;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace KrautPortal.Features.Store;
 
@@ -16,7 +17,7 @@ public sealed record DatabaseProvider(string Name, ISelectorSqlDialect Dialect, 
 
 public static class DatabaseSetup
 {
-    /// <summary>Registers the store for <c>Database:Provider</c> (<c>sqlite</c> by default).</summary>
+    /// <summary>Registers the store for <c>Database:Provider</c> (<c>sqlite</c> by default, or <c>postgres</c>).</summary>
     public static IServiceCollection AddKrautStore(this IServiceCollection services, IConfiguration config, string dataDirectory)
     {
         var provider = (config["Database:Provider"] ?? "sqlite").ToLowerInvariant();
@@ -31,19 +32,75 @@ public static class DatabaseSetup
                         DefaultTimeout = 30,
                     }.ToString();
                 services.AddDbContext<KrautDbContext, SqliteKrautDbContext>(o => o.UseSqlite(connectionString));
-                services.AddSingleton(new DatabaseProvider("sqlite", new LabelSelectorSql(),
-                    e => e.InnerException is SqliteException { SqliteErrorCode: 19 } s && s.Message.Contains("UNIQUE", StringComparison.Ordinal))
-                {
-                    TransactionQueue = new SemaphoreSlim(1, 1),
-                });
+                services.AddSingleton(Sqlite);
+                break;
+            case "postgres" or "postgresql":
+                var postgres = PostgresConnectionString(config.GetConnectionString("Kraut")
+                    ?? throw new InvalidOperationException("Database:Provider is 'postgres' but ConnectionStrings:Kraut is not set: give an Npgsql "
+                        + "connection string (Host=…;Database=…;Username=…) or a postgres://user:password@host:port/database URL."));
+                services.AddDbContext<KrautDbContext, PostgresKrautDbContext>(o => o.UseNpgsql(postgres));
+                services.AddSingleton(Postgres);
                 break;
             default:
-                throw new InvalidOperationException($"Database:Provider '{provider}' is not supported; use 'sqlite'.");
+                throw new InvalidOperationException($"Database:Provider '{provider}' is not supported; use 'sqlite' or 'postgres'.");
         }
         services.AddSingleton<ChangeFeed>();
         services.AddScoped<ResourceStore>();
         services.AddScoped<KindReader>();
         return services;
+    }
+
+    private static DatabaseProvider Sqlite => new("sqlite", new LabelSelectorSql(),
+        e => e.InnerException is SqliteException { SqliteErrorCode: 19 } s && s.Message.Contains("UNIQUE", StringComparison.Ordinal))
+    {
+        TransactionQueue = new SemaphoreSlim(1, 1),
+    };
+
+    // No transaction queue: PostgreSQL runs writers side by side, and what must not interleave takes a transaction lock
+    // (StoreSql.TransactionLock). EF puts a savepoint before each SaveChanges inside a transaction, so a refused insert
+    // (IPAM's next candidate) leaves the transaction usable, as on SQLite.
+    private static DatabaseProvider Postgres => new("postgres", new LabelSelectorSql(),
+        e => e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation });
+
+    /// <summary>
+    /// An Npgsql connection string as given, or one made from a <c>postgres://user:password@host:port/database?sslmode=…</c>
+    /// URL (the form libpq, psql and most hosting services print); user and password may be percent-encoded.
+    /// </summary>
+    public static string PostgresConnectionString(string value)
+    {
+        if (!value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) && !value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+            return value;
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var url) || string.IsNullOrEmpty(url.Host))
+            throw new InvalidOperationException("ConnectionStrings:Kraut is not a valid postgres:// URL; expected postgres://user:password@host:port/database.");
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = url.Host.Trim('[', ']'),
+            Port = url.IsDefaultPort || url.Port <= 0 ? 5432 : url.Port,
+            Database = Uri.UnescapeDataString(url.AbsolutePath.TrimStart('/')) is { Length: > 0 } db ? db : null,
+        };
+        if (url.UserInfo.Length > 0)
+        {
+            var colon = url.UserInfo.IndexOf(':', StringComparison.Ordinal);
+            builder.Username = Uri.UnescapeDataString(colon < 0 ? url.UserInfo : url.UserInfo[..colon]);
+            if (colon >= 0) builder.Password = Uri.UnescapeDataString(url.UserInfo[(colon + 1)..]);
+        }
+        foreach (var pair in url.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            var (key, item) = eq < 0 ? (pair, "") : (pair[..eq], pair[(eq + 1)..]);
+            key = Uri.UnescapeDataString(key);
+            item = Uri.UnescapeDataString(item);
+            // libpq's names where they differ from Npgsql's keywords.
+            builder[key.ToLowerInvariant() switch
+            {
+                "sslmode" => "SSL Mode",
+                "sslrootcert" => "Root Certificate",
+                "application_name" => "Application Name",
+                "connect_timeout" => "Timeout",
+                _ => key,
+            }] = item;
+        }
+        return builder.ConnectionString;
     }
 
     /// <summary>Brings the schema up to date; SQLite also switches to WAL so readers never wait for the reconciler.</summary>

@@ -14,9 +14,6 @@ public sealed record JsonGroup(IReadOnlyList<string?> Keys, long Count, IReadOnl
 // must not mean reading and parsing 100,000 JSON documents.
 public sealed partial class KindReader
 {
-    [System.Text.RegularExpressions.GeneratedRegex(@"^\$(\.[A-Za-z][A-Za-z0-9]*)+$")]
-    private static partial System.Text.RegularExpressions.Regex MemberPath();
-
     /// <summary>
     /// Objects of <paramref name="kind"/> grouped by the values at <paramref name="keys"/>, with sums of <paramref name="sums"/>.
     /// <paramref name="owners"/> narrows to those owners' objects and leaves out system objects (what such a person sees);
@@ -25,25 +22,24 @@ public sealed partial class KindReader
     public async Task<IReadOnlyList<JsonGroup>> GroupAsync(KindInfo kind, IReadOnlyList<JsonField> keys, IReadOnlyList<JsonField> sums,
         IReadOnlyCollection<string>? owners, CancellationToken ct)
     {
-        // SQLite's JSON functions, as ResourceStore's quota totals use. Values are parameters; the paths are written into
-        // the SQL (checked to be plain member paths), because SQLite uses an expression index such as the one on
-        // json_extract(Status, '$.phase') only for the same expression, never for a parameter.
+        // Values are parameters; the paths are written into the SQL by the dialect (checked to be plain member paths),
+        // because an expression index such as the one on the status phase serves only the same expression, never a parameter.
         var values = new SqlValues();
         var kindValue = values.Add(kind.Name);
-        static string Extract(JsonField f) => MemberPath().IsMatch(f.Path)
-            ? $"json_extract({(f.InStatus ? "Status" : "Spec")}, '{f.Path}')"
-            : throw new ArgumentException($"Not a plain JSON member path: {f.Path}", nameof(f));
+        var dialect = db.Sql;
+        string Extract(JsonField f) => dialect.JsonText(f.InStatus ? "\"Status\"" : "\"Spec\"", f.Path);
+        string Number(JsonField f) => dialect.JsonNumber(f.InStatus ? "\"Status\"" : "\"Spec\"", f.Path);
 
         var keyColumns = keys.Select(Extract).ToList();
         var sumColumns = sums.SelectMany(s =>
         {
-            var value = Extract(s);
+            var value = Number(s);
             return new[] { $"COALESCE(SUM({value}), 0)", $"SUM(CASE WHEN COALESCE({value}, 0) = 0 THEN 1 ELSE 0 END)" };
         }).ToList();
-        var where = $"Kind = {kindValue}";
-        if (owners is not null) where += $" AND IsSystem = 0 AND Owner IN ({string.Join(", ", owners.Select(o => values.Add(o)))})";
+        var where = $"\"Kind\" = {kindValue}";
+        if (owners is not null) where += $" AND \"IsSystem\" = FALSE AND \"Owner\" IN ({string.Join(", ", owners.Select(o => values.Add(o)))})";
         var groupBy = keyColumns.Count == 0 ? "" : " GROUP BY " + string.Join(", ", Enumerable.Range(1, keyColumns.Count));
-        var sql = $"SELECT {string.Join(", ", [.. keyColumns, "COUNT(*)", .. sumColumns])} FROM resources WHERE {where}{groupBy}";
+        var sql = $"SELECT {string.Join(", ", [.. keyColumns, "COUNT(*)", .. sumColumns])} FROM \"resources\" WHERE {where}{groupBy}";
 
         var groups = await RawQuery.ReadAsync(db, sql, values, reader =>
         {

@@ -9,6 +9,9 @@ public abstract class KrautDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<HistoryRow> History => Set<HistoryRow>();
     public DbSet<SettingRow> Settings => Set<SettingRow>();
 
+    /// <summary>The hand-written SQL fragments in this database's words: each provider's context knows its own.</summary>
+    public abstract StoreSql Sql { get; }
+
     /// <summary>Times are stored in UTC; SQLite forgets the kind, so it is restored on read.</summary>
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -20,8 +23,11 @@ public abstract class KrautDbContext(DbContextOptions options) : DbContext(optio
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
-        // PostgreSQL gets jsonb (indexable, validated); SQLite keeps JSON as text.
-        var jsonType = Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true ? "jsonb" : null;
+        // JSON documents are text on both databases, not jsonb on PostgreSQL: jsonb reorders keys and drops whitespace,
+        // so stored documents would read differently than on SQLite, and the store's LIKE narrowing (an id anywhere in a
+        // spec) does not apply to jsonb. Values are read with ::jsonb where needed (StoreSql), and selectors use the
+        // resource_labels table, which a PostgreSQL trigger fills with jsonb functions.
+        string? jsonType = null;
 
         modelBuilder.Entity<ResourceRow>(e =>
         {
@@ -69,4 +75,37 @@ public abstract class KrautDbContext(DbContextOptions options) : DbContext(optio
 }
 
 /// <summary>SQLite, the default: one file in the data directory.</summary>
-public sealed class SqliteKrautDbContext(DbContextOptions<SqliteKrautDbContext> options) : KrautDbContext(options);
+public sealed class SqliteKrautDbContext(DbContextOptions<SqliteKrautDbContext> options) : KrautDbContext(options)
+{
+    private static readonly SqliteStoreSql Dialect = new();
+
+    public override StoreSql Sql => Dialect;
+}
+
+/// <summary>PostgreSQL (<c>Database:Provider</c> = <c>postgres</c>), with its own migrations in Migrations/Postgres.</summary>
+public sealed class PostgresKrautDbContext(DbContextOptions<PostgresKrautDbContext> options) : KrautDbContext(options)
+{
+    private static readonly PostgresStoreSql Dialect = new();
+
+    public override StoreSql Sql => Dialect;
+
+    /// <summary>
+    /// Text compares and sorts by bytes (collation "C"), as SQLite's BINARY does: names list in the same order, and keyset
+    /// paging and unique names mean the same on both, whatever locale the operator's database was created with.
+    /// </summary>
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        base.ConfigureConventions(configurationBuilder);
+        configurationBuilder.Properties<string>().UseCollation("C");
+    }
+}
+
+/// <summary>
+/// How dotnet-ef makes the PostgreSQL context to add a migration: no server is needed for that, only the provider.
+/// (The SQLite context comes from the app's own services, which register it by default.)
+/// </summary>
+public sealed class PostgresKrautDbContextDesignFactory : Microsoft.EntityFrameworkCore.Design.IDesignTimeDbContextFactory<PostgresKrautDbContext>
+{
+    public PostgresKrautDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresKrautDbContext>().UseNpgsql("Host=127.0.0.1;Port=5433;Database=kraut_design").Options);
+}

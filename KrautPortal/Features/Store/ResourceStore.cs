@@ -46,6 +46,13 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
         }
     }
 
+    /// <summary>
+    /// Holds back every other transaction that locks the same owner until this one ends: a check over the owner's objects
+    /// (a quota) then stays true until the write it allows commits. Call inside <see cref="InTransactionAsync{T}"/>. A no-op
+    /// on SQLite, whose transactions already run one at a time (<see cref="DatabaseProvider.TransactionQueue"/>).
+    /// </summary>
+    public Task LockOwnerAsync(string owner, CancellationToken ct) => db.LockForTransactionAsync("owner:" + owner, ct);
+
     /// <summary>Inside <see cref="InTransactionAsync{T}"/>: after the commit. Otherwise the write has committed: now.</summary>
     private async Task PublishAsync(ResourceChange change, CancellationToken ct)
     {
@@ -149,9 +156,11 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     /// deleted included): one grouped read for an operator's figures. Kinds whose status has no phase have a null phase.
     /// </summary>
     public async Task<IReadOnlyList<KindPhaseCount>> CountByKindAndPhaseAsync(CancellationToken ct) =>
+#pragma warning disable EF1002 // the SQL is the dialect's fixed text; there are no values
         await db.Database.SqlQueryRaw<KindPhaseCount>(
-            "SELECT Kind, json_extract(Status, '$.phase') AS Phase, COUNT(*) AS Count FROM resources GROUP BY Kind, Phase")
+            $"SELECT \"Kind\", {db.Sql.JsonText("\"Status\"", "$.phase")} AS \"Phase\", CAST(COUNT(*) AS INTEGER) AS \"Count\" FROM \"resources\" GROUP BY 1, 2")
             .ToListAsync(ct);
+#pragma warning restore EF1002
 
     /// <summary>
     /// Count and sums over <paramref name="owner"/>'s objects of one kind, in one query: what a quota measures. System
@@ -160,21 +169,21 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     /// </summary>
     public async Task<ResourceTotals> TotalsAsync(string kind, string owner, IReadOnlyList<JsonFigure> figures, CancellationToken ct)
     {
-        // SQLite's JSON functions (#14: PostgreSQL needs (spec->>'path')::bigint and jsonb paths instead). The JSON paths
-        // and every value are parameters; ids in JSON are lowercase text, EF stores Guids as uppercase text.
+        // The JSON paths are the callers' fixed member paths, written into the SQL by the dialect; every value is a parameter.
         var values = new SqlValues();
+        var sqlOf = db.Sql;
         var (kindValue, ownerValue) = (values.Add(kind), values.Add(owner));
         var sums = figures.Select(f =>
         {
-            var value = $"json_extract(r.{(f.InStatus ? "Status" : "Spec")}, {values.Add(f.Path)})";
+            var value = sqlOf.JsonNumber($"r.\"{(f.InStatus ? "Status" : "Spec")}\"", f.Path);
             var scaled = $"COALESCE({value}, 0) * {values.Add(f.Factor)}";
             if (f.Fallback is not { } fb) return $"COALESCE(SUM({scaled}), 0)";
-            var referenced = $"(SELECT json_extract(o.Status, {values.Add(fb.StatusPath)}) FROM resources o WHERE o.Kind = {values.Add(fb.Kind)} " +
-                $"AND o.Id = upper(json_extract(r.Spec, {values.Add(fb.IdPath)})))";
+            var referenced = $"(SELECT {sqlOf.JsonNumber("o.\"Status\"", fb.StatusPath)} FROM \"resources\" o WHERE o.\"Kind\" = {values.Add(fb.Kind)} " +
+                $"AND {sqlOf.IdEqualsText("o.\"Id\"", sqlOf.JsonText("r.\"Spec\"", fb.IdPath))})";
             return $"COALESCE(SUM(CASE WHEN COALESCE({value}, 0) = 0 THEN COALESCE({referenced}, 0) ELSE {scaled} END), 0)";
         }).ToList();
-        var sql = $"SELECT COUNT(*) AS Count{string.Concat(sums.Select((s, i) => $", {s} AS S{i}"))} FROM resources r " +
-            $"WHERE r.Kind = {kindValue} AND r.Owner = {ownerValue} AND r.IsSystem = 0";
+        var sql = $"SELECT COUNT(*) AS \"Count\"{string.Concat(sums.Select((s, i) => $", {s} AS \"S{i}\""))} FROM \"resources\" r " +
+            $"WHERE r.\"Kind\" = {kindValue} AND r.\"Owner\" = {ownerValue} AND r.\"IsSystem\" = FALSE";
         var rows = await RawQuery.ReadAsync(db, sql, values, reader => new ResourceTotals(reader.GetInt64(0),
             Enumerable.Range(1, figures.Count).Select(i => RawQuery.Int64(reader, i)).ToList()), ct);
         return rows.Single();
@@ -187,19 +196,18 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     public async Task<List<ResourceRow>> ListByStatusAsync(string kind, IReadOnlyList<StatusCondition> anyOf, Actor actor, int max, CancellationToken ct)
     {
         if (anyOf.Count == 0) return [];
-        // SQLite's json_extract (#14: PostgreSQL's status->>'field'); paths and values are parameters.
+        // The paths are the callers' fixed member paths, written by the dialect; values are parameters.
         var parameters = new List<object> { kind };
         var conditions = anyOf.Select(c =>
         {
-            parameters.Add(c.Path);
-            var path = "{" + (parameters.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
-            if (c.Value is null) return $"json_extract(Status, {path}) IS NOT NULL";
+            var value = db.Sql.JsonText("\"Status\"", c.Path);
+            if (c.Value is null) return $"{value} IS NOT NULL";
             parameters.Add(c.Value);
-            return $"json_extract(Status, {path}) = {{{(parameters.Count - 1).ToString(CultureInfo.InvariantCulture)}}}";
+            return $"{value} = {{{(parameters.Count - 1).ToString(CultureInfo.InvariantCulture)}}}";
         });
 #pragma warning disable EF1002, EF1003 // the SQL is built from fixed fragments; every value is a parameter
         IQueryable<ResourceRow> rows = db.Resources.FromSqlRaw(
-            $"SELECT * FROM resources WHERE Kind = {{0}} AND ({string.Join(" OR ", conditions)})", [.. parameters]).AsNoTracking();
+            $"SELECT * FROM \"resources\" WHERE \"Kind\" = {{0}} AND ({string.Join(" OR ", conditions)})", [.. parameters]).AsNoTracking();
 #pragma warning restore EF1002, EF1003
         if (!actor.IsAdmin)
         {

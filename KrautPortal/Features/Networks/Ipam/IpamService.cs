@@ -20,6 +20,9 @@ public sealed class IpamService(KrautDbContext db, DatabaseProvider provider)
     public async Task<MemberNic> AssignAsync(Guid vmId, MemberNic nic, IpamNetwork network, string field, ValidationErrors errors, CancellationToken ct)
     {
         var mac = await EnsureMacAsync(vmId, nic, field, errors, ct);
+        // One allocating transaction per network at a time: the taken set read below stays true, and the network's
+        // cursor row is not inserted twice (PostgreSQL; on SQLite writers take turns anyway). The unique keys still decide.
+        if (network.Plan.Ipv4 is not null || network.Plan.Ipv6Allocated) await db.LockForTransactionAsync("ipam:" + network.Id.ToString("N"), ct);
         var ipv4 = network.Plan.Ipv4 is null ? null
             : await EnsureAddressAsync(vmId, nic, network, IpFamily.Ipv4, nic.Ipv4Address, $"{field}.ipv4Address", errors, ct);
         var ipv6 = !network.Plan.Ipv6Allocated ? null

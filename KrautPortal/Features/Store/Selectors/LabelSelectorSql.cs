@@ -68,7 +68,7 @@ public sealed class LabelSelectorSql : ISelectorSqlDialect
             return "{" + (parameters.Count - 1) + "}";
         }
         var counts = requirements.Select((r, i) =>
-            $"SELECT {i} AS \"I\", (SELECT COUNT(*) FROM (SELECT 1 AS \"X\" FROM \"resource_labels\" AS l WHERE {LabelCondition("l", kind, r, P)} LIMIT {cap + 1}) AS c) AS \"Value\"");
+            $"SELECT {i} AS \"I\", (SELECT CAST(COUNT(*) AS INTEGER) FROM (SELECT 1 AS \"X\" FROM \"resource_labels\" AS l WHERE {LabelCondition("l", kind, r, P)} LIMIT {cap + 1}) AS c) AS \"Value\"");
         return new SqlFragment(string.Join(" UNION ALL ", counts), parameters);
     }
 
