@@ -88,7 +88,7 @@ internal sealed class ReplicaCluster : IAsyncDisposable
         return owners;
     }
 
-    /// <summary>Every domain a host has, by name (kraut-&lt;vm id&gt;), with its state as virsh reports it.</summary>
+    /// <summary>Every domain Kraut made on a host, by name (kraut-&lt;vm id&gt;), with its state as virsh reports it (the test driver's own "test" domain left out).</summary>
     public static async Task<Dictionary<string, string>> DomainsAsync(string host)
     {
         var output = await Tool.RunAsync("virsh", "-c", host, "list", "--all");
@@ -97,7 +97,7 @@ internal sealed class ReplicaCluster : IAsyncDisposable
         foreach (var line in output.Split('\n').Skip(2))
         {
             var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length >= 3) domains[parts[1]] = string.Join(' ', parts[2..]);
+            if (parts.Length >= 3 && parts[1].StartsWith("kraut-", StringComparison.Ordinal)) domains[parts[1]] = string.Join(' ', parts[2..]);
         }
         return domains;
     }
