@@ -96,7 +96,10 @@ public static class ReplicasBenchmark
             var list = await client.GetFromJsonAsync<JsonElement>($"/api/v1/{kind}?limit=500");
             return list.GetProperty("items").EnumerateArray().First(i => i.GetProperty("name").GetString() == name).GetProperty("id").GetString()!;
         }
-        var network = await client.PostAsJsonAsync("/api/v1/networks", new JsonObject { ["name"] = "bench", ["spec"] = new JsonObject { ["ipv4Cidr"] = "10.78.0.0/20" } });
+        // Apart from the default network's random 10.x.1.0/24.
+        var defaultNetwork = await client.GetFromJsonAsync<JsonElement>($"/api/v1/networks/{await IdAsync("networks", "default")}");
+        var cidr = defaultNetwork.GetProperty("spec").GetProperty("ipv4Cidr").GetString()!.StartsWith("172.30.", StringComparison.Ordinal) ? "172.29.0.0/20" : "172.30.0.0/20";
+        using var network = await client.PostAsJsonAsync("/api/v1/networks", new JsonObject { ["name"] = "bench", ["spec"] = new JsonObject { ["ipv4Cidr"] = cidr } });
         network.EnsureSuccessStatusCode();
         return new JsonObject
         {

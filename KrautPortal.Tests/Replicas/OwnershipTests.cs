@@ -7,14 +7,19 @@ namespace KrautPortal.Tests.Replicas;
 /// Reconciliation of each host and network is owned by exactly one replica at a time (PostgreSQL advisory locks), and
 /// when the owner is killed (SIGKILL: no goodbye) another takes over within seconds: the user sees its VMs act again.
 /// </summary>
-public sealed class OwnershipTests : IAsyncLifetime
+public sealed class OwnershipTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan TakeOver = TimeSpan.FromSeconds(10);
     private ReplicaCluster _cluster = default!;
 
     public async Task InitializeAsync() => _cluster = await ReplicaCluster.StartAsync(replicas: 2, hosts: 2);
 
-    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        if (_cluster is null) return;
+        output.WriteLine(_cluster.Errors());
+        await _cluster.DisposeAsync();
+    }
 
     [Fact]
     public async Task Each_host_and_network_has_exactly_one_owner_and_a_killed_owners_are_taken_over_within_seconds()

@@ -102,6 +102,20 @@ internal sealed class ReplicaCluster : IAsyncDisposable
         return domains;
     }
 
+    /// <summary>What the replicas logged as errors (with the lines that follow each), for a failed test's output.</summary>
+    public string Errors()
+    {
+        var text = new System.Text.StringBuilder();
+        for (var i = 0; i < _replicas.Count; i++)
+        {
+            var lines = _replicas[i].Log.Split('\n');
+            for (var l = 0; l < lines.Length; l++)
+                if (lines[l].StartsWith("fail:", StringComparison.Ordinal) || lines[l].StartsWith("crit:", StringComparison.Ordinal))
+                    text.AppendLine($"[{ReplicaName(i)}] " + string.Join("\n", lines.Skip(l).Take(12)));
+        }
+        return text.ToString();
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var replica in _replicas) replica.StopAndRemoveLeftovers();

@@ -10,13 +10,18 @@ namespace KrautPortal.Tests.Replicas;
 /// polling: the page would otherwise only change on reload).
 /// </summary>
 [Collection(BrowserCollection.Name)]
-public sealed class ReplicaFeedTests(BrowserFixture browser) : IAsyncLifetime
+public sealed class ReplicaFeedTests(BrowserFixture browser, Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private ReplicaCluster _cluster = default!;
 
     public async Task InitializeAsync() => _cluster = await ReplicaCluster.StartAsync(replicas: 2, hosts: 1);
 
-    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        if (_cluster is null) return;
+        output.WriteLine(_cluster.Errors());
+        await _cluster.DisposeAsync();
+    }
 
     [Fact]
     public async Task A_vm_created_through_one_replica_appears_on_the_others_open_list_within_a_second_and_follows_its_phase()

@@ -17,11 +17,17 @@ public sealed class ScaleOutTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Creates = 200;
     private const int KillAfterAnswers = 60;
+    private static readonly string[] Subnets = ["172.30.0.0/22", "172.29.0.0/22"];
     private ReplicaCluster _cluster = default!;
 
     public async Task InitializeAsync() => _cluster = await ReplicaCluster.StartAsync(replicas: 3, hosts: 2);
 
-    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        if (_cluster is null) return;
+        output.WriteLine(_cluster.Errors());
+        await _cluster.DisposeAsync();
+    }
 
     private enum Outcome { Created, Refused, NoAnswer }
 
@@ -29,8 +35,11 @@ public sealed class ScaleOutTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Two_hundred_creates_over_three_replicas_with_the_host_owner_killed_midway_lose_and_double_nothing()
     {
         var api = _cluster.Api(0);
-        // Room for 200 addresses (the default network's /24 would be nearly full).
-        var network = await api.CreateAsync("networks", new JsonObject { ["name"] = "scale", ["spec"] = new JsonObject { ["ipv4Cidr"] = "10.77.0.0/22" } });
+        // Room for 200 addresses (the default network's /24 would be nearly full), apart from the default network's random one.
+        var defaultCidr = (await api.Http.GetFromJsonAsync<JsonElement>($"/api/v1/networks/{await api.IdOfAsync("networks", "default")}"))
+            .GetProperty("spec").GetProperty("ipv4Cidr").GetString()!;
+        var cidr = Subnets.First(c => c[..7] != defaultCidr[..Math.Min(7, defaultCidr.Length)]);
+        var network = await api.CreateAsync("networks", new JsonObject { ["name"] = "scale", ["spec"] = new JsonObject { ["ipv4Cidr"] = cidr } });
         var image = await api.IdOfAsync("images", "kraut-test-guest");
         var machineType = await api.IdOfAsync("machine-types", "small");
         // A first VM makes the hosts' keys taken; the replica holding the first host's is the one to kill.
