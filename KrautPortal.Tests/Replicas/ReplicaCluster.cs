@@ -22,7 +22,11 @@ internal sealed class ReplicaCluster : IAsyncDisposable
 
     public IReadOnlyList<string> Hosts => _daemons.Select(d => d.TestDriverUri).ToList();
 
-    public string ConnectionString => _database!.ConnectionString;
+    /// <summary>
+    /// The database, with room for bursts: creates of one owner take turns on PostgreSQL (the quota's per-owner lock), so
+    /// a burst of 200 queues longer than Npgsql's default 30 s command timeout on this small machine.
+    /// </summary>
+    public string ConnectionString => _database!.ConnectionString + ";Command Timeout=180";
 
     /// <summary>The REST API of one replica, as its god token (each replica knows only its own; all act as the same person).</summary>
     public KrautApi Api(int replica) => new(_replicas[replica].CreateClient());

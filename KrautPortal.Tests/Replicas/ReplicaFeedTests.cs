@@ -34,7 +34,8 @@ public sealed class ReplicaFeedTests(BrowserFixture browser, Xunit.Abstractions.
         await _cluster.Api(0).CreateVmAsync(name, memoryMiB: 256);
         var answered = Stopwatch.StartNew();
         var row = page.TestId("resource-table").Locator("tr", new() { Has = page.GetByText(name, new() { Exact = true }) });
-        await Expect(row).ToBeVisibleAsync(new() { Timeout = 1000 });
+        // Waited for longer than promised, so a failure says whether it came late or never.
+        await Expect(row).ToBeVisibleAsync(new() { Timeout = 10_000 });
         Assert.True(answered.Elapsed < TimeSpan.FromSeconds(1), $"the VM showed on the other replica after {answered.ElapsedMilliseconds} ms");
 
         // Its status is written by whichever replica owns the host; the open page follows it too.

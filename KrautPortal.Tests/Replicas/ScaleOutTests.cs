@@ -54,7 +54,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output) : IAsyncLifetime
         var clients = _cluster.Replicas.Select(r =>
         {
             var client = r.CreateClient();
-            client.Timeout = TimeSpan.FromSeconds(90);
+            client.Timeout = TimeSpan.FromSeconds(200);
             return client;
         }).ToList();
         var answers = 0;
