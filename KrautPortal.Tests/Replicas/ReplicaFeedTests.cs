@@ -26,17 +26,27 @@ public sealed class ReplicaFeedTests(BrowserFixture browser, Xunit.Abstractions.
     [Fact]
     public async Task A_vm_created_through_one_replica_appears_on_the_others_open_list_within_a_second_and_follows_its_phase()
     {
+        // The same list open on the replica that takes the create (the local feed) and on the other (across replicas).
         var page = await browser.NewSignedInPageAsync(_cluster.Replicas[1]);
         await page.GotoInteractiveAsync("vms");
         await page.MarkDocumentAsync();
+        var local = await browser.NewSignedInPageAsync(_cluster.Replicas[0]);
+        await local.GotoInteractiveAsync("vms");
 
         var name = "feed-" + Guid.NewGuid().ToString("N")[..8];
         await _cluster.Api(0).CreateVmAsync(name, memoryMiB: 256);
         var answered = Stopwatch.StartNew();
-        var row = page.TestId("resource-table").Locator("tr", new() { Has = page.GetByText(name, new() { Exact = true }) });
+        ILocator Row(IPage p) => p.TestId("resource-table").Locator("tr", new() { Has = p.GetByText(name, new() { Exact = true }) });
         // Waited for longer than promised, so a failure says whether it came late or never.
-        await Expect(row).ToBeVisibleAsync(new() { Timeout = 10_000 });
-        Assert.True(answered.Elapsed < TimeSpan.FromSeconds(1), $"the VM showed on the other replica after {answered.ElapsedMilliseconds} ms");
+        async Task<long> ShownAsync(IPage p)
+        {
+            await Expect(Row(p)).ToBeVisibleAsync(new() { Timeout = 10_000 });
+            return answered.ElapsedMilliseconds;
+        }
+        var times = await Task.WhenAll(ShownAsync(page), ShownAsync(local));
+        output.WriteLine($"shown after {times[0]} ms on the other replica, {times[1]} ms on the replica that took the create");
+        Assert.True(times[0] < 1000, $"the VM showed on the other replica after {times[0]} ms (on its own replica after {times[1]} ms)");
+        var row = Row(page);
 
         // Its status is written by whichever replica owns the host; the open page follows it too.
         await Expect(row.GetByTestId("vm-phase")).ToHaveTextAsync("running", new() { Timeout = 20_000 });
