@@ -39,13 +39,17 @@ public sealed class SingleProcessOwnership : IReconcileOwnership
 /// libvirtd's domains (one event stream, no two replicas defining the same domain). A VM without a host yet belongs to
 /// <see cref="Placement"/>: one replica places, so two cannot place the same VM on different hosts. A network belongs
 /// to its own key: it is realised on every host by one pass that writes one status, which a per-host key would split
-/// between replicas. Images (content in the shared data directory) and routers have one key each.
+/// between replicas. Images (content in the shared data directory), routers and usage roll-ups have one key each; usage samples are
+/// stored by their host's owner.
 /// </summary>
 public static class OwnerKeys
 {
     public const string Placement = "placement";
     public const string Images = "images";
     public const string Routers = "routers";
+
+    /// <summary>Rolling usage samples up into hours and pruning them: one replica, or they would collide.</summary>
+    public const string Usage = "usage";
 
     public static string Host(string uri) => "host:" + uri;
 
