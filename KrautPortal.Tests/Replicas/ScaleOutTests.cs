@@ -81,11 +81,20 @@ public sealed class ScaleOutTests(ITestOutputHelper output) : IAsyncLifetime
         var survivor = Enumerable.Range(0, clients.Count).First(i => i != victim);
         var survivorApi = _cluster.Api(survivor);
         List<JsonElement> vms = [];
-        await Eventually.WaitUntilAsync(async () =>
+        try
         {
-            vms = await ListVmsAsync(clients[survivor]);
-            return vms.All(v => v.GetProperty("status").GetProperty("phase").GetString() == "running");
-        }, TimeSpan.FromMinutes(3), "every VM to run");
+            await Eventually.WaitUntilAsync(async () =>
+            {
+                vms = await ListVmsAsync(clients[survivor]);
+                return vms.All(v => v.GetProperty("status").GetProperty("phase").GetString() == "running");
+            }, TimeSpan.FromMinutes(3), "every VM to run");
+        }
+        catch (TimeoutException)
+        {
+            foreach (var vm in vms.Where(v => v.GetProperty("status").GetProperty("phase").GetString() != "running").Take(10))
+                output.WriteLine($"not running: {vm.GetProperty("name")} {vm.GetProperty("status")}");
+            throw;
+        }
 
         var byName = vms.ToDictionary(v => v.GetProperty("name").GetString()!);
         foreach (var created in results.Where(r => r.Outcome == Outcome.Created))
