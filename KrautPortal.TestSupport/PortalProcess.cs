@@ -27,14 +27,20 @@ public sealed class PortalProcess : IAsyncDisposable
     /// <param name="hostUri">The libvirt host the portal uses (<see cref="TestHosts"/>).</param>
     /// <param name="seedImage">The image its first run registers: <see cref="SeedImages.Guest"/>, <see cref="SeedImages.Blank"/> or null.</param>
     /// <param name="settings">More configuration, e.g. <c>Auth:Htpasswd:File</c>, passed on the command line.</param>
-    public PortalProcess(string hostUri, string? seedImage, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="sharedDataDirectory">
+    /// A data directory several replicas share (as on an NFS mount): seeded by the caller, kept on dispose. Null: one of its own.
+    /// </param>
+    public PortalProcess(string hostUri, string? seedImage, IReadOnlyDictionary<string, string?>? settings = null, string? sharedDataDirectory = null)
     {
         Host = hostUri;
         _settings = settings ?? new Dictionary<string, string?>();
-        DataDirectory = Directory.CreateTempSubdirectory("kraut-portal-").FullName;
-        SeedImages.Put(DataDirectory, seedImage);
+        _sharesDataDirectory = sharedDataDirectory is not null;
+        DataDirectory = sharedDataDirectory ?? Directory.CreateTempSubdirectory("kraut-portal-").FullName;
+        if (!_sharesDataDirectory) SeedImages.Put(DataDirectory, seedImage);
         Port = FreePort();
     }
+
+    private readonly bool _sharesDataDirectory;
 
     public string Host { get; }
 
@@ -163,6 +169,8 @@ public sealed class PortalProcess : IAsyncDisposable
         var instance = InstanceId();
         Kill();
         _removed = true;
+        // Replicas: the caller removes what they shared, once.
+        if (_sharesDataDirectory) return [];
         // The test driver's state lived in the portal's process and ended with it.
         var removed = instance is not null && !Host.StartsWith("test:", StringComparison.Ordinal)
             ? LibvirtCleanup.RemoveInstance(Host, instance)

@@ -14,6 +14,13 @@ if (args is ["audit", .. var command])
     return;
 }
 
+// A command instead of the portal: copy an SQLite installation into PostgreSQL (for several replicas).
+if (args is ["db", .. var dbCommand])
+{
+    Environment.ExitCode = await KrautPortal.Features.Store.Copy.DbCopyCommand.RunAsync(dbCommand, Console.Out, Console.Error);
+    return;
+}
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddKraut();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();

@@ -41,6 +41,8 @@ public static class KrautSetup
         services.Configure<ImagesOptions>(config.GetSection("Images"));
         services.AddSingleton(TimeProvider.System);
         services.AddKrautStore(config, paths.Root);
+        // Several portals on one PostgreSQL: changes told across, reconciliation owned by one replica at a time.
+        services.AddKrautReplicas(config);
         services.AddKrautAuth(config, paths);
         services.AddKrautTokens();
         services.AddSingleton<KrautInstance>();
@@ -171,6 +173,7 @@ public static class KrautSetup
         {
             var loop = ActivatorUtilities.CreateInstance<T>(sp);
             loop.Errors = sp.GetService<IReconcileErrors>();
+            sp.GetRequiredService<ReconcileLoops>().Attach(loop);
             return loop;
         });
         services.AddHostedService(sp => sp.GetRequiredService<T>());

@@ -13,6 +13,7 @@ public abstract class LiveComponent : ComponentBase, IDisposable
     private IDisposable? _subscription;
     private Timer? _timer;
     private int _pending;
+    private readonly SemaphoreSlim _refreshing = new(1, 1);
 
     [Inject] private ChangeFeed Feed { get; set; } = default!;
 
@@ -25,13 +26,23 @@ public abstract class LiveComponent : ComponentBase, IDisposable
     {
         _timer = new Timer(_ => _ = InvokeAsync(async () =>
         {
-            Interlocked.Exchange(ref _pending, 0);
-            await RefreshAsync();
-            StateHasChanged();
+            // One refresh at a time: a change arriving while one awaits the database (PostgreSQL: a round trip, not a
+            // file read) would otherwise start a second one on the page's DbContext, which throws and ends the circuit.
+            await _refreshing.WaitAsync();
+            try
+            {
+                Interlocked.Exchange(ref _pending, 0);
+                await RefreshAsync();
+                StateHasChanged();
+            }
+            finally
+            {
+                _refreshing.Release();
+            }
         }));
         _subscription = Feed.Subscribe(change =>
         {
-            if (Watches(change)) RefreshSoon();
+            if (change.IsEverything || Watches(change)) RefreshSoon();
         });
     }
 

@@ -46,7 +46,11 @@ public sealed class AuditWriter(IServiceScopeFactory scopes, ILogger<AuditWriter
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<KrautDbContext>();
-                var (seq, hash) = _head ??= await HeadAsync(db);
+                // Several portal replicas (PostgreSQL) each have a writer: one at a time extends the chain, from its end as
+                // the database has it under the lock. The only writer (SQLite) may trust the end it wrote last.
+                await using var turn = db.Sql.TransactionLock is null ? null : await db.Database.BeginTransactionAsync();
+                if (turn is not null) await db.LockForTransactionAsync("audit-chain", CancellationToken.None);
+                var (seq, hash) = turn is null ? _head ??= await HeadAsync(db) : await HeadAsync(db);
                 foreach (var entry in batch)
                 {
                     entry.Seq = ++seq;
@@ -55,6 +59,7 @@ public sealed class AuditWriter(IServiceScopeFactory scopes, ILogger<AuditWriter
                 }
                 db.AuditEntries.AddRange(batch);
                 await db.SaveChangesAsync(CancellationToken.None);
+                if (turn is not null) await turn.CommitAsync();
                 _head = (seq, hash);
                 break;
             }

@@ -27,7 +27,7 @@ public sealed class HostRegistry : IDisposable
         var configured = _options.Hosts.Where(h => !string.IsNullOrWhiteSpace(h) && h != "auto").ToList();
         if (configured.Count > 0)
         {
-            Hosts = configured.Select(uri => new KrautHost(uri, uri.StartsWith("test:", StringComparison.Ordinal), cache, logger)).ToList();
+            Hosts = configured.Select(uri => new KrautHost(uri, IsTestDriver(uri), cache, logger)).ToList();
             foreach (var host in Hosts) host.TryConnect();
         }
         else
@@ -53,6 +53,9 @@ public sealed class HostRegistry : IDisposable
     public IReadOnlyList<KrautHost> Hosts { get; }
 
     public bool IsDemoOnly => Hosts.All(h => h.IsDemo);
+
+    /// <summary>libvirt's test driver, in this process (test:///) or in a libvirtd several replicas share (test+unix://).</summary>
+    private static bool IsTestDriver(string uri) => uri.StartsWith("test:", StringComparison.Ordinal) || uri.StartsWith("test+", StringComparison.Ordinal);
 
     public KrautHost? Find(string? uri) => Hosts.FirstOrDefault(h => h.Uri == uri);
 

@@ -28,6 +28,12 @@ public sealed class NetworkRealizer(KrautInstance instance, IHostNetworkFacts ho
         await gate.WaitAsync(ct);
         try
         {
+            // Several replicas (PostgreSQL): the host's owner (for its VMs) and the network's owner may be two processes;
+            // a transaction lock keeps them one at a time too. Nothing on SQLite: one portal, the gate above suffices.
+            await using var lockScope = scopes.CreateAsyncScope();
+            var lockDb = lockScope.ServiceProvider.GetRequiredService<KrautDbContext>();
+            await using var turn = lockDb.Sql.TransactionLock is null ? null : await lockDb.Database.BeginTransactionAsync(ct);
+            if (turn is not null) await lockDb.LockForTransactionAsync($"realize:{host.Uri}|{name}", ct);
             await EnsureRangeIsFreeAsync(host, name, network.Spec, db, ct);
             var members = NetworkMember.On(network.Id, await MembersAsync(network.Id, ct));
             var plan = NetworkPlan.For(network.Id, name, network.Spec, members);

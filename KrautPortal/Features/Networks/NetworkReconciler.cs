@@ -15,6 +15,10 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
     protected override TimeSpan? PollInterval => TimeSpan.FromSeconds(15);
 
     /// <summary>Looks at every network again: a VM or NIC went away, so a reservation or the gateway may have too.</summary>
+    public override string? WatchedKind => Kinds.Networks.Name;
+
+    protected override Task<string?> OwnerKeyAsync(Guid id, CancellationToken ct) => Task.FromResult<string?>(OwnerKeys.Network(id));
+
     public void EnqueueAll() => _ = Task.Run(() => PollAsync(CancellationToken.None));
 
     protected override async Task StartupAsync(CancellationToken ct) => await PollAsync(ct);

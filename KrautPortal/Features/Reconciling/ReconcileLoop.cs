@@ -23,6 +23,30 @@ public abstract class ReconcileLoop(ILogger logger, int workers) : BackgroundSer
     /// <summary>Told of every pass that failed and every one that succeeded (set once at registration; none in unit tests).</summary>
     public IReconcileErrors? Errors { get; set; }
 
+    /// <summary>Which replica reconciles what (set once at registration; in unit tests null: everything is this one's).</summary>
+    public IReconcileOwnership? Ownership { get; set; }
+
+    /// <summary>The kind whose changes by other replicas queue its objects here (null: none).</summary>
+    public virtual string? WatchedKind => null;
+
+    /// <summary>
+    /// The key of the replica that reconciles this object (<see cref="OwnerKeys"/>); null: whichever replica is asked.
+    /// </summary>
+    protected virtual Task<string?> OwnerKeyAsync(Guid id, CancellationToken ct) => Task.FromResult<string?>(null);
+
+    /// <summary>Looks at every object again, off the caller's thread: this replica took over keys or may have missed changes.</summary>
+    public void LookAgain() => _ = Task.Run(async () =>
+    {
+        try
+        {
+            await PollAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "{Reconciler} could not look at everything again", GetType().Name);
+        }
+    });
+
     /// <summary>Completes once start-up work (orphan collection, first pass) is done.</summary>
     public Task Started => _started.Task;
 
@@ -98,6 +122,14 @@ public abstract class ReconcileLoop(ILogger logger, int workers) : BackgroundSer
         }
     }
 
+    /// <summary>Whether this replica reconciles the object; a request to act on one it does not goes to its owner.</summary>
+    private async Task<bool> OwnedHereAsync(Guid id, bool ensure, CancellationToken ct)
+    {
+        if (Ownership is not { } ownership || await OwnerKeyAsync(id, ct) is not { } key || await ownership.OwnsAsync(key, ct)) return true;
+        if (ensure) await ownership.ForwardAsync(GetType().Name, id, ct);
+        return false;
+    }
+
     private async Task WorkAsync(CancellationToken ct)
     {
         try
@@ -111,6 +143,7 @@ public abstract class ReconcileLoop(ILogger logger, int workers) : BackgroundSer
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
+                    if (!await OwnedHereAsync(id, ensure, ct)) continue;
                     var again = await ReconcileAsync(id, ensure, ct);
                     if (_failures.TryRemove(id, out _)) Errors?.Succeeded(GetType().Name, id);
                     if (again is { } delay) EnqueueAfter(id, delay, ensure: true, ct);

@@ -50,6 +50,8 @@ public sealed class RouterReconciler(
     /// <summary>Drift: loaded hash, tables, a VM that went away. Also picks up changed profile keys.</summary>
     protected override TimeSpan? PollInterval => TimeSpan.FromSeconds(30);
 
+    protected override Task<string?> OwnerKeyAsync(Guid id, CancellationToken ct) => Task.FromResult<string?>(OwnerKeys.Routers);
+
     protected override async Task StartupAsync(CancellationToken ct)
     {
         _subscription = feed.Subscribe(OnChange);

@@ -1,6 +1,17 @@
 namespace KrautPortal.Features.Store;
 
-public sealed record ResourceChange(string Kind, Guid Id);
+public sealed record ResourceChange(string Kind, Guid Id)
+{
+    /// <summary>
+    /// "Look at everything again": changes may have been missed (the connection that hears other replicas was down).
+    /// </summary>
+    public static readonly ResourceChange Everything = new("*", Guid.Empty);
+
+    public bool IsEverything => Kind == Everything.Kind;
+
+    /// <summary>Written by another portal replica and heard through the database (<see cref="IReplicaBroadcast"/>).</summary>
+    public bool FromOtherReplica { get; init; }
+}
 
 /// <summary>
 /// In-process notifications of changed objects (spec or status), so open pages refresh without reloading.

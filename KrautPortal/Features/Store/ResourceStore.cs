@@ -9,7 +9,7 @@ namespace KrautPortal.Features.Store;
 /// Versioned storage shared by every kind: each change of desired state bumps the version and writes
 /// a full snapshot to history in the same transaction. Observed status is written apart, without a version.
 /// </summary>
-public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider provider, ChangeFeed feed, TimeProvider time)
+public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider provider, ChangeFeed feed, TimeProvider time, IReplicaBroadcast broadcast)
 {
     private List<ResourceChange>? _unpublished;
 
@@ -28,6 +28,8 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             var result = await work();
+            // Told to the other replicas in the same transaction: a write rolled back tells nobody.
+            await broadcast.SendAsync(db, _unpublished, ct);
             await transaction.CommitAsync(ct);
             foreach (var change in _unpublished) feed.Publish(change);
             return result;
@@ -61,10 +63,17 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
         return db.LockForTransactionAsync("lock:" + name, ct);
     }
 
-    private void Publish(ResourceChange change)
+    /// <summary>Inside <see cref="InTransactionAsync{T}"/>: after the commit. Otherwise the write has committed: now.</summary>
+    private async Task PublishAsync(ResourceChange change, CancellationToken ct)
     {
-        if (_unpublished is not null) _unpublished.Add(change);
-        else feed.Publish(change);
+        if (_unpublished is not null)
+        {
+            _unpublished.Add(change);
+            return;
+        }
+        // After the commit, on its own: a crash in between loses the notice, and the replicas' periodic passes catch up.
+        await broadcast.SendAsync(db, [change], ct);
+        feed.Publish(change);
     }
 
     public async Task<ResourceRow> CreateAsync(NewResource item, Actor actor, CancellationToken ct)
@@ -90,7 +99,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
         db.Resources.Add(row);
         db.History.Add(NewHistory(row, actor, "created"));
         await SaveAsync(row, ct);
-        Publish(new ResourceChange(row.Kind, row.Id));
+        await PublishAsync(new ResourceChange(row.Kind, row.Id), ct);
         return row;
     }
 
@@ -271,7 +280,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
                 throw new PreconditionFailedException(expectedVersion ?? row.Version - 1, current.Value);
             }
             db.ChangeTracker.Clear();
-            Publish(new ResourceChange(kind, id));
+            await PublishAsync(new ResourceChange(kind, id), ct);
             return row;
         }
     }
@@ -303,7 +312,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
         {
             db.ChangeTracker.Clear();
         }
-        Publish(new ResourceChange(kind, id));
+        await PublishAsync(new ResourceChange(kind, id), ct);
     }
 
     /// <summary>Records what was observed. Not a new version: status is not something a person asked for.</summary>
@@ -311,7 +320,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     {
         var changed = await db.Resources.Where(r => r.Kind == kind && r.Id == id && r.Status != statusJson)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, statusJson), ct);
-        if (changed > 0) Publish(new ResourceChange(kind, id));
+        if (changed > 0) await PublishAsync(new ResourceChange(kind, id), ct);
     }
 
     public async Task<IReadOnlyList<HistoryEntry>> HistoryAsync(string kind, Guid id, Actor actor, CancellationToken ct)

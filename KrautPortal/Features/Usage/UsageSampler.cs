@@ -1,4 +1,5 @@
 using KrautPortal.Features.Hosts;
+using KrautPortal.Features.Reconciling;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Vms;
 using KrautPortal.Hypervisor;
@@ -15,7 +16,8 @@ public sealed class UsageSampler(
     IServiceScopeFactory scopes,
     IOptions<UsageOptions> options,
     TimeProvider time,
-    ILogger<UsageSampler> logger) : BackgroundService, IUsageReader
+    ILogger<UsageSampler> logger,
+    IReconcileOwnership? ownership = null) : BackgroundService, IUsageReader
 {
     private static readonly TimeSpan MaintenanceEvery = TimeSpan.FromMinutes(5);
 
@@ -63,13 +65,15 @@ public sealed class UsageSampler(
             var vms = await VmsOfAsync(scope.ServiceProvider.GetRequiredService<KindReader>(), gathered, ct);
 
             var (rows, snapshots, counters) = Build(at, gathered, vms);
+            // Every replica samples every host (its pages show live figures); the host's owner alone stores them, once.
+            if (ownership is not null) rows = await OwnedAsync(rows, ct);
             db.UsageSamples.AddRange(rows);
             await db.SaveChangesAsync(ct);
             _previous = counters;
             Volatile.Write(ref _latest, snapshots);
             LastSampleAt = at;
 
-            if (at - _lastMaintenance >= MaintenanceEvery)
+            if (at - _lastMaintenance >= MaintenanceEvery && (ownership is null || await ownership.OwnsAsync(OwnerKeys.Usage, ct)))
             {
                 await UsageMaintenance.RunAsync(db, at, options.Value, ct);
                 _lastMaintenance = at;
@@ -81,6 +85,14 @@ public sealed class UsageSampler(
         }
 
         Sampled?.Invoke();
+    }
+
+    private async Task<List<UsageSampleRow>> OwnedAsync(List<UsageSampleRow> rows, CancellationToken ct)
+    {
+        var owned = new List<UsageSampleRow>();
+        foreach (var host in rows.GroupBy(r => r.HostUri))
+            if (await ownership!.OwnsAsync(OwnerKeys.Host(host.Key), ct)) owned.AddRange(host);
+        return owned;
     }
 
     private async Task<List<(string Uri, IReadOnlyList<DomainStats> Domains)>> GatherAsync(CancellationToken ct)

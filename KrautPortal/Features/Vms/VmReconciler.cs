@@ -40,6 +40,16 @@ public sealed class VmReconciler(
 
     protected override TimeSpan? PollInterval => TimeSpan.FromSeconds(10);
 
+    public override string? WatchedKind => Kind;
+
+    /// <summary>Its host's key (one replica drives a libvirtd); unplaced, gone or leftover: the placing replica's.</summary>
+    protected override async Task<string?> OwnerKeyAsync(Guid id, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var vm = await scope.ServiceProvider.GetRequiredService<KindReader>().FindAsync<VmSpec, VmStatus>(Kinds.Vms, id, ct);
+        return vm?.Status.Host is { } host ? OwnerKeys.Host(host) : OwnerKeys.Placement;
+    }
+
     protected override async Task StartupAsync(CancellationToken ct)
     {
         foreach (var host in hosts.Hosts)
@@ -112,6 +122,8 @@ public sealed class VmReconciler(
         {
             // Recorded before anything is created, so a crash after this point knows where to look.
             await writer.WriteAsync(s => s with { Host = plan.Host!.Uri, Phase = VmPhase.Creating, DomainName = VmBuilder.DomainName(vm.Id) }, ct);
+            // Placed by this replica, built by the host's owner: the next pass goes to it (see OwnerKeys).
+            if (Ownership is { } ownership && !await ownership.OwnsAsync(OwnerKeys.Host(plan.Host!.Uri), ct)) return TimeSpan.Zero;
         }
         if (host is null) throw new HostUnavailableException($"This VM was placed on {writer.Current.Host}, which is no longer configured.", new InvalidOperationException());
 

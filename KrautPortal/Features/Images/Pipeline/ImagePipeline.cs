@@ -28,6 +28,10 @@ public sealed class ImagePipeline(
 
     void IImagePipeline.Enqueue(Guid imageId) => Enqueue(imageId);
 
+    public override string? WatchedKind => Kind;
+
+    protected override Task<string?> OwnerKeyAsync(Guid id, CancellationToken ct) => Task.FromResult<string?>(OwnerKeys.Images);
+
     /// <summary>Picks up what a crash or restart interrupted.</summary>
     protected override async Task StartupAsync(CancellationToken ct)
     {
@@ -39,6 +43,9 @@ public sealed class ImagePipeline(
             Enqueue(id);
         }
     }
+
+    /// <summary>Only when asked (<see cref="ReconcileLoop.LookAgain"/>): this replica took over the images from one that died.</summary>
+    protected override Task PollAsync(CancellationToken ct) => StartupAsync(ct);
 
     protected override async Task<TimeSpan?> ReconcileAsync(Guid id, bool ensure, CancellationToken ct)
     {

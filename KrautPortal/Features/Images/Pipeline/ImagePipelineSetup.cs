@@ -9,7 +9,12 @@ public static class ImagePipelineSetup
             .Validate(o => o.StorageFormat is ImageFormat.Qcow2 or ImageFormat.Raw, "Images:StorageFormat must be qcow2 or raw.")
             .Validate(o => o.ProgressWriteMilliseconds >= 0, "Images:ProgressWriteMilliseconds must be 0 or more.")
             .ValidateOnStart();
-        services.AddSingleton<ImagePipeline>();
+        services.AddSingleton<ImagePipeline>(sp =>
+        {
+            var pipeline = ActivatorUtilities.CreateInstance<ImagePipeline>(sp);
+            sp.GetRequiredService<Reconciling.ReconcileLoops>().Attach(pipeline);
+            return pipeline;
+        });
         services.AddSingleton<IImagePipeline>(sp => sp.GetRequiredService<ImagePipeline>());
         services.AddHostedService(sp => sp.GetRequiredService<ImagePipeline>());
         return services;
