@@ -69,9 +69,12 @@ public sealed class FirewallWizardStepTests : PortalTestContext, IClassFixture<P
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("input[data-testid=network-option][checked]")), Wait);
         Next(cut);
         cut.FindAll(".mud-radio").Single(l => l.QuerySelector("b")?.TextContent == "small").QuerySelector("input")!.Click();
+        // The choice's handler goes on to a placement preview (a store read of its own); moving on before it ends raced the
+        // steps on a loaded machine.
+        cut.WaitForElement("[data-testid=placement-preview], [data-testid=placement-refused]", Wait);
         Next(cut);
         Next(cut);
-        cut.Find("input[data-testid=vm-name]").Input(name);
+        cut.WaitForElement("input[data-testid=vm-name]", Wait).Input(name);
         Next(cut);
 
         cut.WaitForAssertion(() => Assert.Contains(network.Name, cut.Find("[data-testid=wizard-firewalls]").TextContent, StringComparison.Ordinal), Wait);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using KrautPortal.Features.Store.Selectors;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -48,6 +49,9 @@ public static class DatabaseSetup
                 throw new InvalidOperationException($"Database:Provider '{provider}' is not supported; use 'sqlite' or 'postgres'.");
         }
         services.AddSingleton<ChangeFeed>();
+        // One portal tells nobody; the replica set-up registers PostgreSQL's NOTIFY over this. A store built on its own
+        // (tools, tests that wire only the store) still resolves.
+        services.TryAddSingleton<IReplicaBroadcast, NoReplicas>();
         services.AddScoped<ResourceStore>();
         services.AddScoped<KindReader>();
         return services;

@@ -59,6 +59,10 @@ public sealed class VmReconciler(
         }
         // The facts requests are checked against (what each host runs, and how fast) are gathered here, not by a request.
         hosts.LearnFacts();
+        // Every configured host gets an owner from the start, whether VMs are placed on it yet or not: its events and
+        // leftovers need one replica, and a replica that dies hands all its hosts on, not only the busy ones.
+        if (Ownership is { } ownership)
+            foreach (var host in hosts.Hosts) await ownership.OwnsAsync(OwnerKeys.Host(host.Uri), ct);
         await using var scope = scopes.CreateAsyncScope();
         var reader = scope.ServiceProvider.GetRequiredService<KindReader>();
         var known = (await reader.IdsAsync(Kinds.Vms, ct)).ToHashSet();
