@@ -60,7 +60,9 @@ public sealed class AuditTrailTests(AuthorizationPortal portal)
             await ApiClient.AssertProblemAsync(others, HttpStatusCode.Forbidden, "your own entries only");
 
         // Carol, an administrator, sees both, alice's version of bob's VM included.
-        var bobsVm = await ItemsAsync(Carol, $"object={bobVm}&limit=200");
+        // Entries are written in the background: bob's stop may not be in yet when alice's are.
+        var bobsVm = await WaitForAsync(Carol, $"object={bobVm}&limit=200",
+            items => items.Any(i => (string?)i["user"] == "bob" && (string?)i["action"] == "stop"));
         Assert.Contains(bobsVm, i => (string?)i["user"] == "bob" && (string?)i["action"] == "stop");
         Assert.Contains(bobsVm, i => (string?)i["user"] == "alice" && (string?)i["source"] == "api" && (string?)i["result"] == "refused");
         Assert.Contains(bobsVm, i => (string?)i["user"] == "alice" && (string?)i["detail"] == "metadata by alice");
