@@ -76,10 +76,11 @@ public sealed class FailureTests(QuotaPortal portal) : IClassFixture<QuotaPortal
         Assert.Contains(await ListAsync("carol"), f => (string?)f["id"] == dedicated.ToString());
         Assert.DoesNotContain(await ListAsync("bob"), f => (string?)f["id"] == dedicated.ToString());
         // A limited token sees what a plain GET would show it: a token that may read VMs sees it, one for images only
-        // or one narrowed by a selector does not.
+        // does not, and one narrowed by a selector sees the VMs whose metadata it matches (this one is labelled env=dev).
         Assert.Contains(await ListWithTokenAsync("alice", ["vms"], null), f => (string?)f["id"] == dedicated.ToString());
         Assert.DoesNotContain(await ListWithTokenAsync("alice", ["images"], null), f => (string?)f["id"] == dedicated.ToString());
-        Assert.DoesNotContain(await ListWithTokenAsync("alice", ["vms"], "env=dev"), f => (string?)f["id"] == dedicated.ToString());
+        Assert.Contains(await ListWithTokenAsync("alice", ["vms"], "env=dev"), f => (string?)f["id"] == dedicated.ToString());
+        Assert.DoesNotContain(await ListWithTokenAsync("alice", ["vms"], "env=prod"), f => (string?)f["id"] == dedicated.ToString());
 
         using (var delete = await portal.As("alice").DeleteAsync($"/api/v1/vms/{dedicated}")) Assert.True(delete.IsSuccessStatusCode);
         await portal.Api.WaitUntilGoneAsync("vms", dedicated);
@@ -122,6 +123,10 @@ public sealed class FailureTests(QuotaPortal portal) : IClassFixture<QuotaPortal
         Assert.Equal("reconcile", (string?)failure["source"]);
         Assert.StartsWith("libvirt said no (tried 3 times", (string?)failure["message"], StringComparison.Ordinal);
         Assert.DoesNotContain(await ListAsync("dave"), f => (string?)f["id"] == vm.ToString());
+        // A reconcile error is judged like the object's plain GET too: a token whose selector the VM does not match
+        // (it has no labels) does not see it.
+        Assert.Contains(await ListWithTokenAsync("erin", ["vms"], null), f => (string?)f["id"] == vm.ToString());
+        Assert.DoesNotContain(await ListWithTokenAsync("erin", ["vms"], "env=dev"), f => (string?)f["id"] == vm.ToString());
         registry.Succeeded("VmReconciler", vm);
         Assert.DoesNotContain(await ListAsync("erin"), f => (string?)f["id"] == vm.ToString());
     }
@@ -134,7 +139,7 @@ public sealed class FailureTests(QuotaPortal portal) : IClassFixture<QuotaPortal
         return (Guid)JsonNode.Parse(text)!["id"]!;
     }
 
-    /// <summary>A VM record as Kraut stored them before placement moved into the create: no host in spec or status.</summary>
+    /// <summary>A VM record as Kraut stored them before placement moved into the create: no host in spec or status; labelled env=dev.</summary>
     private async Task<Guid> StoreUnplacedVmAsync(string owner, string machineType)
     {
         var spec = new JsonObject
@@ -144,7 +149,7 @@ public sealed class FailureTests(QuotaPortal portal) : IClassFixture<QuotaPortal
         };
         await using var scope = portal.App.Services.CreateAsyncScope();
         var row = await scope.ServiceProvider.GetRequiredService<ResourceStore>().CreateAsync(
-            new NewResource("vms", ApiClient.UniqueName("old"), owner, new JsonObject(), spec.ToJsonString(), "{}"), Actor.System, CancellationToken.None);
+            new NewResource("vms", ApiClient.UniqueName("old"), owner, new JsonObject { ["env"] = "dev" }, spec.ToJsonString(), "{}"), Actor.System, CancellationToken.None);
         portal.App.Service<VmReconciler>().Enqueue(row.Id);
         return row.Id;
     }

@@ -4,6 +4,7 @@ using KrautPortal.Features.Images;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Routers;
 using KrautPortal.Features.Store;
+using KrautPortal.Features.Store.Selectors;
 using KrautPortal.Features.Vms;
 
 namespace KrautPortal.Features.Failures;
@@ -64,12 +65,13 @@ public sealed class FailureService(ResourceStore store, ReconcileErrorRegistry r
 
     /// <summary>
     /// Only a person's own and their groups' objects: a shared object's failure is the administrators' to see. A limited
-    /// token sees failures only of kinds it may read, and none when a selector narrows it (a plain GET would judge each
-    /// object by its metadata; a failure list does not try).
+    /// token sees failures only of kinds it may read and of objects its selector matches, judged as a plain GET judges
+    /// them (the store's scope selector against the object's metadata).
     /// </summary>
     private static bool Reaches(Actor actor, ResourceRow row)
     {
-        if (actor.Scope is { } scope && (scope.Selector is not null || !scope.Allows(Verbs.Read, row.Kind))) return false;
+        if (actor.Scope is { } scope && !scope.Allows(Verbs.Read, row.Kind)) return false;
+        if (!SelectorMatcher.Matches(ResourceStore.ScopeSelector(actor), KrautJson.ParseObject(row.Metadata))) return false;
         return actor.IsAdmin || (!row.IsSystem && (row.Owner == actor.Name || actor.Groups.Contains(row.Owner)));
     }
 
