@@ -31,10 +31,20 @@ public sealed class OwnershipTests(Xunit.Abstractions.ITestOutputHelper output) 
         await api.WaitForPhaseAsync(first, "running", TimeSpan.FromSeconds(30));
         await api.WaitForPhaseAsync(second, "running", TimeSpan.FromSeconds(30));
         var network = await api.IdOfAsync("networks", "default");
-        var keys = _cluster.Hosts.Select(OwnerKeys.Host).Append(OwnerKeys.Network(network)).Append(OwnerKeys.Placement).ToList();
+        // Not OwnerKeys.Placement: VMs are placed in the create's transaction now, so that key is asked for only by a
+        // VM stored without a host or one that is gone, and taken when first asked.
+        var keys = _cluster.Hosts.Select(OwnerKeys.Host).Append(OwnerKeys.Network(network)).ToList();
 
         // Every replica tries every key it has seen each round; still, one holder each.
-        await Eventually.WaitUntilAsync(async () => (await _cluster.OwnersAsync(keys)).Count == keys.Count, TakeOver, "every key to have an owner");
+        try
+        {
+            await Eventually.WaitUntilAsync(async () => (await _cluster.OwnersAsync(keys)).Count == keys.Count, TakeOver, "every key to have an owner");
+        }
+        catch (TimeoutException e)
+        {
+            var now = await _cluster.OwnersAsync(keys);
+            throw new TimeoutException($"{e.Message} Without one: {string.Join(", ", keys.Where(k => !now.ContainsKey(k)))}", e);
+        }
         var owners = await _cluster.OwnersAsync(keys);
         foreach (var key in keys) Assert.True(owners[key].Count == 1 && owners[key][0] >= 0, $"{key} is held by replicas [{string.Join(", ", owners[key])}]");
 
