@@ -137,7 +137,7 @@ public static class ListMillionBenchmark
         }
         foreach (var r in selector.Requirements)
         {
-            var label = $"SELECT 1 FROM resource_labels AS l WHERE l.\"ResourceSeq\" = r.\"Seq\" AND l.\"Key\" = {P(r.Key)}";
+            var label = $"SELECT 1 FROM resource_labels AS l WHERE l.\"ResourceSeq\" = r.\"Seq\" AND l.\"Kind\" = $1 AND l.\"Key\" = {P(r.Key)}";
             where.Add(r.Operator switch
             {
                 SelectorOperator.Exists => $"EXISTS ({label})",
@@ -265,7 +265,7 @@ public static class ListMillionBenchmark
             .AppendLine(CultureInfo.InvariantCulture, $"{rows:N0} VMs (`VmRows`: env prod-heavy, 50 teams Zipf-like, tier, nested app.name/app.tier, legacy on 5 %, a ticket on 1 in {VmRows.RareEvery:N0}), "
                 + $"{db.Labels:N0} resource_labels rows, database {db.Size}; {fill}. Each figure: {runs} runs after {Warmup} warm-ups, Kraut and by hand alternating. "
                 + $"Kraut: `ResourceStore.ListAsync(\"vms\", selector, limit 100, continue)` in a fresh scope per call (as an API request): the selector planner's label count, the selector SQL, "
-                + $"keyset paging, EF materialisation. By hand: one Npgsql command, each requirement an `EXISTS`/`NOT EXISTS` on resource_labels, `ORDER BY Name, Seq LIMIT 101`, "
+                + $"keyset paging, EF materialisation. By hand: one Npgsql command, each requirement an `EXISTS`/`NOT EXISTS` on resource_labels (object, kind, key, values), `ORDER BY Name, Seq LIMIT 101`, "
                 + $"a row-value keyset `(Name, Seq) > (…)`, read into the same row type; both sides' rows compared on every page checked. \"Deep\": the page after the match half way through (at most the 200,000th).")
             .AppendLine()
             .Append(table)

@@ -26,7 +26,7 @@ public sealed partial class KindReader(KrautDbContext db)
     {
         if (selector.IsEmpty) return Rows(kind);
         var lead = await Selectors.SelectorPlanner.ChooseLeadAsync(db, SelectorSql, kind.Name, selector, ct);
-        var select = SelectorSql.Select(selector, lead);
+        var select = SelectorSql.Select(selector, lead, kind.Name);
         // The fragment is the dialect's own SQL text with {n} placeholders; every value is a parameter.
 #pragma warning disable EF1003
         return db.Resources.FromSqlRaw(select.Sql, select.Parameters.ToArray()).AsNoTracking().Where(r => r.Kind == kind.Name);

@@ -362,20 +362,20 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     private async Task<IQueryable<ResourceRow>> FilterAsync(string kind, Selector selector, Actor actor, CancellationToken ct)
     {
         var lead = await SelectorPlanner.ChooseLeadAsync(db, provider.Dialect, kind, new Selector([.. selector.Requirements, .. ScopeSelector(actor).Requirements]), ct);
-        return Rows(actor, selector, lead: lead).Where(r => r.Kind == kind);
+        return Rows(actor, selector, lead: lead, kind: kind).Where(r => r.Kind == kind);
     }
 
     /// <summary>
     /// The rows an actor may see, optionally narrowed by a selector: owner (own, groups', shared), system objects
     /// hidden from non-admins, and a token's selector ANDed in, all in SQL.
     /// </summary>
-    private IQueryable<ResourceRow> Rows(Actor actor, Selector? selector = null, bool tracked = false, LeadLabel? lead = null)
+    private IQueryable<ResourceRow> Rows(Actor actor, Selector? selector = null, bool tracked = false, LeadLabel? lead = null, string? kind = null)
     {
         var requirements = (selector?.Requirements ?? []).Concat(ScopeSelector(actor).Requirements).ToList();
         IQueryable<ResourceRow> rows = db.Resources;
         if (requirements.Count > 0)
         {
-            var select = provider.Dialect.Select(new Selector(requirements), lead);
+            var select = provider.Dialect.Select(new Selector(requirements), lead, kind);
             // The fragment is the dialect's own SQL text with {n} placeholders; every user value is a parameter.
 #pragma warning disable EF1003
             rows = db.Resources.FromSqlRaw(select.Sql, select.Parameters.ToArray());
