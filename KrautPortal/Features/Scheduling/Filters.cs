@@ -23,7 +23,7 @@ public static class Filters
         (vm, load, _) =>
         {
             if (load.Vms.FirstOrDefault(v => v.Dedicated) is { } holder) return $"holds the dedicated VM '{holder.Name}'";
-            return vm.Dedicated && load.Vms.Count > 0 ? $"has {Count(load.Vms.Count, "VM")}; a dedicated VM needs an empty host" : null;
+            return vm.Dedicated && load.VmCount > 0 ? $"has {Count(load.VmCount, "VM")}; a dedicated VM needs an empty host" : null;
         });
 
     public static readonly HostFilter Vcpus = new("vcpus", "The VM's vCPUs must fit under the host's CPUs times the CPU overcommit.",

@@ -7,10 +7,14 @@ namespace KrautPortal.Features.Scheduling;
 public static class Scheduler
 {
     public static PlacementDecision Place(PlacementRequest vm, IReadOnlyList<HostFacts> hosts, IReadOnlyList<PlacedVm> placed,
+        OvercommitOptions overcommit, SchedulingOptions options) =>
+        Place(vm, hosts, PlacedState.FromVms(placed, vm.Id), overcommit, options);
+
+    public static PlacementDecision Place(PlacementRequest vm, IReadOnlyList<HostFacts> hosts, PlacedState placed,
         OvercommitOptions overcommit, SchedulingOptions options)
     {
         // A hard affinity rule no placed VM matches yet names the first of its group: that one may go anywhere.
-        var others = placed.Where(p => p.Id != vm.Id).ToList();
+        var others = placed.Vms.Where(p => p.Id != vm.Id).ToList();
         var effective = vm.Affinity.Any(r => r.Hard)
             ? vm with { Affinity = vm.Affinity.Where(r => !r.Hard || others.Any(p => r.Matches(p.Metadata))).ToList() }
             : vm;

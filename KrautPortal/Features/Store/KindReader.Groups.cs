@@ -17,10 +17,11 @@ public sealed partial class KindReader
     /// <summary>
     /// Objects of <paramref name="kind"/> grouped by the values at <paramref name="keys"/>, with sums of <paramref name="sums"/>.
     /// <paramref name="owners"/> narrows to those owners' objects and leaves out system objects (what such a person sees);
-    /// null counts everything, system objects included (what an administrator or capacity counts).
+    /// null counts everything, system objects included (what an administrator or capacity counts). <paramref name="except"/>
+    /// leaves one object out (a VM being placed again is not part of what is already placed).
     /// </summary>
     public async Task<IReadOnlyList<JsonGroup>> GroupAsync(KindInfo kind, IReadOnlyList<JsonField> keys, IReadOnlyList<JsonField> sums,
-        IReadOnlyCollection<string>? owners, CancellationToken ct)
+        IReadOnlyCollection<string>? owners, CancellationToken ct, Guid? except = null)
     {
         // Values are parameters; the paths are written into the SQL by the dialect (checked to be plain member paths),
         // because an expression index such as the one on the status phase serves only the same expression, never a parameter.
@@ -38,6 +39,7 @@ public sealed partial class KindReader
         }).ToList();
         var where = $"\"Kind\" = {kindValue}";
         if (owners is not null) where += $" AND \"IsSystem\" = FALSE AND \"Owner\" IN ({string.Join(", ", owners.Select(o => values.Add(o)))})";
+        if (except is { } id) where += $" AND NOT ({dialect.IdEqualsText("\"Id\"", values.Add(id.ToString()))})";
         var groupBy = keyColumns.Count == 0 ? "" : " GROUP BY " + string.Join(", ", Enumerable.Range(1, keyColumns.Count));
         var sql = $"SELECT {string.Join(", ", [.. keyColumns, "COUNT(*)", .. sumColumns])} FROM \"resources\" WHERE {where}{groupBy}";
 

@@ -12,8 +12,26 @@ namespace KrautPortal.Features.Store;
 /// </summary>
 public sealed partial class KindReader(KrautDbContext db)
 {
+    // Both providers' selector SQL (DatabaseSetup); the same text on SQLite and PostgreSQL.
+    private static readonly Selectors.LabelSelectorSql SelectorSql = new();
+
     /// <summary>The rows of one kind, untracked, for a query this class does not offer (count, exists, projections).</summary>
     public IQueryable<ResourceRow> Rows(KindInfo kind) => db.Resources.AsNoTracking().Where(r => r.Kind == kind.Name);
+
+    /// <summary>
+    /// The rows of <paramref name="kind"/> a selector matches, untracked, through the same SQL and planning as a listing
+    /// (<see cref="Selectors.SelectorPlanner"/>: a rare label leads), for a caller to narrow and project further.
+    /// </summary>
+    public async Task<IQueryable<ResourceRow>> MatchingAsync(KindInfo kind, Selectors.Selector selector, CancellationToken ct)
+    {
+        if (selector.IsEmpty) return Rows(kind);
+        var lead = await Selectors.SelectorPlanner.ChooseLeadAsync(db, SelectorSql, kind.Name, selector, ct);
+        var select = SelectorSql.Select(selector, lead, kind.Name);
+        // The fragment is the dialect's own SQL text with {n} placeholders; every value is a parameter.
+#pragma warning disable EF1003
+        return db.Resources.FromSqlRaw(select.Sql, select.Parameters.ToArray()).AsNoTracking().Where(r => r.Kind == kind.Name);
+#pragma warning restore EF1003
+    }
 
     public Task<List<Guid>> IdsAsync(KindInfo kind, CancellationToken ct) =>
         Rows(kind).Select(r => r.Id).ToListAsync(ct);

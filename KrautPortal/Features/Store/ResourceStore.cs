@@ -362,20 +362,20 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     private async Task<IQueryable<ResourceRow>> FilterAsync(string kind, Selector selector, Actor actor, CancellationToken ct)
     {
         var lead = await SelectorPlanner.ChooseLeadAsync(db, provider.Dialect, kind, new Selector([.. selector.Requirements, .. ScopeSelector(actor).Requirements]), ct);
-        return Rows(actor, selector, lead: lead).Where(r => r.Kind == kind);
+        return Rows(actor, selector, lead: lead, kind: kind).Where(r => r.Kind == kind);
     }
 
     /// <summary>
     /// The rows an actor may see, optionally narrowed by a selector: owner (own, groups', shared), system objects
     /// hidden from non-admins, and a token's selector ANDed in, all in SQL.
     /// </summary>
-    private IQueryable<ResourceRow> Rows(Actor actor, Selector? selector = null, bool tracked = false, LeadLabel? lead = null)
+    private IQueryable<ResourceRow> Rows(Actor actor, Selector? selector = null, bool tracked = false, LeadLabel? lead = null, string? kind = null)
     {
         var requirements = (selector?.Requirements ?? []).Concat(ScopeSelector(actor).Requirements).ToList();
         IQueryable<ResourceRow> rows = db.Resources;
         if (requirements.Count > 0)
         {
-            var select = provider.Dialect.Select(new Selector(requirements), lead);
+            var select = provider.Dialect.Select(new Selector(requirements), lead, kind);
             // The fragment is the dialect's own SQL text with {n} placeholders; every user value is a parameter.
 #pragma warning disable EF1003
             rows = db.Resources.FromSqlRaw(select.Sql, select.Parameters.ToArray());
@@ -449,6 +449,12 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
         _ => rows.OrderByDescending(r => r.UpdatedAt).ThenByDescending(r => r.Seq),
     };
 
+    /// <summary>
+    /// The rows after the keyset position. Each is written as a bound on the sort column AND the tie-break: "x &gt;= v AND
+    /// (x &gt; v OR seq &gt; s)" means the same as "x &gt; v OR (x = v AND seq &gt; s)", but its first term starts the walk of the
+    /// (Kind, x, Seq) index at the position, where the OR alone is only a filter and a page deep in a million objects
+    /// walks every entry before it (measured: benchmarks/RESULTS.md, list-million).
+    /// </summary>
     private static IQueryable<ResourceRow> AfterPosition(IQueryable<ResourceRow> rows, SortField field, bool descending, ContinueToken at)
     {
         var seq = at.Seq;
@@ -457,16 +463,16 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
             case SortField.Name:
                 var name = at.Value;
                 return descending
-                    ? rows.Where(r => string.Compare(r.Name, name) < 0 || (r.Name == name && r.Seq < seq))
-                    : rows.Where(r => string.Compare(r.Name, name) > 0 || (r.Name == name && r.Seq > seq));
+                    ? rows.Where(r => string.Compare(r.Name, name) <= 0 && (string.Compare(r.Name, name) < 0 || r.Seq < seq))
+                    : rows.Where(r => string.Compare(r.Name, name) >= 0 && (string.Compare(r.Name, name) > 0 || r.Seq > seq));
             default:
                 var when = at.TimeValue();
                 return (field, descending) switch
                 {
-                    (SortField.Created, false) => rows.Where(r => r.CreatedAt > when || (r.CreatedAt == when && r.Seq > seq)),
-                    (SortField.Created, true) => rows.Where(r => r.CreatedAt < when || (r.CreatedAt == when && r.Seq < seq)),
-                    (_, false) => rows.Where(r => r.UpdatedAt > when || (r.UpdatedAt == when && r.Seq > seq)),
-                    _ => rows.Where(r => r.UpdatedAt < when || (r.UpdatedAt == when && r.Seq < seq)),
+                    (SortField.Created, false) => rows.Where(r => r.CreatedAt >= when && (r.CreatedAt > when || r.Seq > seq)),
+                    (SortField.Created, true) => rows.Where(r => r.CreatedAt <= when && (r.CreatedAt < when || r.Seq < seq)),
+                    (_, false) => rows.Where(r => r.UpdatedAt >= when && (r.UpdatedAt > when || r.Seq > seq)),
+                    _ => rows.Where(r => r.UpdatedAt <= when && (r.UpdatedAt < when || r.Seq < seq)),
                 };
         }
     }

@@ -44,8 +44,9 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
         var types = (await reader.SpecsAsync<MachineTypeSpec>(Kinds.MachineTypes, ct)).ToDictionary(t => t.Id, t => t.Spec);
         var imageSizes = (await reader.StatusesAsync<ImageStatus>(Kinds.Images, ct)).ToDictionary(i => i.Key, i => i.Value.VirtualSizeBytes ?? 0);
         var request = Request(id, spec, metadata, types, imageSizes);
-        var placed = await PlacedAsync(reader, types, imageSizes, shownTo ?? Actor.System, request.Affinity.Count + request.AntiAffinity.Count > 0, ct);
-        return Scheduler.Place(request, hosts, placed, overcommit, options);
+        var (usage, dedicatedTypes) = await UsageAsync(reader, id, types, imageSizes, ct);
+        var vms = await RuleVmsAsync(reader, request, dedicatedTypes, types, imageSizes, shownTo ?? Actor.System, ct);
+        return Scheduler.Place(request, hosts, new PlacedState(usage, vms), overcommit, options);
     }
 
     /// <summary>The VM as the scheduler sees it; a machine type that is gone counts as nothing (the create's checks refuse it first).</summary>
@@ -81,21 +82,68 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
         return parsed;
     }
 
+    // Grouped by both places a VM's host is written (status first: where it runs; spec: where it was placed), machine type
+    // and image: a size left 0 takes the machine type's default (vCPUs, memory) or the image's size (disk), filled in here.
+    private static readonly JsonField[] UsageKeys = [new("$.host", InStatus: true), new("$.host"), new("$.machineTypeId"), new("$.imageId")];
+    private static readonly JsonField[] UsageSizes = [new("$.vcpus"), new("$.memoryMiB"), new("$.diskGiB")];
+
     /// <summary>
-    /// Every VM with a host, deleting or not (it holds its host until its record is gone); names <paramref name="shownTo"/>
-    /// may not see are withheld. Only what placement needs is read: a VM's status only for its host, its labels only when
-    /// the VM being placed has rules that look at them (every decision reads every VM, so this is the decision's cost).
+    /// Every VM with a host summed per host in the database, deleting or not (it holds its host until its record is gone), the
+    /// VM <paramref name="id"/> left out; and the dedicated machine types placed VMs use (their VMs are read one by one).
     /// </summary>
-    private static async Task<List<PlacedVm>> PlacedAsync(KindReader reader, IReadOnlyDictionary<Guid, MachineTypeSpec> types, IReadOnlyDictionary<Guid, long> imageSizes,
-        Actor shownTo, bool needLabels, CancellationToken ct)
+    private static async Task<(List<HostUsage> Usage, HashSet<Guid> DedicatedTypes)> UsageAsync(KindReader reader, Guid? id,
+        IReadOnlyDictionary<Guid, MachineTypeSpec> types, IReadOnlyDictionary<Guid, long> imageSizes, CancellationToken ct)
     {
-        var rows = await reader.Rows(Kinds.Vms).Select(r => new { r.Id, r.Name, r.Owner, r.IsSystem, r.Metadata, r.Spec, r.Status }).ToListAsync(ct);
+        var groups = await reader.GroupAsync(Kinds.Vms, UsageKeys, UsageSizes, owners: null, ct, except: id);
+        var usage = new List<HostUsage>(groups.Count);
+        var dedicated = new HashSet<Guid>();
+        foreach (var g in groups)
+        {
+            if ((g.Keys[0] ?? g.Keys[1]) is not { } host) continue;
+            var typeId = Guid.TryParse(g.Keys[2], out var t) ? t : Guid.Empty;
+            var type = types.GetValueOrDefault(typeId);
+            var image = Guid.TryParse(g.Keys[3], out var i) ? imageSizes.GetValueOrDefault(i) : 0;
+            if (type?.Placement == HostPlacement.Dedicated) dedicated.Add(typeId);
+            usage.Add(new HostUsage(host, (int)g.Count,
+                g.Sums[0] + g.Zeros[0] * (type?.Vcpus.Default ?? 0),
+                (g.Sums[1] + g.Zeros[1] * (long)(type?.MemoryMiB.Default ?? 0)) << 20,
+                (g.Sums[2] << 30) + g.Zeros[2] * image));
+        }
+        return (usage, dedicated);
+    }
+
+    /// <summary>
+    /// The VMs with a host the rules can look at: those a rule's selector of the VM being placed matches (through the
+    /// store's selector SQL), those with anti-affinity rules of their own (which apply both ways), and those of a dedicated
+    /// machine type. Names <paramref name="shownTo"/> may not see are withheld.
+    /// </summary>
+    private static async Task<List<PlacedVm>> RuleVmsAsync(KindReader reader, PlacementRequest request, IReadOnlySet<Guid> dedicatedTypes,
+        IReadOnlyDictionary<Guid, MachineTypeSpec> types, IReadOnlyDictionary<Guid, long> imageSizes, Actor shownTo, CancellationToken ct)
+    {
+        var queries = new List<IQueryable<ResourceRow>>();
+        foreach (var rule in request.Affinity.Concat(request.AntiAffinity).DistinctBy(r => r.Text))
+            queries.Add(await reader.MatchingAsync(Kinds.Vms, rule.Selector, ct));
+        // A LIKE narrows in SQL; the spec read below decides. Specs are stored as KrautJson writes them (keys as here).
+        queries.Add(reader.Rows(Kinds.Vms).Where(r => EF.Functions.Like(r.Spec, "%\"antiAffinity\"%")));
+        foreach (var type in dedicatedTypes)
+        {
+            var needle = "%" + type.ToString() + "%";
+            queries.Add(reader.Rows(Kinds.Vms).Where(r => EF.Functions.Like(r.Spec, needle)));
+        }
+
+        var rows = new Dictionary<Guid, VmRow>();
+        foreach (var query in queries)
+        {
+            var found = await query.Where(r => r.Id != request.Id)
+                .Select(r => new VmRow(r.Seq, r.Id, r.Name, r.Owner, r.IsSystem, r.Metadata, r.Spec, r.Status)).ToListAsync(ct);
+            foreach (var row in found) rows.TryAdd(row.Id, row);
+        }
         var placed = new List<PlacedVm>(rows.Count);
-        foreach (var row in rows)
+        foreach (var row in rows.Values.OrderBy(r => r.Seq))
         {
             var spec = KrautJson.Deserialize<VmSpec>(row.Spec);
             if ((StatusHost(row.Status) ?? spec.Host) is not { } host) continue;
-            var metadata = needLabels ? KrautJson.ParseObject(row.Metadata) : [];
+            var metadata = KrautJson.ParseObject(row.Metadata);
             var r = Request(row.Id, spec, metadata, types, imageSizes);
             var name = shownTo.MaySee(row.Owner, row.IsSystem) ? row.Name : "a VM of another owner";
             placed.Add(new PlacedVm(row.Id, name, host, r.Vcpus, r.MemoryBytes, r.DiskBytes, r.Dedicated, metadata,
@@ -103,6 +151,8 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
         }
         return placed;
     }
+
+    private sealed record VmRow(long Seq, Guid Id, string Name, string Owner, bool IsSystem, string Metadata, string Spec, string Status);
 
     private static string? StatusHost(string status)
     {

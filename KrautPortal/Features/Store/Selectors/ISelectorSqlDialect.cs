@@ -5,9 +5,10 @@ public interface ISelectorSqlDialect
 {
     /// <summary>
     /// <c>SELECT r.*</c> of the resources the selector matches; with <paramref name="lead"/>, the query starts from that
-    /// requirement's labels (a few objects) instead of walking every object of the kind.
+    /// requirement's labels (a few objects) instead of walking every object of the kind. With <paramref name="kind"/>, each
+    /// label condition names the kind too, so the (Kind, Key, Value) index can serve it as well as the per-object key.
     /// </summary>
-    SqlFragment Select(Selector selector, LeadLabel? lead = null);
+    SqlFragment Select(Selector selector, LeadLabel? lead = null, string? kind = null);
 
     /// <summary>How many objects of <paramref name="kind"/> each requirement's labels name, counting no further than <paramref name="cap"/> + 1: a row ("I" its index, "Value" the count) per requirement.</summary>
     SqlFragment CountLabels(string kind, IReadOnlyList<SelectorRequirement> requirements, int cap);

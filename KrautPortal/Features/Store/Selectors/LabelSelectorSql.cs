@@ -13,7 +13,7 @@ namespace KrautPortal.Features.Store.Selectors;
 /// </summary>
 public sealed class LabelSelectorSql : ISelectorSqlDialect
 {
-    public SqlFragment Select(Selector selector, LeadLabel? lead = null)
+    public SqlFragment Select(Selector selector, LeadLabel? lead = null, string? kind = null)
     {
         var sql = new StringBuilder();
         var parameters = new List<object>();
@@ -44,7 +44,10 @@ public sealed class LabelSelectorSql : ISelectorSqlDialect
         foreach (var r in selector.Requirements)
         {
             if (lead is not null && r == lead.Requirement) continue;
-            var label = $"SELECT 1 FROM \"resource_labels\" AS l WHERE l.\"ResourceSeq\" = r.\"Seq\" AND l.\"Key\" = {P(r.Key)}";
+            // The kind, when known, lets PostgreSQL answer a requirement from the (Kind, Key, Value) index as a whole (a semi-join
+            // over its labels) instead of reading every label with that key when it prefers that to probing object by object.
+            var ofKind = kind is null ? "" : $" AND l.\"Kind\" = {P(kind)}";
+            var label = $"SELECT 1 FROM \"resource_labels\" AS l WHERE l.\"ResourceSeq\" = r.\"Seq\" AND l.\"Key\" = {P(r.Key)}{ofKind}";
             string In() => $" AND l.\"Value\" IN ({string.Join(", ", r.Values.Select(P))})";
             conditions.Add(r.Operator switch
             {
