@@ -60,6 +60,35 @@ public sealed class ColdMoveTests(MoveHostsPortal fixture, ITestOutputHelper out
     }
 
     [Fact]
+    public async Task AStoppedVm_MovedFromThisMachineToTheSimulatedHost_GetsItsDiskAsAVolumeOnTheBaseUploadedThere_AndItsFilesHereGo()
+    {
+        var id = await fixture.VmOnAsync(MoveHostsPortal.Local, running: false);
+        var paths = fixture.Web.App.Service<KrautPaths>();
+        Assert.True(File.Exists(paths.DiskFor(id)));
+
+        using (var response = await fixture.MoveAsync(id, null))
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var moved = await fixture.WaitAsync(id, v => (string?)v["status"]?["host"] == fixture.Remote && v["status"]?["move"] is null,
+            MoveHostsPortal.Settle, "the VM moved to the simulated host");
+        Assert.Equal("stopped", (string?)moved["status"]!["phase"]);
+
+        Assert.Contains(VmBuilder.DomainName(id), MoveHostsPortal.DomainsOn(fixture.Remote));
+        Assert.DoesNotContain(VmBuilder.DomainName(id), MoveHostsPortal.DomainsOn(MoveHostsPortal.Local));
+        Assert.False(File.Exists(paths.DiskFor(id)), "the disk file here is removed once the target has it");
+        Assert.Contains(VmVolumes.DiskVolume(id), fixture.PoolFiles());
+        Assert.Contains(VmVolumes.DiskVolume(id) + ".done", fixture.PoolFiles());
+        // The copied overlay names the base image uploaded to the host's pool (a path there, not here).
+        var xml = fixture.Host.Virsh("vol-dumpxml", "--pool", fixture.Web.App.Service<VmVolumes>().PoolName, VmVolumes.DiskVolume(id));
+        Assert.Contains("<backingStore>", xml);
+        Assert.Contains(SimulatedHost.DataDirectory + "/", xml);
+        Assert.Contains("/image-", xml);
+
+        await fixture.Web.Api.DeleteVmAsync(id);
+        await Eventually.WaitUntilAsync(async () => await fixture.Web.Api.GetVmAsync(id) is null, MoveHostsPortal.Settle, "the VM deleted");
+        Assert.DoesNotContain(fixture.PoolFiles(), f => f.StartsWith(id.ToString("D"), StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Drain_OfTheSimulatedHost_MovesItsTwoStoppedVmsToThisMachine()
     {
         var first = await fixture.VmOnAsync(fixture.Remote, running: false);
