@@ -172,7 +172,10 @@ public class MoveHostsPortal : IAsyncLifetime, IDisposable
     public void Dispose()
     {
         GC.SuppressFinalize(this);
+        // The data directory is the fixture's, so the portal leaves this machine's libvirtd to it: its domains go here.
+        var instance = Web?.App.Service<Features.Reconciling.KrautInstance>().Id;
         Web?.Dispose();
+        if (instance is not null) LibvirtCleanup.RemoveInstance(Local, instance);
         Host?.Dispose();
         try
         {
