@@ -78,6 +78,15 @@ public static class KrautSetup
         services.AddKind<VmSpec, VmStatus, VmRules>();
         services.AddScoped<VmOperations>();
         services.AddScoped<VmScheduling>();
+        // Moving VMs between hosts (issue 14, part 6); live migration registers its own IVmMigrator after this one.
+        services.AddSingleton<IVmMigrator, NoLiveMigration>();
+        services.AddSingleton<VmMover>();
+        services.AddScoped<VmMoves>();
+        services.AddScoped<HostDrains>();
+        services.AddScoped<VmHostDrainer>();
+        services.AddScoped<IHostDrainer>(sp => sp.GetRequiredService<VmHostDrainer>());
+        services.AddSingleton<HostDrainWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<HostDrainWorker>());
         services.AddSingleton<Features.Vms.Pages.ConsoleWatcher>();
         services.AddScoped<IpamService>();
         services.AddScoped<NetworkAddresses>();
@@ -148,6 +157,7 @@ public static class KrautSetup
         app.MapSshKeys();
         app.MapHosts();
         app.MapHostCordons();
+        app.MapHostDrains();
         app.MapConsoles();
         Capacity.CapacityApi.MapCapacity(app);
         app.MapUsage();
