@@ -329,7 +329,7 @@ public static partial class DomainXml
         new("log", new XAttribute("file", path), new XAttribute("append", "on"));
 
     /// <summary>VNC on a Unix socket only: no network listen address, so nobody reaches it but through the portal.</summary>
-    internal static XElement VncElement(string socketPath)
+    private static XElement VncElement(string socketPath)
     {
         RequireSocketPath(socketPath, "VNC");
         return new XElement("graphics",
