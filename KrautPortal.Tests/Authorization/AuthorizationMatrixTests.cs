@@ -69,6 +69,9 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         ("POST", "/api/v1/vms/placement-preview", Op.Observation),
         ("POST", "/api/v1/hosts/{id}/cordon", Op.Observation),
         ("POST", "/api/v1/hosts/{id}/uncordon", Op.Observation),
+        // Moves and drains are for administrators; their rows are in KrautPortal.Tests/Moves/MoveAuthorizationTests.
+        ("POST", "/api/v1/vms/{id}/move", Op.Observation),
+        ("POST", "/api/v1/hosts/{id}/drain", Op.Observation),
         ("GET", "/api/v1/{kind}", Op.List),
         ("POST", "/api/v1/{kind}", Op.Create),
         ("GET", "/api/v1/{kind}/{id}", Op.Get),

@@ -78,6 +78,10 @@ public static class KrautSetup
         services.AddKind<VmSpec, VmStatus, VmRules>();
         services.AddScoped<VmOperations>();
         services.AddScoped<VmScheduling>();
+        // Moving VMs between hosts (issue 14, part 6); live migration registers its own IVmMigrator after this one.
+        services.AddSingleton<IVmMigrator, NoLiveMigration>();
+        services.AddSingleton<VmMover>();
+        services.AddScoped<VmMoves>();
         services.AddSingleton<Features.Vms.Pages.ConsoleWatcher>();
         services.AddScoped<IpamService>();
         services.AddScoped<NetworkAddresses>();

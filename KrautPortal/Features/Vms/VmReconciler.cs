@@ -20,6 +20,7 @@ public sealed class VmReconciler(
     KrautInstance instance,
     VmBuilder builder,
     VmVolumes volumes,
+    VmMover mover,
     Networks.NetworkReconciler networkReconciler,
     IOptions<KrautOptions> options,
     TimeProvider time,
@@ -103,14 +104,17 @@ public sealed class VmReconciler(
             using (VmTelemetry.StartPhase(VmTelemetry.Plan, vm.Id)) plan = await scope.ServiceProvider.GetRequiredService<VmPlanner>().PlanAsync(vm, ct);
             return await ConvergeAsync(plan, ensure || vm.Status.ObservedVersion < vm.Version, writer, scope.ServiceProvider.GetRequiredService<KrautDbContext>(), ct);
         }
-        catch (Exception e) when (e is LibvirtException or QemuImgException or HostUnavailableException or PlacementException or VmBuildException or CloudInit.SeedException)
+        catch (Exception e) when (e is LibvirtException or QemuImgException or HostUnavailableException or PlacementException or VmBuildException
+            or CloudInit.SeedException or VmMoveException)
         {
             var failedCreate = !writer.Current.DomainDefined;
+            var unreachable = writer.Current.DomainDefined ? Unreachable(writer.Current.Host) : null;
             await writer.WriteAsync(s => s with
             {
-                Phase = failedCreate ? VmPhase.Failed : s.Phase,
-                LastError = e.Message,
+                Phase = failedCreate ? VmPhase.Failed : unreachable is not null ? VmPhase.Unknown : s.Phase,
+                LastError = unreachable ?? e.Message,
                 LastErrorAt = time.GetUtcNow().UtcDateTime,
+                Addresses = unreachable is not null ? [] : s.Addresses,
             }, ct);
             // A refused placement or a broken image will not fix itself; the user changes something, which requeues.
             if (e is PlacementException or VmBuildException) return null;
@@ -130,6 +134,12 @@ public sealed class VmReconciler(
             if (Ownership is { } ownership && !await ownership.OwnsAsync(OwnerKeys.Host(plan.Host!.Uri), ct)) return TimeSpan.Zero;
         }
         if (host is null) throw new HostUnavailableException($"This VM was placed on {writer.Current.Host}, which is no longer configured.", new InvalidOperationException());
+        if (VmMover.PendingTarget(vm.Spec, writer.Current) is not null)
+        {
+            // Recorded by the move API; once done, the next pass (on the target's owner) converges there as usual.
+            await mover.MoveAsync(plan, writer, db, ct);
+            return TimeSpan.Zero;
+        }
 
         var connection = host.Connection;
         var domain = connection.FindDomain(vm.Id);
@@ -445,7 +455,9 @@ public sealed class VmReconciler(
     {
         await writer.WriteAsync(s => s with { Phase = VmPhase.Deleting }, ct);
         _rebootsSeen.TryRemove(vm.Id, out _);
-        var candidates = hosts.Find(vm.Status.Host) is { } placed ? [placed] : hosts.Hosts;
+        // A VM deleted mid-move may have a domain or disk on its target as well.
+        var placedOn = new[] { vm.Status.Host, vm.Spec.Host }.Distinct().Select(hosts.Find).OfType<KrautHost>().ToList();
+        IReadOnlyList<KrautHost> candidates = placedOn.Count > 0 ? placedOn : hosts.Hosts;
         foreach (var host in candidates)
         {
             using var domain = host.Connection.FindDomain(vm.Id);
@@ -504,6 +516,17 @@ public sealed class VmReconciler(
             if (Guid.TryParse(stem, out var id)) ids.Add(id);
         }
         return ids;
+    }
+
+    /// <summary>
+    /// The sentence a VM on an unreachable host shows (phase unknown), or null while its host answers. Its disk lives on
+    /// that host, so there is no evacuation without it: Kraut waits for the host and never recreates the VM elsewhere.
+    /// </summary>
+    private string? Unreachable(string? uri)
+    {
+        if (hosts.Find(uri) is not { } host || host.TryConnect()) return null;
+        return $"The host {host.Uri} does not answer ({host.Error}). This VM's state is unknown; its disk is local to that host, "
+            + "so it cannot be recreated elsewhere. Kraut waits for the host to come back and then shows the VM as it finds it.";
     }
 
     private void Listen(LibvirtConnection connection, CancellationToken ct)

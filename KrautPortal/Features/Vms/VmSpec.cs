@@ -2,7 +2,8 @@ namespace KrautPortal.Features.Vms;
 
 public enum PowerState { Running, Stopped }
 
-public enum VmPhase { Pending, Creating, Starting, Running, Rebooting, Stopping, Stopped, Paused, Crashed, Deleting, Failed, Missing }
+/// <remarks><c>Moving</c>: being copied to another host (see <see cref="VmStatus.Move"/>); <c>Unknown</c>: its host does not answer.</remarks>
+public enum VmPhase { Pending, Creating, Starting, Running, Rebooting, Stopping, Stopped, Paused, Crashed, Deleting, Failed, Missing, Moving, Unknown }
 
 /// <summary>A NIC on one network; Kraut picks the id and MAC when they are not given.</summary>
 public sealed record VmNic
@@ -83,6 +84,8 @@ public sealed record VmSpec
     /// <summary>
     /// The host Kraut placed the VM on, chosen by the scheduler in the create's transaction (never sent by the user) and
     /// kept on later writes. Null on VMs made before placement moved to the create: the reconciler places those.
+    /// A move (<c>POST /api/v1/vms/{id}/move</c>) sets it to the target; while it differs from <c>status.host</c> the
+    /// reconciler moves the VM there.
     /// </summary>
     public string? Host { get; init; }
 }
@@ -118,4 +121,10 @@ public sealed record VmStatus
     public DateTime? LastErrorAt { get; init; }
     /// <summary>When the reconciler last saw something change.</summary>
     public DateTime? ObservedAt { get; init; }
+
+    /// <summary>A move to another host under way (<c>spec.host</c> differs from <see cref="Host"/>); null otherwise.</summary>
+    public VmMove? Move { get; init; }
+
+    /// <summary>The last move that finished: from where, to where, when.</summary>
+    public VmMove? LastMove { get; init; }
 }

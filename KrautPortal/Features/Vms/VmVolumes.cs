@@ -86,7 +86,7 @@ public sealed class VmVolumes(HostPool hostPool, ILogger<VmVolumes> logger)
         PathOn(host, ImageVolume(image.Id, image.Format!.Value, new FileInfo(image.ContentPath!).Length));
 
     /// <summary>Uploads an image's content once per host; returns its path there.</summary>
-    private async Task<string> EnsureImageAsync(KrautHost host, Guid imageId, ImageFormat format, string content, CancellationToken ct)
+    public async Task<string> EnsureImageAsync(KrautHost host, Guid imageId, ImageFormat format, string content, CancellationToken ct)
     {
         var length = new FileInfo(content).Length;
         var name = ImageVolume(imageId, format, length);

@@ -24,6 +24,7 @@ public static class VmsApi
             .WithSummary("Dry run of a create (same body, same checks and authorization): the host the VM would be placed on now, "
                 + "and for every host the filter that refuses it (with the numbers) or its score. Nothing is stored.")
             .Accepts<ResourceInput<VmSpec>>("application/json");
+        group.MapVmMoves();
         group.MapDelete("/{id}/nics/{nicId}", RemoveNic).WithName("RemoveVmNic").WithSummary("Remove a NIC; hot-unplugged when the VM runs.");
     }
 
