@@ -13,13 +13,13 @@ public sealed partial class LibvirtConnection
     private const int JobNone = 0; // VIR_DOMAIN_JOB_NONE
 
     /// <summary>
-    /// live: the guest runs on during the copy; persist + undefine source: afterwards it is defined only on the target;
+    /// live: the guest runs on during the copy; persist: afterwards it is defined on the target (and, unless the request
+    /// keeps it, undefined on the source);
     /// non-shared incremental: only each disk's top layer is copied, the backing images are the target's own;
     /// auto-converge: under TCG a busy guest may dirty memory faster than it is sent, so QEMU throttles it instead of
     /// iterating forever.
     /// </summary>
-    private const VirMigrateFlags LiveFlags = VirMigrateFlags.Live | VirMigrateFlags.PersistDest | VirMigrateFlags.UndefineSource
-        | VirMigrateFlags.NonSharedInc | VirMigrateFlags.AutoConverge;
+    private const VirMigrateFlags LiveFlags = VirMigrateFlags.Live | VirMigrateFlags.PersistDest | VirMigrateFlags.NonSharedInc | VirMigrateFlags.AutoConverge;
 
     /// <summary>The running domain's XML as libvirt would send it for a migration (no runtime-only details).</summary>
     public string GetMigratableXml(Guid uuid)
@@ -66,7 +66,8 @@ public sealed partial class LibvirtConnection
             LibvirtException? failure = null;
             using (ct.Register(() => LibvirtNative.virDomainAbortJob(domain)))
             {
-                moved = LibvirtNative.virDomainMigrate3(domain, target._handle, parameters, (uint)count, (uint)LiveFlags);
+                var flags = LiveFlags | (request.UndefineSource ? VirMigrateFlags.UndefineSource : 0);
+                moved = LibvirtNative.virDomainMigrate3(domain, target._handle, parameters, (uint)count, (uint)flags);
                 // Read on this thread at once: libvirt keeps the error per thread.
                 if (moved.IsInvalid) failure = LibvirtError.Capture("virDomainMigrate3");
             }

@@ -14,12 +14,15 @@ namespace KrautPortal.Hypervisor;
 /// <param name="DestinationXml">The running domain's definition for the target (<see cref="MigrationXml.ForTarget"/>).</param>
 /// <param name="PersistentXml">The definition the target keeps for the next boot; null keeps <paramref name="DestinationXml"/>.</param>
 /// <param name="CopiedDisks">Target names (vda) of the disks whose top layer is copied; read-only media are never copied.</param>
+/// <param name="UndefineSource">libvirt undefines the source's definition once the target runs; false leaves it there,
+/// stopped, for the caller to remove.</param>
 public sealed record LiveMigrationRequest(
     Guid Uuid,
     string TargetAddress,
     string DestinationXml,
     string? PersistentXml,
-    IReadOnlyList<string> CopiedDisks)
+    IReadOnlyList<string> CopiedDisks,
+    bool UndefineSource = true)
 {
     /// <summary>tcp://address, with an IPv6 address in brackets; refuses what is not an IP address.</summary>
     public string MigrationUri => IPAddress.TryParse(TargetAddress, out var ip)

@@ -56,6 +56,10 @@ public static class MigrationXml
         if (wanted.Count > 0)
             throw new LiveMigrationRefusedException($"The definition for the target has disk(s) {string.Join(", ", wanted.Keys)} the running domain lacks: a disk cannot be added during a move.");
 
+        // A tap name libvirt generated (vnetN) is the source host's; the target picks a free one of its own.
+        devices.Elements("interface").Elements("target")
+            .Where(t => ((string?)t.Attribute("dev"))?.StartsWith("vnet", StringComparison.Ordinal) == true).Remove();
+
         var log = (string?)targetDevices.Elements("serial").Select(s => s.Element("log")?.Attribute("file")).FirstOrDefault();
         foreach (var element in devices.Elements("serial").Concat(devices.Elements("console")).Select(e => e.Element("log")).OfType<XElement>().ToList())
         {

@@ -7,7 +7,8 @@ namespace KrautPortal.Features.Vms;
 /// <summary>
 /// The live path of a move (<see cref="IVmMigrator"/>): libvirt's live migration (virDomainMigrate3) with the writable
 /// disk's top layer copied to the overlay the move made on the target (NBD), memory streamed straight between the two
-/// QEMUs over the target's address, the domain defined on the target and undefined on the source by libvirt itself.
+/// QEMUs over the target's address, the domain defined on the target by libvirt itself (the move's cleaning step then
+/// undefines the stopped one on the source).
 /// The guest keeps running throughout; it pauses only for the final switch-over.
 /// </summary>
 /// <remarks>
@@ -40,8 +41,10 @@ public sealed class LiveVmMigrator(ILogger<LiveVmMigrator> logger) : IVmMigrator
         try
         {
             var destination = MigrationXml.ForTarget(source.GetMigratableXml(id), move.TargetDomainXml);
+            // The source's definition is left (stopped) for the move's cleaning step, which undefines it through the domain
+            // it looked up before this call; undefined here, that lookup would find it gone.
             request = new LiveMigrationRequest(id, TargetAddress(move.Source, target), destination, move.TargetDomainXml,
-                MigrationXml.WritableDisks(move.TargetDomainXml));
+                MigrationXml.WritableDisks(move.TargetDomainXml), UndefineSource: false);
         }
         catch (LiveMigrationRefusedException e)
         {
