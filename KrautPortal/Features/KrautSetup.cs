@@ -84,6 +84,11 @@ public static class KrautSetup
         services.AddSingleton<IVmMigrator, LiveVmMigrator>();
         services.AddSingleton<VmMover>();
         services.AddScoped<VmMoves>();
+        services.AddScoped<HostDrains>();
+        services.AddScoped<VmHostDrainer>();
+        services.AddScoped<IHostDrainer>(sp => sp.GetRequiredService<VmHostDrainer>());
+        services.AddSingleton<HostDrainWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<HostDrainWorker>());
         services.AddSingleton<Features.Vms.Pages.ConsoleWatcher>();
         services.AddScoped<IpamService>();
         services.AddScoped<NetworkAddresses>();
@@ -154,6 +159,7 @@ public static class KrautSetup
         app.MapSshKeys();
         app.MapHosts();
         app.MapHostCordons();
+        app.MapHostDrains();
         app.MapConsoles();
         Capacity.CapacityApi.MapCapacity(app);
         app.MapUsage();

@@ -6,8 +6,9 @@ namespace KrautPortal.Features.Hosts;
 /// <param name="ArchitectureSupport">How the host runs each of them: native or emulated, and whether Kraut places VMs of it there.</param>
 /// <param name="Id">The host in URLs (<c>/api/v1/hosts/{id}/cordon</c>): a short hash of its URI.</param>
 /// <param name="Cordon">Who cordoned it and when; null when it takes new VMs.</param>
+/// <param name="Drain">Its last drain (<c>POST /api/v1/hosts/{id}/drain</c>): each VM's progress and a summary; null when never drained.</param>
 public sealed record HostInfo(string Uri, bool IsDemo, bool Reachable, string? Error, IReadOnlyList<string> Architectures,
-    IReadOnlyList<HostArchitecture> ArchitectureSupport, string Id = "", HostCordon? Cordon = null);
+    IReadOnlyList<HostArchitecture> ArchitectureSupport, string Id = "", HostCordon? Cordon = null, HostDrain? Drain = null);
 
 /// <param name="Support">native, emulated or no.</param>
 /// <param name="Allowed">Whether new VMs of this arch may be placed on the host (an emulated arch needs Kraut:AllowEmulation).</param>
@@ -21,10 +22,12 @@ public static class HostsApi
         app.MapGet("/api/v1/hosts", List).WithTags("hosts").WithName("ListHosts")
             .WithSummary("The libvirt hosts Kraut uses, with the architectures each runs natively or emulated; a demo host (libvirt's test driver) runs no real VMs.");
 
-    public static async Task<Ok<IReadOnlyList<HostInfo>>> List(HostRegistry hosts, HostCordons cordons, CancellationToken ct)
+    public static async Task<Ok<IReadOnlyList<HostInfo>>> List(HostRegistry hosts, HostCordons cordons, HostDrains drains, CancellationToken ct)
     {
         var cordoned = await cordons.AllAsync(ct);
-        return TypedResults.Ok<IReadOnlyList<HostInfo>>(hosts.Hosts.Select(h => Describe(h) with { Cordon = cordoned.GetValueOrDefault(h.Uri) }).ToList());
+        var drained = await drains.AllAsync(ct);
+        return TypedResults.Ok<IReadOnlyList<HostInfo>>(hosts.Hosts
+            .Select(h => Describe(h) with { Cordon = cordoned.GetValueOrDefault(h.Uri), Drain = drained.GetValueOrDefault(h.Uri) }).ToList());
     }
 
     public static HostInfo Describe(KrautHost h)
