@@ -16,12 +16,13 @@ namespace KrautPortal.Features.Vms;
 /// the definition built for the target becomes the one it keeps for its next boot. The two hosts must run guests the
 /// same way: a KVM guest cannot continue under TCG or the other way round, which is refused with that reason.
 /// </remarks>
-public sealed class LiveVmMigrator(ILogger<LiveVmMigrator> logger) : IVmMigrator
+public sealed class LiveVmMigrator(HostRegistry hosts, ILogger<LiveVmMigrator> logger) : IVmMigrator
 {
     /// <summary>Long enough for a large guest under TCG; past it the job is aborted and the guest runs on at its source.</summary>
     internal static readonly TimeSpan Timeout = TimeSpan.FromMinutes(20);
 
-    public bool LiveAvailable => true;
+    /// <summary>Two real hypervisor hosts at least: libvirt's test driver (the demo host) has nothing to migrate.</summary>
+    public bool LiveAvailable => hosts.Hosts.Count(h => !h.IsDemo) >= 2;
 
     public async Task MoveRunningAsync(VmLiveMove move, CancellationToken ct)
     {
