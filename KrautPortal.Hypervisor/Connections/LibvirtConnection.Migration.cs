@@ -81,7 +81,7 @@ public sealed partial class LibvirtConnection
                 throw failure;
             }
 
-            var completed = ReadJobStats(moved, JobStatsCompleted);
+            var completed = CompletedJobStats(moved);
             ulong? downtime = completed.TryGetValue("downtime", out var d) ? d : null;
             ulong? total = completed.TryGetValue("data_total", out var t) ? t : null;
             return new LiveMigrationResult(new LibvirtDomain(moved), elapsed, downtime is { } ms ? TimeSpan.FromMilliseconds(ms) : null, total);
@@ -89,6 +89,20 @@ public sealed partial class LibvirtConnection
         finally
         {
             if (parameters != IntPtr.Zero) LibvirtNative.virTypedParamsFree(parameters, count);
+        }
+    }
+
+    /// <summary>What the target measured of the finished migration (downtime, bytes); empty when it keeps nothing.</summary>
+    private static Dictionary<string, ulong> CompletedJobStats(DomainHandle moved)
+    {
+        try
+        {
+            return ReadJobStats(moved, JobStatsCompleted);
+        }
+        catch (LibvirtException)
+        {
+            // The migration succeeded; its figures are only a report.
+            return [];
         }
     }
 
