@@ -63,11 +63,13 @@ public sealed class LiveMigrationTests(ITestOutputHelper output)
                 Assert.DoesNotContain(dir.FullName, result.Domain.GetXml(inactive: true));
             }
             Assert.InRange(gap, TimeSpan.Zero, TimeSpan.FromSeconds(10));
-            Assert.Equal(first, lab.ReadRemoteSector(there.Disks[0].Path));
+            // A second marker written there also makes the guest flush its disk, so QEMU's qcow2 metadata is in the file
+            // another reader opens: then the first marker must be in the target's overlay, copied by the migration.
+            var second = await WriteMarkerAsync(lab.Host.Uri, lab.Uuid, sector: MarkerSector + 1);
+            Assert.Equal(first, lab.ReadRemoteSector(there.Disks[0].Path, MarkerSector));
+            Assert.Equal(second, lab.ReadRemoteSector(there.Disks[0].Path, MarkerSector + 1));
             // The guest's console log goes on there, where virtlogd writes it now.
             await Eventually.WaitUntilAsync(() => GuestConsole.Read(lab.RemoteOutside(there.SerialLogPath!)).Length > 0, TimeSpan.FromSeconds(10), "the console log on the simulated host");
-
-            var second = await WriteMarkerAsync(lab.Host.Uri, lab.Uuid, sector: MarkerSector + 1);
 
             // And back, to a new overlay here; the target address is this machine's end of the veth.
             var back = lab.Definition(Path.Combine(dir.FullName, "b.qcow2"), lab.LocalMedia, Path.Combine(dir.FullName, "b.log"), Path.Combine(dir.FullName, "b.sock"));
@@ -86,8 +88,10 @@ public sealed class LiveMigrationTests(ITestOutputHelper output)
             }
             Assert.DoesNotContain(lab.Name, lab.Host.Virsh("list", "--all", "--name"));
             Assert.InRange(gap, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+            var third = await WriteMarkerAsync(TestHosts.System, lab.Uuid, sector: MarkerSector + 2);
             Assert.Equal(first, ReadLocalSector(back.Disks[0].Path, MarkerSector));
             Assert.Equal(second, ReadLocalSector(back.Disks[0].Path, MarkerSector + 1));
+            Assert.Equal(third, ReadLocalSector(back.Disks[0].Path, MarkerSector + 2));
         }
         finally
         {
@@ -142,7 +146,10 @@ public sealed class LiveMigrationTests(ITestOutputHelper output)
 
     private static string Ms(TimeSpan? t) => t is { } v ? $"{v.TotalMilliseconds:0} ms" : "not reported";
 
-    /// <summary>Writes a random marker into <paramref name="sector"/> of the guest's disk from its own shell, synced; returns it.</summary>
+    /// <summary>
+    /// Writes a random marker into <paramref name="sector"/> of the guest's disk from its own shell and syncs it (a flush
+    /// of the virtio disk: QEMU writes its qcow2 metadata to the file too); returns it.
+    /// </summary>
     private static async Task<string> WriteMarkerAsync(string uri, Guid uuid, int sector = MarkerSector)
     {
         var marker = "KRAUT-LM-" + Guid.NewGuid().ToString("N")[..16];
@@ -284,10 +291,10 @@ public sealed class LiveMigrationTests(ITestOutputHelper output)
         public string RemoteOutside(string path) => Path.Combine(Host.DataDirectoryOutside, Path.GetRelativePath(SimulatedHost.DataDirectory, path));
 
         /// <summary>A sector of a disk on the simulated host, read there (its backing image is at a path only it sees).</summary>
-        public string ReadRemoteSector(string overlay)
+        public string ReadRemoteSector(string overlay, int sector)
         {
             var file = $"{SimulatedHost.DataDirectory}/{Name}-sector.raw";
-            var read = Host.TryInside("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={MarkerSector}", "count=1", $"if={overlay}", $"of={file}");
+            var read = Host.TryInside("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", "count=1", $"if={overlay}", $"of={file}");
             Assert.True(read.ExitCode == 0, read.StdErr);
             return SectorText(File.ReadAllBytes(RemoteOutside(file)));
         }

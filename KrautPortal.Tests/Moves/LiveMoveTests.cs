@@ -87,33 +87,36 @@ public sealed class LiveMoveTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains(domain, Virsh(target, "list", "--persistent", "--name"));
         Assert.Equal("running", Virsh(target, "domstate", domain).Trim());
         Assert.DoesNotContain(domain, Virsh(source, "list", "--all", "--name"));
-        Assert.Equal(marker, ReadSector(target, id));
+        // Written there, the second marker also flushes the guest's disk (QEMU's qcow2 metadata reaches the file).
+        var second = await WriteMarkerAsync(target, id, MarkerSector + 1);
+        Assert.Equal(marker, ReadSector(target, id, MarkerSector));
+        Assert.Equal(second, ReadSector(target, id, MarkerSector + 1));
         Assert.Empty(SourceFiles(source, id));
     }
 
     private string Virsh(string uri, params string[] args) => uri == TestHosts.System ? Tool.Run("virsh", ["-c", uri, .. args]) : Host.Virsh(args);
 
     /// <summary>Writes a random marker into a sector of the guest's disk from its own shell, synced; returns it.</summary>
-    private static async Task<string> WriteMarkerAsync(string uri, Guid id)
+    private static async Task<string> WriteMarkerAsync(string uri, Guid id, int sector = MarkerSector)
     {
         var marker = "KRAUT-MOVE-" + Guid.NewGuid().ToString("N")[..16];
         using var console = GuestSerial.Open(uri, id);
         await console.WaitForShellAsync(TimeSpan.FromSeconds(60));
         var token = Guid.NewGuid().ToString("N")[..8];
         var since = console.Length;
-        await console.SendLineAsync($"echo -n {marker} | dd of=/dev/vda bs=512 seek={MarkerSector} count=1 conv=sync,fsync 2>/dev/null; echo written-{token}-$((6*7))");
+        await console.SendLineAsync($"echo -n {marker} | dd of=/dev/vda bs=512 seek={sector} count=1 conv=sync,fsync 2>/dev/null; echo written-{token}-$((6*7))");
         await console.WaitForAsync($"written-{token}-42", TimeSpan.FromSeconds(30), since);
         return marker;
     }
 
     /// <summary>The marker's sector of the VM's disk on <paramref name="uri"/>, read on that host (its backing image is where only it sees it).</summary>
-    private string ReadSector(string uri, Guid id)
+    private string ReadSector(string uri, Guid id, int sector)
     {
         if (uri == TestHosts.System)
         {
             var disk = App.Service<KrautPaths>().DiskFor(id);
             var file = disk + ".sector";
-            Tool.Run("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={MarkerSector}", "count=1", $"if={disk}", $"of={file}");
+            Tool.Run("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", "count=1", $"if={disk}", $"of={file}");
             try
             {
                 return System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(file)).TrimEnd('\0');
@@ -125,7 +128,7 @@ public sealed class LiveMoveTests(ITestOutputHelper output) : IAsyncLifetime
         }
         var pool = $"{SimulatedHost.DataDirectory}/{App.Service<KrautInstance>().ShortId}";
         var outFile = $"{SimulatedHost.DataDirectory}/{id:N}.sector";
-        var read = Host.TryInside("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={MarkerSector}", "count=1",
+        var read = Host.TryInside("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", "count=1",
             $"if={pool}/{VmVolumes.DiskVolume(id)}", $"of={outFile}");
         Assert.True(read.ExitCode == 0, read.StdErr);
         var outside = Path.Combine(Host.DataDirectoryOutside, $"{id:N}.sector");
