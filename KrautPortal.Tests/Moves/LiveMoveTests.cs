@@ -81,16 +81,14 @@ public sealed class LiveMoveTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"moved live in {moved.TotalSeconds:0.0} s (request to status); longest HTTP gap {gap.TotalMilliseconds:0} ms; status: {status}");
 
         Assert.True(status.GetProperty("lastMove").GetProperty("live").GetBoolean());
-        Assert.Equal(JsonValueKind.Null, status.GetProperty("lastError").ValueKind);
+        Assert.True(!status.TryGetProperty("lastError", out var error) || error.ValueKind == JsonValueKind.Null, $"lastError: {error}");
         Assert.InRange(gap, TimeSpan.Zero, TimeSpan.FromSeconds(10));
         // Only on the target, defined there for good; gone from the source, files and all.
         Assert.Contains(domain, Virsh(target, "list", "--persistent", "--name"));
         Assert.Equal("running", Virsh(target, "domstate", domain).Trim());
         Assert.DoesNotContain(domain, Virsh(source, "list", "--all", "--name"));
-        // Written there, the second marker also flushes the guest's disk (QEMU's qcow2 metadata reaches the file).
-        var second = await WriteMarkerAsync(target, id, MarkerSector + 1);
-        Assert.Equal(marker, ReadSector(target, id, MarkerSector));
-        Assert.Equal(second, ReadSector(target, id, MarkerSector + 1));
+        // Read by the guest past its page cache: the only disk it has now is the target's overlay.
+        Assert.Contains(marker, await Hypervisor.LiveMigrationTests.ReadViaGuestAsync(target, id, MarkerSector), StringComparison.Ordinal);
         Assert.Empty(SourceFiles(source, id));
     }
 
