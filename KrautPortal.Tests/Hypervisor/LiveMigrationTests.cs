@@ -66,6 +66,9 @@ public sealed class LiveMigrationTests(ITestOutputHelper output)
             // Read by the guest past its page cache: the only disk it has now is the target's overlay.
             Assert.Contains(first, await ReadViaGuestAsync(lab.Host.Uri, lab.Uuid, MarkerSector), StringComparison.Ordinal);
             var second = await WriteMarkerAsync(lab.Host.Uri, lab.Uuid, sector: MarkerSector + 1);
+            // And in the overlay file there (the second marker's sync flushed QEMU's qcow2 metadata to it).
+            Assert.Equal(first, lab.ReadRemoteSector(there.Disks[0].Path, MarkerSector));
+            Assert.Equal(second, lab.ReadRemoteSector(there.Disks[0].Path, MarkerSector + 1));
             // The guest's console log goes on there, where virtlogd writes it now.
             await Eventually.WaitUntilAsync(() => GuestConsole.Read(lab.RemoteOutside(there.SerialLogPath!)).Length > 0, TimeSpan.FromSeconds(10), "the console log on the simulated host");
 
@@ -176,7 +179,7 @@ public sealed class LiveMigrationTests(ITestOutputHelper output)
     private static string ReadLocalSector(string overlay, int sector)
     {
         var file = overlay + ".sector";
-        Tool.Run("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", "count=1", $"if={overlay}", $"of={file}");
+        Tool.Run("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", $"count={sector + 1}", $"if={overlay}", $"of={file}");
         return SectorText(File.ReadAllBytes(file));
     }
 
@@ -305,7 +308,7 @@ public sealed class LiveMigrationTests(ITestOutputHelper output)
         public string ReadRemoteSector(string overlay, int sector)
         {
             var file = $"{SimulatedHost.DataDirectory}/{Name}-sector.raw";
-            var read = Host.TryInside("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", "count=1", $"if={overlay}", $"of={file}");
+            var read = Host.TryInside("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", $"count={sector + 1}", $"if={overlay}", $"of={file}");
             Assert.True(read.ExitCode == 0, read.StdErr);
             return SectorText(File.ReadAllBytes(RemoteOutside(file)));
         }

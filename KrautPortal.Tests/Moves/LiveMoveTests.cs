@@ -89,6 +89,10 @@ public sealed class LiveMoveTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.DoesNotContain(domain, Virsh(source, "list", "--all", "--name"));
         // Read by the guest past its page cache: the only disk it has now is the target's overlay.
         Assert.Contains(marker, await Hypervisor.LiveMigrationTests.ReadViaGuestAsync(target, id, MarkerSector), StringComparison.Ordinal);
+        // And in the overlay file there (a second marker's sync flushes QEMU's qcow2 metadata to it).
+        var second = await WriteMarkerAsync(target, id, MarkerSector + 1);
+        Assert.Equal(marker, ReadSector(target, id, MarkerSector));
+        Assert.Equal(second, ReadSector(target, id, MarkerSector + 1));
         Assert.Empty(SourceFiles(source, id));
     }
 
@@ -107,14 +111,14 @@ public sealed class LiveMoveTests(ITestOutputHelper output) : IAsyncLifetime
         return marker;
     }
 
-    /// <summary>The marker's sector of the VM's disk on <paramref name="uri"/>, read on that host (its backing image is where only it sees it).</summary>
+    /// <summary>(qemu-img dd counts from the start of the image, so count is one past the sector.) The marker's sector of the VM's disk on <paramref name="uri"/>, read on that host (its backing image is where only it sees it).</summary>
     private string ReadSector(string uri, Guid id, int sector)
     {
         if (uri == TestHosts.System)
         {
             var disk = App.Service<KrautPaths>().DiskFor(id);
             var file = disk + ".sector";
-            Tool.Run("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", "count=1", $"if={disk}", $"of={file}");
+            Tool.Run("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", $"count={sector + 1}", $"if={disk}", $"of={file}");
             try
             {
                 return System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(file)).TrimEnd('\0');
@@ -126,7 +130,7 @@ public sealed class LiveMoveTests(ITestOutputHelper output) : IAsyncLifetime
         }
         var pool = $"{SimulatedHost.DataDirectory}/{App.Service<KrautInstance>().ShortId}";
         var outFile = $"{SimulatedHost.DataDirectory}/{id:N}.sector";
-        var read = Host.TryInside("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", "count=1",
+        var read = Host.TryInside("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", $"count={sector + 1}",
             $"if={pool}/{VmVolumes.DiskVolume(id)}", $"of={outFile}");
         Assert.True(read.ExitCode == 0, read.StdErr);
         var outside = Path.Combine(Host.DataDirectoryOutside, $"{id:N}.sector");
