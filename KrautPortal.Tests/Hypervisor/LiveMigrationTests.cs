@@ -20,6 +20,13 @@ public sealed class LiveMigrationTests(ITestOutputHelper output)
     private static readonly TimeSpan Boot = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan Move = TimeSpan.FromSeconds(180);
 
+    /// <summary>
+    /// The guest pauses well under a second (libvirt reports the downtime); the rest of a gap is the prober's: curl's
+    /// timeouts and this side's neighbour entry for the guest, failed while it ran elsewhere, being resolved again.
+    /// Measured 1–6 s on a loaded 2-core machine; a cold restart instead of a live move would take 20–40 s of boot.
+    /// </summary>
+    internal static readonly TimeSpan MaxGap = TimeSpan.FromSeconds(15);
+
     /// <summary>A sector in the gap between the MBR and the first partition: nobody else writes there.</summary>
     private const int MarkerSector = 1024;
 
@@ -62,7 +69,7 @@ public sealed class LiveMigrationTests(ITestOutputHelper output)
                 Assert.DoesNotContain("<graphics", live);
                 Assert.DoesNotContain(dir.FullName, result.Domain.GetXml(inactive: true));
             }
-            Assert.InRange(gap, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+            Assert.InRange(gap, TimeSpan.Zero, MaxGap);
             // Read by the guest past its page cache: the only disk it has now is the target's overlay.
             Assert.Contains(first, await ReadViaGuestAsync(lab.Host.Uri, lab.Uuid, MarkerSector), StringComparison.Ordinal);
             var second = await WriteMarkerAsync(lab.Host.Uri, lab.Uuid, sector: MarkerSector + 1);
@@ -88,7 +95,7 @@ public sealed class LiveMigrationTests(ITestOutputHelper output)
                 Assert.Contains(back.VncSocketPath!, result.Domain.GetXml());
             }
             Assert.DoesNotContain(lab.Name, lab.Host.Virsh("list", "--all", "--name"));
-            Assert.InRange(gap, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+            Assert.InRange(gap, TimeSpan.Zero, MaxGap);
             var third = await WriteMarkerAsync(TestHosts.System, lab.Uuid, sector: MarkerSector + 2);
             // Stopped (QEMU writes out all its qcow2 metadata as it exits), the overlay file itself holds all three.
             using (var domain = lab.Local.FindDomain(lab.Uuid)!) domain.Destroy();
