@@ -80,6 +80,8 @@ public static class KrautSetup
         services.AddScoped<VmScheduling>();
         // Moving VMs between hosts (issue 14, part 6); live migration registers its own IVmMigrator after this one.
         services.AddSingleton<IVmMigrator, NoLiveMigration>();
+        // Live migration (libvirt's, with storage copy): the last registration wins over NoLiveMigration.
+        services.AddSingleton<IVmMigrator, LiveVmMigrator>();
         services.AddSingleton<VmMover>();
         services.AddScoped<VmMoves>();
         services.AddScoped<HostDrains>();
