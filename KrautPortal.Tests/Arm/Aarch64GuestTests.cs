@@ -66,7 +66,9 @@ public sealed class Aarch64GuestTests(Aarch64GuestFixture guest, ITestOutputHelp
         await serial.WaitForShellAsync(TimeSpan.FromSeconds(30));
         var since = serial.Length;
         await serial.SendLineAsync("echo arch=$(uname -m) sum=$((20+22)) tty=$(tty)");
-        var answer = await serial.WaitForAsync("sum=42", TimeSpan.FromSeconds(20), since);
+        // The whole answer line is waited for: under emulation the serial port delivers it in pieces, and a wait for
+        // "sum=42" alone may return before "tty=…" has arrived.
+        var answer = await serial.WaitForAsync("arch=aarch64 sum=42 tty=/dev/ttyAMA0", TimeSpan.FromSeconds(20), since);
         Assert.Contains("arch=aarch64 sum=42 tty=/dev/ttyAMA0", answer, StringComparison.Ordinal);
     }
 

@@ -85,7 +85,20 @@ public sealed class NetworkRealizer(KrautInstance instance, IHostNetworkFacts ho
 
         var config = NetworkXml.Parse(PersistentXml(network));
         if (NetworkXml.Shape(config) != NetworkXml.Shape(wanted)) Redefine(connection, wanted);
-        else SyncReservations(network, config, wanted, live: false, notes);
+        else
+        {
+            try
+            {
+                SyncReservations(network, config, wanted, live: false, notes);
+            }
+            catch (LibvirtException e) when (e.Code == LibvirtException.ErrOperationInvalid)
+            {
+                // The definition holds a reservation the XML read did not show (libvirt's test driver shows its live
+                // definition where the persistent one is asked for), so an add collides with it on MAC, name or address
+                // and would collide on every later pass too. The plan is the whole truth: write it as the definition.
+                Redefine(connection, wanted);
+            }
+        }
 
         if (!network.IsActive)
         {
