@@ -113,7 +113,20 @@ public sealed class PostgresServer : IDisposable
         using var command = connection.CreateCommand();
         // FORCE: a portal's pooled connections may still be open.
         command.CommandText = $"DROP DATABASE IF EXISTS \"{DatabaseName}\" WITH (FORCE)";
-        command.ExecuteNonQuery();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                command.ExecuteNonQuery();
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 50)
+            {
+                // An autovacuum worker is in the database: FORCE may not terminate it (it runs as no role the test user
+                // may signal), and it finishes a small database in moments.
+                Thread.Sleep(200);
+            }
+        }
     }
 
     private static string AdminConnectionString => DatabaseSetup.PostgresConnectionString(AdminUrl);
