@@ -160,7 +160,11 @@ public sealed class LiveMoveTests(ITestOutputHelper output) : IAsyncLifetime
 
     public Task DisposeAsync()
     {
+        // The data directory is the test's, so the portal leaves this machine's libvirtd to it: a VM moved here (and
+        // its network) goes here.
+        var instance = _app?.Service<KrautInstance>().Id;
         _app?.Dispose();
+        if (instance is not null) LibvirtCleanup.RemoveInstance(TestHosts.System, instance);
         _host?.Dispose();
         try
         {

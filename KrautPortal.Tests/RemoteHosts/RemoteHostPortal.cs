@@ -62,7 +62,11 @@ public sealed class RemoteHostPortal : IAsyncLifetime, IDisposable
 
     public void Dispose()
     {
+        // The data directory is the fixture's, so the portal leaves this machine's libvirtd to it (its networks are
+        // defined on every host, this one too).
+        var instance = Web?.App.Service<Features.Reconciling.KrautInstance>().Id;
         Web?.Dispose();
+        if (instance is not null) LibvirtCleanup.RemoveInstance(TestHosts.System, instance);
         Host?.Dispose();
         try
         {
