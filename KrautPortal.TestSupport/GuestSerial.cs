@@ -89,6 +89,23 @@ public sealed class GuestSerial : IDisposable
     /// Waits until the test guest's shell answers a command: its init starts the shell late in boot, and keystrokes sent
     /// before it runs may go to nobody, so the question is repeated every few seconds.
     /// </summary>
+    /// <summary>
+    /// Writes a random marker (<paramref name="prefix"/> and 16 hex digits) into <paramref name="sector"/> of the guest's
+    /// disk from its own shell and syncs it (a flush of the virtio disk: QEMU writes its qcow2 metadata to the file too);
+    /// returns it. For tests that prove a disk's content survived a move.
+    /// </summary>
+    public static async Task<string> WriteDiskMarkerAsync(string uri, Guid uuid, int sector, string prefix)
+    {
+        var marker = prefix + Guid.NewGuid().ToString("N")[..16];
+        using var console = Open(uri, uuid);
+        await console.WaitForShellAsync(TimeSpan.FromSeconds(60));
+        var token = Guid.NewGuid().ToString("N")[..8];
+        var since = console.Length;
+        await console.SendLineAsync($"echo -n {marker} | dd of=/dev/vda bs=512 seek={sector} count=1 conv=sync,fsync 2>/dev/null; echo written-{token}-$((6*7))");
+        await console.WaitForAsync($"written-{token}-42", TimeSpan.FromSeconds(30), since);
+        return marker;
+    }
+
     public async Task WaitForShellAsync(TimeSpan timeout)
     {
         var token = Guid.NewGuid().ToString("N")[..12];

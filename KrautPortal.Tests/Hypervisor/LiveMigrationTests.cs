@@ -156,21 +156,8 @@ public sealed class LiveMigrationTests(ITestOutputHelper output)
 
     private static string Ms(TimeSpan? t) => t is { } v ? $"{v.TotalMilliseconds:0} ms" : "not reported";
 
-    /// <summary>
-    /// Writes a random marker into <paramref name="sector"/> of the guest's disk from its own shell and syncs it (a flush
-    /// of the virtio disk: QEMU writes its qcow2 metadata to the file too); returns it.
-    /// </summary>
-    private static async Task<string> WriteMarkerAsync(string uri, Guid uuid, int sector = MarkerSector)
-    {
-        var marker = "KRAUT-LM-" + Guid.NewGuid().ToString("N")[..16];
-        using var console = GuestSerial.Open(uri, uuid);
-        await console.WaitForShellAsync(TimeSpan.FromSeconds(60));
-        var token = Guid.NewGuid().ToString("N")[..8];
-        var since = console.Length;
-        await console.SendLineAsync($"echo -n {marker} | dd of=/dev/vda bs=512 seek={sector} count=1 conv=sync,fsync 2>/dev/null; echo written-{token}-$((6*7))");
-        await console.WaitForAsync($"written-{token}-42", TimeSpan.FromSeconds(30), since);
-        return marker;
-    }
+    private static Task<string> WriteMarkerAsync(string uri, Guid uuid, int sector = MarkerSector) =>
+        GuestSerial.WriteDiskMarkerAsync(uri, uuid, sector, "KRAUT-LM-");
 
     /// <summary>What the guest reads from <paramref name="sector"/> of its disk with O_DIRECT (from the disk, not its page cache).</summary>
     internal static async Task<string> ReadViaGuestAsync(string uri, Guid uuid, int sector)

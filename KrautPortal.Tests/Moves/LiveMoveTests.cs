@@ -98,18 +98,8 @@ public sealed class LiveMoveTests(ITestOutputHelper output) : IAsyncLifetime
 
     private string Virsh(string uri, params string[] args) => uri == TestHosts.System ? Tool.Run("virsh", ["-c", uri, .. args]) : Host.Virsh(args);
 
-    /// <summary>Writes a random marker into a sector of the guest's disk from its own shell, synced; returns it.</summary>
-    private static async Task<string> WriteMarkerAsync(string uri, Guid id, int sector = MarkerSector)
-    {
-        var marker = "KRAUT-MOVE-" + Guid.NewGuid().ToString("N")[..16];
-        using var console = GuestSerial.Open(uri, id);
-        await console.WaitForShellAsync(TimeSpan.FromSeconds(60));
-        var token = Guid.NewGuid().ToString("N")[..8];
-        var since = console.Length;
-        await console.SendLineAsync($"echo -n {marker} | dd of=/dev/vda bs=512 seek={sector} count=1 conv=sync,fsync 2>/dev/null; echo written-{token}-$((6*7))");
-        await console.WaitForAsync($"written-{token}-42", TimeSpan.FromSeconds(30), since);
-        return marker;
-    }
+    private static Task<string> WriteMarkerAsync(string uri, Guid id, int sector = MarkerSector) =>
+        GuestSerial.WriteDiskMarkerAsync(uri, id, sector, "KRAUT-MOVE-");
 
     /// <summary>(qemu-img dd counts from the start of the image, so count is one past the sector.) The marker's sector of the VM's disk on <paramref name="uri"/>, read on that host (its backing image is where only it sees it).</summary>
     private string ReadSector(string uri, Guid id, int sector)
