@@ -22,13 +22,9 @@ public sealed class DrainPanelTests(DrainPanelPortal portal) : PortalTestContext
         using (await portal.Admin.PostAsync($"/api/v1/hosts/{defaultId}/uncordon", null)) { }
         var (stopped, _) = await portal.VmOnAsync(portal.SmallHost);
 
-        var cut = Render(b =>
+        var cut = RenderWithDialogs(b =>
         {
-            b.OpenComponent<MudPopoverProvider>(0);
-            b.CloseComponent();
-            b.OpenComponent<MudDialogProvider>(1);
-            b.CloseComponent();
-            b.OpenComponent<HostCordonPanel>(2);
+            b.OpenComponent<HostCordonPanel>(0);
             b.CloseComponent();
         });
         var row = $"[data-testid=host-cordon-row][data-host='{portal.SmallHost}']";

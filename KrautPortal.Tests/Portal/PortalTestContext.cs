@@ -42,6 +42,16 @@ public class PortalTestContext : BunitContext, IAsyncLifetime
         b.AddContent(1, content);
     });
 
+    /// <summary>Renders <paramref name="content"/> beside a MudPopoverProvider and a MudDialogProvider, which confirmations need.</summary>
+    public IRenderedComponent<ContainerFragment> RenderWithDialogs(RenderFragment content) => Render(b =>
+    {
+        b.OpenComponent<MudPopoverProvider>(0);
+        b.CloseComponent();
+        b.OpenComponent<MudDialogProvider>(1);
+        b.CloseComponent();
+        b.AddContent(2, content);
+    });
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     // MudBlazor registers services that only dispose asynchronously; xunit calls this before Dispose().

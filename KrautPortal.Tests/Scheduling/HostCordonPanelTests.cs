@@ -15,13 +15,9 @@ public sealed class HostCordonPanelTests(SpreadPortal portal) : PortalTestContex
     [Fact]
     public async Task Cordon_AsksFirst_SayingTheHostKeepsItsVms_ThenTheRowOffersUncordon()
     {
-        var cut = Render(b =>
+        var cut = RenderWithDialogs(b =>
         {
-            b.OpenComponent<MudPopoverProvider>(0);
-            b.CloseComponent();
-            b.OpenComponent<MudDialogProvider>(1);
-            b.CloseComponent();
-            b.OpenComponent<HostCordonPanel>(2);
+            b.OpenComponent<HostCordonPanel>(0);
             b.CloseComponent();
         });
         var row = $"[data-testid=host-cordon-row][data-host='{portal.SmallHost}']";
