@@ -36,8 +36,7 @@ public static class HostCordonApi
     {
         var actor = actors.Current;
         if (!actor.IsAdmin) throw new ForbiddenException($"Only administrators may {verb} a host: it decides where every tenant's new VMs go.");
-        var host = hosts.Hosts.FirstOrDefault(h => HostIds.For(h.Uri) == id || h.Uri == id)
-            ?? throw new HostNotFoundException(id);
+        var host = hosts.Resolve(id);
         return (host, actor);
     }
 

@@ -20,7 +20,7 @@ public static class HostDrainApi
     {
         var actor = actors.Current;
         if (!actor.IsAdmin) throw new Store.ForbiddenException("Only administrators may drain a host: it moves every tenant's VMs.");
-        var host = hosts.Hosts.FirstOrDefault(h => HostIds.For(h.Uri) == id || h.Uri == id) ?? throw new HostNotFoundException(id);
+        var host = hosts.Resolve(id);
         var drain = await drainer.StartAsync(host.Uri, actor.Name, ct);
         var info = HostsApi.Describe(host) with { Cordon = (await cordons.AllAsync(ct)).GetValueOrDefault(host.Uri), Drain = drain };
         return TypedResults.Accepted("/api/v1/hosts", info);

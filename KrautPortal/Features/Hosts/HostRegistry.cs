@@ -59,6 +59,10 @@ public sealed class HostRegistry : IDisposable
 
     public KrautHost? Find(string? uri) => Hosts.FirstOrDefault(h => h.Uri == uri);
 
+    /// <summary>A host by its id (as <c>GET /api/v1/hosts</c> shows it) or its URI, as the host APIs take it; 404 otherwise.</summary>
+    public KrautHost Resolve(string idOrUri) =>
+        Hosts.FirstOrDefault(h => HostIds.For(h.Uri) == idOrUri || h.Uri == idOrUri) ?? throw new HostNotFoundException(idOrUri);
+
     /// <summary>
     /// Null when some host can run <paramref name="arch"/>; otherwise a sentence saying why none can. Judged by what each
     /// host reported when last reached (<see cref="LearnFacts"/>): it never calls libvirt, so validating a request does not

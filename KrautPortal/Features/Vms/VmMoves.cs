@@ -20,7 +20,7 @@ public sealed class VmMoves(ResourceStore store, KindReader reader, VmScheduling
     public async Task<Resource<VmSpec, VmStatus>> RequestAsync(Guid id, string? target, Actor actor, CancellationToken ct)
     {
         if (!actor.IsAdmin) throw new ForbiddenException("Only administrators may move a VM between hosts: it decides where every tenant's VMs run.");
-        var targetHost = target is null ? null : ResolveHost(hosts, target);
+        var targetHost = target is null ? null : hosts.Resolve(target);
         var row = await store.InTransactionAsync(async () =>
         {
             await store.LockAsync(VmScheduling.LockName, ct);
@@ -63,8 +63,4 @@ public sealed class VmMoves(ResourceStore store, KindReader reader, VmScheduling
         var verdict = decision.Hosts.First(h => h.Host == target.Uri);
         return verdict.Accepted ? target.Uri : throw new ConflictException($"The scheduler refuses {target.Uri}: {verdict.Filter}: {verdict.Reason}");
     }
-
-    /// <summary>A host by its id (as <c>GET /api/v1/hosts</c> shows it) or its URI; 404 otherwise.</summary>
-    public static KrautHost ResolveHost(HostRegistry hosts, string idOrUri) =>
-        hosts.Hosts.FirstOrDefault(h => HostIds.For(h.Uri) == idOrUri || h.Uri == idOrUri) ?? throw new HostNotFoundException(idOrUri);
 }
