@@ -11,7 +11,7 @@ namespace KrautPortal.Features.Vms;
 /// <see cref="VmMover"/> carries it out. Scoped.
 /// </summary>
 public sealed class VmMoves(ResourceStore store, KindReader reader, VmScheduling scheduling, HostRegistry hosts, IVmMigrator migrator,
-    VmReconciler reconciler, IOptions<OvercommitOptions> overcommit, IOptions<SchedulingOptions> options)
+    VmReconciler reconciler, IOptions<SchedulingOptions> options)
 {
     /// <summary>
     /// Moves VM <paramref name="id"/> to <paramref name="target"/> (a host id or URI), or where the scheduler puts it
@@ -58,7 +58,7 @@ public sealed class VmMoves(ResourceStore store, KindReader reader, VmScheduling
         // The current host is left out: a move without a target must go somewhere else.
         var others = (await scheduling.HostsAsync(ct)).Where(h => h.Uri != current).ToList();
         if (others.Count == 0) throw new ConflictException($"There is no host other than {current} to move the VM to.");
-        var decision = await VmScheduling.DecideAsync(reader, vm.Id, vm.Spec, vm.Metadata, others, overcommit.Value, options.Value, ct, actor);
+        var decision = await VmScheduling.DecideAsync(reader, vm.Id, vm.Spec, vm.Metadata, others, await scheduling.OvercommitsAsync(ct), options.Value, ct, actor);
         if (target is null) return decision.Host ?? throw new NoValidHostException(decision);
         var verdict = decision.Hosts.First(h => h.Host == target.Uri);
         return verdict.Accepted ? target.Uri : throw new ConflictException($"The scheduler refuses {target.Uri}: {verdict.Filter}: {verdict.Reason}");

@@ -15,7 +15,7 @@ namespace KrautPortal.Features.Vms;
 /// inside a create's transaction it sees exactly what that transaction sees). Scoped.
 /// </summary>
 public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFactsCache nodes, HostCordons cordons, KrautPaths paths,
-    IOptions<OvercommitOptions> overcommit, IOptions<SchedulingOptions> options, IServiceScopeFactory scopes)
+    OvercommitSettings overcommits, IOptions<SchedulingOptions> options, IServiceScopeFactory scopes)
 {
     /// <summary>The lock every placement takes inside its transaction: decisions are made one at a time across replicas.</summary>
     public const string LockName = "vm-placement";
@@ -25,7 +25,10 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
     /// explanation names other VMs only where <paramref name="shownTo"/> may see them.
     /// </summary>
     public async Task<PlacementDecision> DecideAsync(Guid? id, VmSpec spec, JsonObject metadata, Actor shownTo, CancellationToken ct) =>
-        await DecideAsync(reader, id, spec, metadata, await HostsAsync(ct), overcommit.Value, options.Value, ct, shownTo);
+        await DecideAsync(reader, id, spec, metadata, await HostsAsync(ct), await OvercommitsAsync(ct), options.Value, ct, shownTo);
+
+    /// <summary>Each host's overcommit as set now (read in the caller's transaction, like the cordons).</summary>
+    public Task<HostOvercommits> OvercommitsAsync(CancellationToken ct) => overcommits.ReadAsync(ct);
 
     /// <summary>
     /// A dry run for a page: in a scope (and database context) of its own, so it may run while the page's circuit reads
@@ -39,7 +42,7 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
 
     /// <summary>The decision from the store's VMs and the given hosts (public for the placement benchmark, which times exactly this).</summary>
     public static async Task<PlacementDecision> DecideAsync(KindReader reader, Guid? id, VmSpec spec, JsonObject metadata, IReadOnlyList<HostFacts> hosts,
-        OvercommitOptions overcommit, SchedulingOptions options, CancellationToken ct, Actor? shownTo = null)
+        HostOvercommits overcommit, SchedulingOptions options, CancellationToken ct, Actor? shownTo = null)
     {
         var types = (await reader.SpecsAsync<MachineTypeSpec>(Kinds.MachineTypes, ct)).ToDictionary(t => t.Id, t => t.Spec);
         var imageSizes = (await reader.StatusesAsync<ImageStatus>(Kinds.Images, ct)).ToDictionary(i => i.Key, i => i.Value.VirtualSizeBytes ?? 0);
