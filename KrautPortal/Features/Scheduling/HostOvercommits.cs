@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace KrautPortal.Features.Scheduling;
 
 /// <summary>
@@ -10,6 +12,7 @@ namespace KrautPortal.Features.Scheduling;
 /// <param name="ReservedMemoryMiB">Memory kept for the host itself, off the memory ceiling.</param>
 public sealed record OvercommitValues(double? Cpu = null, double? Memory = null, double? Disk = null, long? ReservedMemoryMiB = null)
 {
+    [JsonIgnore]
     public bool IsEmpty => Cpu is null && Memory is null && Disk is null && ReservedMemoryMiB is null;
 }
 
