@@ -38,6 +38,22 @@ public sealed class VmMoves(ResourceStore store, KindReader reader, VmScheduling
         return Resource<VmSpec, VmStatus>.FromRow(row);
     }
 
+    /// <summary>
+    /// What a move of VM <paramref name="id"/> would do now, for the VM page's dialog: live or cold, and each other host's
+    /// verdict (the scheduler's, or why a running VM cannot reach it live); <see cref="VmMovePreview.WhyNot"/> when it cannot move at all.
+    /// </summary>
+    public async Task<VmMovePreview> PreviewAsync(Guid id, Actor actor, CancellationToken ct)
+    {
+        var vm = await reader.FindAsync<VmSpec, VmStatus>(Kinds.Vms, id, ct) ?? throw new NotFoundException(Kinds.Vms.Singular, id);
+        var live = IsRunning(vm);
+        if (WhyCannotMove(vm) is { } why) return new VmMovePreview(vm.Status.Host, live, why, []);
+        var refusals = live ? await LiveRefusalsAsync(id, ct) : new Dictionary<string, string>();
+        var others = (await scheduling.HostsAsync(ct)).Where(h => h.Uri != vm.Status.Host).ToList();
+        var decision = await VmScheduling.DecideAsync(reader, vm.Id, vm.Spec, vm.Metadata, others, overcommit.Value, options.Value, ct, actor);
+        var verdicts = decision.Hosts.Select(h => refusals.TryGetValue(h.Host, out var refused) ? h with { Filter = "live migration", Reason = refused, Score = null } : h).ToList();
+        return new VmMovePreview(vm.Status.Host, live, others.Count == 0 ? $"There is no host other than {vm.Status.Host} to move the VM to." : null, verdicts);
+    }
+
     /// <summary>Why <paramref name="vm"/> cannot move now, or null: the drain reports this for VMs it leaves in place.</summary>
     public string? WhyCannotMove(Resource<VmSpec, VmStatus> vm)
     {
@@ -89,3 +105,6 @@ public sealed class VmMoves(ResourceStore store, KindReader reader, VmScheduling
         return verdict.Accepted ? target.Uri : throw new ConflictException($"The scheduler refuses {target.Uri}: {verdict.Filter}: {verdict.Reason}");
     }
 }
+
+/// <summary>A move's dry run: from where, live or cold, why not at all (null: it can), and every other host's verdict.</summary>
+public sealed record VmMovePreview(string? From, bool Live, string? WhyNot, IReadOnlyList<HostVerdict> Hosts);
