@@ -13,6 +13,9 @@ public sealed class ConsoleGuestPortal() : ConsolePortal(KrautAppFactory.SystemD
         ["Consoles:MaxPerUser"] = Cap.ToString(System.Globalization.CultureInfo.InvariantCulture),
         // A removed user is noticed at the next re-check, not a minute later.
         ["Auth:IdentityRecheckSeconds"] = "1",
+        // An expired token or a removed user is found by the sessions' periodic re-check: every 2 s here, not every 10 s
+        // (the expiry and removed-user tests each waited up to 10 s for it).
+        ["Consoles:RecheckSeconds"] = "2",
     }), IAsyncLifetime
 {
     public const int Cap = 3;

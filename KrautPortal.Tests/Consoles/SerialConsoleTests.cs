@@ -115,7 +115,7 @@ public sealed class SerialConsoleTests(ConsoleGuestPortal portal) : IClassFixtur
         await using var viewer = await OpenAsync(token);
         await viewer.WaitForStateAsync(s => (int)s["viewers"]! >= 1, "the console open");
 
-        // Nothing changes at expiry: the periodic re-check (every 10 s) finds it.
+        // Nothing changes at expiry: the periodic re-check (Consoles:RecheckSeconds, 2 s here) finds it.
         var reason = await viewer.WaitClosedAsync(TimeSpan.FromSeconds(45));
 
         Assert.Contains("expired", reason, StringComparison.Ordinal);

@@ -67,6 +67,17 @@ public sealed class RealAntiSpoofingTests : IDisposable
         Assert.Contains("KRAUT-TEST-SPOOFED-ADDRESS=unreachable", log, StringComparison.Ordinal);
         Assert.Contains("KRAUT-TEST-ROGUE-DHCP=started", log, StringComparison.Ordinal);
 
+        // A guest asking for DHCP on this network hears no answer: the only server is the attacker's (started above).
+        // Created now, it boots while the host checks the victim below, rather than after.
+        var client = await CreateVmAsync("client", networkId, clientIp, userData: """
+            #!/bin/sh
+            printf '#!/bin/sh\n[ "$1" = bound ] && echo "KRAUT-TEST-ROGUE-LEASE ip=$ip router=$router" >>/run/leases\nexit 0\n' >/run/record-lease.sh
+            chmod +x /run/record-lease.sh
+            udhcpc -i eth0 -n -q -t 5 -T 2 -s /run/record-lease.sh >/dev/null 2>&1
+            cat /run/leases 2>/dev/null
+            echo KRAUT-TEST-DHCP-DONE
+            """);
+
         // While the attacker keeps claiming the victim's address, the host still reaches the victim there.
         var victimMac = await MacOfAsync(victim);
         using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
@@ -79,15 +90,6 @@ public sealed class RealAntiSpoofingTests : IDisposable
             }
         }
 
-        // A guest asking for DHCP on this network hears no answer: the only server is the attacker's.
-        var client = await CreateVmAsync("client", networkId, clientIp, userData: """
-            #!/bin/sh
-            printf '#!/bin/sh\n[ "$1" = bound ] && echo "KRAUT-TEST-ROGUE-LEASE ip=$ip router=$router" >>/run/leases\nexit 0\n' >/run/record-lease.sh
-            chmod +x /run/record-lease.sh
-            udhcpc -i eth0 -n -q -t 5 -T 2 -s /run/record-lease.sh >/dev/null 2>&1
-            cat /run/leases 2>/dev/null
-            echo KRAUT-TEST-DHCP-DONE
-            """);
         var clientConsole = ConsolePath(client);
         await WaitForLineAsync(clientConsole, "KRAUT-TEST-DHCP-DONE");
         Assert.DoesNotContain("KRAUT-TEST-ROGUE-LEASE", GuestConsole.Read(clientConsole), StringComparison.Ordinal);

@@ -33,10 +33,12 @@ public sealed class TrafficRulesTests(TrafficLab lab, ITestOutputHelper output)
 
         var page = await lab.ExpectAnswerAsync(8080);
         Assert.Contains("kraut-port 8080 ok", page.Body, StringComparison.Ordinal);
-        await lab.ExpectNoAnswerAsync(8081);
-        // No rule for 8082: the default inbound policy (deny) drops it.
-        await lab.ExpectNoAnswerAsync(8082);
-        await lab.ExpectNoAnswerAsync(8083, expected: ProbeOutcome.Refused);
+        // The closed ports are probed at once (the ruleset is in force: 8080 answered), not one after the other.
+        await Task.WhenAll(
+            lab.ExpectNoAnswerAsync(8081),
+            // No rule for 8082: the default inbound policy (deny) drops it.
+            lab.ExpectNoAnswerAsync(8082),
+            lab.ExpectNoAnswerAsync(8083, expected: ProbeOutcome.Refused));
     }
 
     [Fact]
@@ -54,8 +56,7 @@ public sealed class TrafficRulesTests(TrafficLab lab, ITestOutputHelper output)
     {
         await lab.SetVmMetadataAsync(lab.WebVmId, new JsonObject());
         await lab.ApplyAsync([Rule("inbound", "allow", "tcp", [80], destinationSelector: "role=web")]);
-        await lab.ExpectNoAnswerAsync(80);
-        await lab.ExpectNoAnswerAsync(80, host: lab.PeerIp);
+        await Task.WhenAll(lab.ExpectNoAnswerAsync(80), lab.ExpectNoAnswerAsync(80, host: lab.PeerIp));
 
         await lab.SetVmMetadataAsync(lab.WebVmId, new JsonObject { ["role"] = "web" });
         var page = await lab.ExpectAnswerAsync(80, within: TrafficLab.Apply);
