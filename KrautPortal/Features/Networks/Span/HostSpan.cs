@@ -59,7 +59,9 @@ public sealed class HostSpan(KrautInstance instance, IOptions<HostSpanOptions> o
                     ? new HostSpanLink(host.Uri, true, "failed", [], $"No address for {string.Join(", ", missing)}: set Kraut:HostSpan:Hosts (Uri, Address).")
                     : await JoinAsync(host, networkId, spec, remotes.OfType<string>().ToList(), ct));
             }
-            else if (host.IsLocal || previously.Any(p => p.Host == host.Uri) || _confirmed.ContainsKey((host.Uri, LinkName(networkId))))
+            // Here the kernel is asked directly (a link a crash left behind goes too); elsewhere only where a link was made.
+            else if ((host.IsLocal && Directory.Exists($"/sys/class/net/{LinkName(networkId)}")) || previously.Any(p => p.Host == host.Uri)
+                     || _confirmed.ContainsKey((host.Uri, LinkName(networkId))))
             {
                 var left = await LeaveAsync(host, networkId, ct);
                 if (left.State != "absent") result.Add(left);
