@@ -15,7 +15,7 @@ namespace KrautPortal.Tests.RemoteHosts;
 /// A network whose VMs sit on two hosts is one L2 segment: this machine's libvirtd and a <see cref="SimulatedHost"/>
 /// (reached over qemu+tcp, its host agent over SSH with the README's forced-command key), one real test guest on each;
 /// the guest here pings the guest there through the VXLAN links the portal made on both bridges, and the links go when
-/// the network no longer has VMs on two hosts.
+/// the network no longer has VMs on two hosts (one whose agent cannot be reached is reported, and retried until it answers).
 /// </summary>
 [Collection(RealQemuCollection.Name)]
 public sealed class HostSpanTests(ITestOutputHelper output) : IAsyncLifetime
@@ -54,7 +54,7 @@ public sealed class HostSpanTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task GuestsOnTwoHosts_ReachEachOtherOverTheNetworksVxlan_AndTheLinksGoWhenOneHostHasNoVmLeft()
+    public async Task GuestsOnTwoHosts_ReachEachOtherOverTheNetworksVxlan_AndTheLinksGoWhenOneHostHasNoVmLeft_RetriedWhileTheAgentIsDown()
     {
         var prefix = TestSubnets.FreePrefix(130, 150);
         // Made by an administrator for alice: her own address pool would not reach the test band.
@@ -114,10 +114,20 @@ public sealed class HostSpanTests(ITestOutputHelper output) : IAsyncLifetime
         }
         output.WriteLine($"ping across hosts after {started.Elapsed.TotalSeconds:0.0} s");
 
-        // The guest there goes: the network has VMs on one host only, so neither host keeps a link.
+        // The guest there goes while that host's agent cannot be reached: the network has VMs on one host only, so the
+        // link here goes at once; the one there stays, and the status says why, until the agent answers again.
+        _sshd.Stop();
         await _web.Api.DeleteVmAsync(there);
-        await WaitForNetworkAsync(networkId, s => s["span"] is JsonArray { Count: 0 }, "no host joined any more");
+        var stuck = await WaitForNetworkAsync(networkId, s => s["span"] is JsonArray { Count: 1 } a && (string?)a[0]!["state"] == "failed",
+            "the unreachable host reported in the span");
+        Assert.Equal(_host.Uri, (string?)stuck["span"]![0]!["host"]);
+        Assert.False((bool)stuck["span"]![0]!["joined"]!);
+        Assert.Contains("Spanning hosts: " + _host.Uri, (string?)stuck["message"], StringComparison.Ordinal);
         Assert.Null(HostLinks.Show(link));
+        Assert.Equal(0, _host.TryInside("ip", "link", "show", "dev", link).ExitCode);
+
+        await _sshd.RestartAsync();
+        await WaitForNetworkAsync(networkId, s => s["span"] is JsonArray { Count: 0 } && s["message"] is null, "the retry to remove the link there");
         Assert.NotEqual(0, _host.TryInside("ip", "link", "show", "dev", link).ExitCode);
 
         await _web.Api.DeleteVmAsync(here);

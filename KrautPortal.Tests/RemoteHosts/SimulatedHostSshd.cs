@@ -13,13 +13,15 @@ namespace KrautPortal.Tests.RemoteHosts;
 public sealed class SimulatedHostSshd : IDisposable
 {
     private readonly string _dir;
-    private readonly Process _sshd;
+    private readonly SimulatedHost _host;
+    private Process _sshd;
 
-    private SimulatedHostSshd(string dir, Process sshd, string target)
+    private SimulatedHostSshd(SimulatedHost host, string dir, Process sshd)
     {
+        _host = host;
         _dir = dir;
         _sshd = sshd;
-        Target = target;
+        Target = $"root@{host.Address}";
     }
 
     /// <summary>root@address: where the portal's <c>Kraut:HostSpan:Hosts:N:Ssh</c> points.</summary>
@@ -32,7 +34,7 @@ public sealed class SimulatedHostSshd : IDisposable
 
     public static async Task<SimulatedHostSshd> StartAsync(SimulatedHost host)
     {
-        var sshd = Tool.PackagedFile("/usr/sbin/sshd", "openssh-server");
+        Tool.PackagedFile("/usr/sbin/sshd", "openssh-server");
         Tool.PackagedFile("/usr/bin/ssh-keygen", "openssh-client");
         var dir = Directory.CreateTempSubdirectory("kraut-sshd-").FullName;
         Tool.Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "kraut-test-host", "-f", Path.Combine(dir, "host_key"));
@@ -52,33 +54,10 @@ public sealed class SimulatedHostSshd : IDisposable
             UsePAM no
             StrictModes no
             """);
-        // sshd refuses to start without its privilege separation directory (the simulated host shares this machine's /run).
-        Directory.CreateDirectory("/run/sshd");
-        var daemon = Tool.Run("ip", "netns", "pids", host.Namespace).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .First(p => File.ReadAllText($"/proc/{p}/comm").Trim() == "libvirtd");
-        var psi = new ProcessStartInfo("nsenter") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in (string[])["--target", daemon, "--mount", "--net", sshd, "-D", "-e", "-f", Path.Combine(dir, "sshd_config")]) psi.ArgumentList.Add(a);
-        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start sshd");
-        var log = new System.Text.StringBuilder();
-        process.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        process.BeginErrorReadLine();
-        var started = new SimulatedHostSshd(dir, process, $"root@{host.Address}");
+        var started = new SimulatedHostSshd(host, dir, Launch(host, dir));
         try
         {
-            await Eventually.WaitUntilAsync(async () =>
-            {
-                if (process.HasExited) throw new InvalidOperationException($"sshd exited: {Captured()}");
-                using var client = new TcpClient();
-                try
-                {
-                    await client.ConnectAsync(host.Address, 22);
-                    return true;
-                }
-                catch (SocketException)
-                {
-                    return false;
-                }
-            }, TimeSpan.FromSeconds(20), "sshd answering in the simulated host");
+            await started.WaitForAnswerAsync();
             return started;
         }
         catch
@@ -86,12 +65,54 @@ public sealed class SimulatedHostSshd : IDisposable
             started.Dispose();
             throw;
         }
-
-        string Captured()
-        {
-            lock (log) return log.ToString();
-        }
     }
+
+    /// <summary>Stops sshd (the host's agent can no longer be reached); <see cref="RestartAsync"/> brings it back with the same keys.</summary>
+    public void Stop()
+    {
+        if (!_sshd.HasExited) _sshd.Kill(entireProcessTree: true);
+        _sshd.WaitForExit(5000);
+    }
+
+    public async Task RestartAsync()
+    {
+        Stop();
+        _sshd.Dispose();
+        _sshd = Launch(_host, _dir);
+        await WaitForAnswerAsync();
+    }
+
+    private static Process Launch(SimulatedHost host, string dir)
+    {
+        // sshd refuses to start without its privilege separation directory (the simulated host shares this machine's /run).
+        Directory.CreateDirectory("/run/sshd");
+        var daemon = Tool.Run("ip", "netns", "pids", host.Namespace).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .First(p => File.ReadAllText($"/proc/{p}/comm").Trim() == "libvirtd");
+        var psi = new ProcessStartInfo("nsenter") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in (string[])["--target", daemon, "--mount", "--net", "/usr/sbin/sshd", "-D", "-e", "-f", Path.Combine(dir, "sshd_config")])
+            psi.ArgumentList.Add(a);
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start sshd");
+        process.ErrorDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return process;
+    }
+
+    private Task WaitForAnswerAsync() => Eventually.WaitUntilAsync(async () =>
+    {
+        if (_sshd.HasExited) throw new InvalidOperationException($"sshd exited with {_sshd.ExitCode.ToString(CultureInfo.InvariantCulture)} (run it with -d to see why)");
+        using var client = new TcpClient();
+        try
+        {
+            await client.ConnectAsync(_host.Address, 22);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }, TimeSpan.FromSeconds(20), "sshd answering in the simulated host");
 
     public void Dispose()
     {
