@@ -72,6 +72,13 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         // Moves and drains are for administrators; their rows are in KrautPortal.Tests/Moves/MoveAuthorizationTests.
         ("POST", "/api/v1/vms/{id}/move", Op.Observation),
         ("POST", "/api/v1/hosts/{id}/drain", Op.Observation),
+        // Overcommit is for administrators (reads too: it is capacity); its rows are in KrautPortal.Tests/Scheduling/OvercommitApiTests.
+        ("GET", "/api/v1/overcommit", Op.Observation),
+        ("PUT", "/api/v1/overcommit", Op.Observation),
+        ("GET", "/api/v1/overcommit/history", Op.Observation),
+        ("GET", "/api/v1/hosts/{id}/overcommit", Op.Observation),
+        ("PUT", "/api/v1/hosts/{id}/overcommit", Op.Observation),
+        ("GET", "/api/v1/hosts/{id}/overcommit/history", Op.Observation),
         ("GET", "/api/v1/{kind}", Op.List),
         ("POST", "/api/v1/{kind}", Op.Create),
         ("GET", "/api/v1/{kind}/{id}", Op.Get),

@@ -71,8 +71,8 @@ public sealed class PlacementFromStoreTests : IAsyncLifetime
         await Make("vms", "web-1", "alice", Spec(A, 2, 1024, 20), new VmStatus { Host = A }, App("web"));
         await Make("vms", "web-2", "alice", Spec(A), new VmStatus { Host = A }, App("web"));
         await Make("vms", "web-3", "erin", Spec(B, memoryMiB: 512, image: _otherImage), new VmStatus { Host = B }, App("web"));
-        // The status says where it runs; the spec's host is where it was placed first (status wins).
-        await Make("vms", "moved", "alice", Spec(A, 1, 512, 10), new VmStatus { Host = B }, App("cache"));
+        // Moving from B (status: where it runs) to A (spec: where it is going): it holds both hosts until the move is done.
+        await Make("vms", "moved", "alice", Spec(A, 1, 512, 10), new VmStatus { Host = B }, App("web"));
         // Placed, not yet seen by the reconciler: the spec's host counts.
         await Make("vms", "placed", "alice", Spec(B, 3, 3072, 30), new VmStatus(), App("cache"));
         // Not placed at all: counts nowhere.
@@ -134,12 +134,29 @@ public sealed class PlacementFromStoreTests : IAsyncLifetime
         Assert.Equal("anti-affinity", On(await Decide("hard-anti-db"), B).Filter);
         Assert.Equal("runs 'a VM of another owner', whose hard anti-affinity \"app=db\" matches this VM", On(await Decide("labelled-db"), B).Reason);
         Assert.Equal("affinity", On(await Decide("hard-affinity-cache"), A).Filter);
-        Assert.StartsWith("has 3 VMs", On(await Decide("dedicated"), A).Reason, StringComparison.Ordinal);
-        // 16 GiB less 512 MiB reserve; web-1 1 GiB, web-2 2 GiB (its type's default), movable 6 GiB: 6.5 GiB left.
+        // web-1, web-2, movable and moved (on its way to A).
+        Assert.StartsWith("has 4 VMs", On(await Decide("dedicated"), A).Reason, StringComparison.Ordinal);
+        // 16 GiB less 512 MiB reserve; web-1 1 GiB, web-2 2 GiB (its type's default), movable 6 GiB, moved (moving here) 512 MiB: 6 GiB left.
         Assert.Equal("memory", On(await Decide("large"), A).Filter);
-        Assert.Contains("(16 GiB × 1 − 512 MiB reserve = 15.5 GiB, 9 GiB promised)", On(await Decide("large"), A).Reason, StringComparison.Ordinal);
+        Assert.Contains("(16 GiB × 1 − 512 MiB reserve = 15.5 GiB, 9.5 GiB promised)", On(await Decide("large"), A).Reason, StringComparison.Ordinal);
         // Placing movable again leaves its own 6 GiB out of A's load.
         Assert.Null(On(await Decide("replace-movable"), A).Filter);
+    }
+
+    [Fact]
+    public async Task AMovingVm_CountsOnItsSourceAndItsTarget_UntilTheMoveIsDone()
+    {
+        // 6 GiB left on A only because "moved" (512 MiB, running on B) is on its way there: 6.25 GiB no longer fits.
+        var spec = new VmSpec { ImageId = _image, MachineTypeId = _shared, Vcpus = 1, MemoryMiB = 6400, DiskGiB = 10 };
+        await using var scope = _services.CreateAsyncScope();
+        var reader = scope.ServiceProvider.GetRequiredService<KindReader>();
+        var decision = await VmScheduling.DecideAsync(reader, null, spec, [], Hosts, Overcommit, new SchedulingOptions(), default);
+        var onA = decision.Hosts.Single(h => h.Host == A);
+        Assert.Equal("memory", onA.Filter);
+        Assert.Contains("9.5 GiB promised", onA.Reason, StringComparison.Ordinal);
+        // B still holds it: web-3 512 MiB, moved 512 MiB, placed 3 GiB, db-1 4 GiB.
+        var onB = await VmScheduling.DecideAsync(reader, null, spec with { MemoryMiB = 32 * 1024 }, [], Hosts, Overcommit, new SchedulingOptions(), default);
+        Assert.Contains("8 GiB promised", onB.Hosts.Single(h => h.Host == B).Reason, StringComparison.Ordinal);
     }
 
     private (Guid? Id, VmSpec Spec, JsonObject Metadata) Case(string name)
@@ -176,8 +193,10 @@ public sealed class PlacementFromStoreTests : IAsyncLifetime
         {
             if ((vm.Status.Host ?? vm.Spec.Host) is not { } host) continue;
             var r = VmScheduling.Request(vm.Id, vm.Spec, vm.Metadata, types, imageSizes);
-            placed.Add(new PlacedVm(vm.Id, shownTo.MaySee(vm.Owner, vm.System) ? vm.Name : "a VM of another owner", host, r.Vcpus, r.MemoryBytes, r.DiskBytes,
-                r.Dedicated, vm.Metadata, r.AntiAffinity.Where(a => a.Hard).ToList()));
+            var placedVm = new PlacedVm(vm.Id, shownTo.MaySee(vm.Owner, vm.System) ? vm.Name : "a VM of another owner", host, r.Vcpus, r.MemoryBytes, r.DiskBytes,
+                r.Dedicated, vm.Metadata, r.AntiAffinity.Where(a => a.Hard).ToList());
+            placed.Add(placedVm);
+            if (vm.Spec.Host is { } target && target != host) placed.Add(placedVm with { Host = target });
         }
         return Scheduler.Place(VmScheduling.Request(id, spec, metadata, types, imageSizes), Hosts, placed, Overcommit, options);
     }

@@ -163,6 +163,7 @@ public static class KrautSetup
         app.MapSshKeys();
         app.MapHosts();
         app.MapHostCordons();
+        Scheduling.OvercommitApi.MapOvercommit(app);
         app.MapHostDrains();
         app.MapConsoles();
         Capacity.CapacityApi.MapCapacity(app);

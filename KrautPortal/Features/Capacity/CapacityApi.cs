@@ -18,10 +18,9 @@ public static class CapacityApi
         return TypedResults.Ok(await capacity.GetAsync(ct));
     }
 
-    /// <summary>Registers the capacity reader and its node-facts cache with the <c>Capacity</c> configuration section.</summary>
+    /// <summary>Registers the capacity reader; its ceilings come from the scheduler's overcommit (<see cref="Scheduling.OvercommitSettings"/>).</summary>
     public static IServiceCollection AddKrautCapacity(this IServiceCollection services, IConfiguration config)
     {
-        services.Configure<CapacityOptions>(config.GetSection("Capacity"));
         services.AddScoped<ICapacityReader, CapacityService>();
         return services;
     }

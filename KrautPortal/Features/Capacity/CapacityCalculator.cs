@@ -1,4 +1,5 @@
 using KrautPortal.Features.MachineTypes;
+using KrautPortal.Features.Scheduling;
 using KrautPortal.Hypervisor;
 
 namespace KrautPortal.Features.Capacity;
@@ -19,12 +20,13 @@ public sealed record DiskPool(long TotalBytes, long AvailableBytes);
 public static class CapacityCalculator
 {
     public static InstallationCapacity Compute(DateTime at, IReadOnlyList<HostInput> hosts, IReadOnlyList<PlacedVms> vms,
-        long imageBytes, DiskPool disk, IReadOnlyList<MachineTypeInput> machineTypes, CapacityOptions options)
+        long imageBytes, DiskPool disk, IReadOnlyList<MachineTypeInput> machineTypes, HostOvercommits overcommit)
     {
         var byHost = vms.ToLookup(v => v.Host);
         var diskUsed = (double)(disk.TotalBytes - disk.AvailableBytes);
-        var diskCeiling = options.DiskCeiling(disk.TotalBytes);
-        var perHost = hosts.Select(h => ForHost(h, byHost[h.Uri].ToList(), disk, diskCeiling, diskUsed, options)).ToList();
+        // The pool is shared: in total it takes the installation's disk ratio; each host's row shows the host's own.
+        var diskCeiling = overcommit.Everywhere.DiskCeiling(disk.TotalBytes);
+        var perHost = hosts.Select(h => ForHost(h, byHost[h.Uri].ToList(), disk, diskUsed, overcommit.For(h.Uri))).ToList();
 
         var total = new
         {
@@ -37,7 +39,7 @@ public static class CapacityCalculator
         return new InstallationCapacity(at, perHost, total.Vcpus, total.Memory, total.Disk, fits);
     }
 
-    private static HostCapacity ForHost(HostInput host, List<PlacedVms> vms, DiskPool disk, double diskCeiling, double diskUsed, CapacityOptions options)
+    private static HostCapacity ForHost(HostInput host, List<PlacedVms> vms, DiskPool disk, double diskUsed, OvercommitOptions options)
     {
         var facts = host.Facts;
         double cpus = facts?.Cpus ?? 0;
@@ -46,7 +48,7 @@ public static class CapacityCalculator
             new CapacityAmount(cpus, vms.Sum(v => (double)v.Vcpus), options.CpuCeiling(cpus), facts?.CpuBusyFraction * cpus),
             new CapacityAmount(memory, vms.Sum(v => (double)v.MemoryBytes), options.MemoryCeiling(memory),
                 facts?.FreeMemoryKiB is { } free ? (facts.MemoryKiB - Math.Min(free, facts.MemoryKiB)) * 1024.0 : null),
-            new CapacityAmount(disk.TotalBytes, vms.Sum(v => (double)v.DiskBytes), diskCeiling, diskUsed));
+            new CapacityAmount(disk.TotalBytes, vms.Sum(v => (double)v.DiskBytes), options.DiskCeiling(disk.TotalBytes), diskUsed));
     }
 
     private static CapacityAmount Sum(IEnumerable<CapacityAmount> amounts)

@@ -1,8 +1,8 @@
 using KrautPortal.Features.Hosts;
 using KrautPortal.Features.Images;
 using KrautPortal.Features.MachineTypes;
+using KrautPortal.Features.Scheduling;
 using KrautPortal.Features.Store;
-using Microsoft.Extensions.Options;
 
 namespace KrautPortal.Features.Capacity;
 
@@ -17,9 +17,11 @@ namespace KrautPortal.Features.Capacity;
 /// its own size or, when it follows the image, the image's virtual size.
 /// </remarks>
 public sealed class CapacityService(KindReader reader, HostRegistry hosts, NodeFactsCache nodes, KrautPaths paths,
-    IOptions<CapacityOptions> options, TimeProvider time) : ICapacityReader
+    OvercommitSettings overcommits, TimeProvider time) : ICapacityReader
 {
-    public async Task<InstallationCapacity> GetAsync(CancellationToken ct)
+    public Task<InstallationCapacity> GetAsync(CancellationToken ct) => PreviewAsync(o => o, ct);
+
+    public async Task<InstallationCapacity> PreviewAsync(Func<HostOvercommits, HostOvercommits> change, CancellationToken ct)
     {
         var hostInputs = new List<HostInput>();
         foreach (var host in hosts.Hosts)
@@ -51,7 +53,8 @@ public sealed class CapacityService(KindReader reader, HostRegistry hosts, NodeF
             t.Spec.Architecture, t.Spec.Placement, t.Spec.Vcpus.Default, (long)t.Spec.MemoryMiB.Default << 20)).ToList();
         var imageBytes = images.Sum(i => i.Status.ActualSizeBytes ?? i.Status.VirtualSizeBytes ?? 0);
 
-        return CapacityCalculator.Compute(time.GetUtcNow().UtcDateTime, hostInputs, placed, imageBytes, DataDirectoryPool(), pickable, options.Value);
+        return CapacityCalculator.Compute(time.GetUtcNow().UtcDateTime, hostInputs, placed, imageBytes, DataDirectoryPool(), pickable,
+            change(await overcommits.ReadAsync(ct)));
     }
 
     /// <summary>How capacity groups VMs and what it sums (public for the dashboard benchmark, which times this query).</summary>

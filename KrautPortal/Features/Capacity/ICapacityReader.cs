@@ -20,4 +20,7 @@ public sealed record InstallationCapacity(DateTime At, IReadOnlyList<HostCapacit
 public interface ICapacityReader
 {
     Task<InstallationCapacity> GetAsync(CancellationToken ct);
+
+    /// <summary>The figures as they would be with <paramref name="change"/> applied to the overcommit set now (nothing is stored).</summary>
+    Task<InstallationCapacity> PreviewAsync(Func<Scheduling.HostOvercommits, Scheduling.HostOvercommits> change, CancellationToken ct);
 }

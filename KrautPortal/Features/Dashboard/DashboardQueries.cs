@@ -45,6 +45,13 @@ public sealed class DashboardQueries(IServiceScopeFactory scopes, KrautPaths pat
         return new StorageUse(images.Sum(i => i.Count), images.Sum(i => i.Sums[0]), disks.Count, disks.Sum(f => f.Length));
     }
 
+    /// <summary><paramref name="work"/> with services of a scope (and database context) of its own, for a dialog beside the dashboard's panels.</summary>
+    public async Task<T> InOwnScopeAsync<T>(Func<IServiceProvider, Task<T>> work)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await work(scope.ServiceProvider);
+    }
+
     /// <summary>The installation's capacity (<see cref="ICapacityReader"/>).</summary>
     public async Task<InstallationCapacity> CapacityAsync(CancellationToken ct)
     {

@@ -7,11 +7,12 @@ namespace KrautPortal.Features.Scheduling;
 public static class Scheduler
 {
     public static PlacementDecision Place(PlacementRequest vm, IReadOnlyList<HostFacts> hosts, IReadOnlyList<PlacedVm> placed,
-        OvercommitOptions overcommit, SchedulingOptions options) =>
+        HostOvercommits overcommit, SchedulingOptions options) =>
         Place(vm, hosts, PlacedState.FromVms(placed, vm.Id), overcommit, options);
 
+    /// <param name="overcommit">Each host's ratios and reserve (<see cref="HostOvercommits.For"/>: its own, the installation's or the configured).</param>
     public static PlacementDecision Place(PlacementRequest vm, IReadOnlyList<HostFacts> hosts, PlacedState placed,
-        OvercommitOptions overcommit, SchedulingOptions options)
+        HostOvercommits overcommit, SchedulingOptions options)
     {
         // A hard affinity rule no placed VM matches yet names the first of its group: that one may go anywhere.
         var others = placed.Vms.Where(p => p.Id != vm.Id).ToList();
@@ -23,15 +24,16 @@ public static class Scheduler
         foreach (var load in HostLoad.Of(hosts, placed, vm.Id))
         {
             var refused = false;
+            var o = overcommit.For(load.Host.Uri);
             foreach (var filter in Filters.All)
             {
-                if (filter.Refusal(effective, load, overcommit) is not { } reason) continue;
+                if (filter.Refusal(effective, load, o) is not { } reason) continue;
                 verdicts.Add(new HostVerdict(load.Host.Uri, filter.Name, reason, null, null));
                 refused = true;
                 break;
             }
             if (refused) continue;
-            var weights = Weighers.All.ToDictionary(w => w.Name, w => Math.Round(w.Weigh(effective, load, overcommit, options), 6));
+            var weights = Weighers.All.ToDictionary(w => w.Name, w => Math.Round(w.Weigh(effective, load, o, options), 6));
             verdicts.Add(new HostVerdict(load.Host.Uri, null, null, Math.Round(weights.Values.Sum(), 6), weights));
         }
 

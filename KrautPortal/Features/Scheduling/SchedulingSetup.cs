@@ -5,8 +5,8 @@ namespace KrautPortal.Features.Scheduling;
 public static class SchedulingSetup
 {
     /// <summary>
-    /// The scheduler's settings (<c>Scheduling</c>: strategy, weights; <c>Capacity</c>: overcommit, reserve, facts' age)
-    /// and what it reads hosts through: their facts cache and the cordons.
+    /// The scheduler's settings (<c>Scheduling</c>: strategy, weights; <c>Capacity</c>: overcommit and reserve defaults, facts' age)
+    /// and what it reads hosts through: their facts cache, the cordons and the overcommit set at runtime.
     /// </summary>
     public static IServiceCollection AddKrautScheduling(this IServiceCollection services, IConfiguration config)
     {
@@ -15,6 +15,8 @@ public static class SchedulingSetup
         services.Configure<SchedulingOptions>(config.GetSection("Scheduling"));
         services.AddSingleton<NodeFactsCache>();
         services.AddScoped<HostCordons>();
+        services.AddScoped<OvercommitSettings>();
+        services.AddScoped<OvercommitChanges>();
         return services;
     }
 }

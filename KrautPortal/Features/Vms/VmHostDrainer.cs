@@ -10,7 +10,7 @@ namespace KrautPortal.Features.Vms;
 /// migration they are left in place and reported. Scoped.
 /// </summary>
 public sealed class VmHostDrainer(KindReader reader, HostCordons cordons, HostDrains drains, VmMoves moves, IVmMigrator migrator,
-    HostDrainWorker worker, TimeProvider time, ILogger<VmHostDrainer> logger) : IHostDrainer
+    HostDrainWorker worker, Reconciling.IReconcileOwnership ownership, TimeProvider time, ILogger<VmHostDrainer> logger) : IHostDrainer
 {
     /// <summary>Moves of one drain under way at once: each copies a disk through this machine.</summary>
     public const int MovesAbreast = 2;
@@ -28,10 +28,20 @@ public sealed class VmHostDrainer(KindReader reader, HostCordons cordons, HostDr
         var vms = await OnHostAsync(uri, ct);
         var drain = new HostDrain(uri, by, time.GetUtcNow().UtcDateTime,
             vms.OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => new HostDrainVm(v.Id, v.Name, HostDrainVm.Waiting)).ToList());
+        // Only the replica owning the host moves its VMs (its worker), or two replicas' passes would both start the same
+        // moves; another replica records the drain and the owner's worker takes it up within its interval.
+        if (!await OwnsAsync(uri, ct))
+        {
+            await drains.SaveAsync(drain, ct);
+            return drain;
+        }
         drain = await AdvanceAsync(drain, ct, save: true);
         worker.Wake();
         return drain;
     }
+
+    /// <summary>Whether this replica drives the host's VMs (<see cref="Reconciling.OwnerKeys.Host"/>) and so its drain.</summary>
+    public ValueTask<bool> OwnsAsync(string uri, CancellationToken ct) => ownership.OwnsAsync(Reconciling.OwnerKeys.Host(uri), ct);
 
     /// <summary>One pass over a drain: each VM's state from its record, new moves started while fewer than two run; saved when changed.</summary>
     public async Task<HostDrain> AdvanceAsync(HostDrain drain, CancellationToken ct, bool save = false)
@@ -82,7 +92,10 @@ public sealed class VmHostDrainer(KindReader reader, HostCordons cordons, HostDr
         (await reader.AllAsync<VmSpec, VmStatus>(Kinds.Vms, ct)).Where(v => v.Status.Host == uri && v.DeletionRequestedAt is null).ToList();
 }
 
-/// <summary>Advances every unfinished drain every few seconds (and at once when one starts), so their moves go on without a request.</summary>
+/// <summary>
+/// Advances every unfinished drain of a host this replica owns every few seconds (and at once when one starts), so their
+/// moves go on without a request.
+/// </summary>
 public sealed class HostDrainWorker(IServiceScopeFactory scopes, ILogger<HostDrainWorker> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
@@ -102,7 +115,8 @@ public sealed class HostDrainWorker(IServiceScopeFactory scopes, ILogger<HostDra
                 await using var scope = scopes.CreateAsyncScope();
                 var drains = await scope.ServiceProvider.GetRequiredService<HostDrains>().AllAsync(stoppingToken);
                 var drainer = scope.ServiceProvider.GetRequiredService<VmHostDrainer>();
-                foreach (var drain in drains.Values.Where(d => d.FinishedAt is null)) await drainer.AdvanceAsync(drain, stoppingToken);
+                foreach (var drain in drains.Values.Where(d => d.FinishedAt is null))
+                    if (await drainer.OwnsAsync(drain.Uri, stoppingToken)) await drainer.AdvanceAsync(drain, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -15,7 +15,7 @@ namespace KrautPortal.Features.Vms;
 /// inside a create's transaction it sees exactly what that transaction sees). Scoped.
 /// </summary>
 public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFactsCache nodes, HostCordons cordons, KrautPaths paths,
-    IOptions<OvercommitOptions> overcommit, IOptions<SchedulingOptions> options, IServiceScopeFactory scopes)
+    OvercommitSettings overcommits, IOptions<SchedulingOptions> options, IServiceScopeFactory scopes)
 {
     /// <summary>The lock every placement takes inside its transaction: decisions are made one at a time across replicas.</summary>
     public const string LockName = "vm-placement";
@@ -25,7 +25,10 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
     /// explanation names other VMs only where <paramref name="shownTo"/> may see them.
     /// </summary>
     public async Task<PlacementDecision> DecideAsync(Guid? id, VmSpec spec, JsonObject metadata, Actor shownTo, CancellationToken ct) =>
-        await DecideAsync(reader, id, spec, metadata, await HostsAsync(ct), overcommit.Value, options.Value, ct, shownTo);
+        await DecideAsync(reader, id, spec, metadata, await HostsAsync(ct), await OvercommitsAsync(ct), options.Value, ct, shownTo);
+
+    /// <summary>Each host's overcommit as set now (read in the caller's transaction, like the cordons).</summary>
+    public Task<HostOvercommits> OvercommitsAsync(CancellationToken ct) => overcommits.ReadAsync(ct);
 
     /// <summary>
     /// A dry run for a page: in a scope (and database context) of its own, so it may run while the page's circuit reads
@@ -39,7 +42,7 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
 
     /// <summary>The decision from the store's VMs and the given hosts (public for the placement benchmark, which times exactly this).</summary>
     public static async Task<PlacementDecision> DecideAsync(KindReader reader, Guid? id, VmSpec spec, JsonObject metadata, IReadOnlyList<HostFacts> hosts,
-        OvercommitOptions overcommit, SchedulingOptions options, CancellationToken ct, Actor? shownTo = null)
+        HostOvercommits overcommit, SchedulingOptions options, CancellationToken ct, Actor? shownTo = null)
     {
         var types = (await reader.SpecsAsync<MachineTypeSpec>(Kinds.MachineTypes, ct)).ToDictionary(t => t.Id, t => t.Spec);
         var imageSizes = (await reader.StatusesAsync<ImageStatus>(Kinds.Images, ct)).ToDictionary(i => i.Key, i => i.Value.VirtualSizeBytes ?? 0);
@@ -88,8 +91,8 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
     private static readonly JsonField[] UsageSizes = [new("$.vcpus"), new("$.memoryMiB"), new("$.diskGiB")];
 
     /// <summary>
-    /// Every VM with a host summed per host in the database, deleting or not (it holds its host until its record is gone), the
-    /// VM <paramref name="id"/> left out; and the dedicated machine types placed VMs use (their VMs are read one by one).
+    /// Every VM with a host summed per host in the database, deleting or not (it holds its host until its record is gone), a
+    /// moving VM on its source and its target, the VM <paramref name="id"/> left out; and the dedicated machine types placed VMs use (their VMs are read one by one).
     /// </summary>
     private static async Task<(List<HostUsage> Usage, HashSet<Guid> DedicatedTypes)> UsageAsync(KindReader reader, Guid? id,
         IReadOnlyDictionary<Guid, MachineTypeSpec> types, IReadOnlyDictionary<Guid, long> imageSizes, CancellationToken ct)
@@ -100,14 +103,19 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
         foreach (var g in groups)
         {
             if ((g.Keys[0] ?? g.Keys[1]) is not { } host) continue;
+            // A move in progress (spec.host, the target, differs from status.host, where it runs) holds both hosts until it
+            // is done: the target must not be filled by others meanwhile, and the source still runs or holds the VM.
+            var target = g.Keys[0] is not null && g.Keys[1] is { } wanted && wanted != host ? wanted : null;
             var typeId = Guid.TryParse(g.Keys[2], out var t) ? t : Guid.Empty;
             var type = types.GetValueOrDefault(typeId);
             var image = Guid.TryParse(g.Keys[3], out var i) ? imageSizes.GetValueOrDefault(i) : 0;
             if (type?.Placement == HostPlacement.Dedicated) dedicated.Add(typeId);
-            usage.Add(new HostUsage(host, (int)g.Count,
+            var sums = new HostUsage(host, (int)g.Count,
                 g.Sums[0] + g.Zeros[0] * (type?.Vcpus.Default ?? 0),
                 (g.Sums[1] + g.Zeros[1] * (long)(type?.MemoryMiB.Default ?? 0)) << 20,
-                (g.Sums[2] << 30) + g.Zeros[2] * image));
+                (g.Sums[2] << 30) + g.Zeros[2] * image);
+            usage.Add(sums);
+            if (target is not null) usage.Add(sums with { Host = target });
         }
         return (usage, dedicated);
     }
@@ -146,8 +154,10 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
             var metadata = KrautJson.ParseObject(row.Metadata);
             var r = Request(row.Id, spec, metadata, types, imageSizes);
             var name = shownTo.MaySee(row.Owner, row.IsSystem) ? row.Name : "a VM of another owner";
-            placed.Add(new PlacedVm(row.Id, name, host, r.Vcpus, r.MemoryBytes, r.DiskBytes, r.Dedicated, metadata,
-                r.AntiAffinity.Where(a => a.Hard).ToList()));
+            var vm = new PlacedVm(row.Id, name, host, r.Vcpus, r.MemoryBytes, r.DiskBytes, r.Dedicated, metadata, r.AntiAffinity.Where(a => a.Hard).ToList());
+            placed.Add(vm);
+            // While moving it is on both hosts for the rules too (see UsageAsync).
+            if (spec.Host is { } wanted && wanted != host) placed.Add(vm with { Host = wanted });
         }
         return placed;
     }

@@ -50,6 +50,15 @@ public partial class VmDetail
     private string NetworkLabel(Guid? id) => id is not { } value ? ""
         : _networks.FirstOrDefault(n => n.Id == value) is { } n ? $"{n.Name} ({n.Spec.Ipv4Cidr ?? n.Spec.Ipv6Prefix ?? "no addresses"})" : value.ToString();
 
+    private static string MoveStepText(string step) => step switch
+    {
+        VmMoveSteps.CopyingDisk => "copying the disk…",
+        VmMoveSteps.Defining => "defining it on the target…",
+        VmMoveSteps.Migrating => "migrating memory and disk while it runs…",
+        VmMoveSteps.CleaningSource => "removing it from the source…",
+        _ => step + "…",
+    };
+
     private static string PhaseText(Resource<VmSpec, VmStatus> vm) => vm.Status.Phase.ToString().ToLowerInvariant();
 
     private IReadOnlyList<string> RevertWarnings(VmSpec current, VmSpec target) =>
