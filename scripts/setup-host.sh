@@ -50,6 +50,10 @@ if ! command -v dotnet >/dev/null 2>&1; then
   ln -sf /usr/share/dotnet/dotnet /usr/local/bin/dotnet
 fi
 
+# The host agent for networks that span hosts (README, "Networks that span hosts"): a remote host runs it from a forced
+# SSH command to make the VXLAN links libvirt cannot make. A fixed copy, owned by root, so the key can run nothing else.
+install -D -m 0755 -o root -g root "$(dirname "$0")/kraut-host-net" /usr/local/sbin/kraut-host-net
+
 # The QEMU driver refuses to start without these accounts ("Failed to parse user 'libvirt-qemu'").
 getent group kvm >/dev/null || groupadd -r kvm
 getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu

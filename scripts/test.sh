@@ -40,6 +40,7 @@ need qemu-system-aarch64 qemu-system-arm; need /usr/share/AAVMF/AAVMF_CODE.fd qe
 need /usr/share/qemu/firmware/60-edk2-aarch64.json qemu-efi-aarch64
 need "$KRAUT_TEST_GUEST_DIR/kraut-guest-arm64.qcow2" "none: scripts/build-guest-image.sh --arch arm64"
 need curl curl  # HttpContinuity: the live migration tests ask the moving guest for pages
+need /usr/sbin/sshd openssh-server; need ssh-keygen openssh-client  # HostSpanTests: the simulated host's agent over SSH
 if [ "${#missing[@]}" -gt 0 ]; then
   printf '[test] missing before the suite can run: %s\n' "${missing[@]}" >&2
   echo "0 passed, 1 failed"

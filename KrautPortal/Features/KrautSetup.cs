@@ -53,6 +53,10 @@ public static class KrautSetup
         services.AddSingleton<IHostNetworkFacts>(new ProcHostNetworkFacts());
         services.AddSingleton<NetworkRealizer>();
         services.AddSingleton<NetworkVxlan>();
+        // Networks spanning hosts (VXLAN between the hosts a network's VMs sit on): Features/Networks/Span.
+        services.Configure<Networks.Span.HostSpanOptions>(config.GetSection(Networks.Span.HostSpanOptions.Section));
+        services.AddSingleton<Networks.Span.HostAgent>();
+        services.AddSingleton<Networks.Span.HostSpan>();
         services.AddSingleton<VmBuilder>();
         services.AddSingleton<VmVolumes>();
         services.AddSingleton<VmConsoleLogs>();

@@ -30,6 +30,9 @@ public interface INetworkMembers
     /// <summary>Every VM with its NICs, whoever owns it.</summary>
     Task<IReadOnlyList<MemberVm>> AllAsync(CancellationToken ct);
 
+    /// <summary>The hosts (libvirt URIs) where VMs with a NIC on <paramref name="networkId"/> are placed: where the network must reach.</summary>
+    Task<IReadOnlyCollection<string>> HostsOfAsync(Guid networkId, CancellationToken ct);
+
     /// <summary>The VM if <paramref name="actor"/> may see it, else null.</summary>
     Task<MemberVm?> FindAsync(Guid vmId, Actor actor, CancellationToken ct);
 

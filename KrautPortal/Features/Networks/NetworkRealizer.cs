@@ -21,7 +21,18 @@ public sealed class NetworkRealizer(KrautInstance instance, IHostNetworkFacts ho
     // inside the lock, so a caller holding an older list cannot remove a reservation another has just added.
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
 
-    public async Task<NetworkRealization> EnsureAsync(KrautHost host, Resource<NetworkSpec, NetworkStatus> network, KrautDbContext db, CancellationToken ct)
+    /// <summary>Raised after a VM's build ensured a network on its host (<c>forVm</c>): the network may now span that host too.</summary>
+    public event Action<Guid>? EnsuredForVm;
+
+    public async Task<NetworkRealization> EnsureAsync(KrautHost host, Resource<NetworkSpec, NetworkStatus> network, KrautDbContext db, CancellationToken ct,
+        bool forVm = false)
+    {
+        var realized = await EnsureLockedAsync(host, network, db, ct);
+        if (forVm) EnsuredForVm?.Invoke(network.Id);
+        return realized;
+    }
+
+    private async Task<NetworkRealization> EnsureLockedAsync(KrautHost host, Resource<NetworkSpec, NetworkStatus> network, KrautDbContext db, CancellationToken ct)
     {
         var name = NetworkNames.LibvirtName(instance, network.Id);
         var gate = _locks.GetOrAdd($"{host.Uri}|{name}", _ => new SemaphoreSlim(1, 1));

@@ -7,10 +7,22 @@ using Microsoft.EntityFrameworkCore;
 namespace KrautPortal.Features.Networks;
 
 /// <summary>Keeps each Kraut network realised as a libvirt network on every host, and tears it down on deletion.</summary>
-public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry hosts, NetworkRealizer realizer, NetworkVxlan vxlan,
-    ILogger<NetworkReconciler> logger)
-    : ReconcileLoop(logger, workers: 1)
+public sealed class NetworkReconciler : ReconcileLoop
 {
+    private readonly IServiceScopeFactory _scopes;
+    private readonly HostRegistry _hosts;
+    private readonly NetworkRealizer _realizer;
+    private readonly NetworkVxlan _vxlan;
+    private readonly Span.HostSpan _span;
+
+    public NetworkReconciler(IServiceScopeFactory scopes, HostRegistry hosts, NetworkRealizer realizer, NetworkVxlan vxlan, Span.HostSpan span,
+        ILogger<NetworkReconciler> logger) : base(logger, workers: 1)
+    {
+        (_scopes, _hosts, _realizer, _vxlan, _span) = (scopes, hosts, realizer, vxlan, span);
+        // A VM was built on a host: the network may now span one more host, which should not wait for the next poll.
+        realizer.EnsuredForVm += id => Enqueue(id, ensure: false);
+    }
+
     // Also how often leases are read back into the status.
     protected override TimeSpan? PollInterval => TimeSpan.FromSeconds(15);
 
@@ -25,7 +37,7 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
 
     protected override async Task PollAsync(CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
+        await using var scope = _scopes.CreateAsyncScope();
         var reader = scope.ServiceProvider.GetRequiredService<KindReader>();
         foreach (var id in await reader.IdsAsync(Kinds.Networks, ct))
             Enqueue(id, ensure: false);
@@ -33,13 +45,14 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
 
     protected override async Task<TimeSpan?> ReconcileAsync(Guid id, bool ensure, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
+        await using var scope = _scopes.CreateAsyncScope();
         var store = scope.ServiceProvider.GetRequiredService<ResourceStore>();
         var row = await store.FindAsync(Kinds.Networks.Name, id, Actor.System, ct);
         if (row is null)
         {
-            foreach (var host in hosts.Hosts.Where(h => h.TryConnect())) realizer.Remove(host, id);
-            await vxlan.RemoveAsync(hosts.Hosts, id, ct);
+            foreach (var host in _hosts.Hosts.Where(h => h.TryConnect())) _realizer.Remove(host, id);
+            await _vxlan.RemoveAsync(_hosts.Hosts, id, ct);
+            await _span.RemoveAsync(_hosts.Hosts, id, ct);
             return null;
         }
         var network = Resource<NetworkSpec, NetworkStatus>.FromRow(row);
@@ -53,8 +66,9 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
                 await writer.WriteAsync(s => s with { Message = "Waiting for the network's router to be removed first." }, ct);
                 return TimeSpan.FromSeconds(2);
             }
-            foreach (var host in hosts.Hosts) realizer.Remove(host, id);
-            await vxlan.RemoveAsync(hosts.Hosts, id, ct);
+            foreach (var host in _hosts.Hosts) _realizer.Remove(host, id);
+            await _vxlan.RemoveAsync(_hosts.Hosts, id, ct);
+            await _span.RemoveAsync(_hosts.Hosts, id, ct);
             await store.DeleteAsync(Kinds.Networks.Name, id, null, Actor.System, ct);
             return null;
         }
@@ -66,9 +80,9 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
             string? bridge = null;
             var leases = new List<NetworkLease>();
             var notes = new List<string>();
-            foreach (var host in hosts.Hosts)
+            foreach (var host in _hosts.Hosts)
             {
-                var realized = await realizer.EnsureAsync(host, network, db, ct);
+                var realized = await _realizer.EnsureAsync(host, network, db, ct);
                 bridge = realized.Bridge;
                 leases.AddRange(realized.Leases.Select(l => new NetworkLease(l.Mac, l.IpAddress, l.Hostname, l.ExpiresAt.UtcDateTime)));
                 notes.AddRange(realized.Notes.Where(n => !notes.Contains(n)));
@@ -83,7 +97,11 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
                 Message = notes.Count == 0 ? null : string.Join(" ", notes),
             };
             // After the libvirt network is active: its bridge is what the VXLAN link joins.
-            status = status with { Vxlan = await vxlan.EnsureAsync(hosts.Hosts, network, ct) };
+            status = status with { Vxlan = await _vxlan.EnsureAsync(_hosts.Hosts, network, ct) };
+            var spanning = await scope.ServiceProvider.GetRequiredService<INetworkMembers>().HostsOfAsync(id, ct);
+            status = status with { Span = await _span.EnsureAsync(_hosts.Hosts, id, network.Spec, spanning, network.Status.Span, ct) };
+            notes.AddRange(status.Span.Where(l => l.Message is not null).Select(l => $"Spanning hosts: {l.Host}: {l.Message}"));
+            status = status with { Message = notes.Count == 0 ? null : string.Join(" ", notes) };
         }
         catch (Exception e) when (e is Hypervisor.LibvirtException or HostUnavailableException or Hypervisor.VxlanException or NetworkRangeTakenException)
         {
@@ -92,6 +110,7 @@ public sealed class NetworkReconciler(IServiceScopeFactory scopes, HostRegistry 
             throw;
         }
         await writer.WriteAsync(_ => status, ct);
-        return null;
+        // A host that could not be joined or left (unreachable, its agent failing) is tried again soon, not at the next change.
+        return status.Span.Any(l => l.State == "failed") ? TimeSpan.FromSeconds(10) : null;
     }
 }

@@ -87,6 +87,9 @@ public sealed record NetworkStatus
     /// <summary>The VXLAN link bridged into the network, as last seen; null when the network has none.</summary>
     public VxlanStatus? Vxlan { get; init; }
 
+    /// <summary>The hosts this network spans (VMs on two or more hosts: one L2 segment over VXLAN), each with its link as last seen.</summary>
+    public IReadOnlyList<Span.HostSpanLink> Span { get; init; } = [];
+
     /// <summary>Why the network is not (fully) working: a failed host, a gateway VM that went away.</summary>
     public string? Message { get; init; }
 }

@@ -64,7 +64,7 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
         {
             try
             {
-                await networks.EnsureAsync(host, network.Network, db, ct);
+                await networks.EnsureAsync(host, network.Network, db, ct, forVm: true);
             }
             catch (NetworkRangeTakenException e)
             {

@@ -20,6 +20,14 @@ public sealed class VmNetworkMembers(KindReader reader, ResourceStore store) : I
         return (await reader.SpecsAsync<VmSpec>(Kinds.Vms, ct)).Select(vm => Member(vm, routers.Contains(vm.Id))).ToList();
     }
 
+    public async Task<IReadOnlyCollection<string>> HostsOfAsync(Guid networkId, CancellationToken ct)
+    {
+        var on = (await OnNetworkAsync(networkId, ct)).Select(vm => vm.Id).ToHashSet();
+        if (on.Count == 0) return [];
+        return (await reader.AllAsync<VmSpec, VmStatus>(Kinds.Vms, ct, r => on.Contains(r.Id)))
+            .Select(vm => vm.Status.Host).OfType<string>().ToHashSet(StringComparer.Ordinal);
+    }
+
     public async Task<MemberVm?> FindAsync(Guid vmId, Actor actor, CancellationToken ct)
     {
         if (await store.FindAsync(Kinds.Vms.Name, vmId, actor, ct) is not { } row) return null;
