@@ -9,9 +9,9 @@ namespace KrautPortal.Features.Store;
 /// Versioned storage shared by every kind: each change of desired state bumps the version and writes
 /// a full snapshot to history in the same transaction. Observed status is written apart, without a version.
 /// </summary>
-public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider provider, ChangeFeed feed, TimeProvider time, IReplicaBroadcast broadcast)
+public sealed partial class ResourceStore(DbSession session, DatabaseProvider provider, ChangeFeed feed, TimeProvider time, IReplicaBroadcast broadcast)
 {
-    private List<ResourceChange>? _unpublished;
+    private KrautDbContext db => session.Db;
 
     /// <summary>
     /// Runs <paramref name="work"/> in one database transaction, for rows kept beside an object (IP and MAC allocations)
@@ -21,17 +21,18 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     /// </summary>
     public async Task<T> InTransactionAsync<T>(Func<Task<T>> work, CancellationToken ct)
     {
+        var db = this.db;
         if (db.Database.CurrentTransaction is not null) return await work();
         if (provider.TransactionQueue is { } queue) await queue.WaitAsync(ct);
-        _unpublished = [];
+        var unpublished = db.Unpublished = [];
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             var result = await work();
             // Told to the other replicas in the same transaction: a write rolled back tells nobody.
-            await broadcast.SendAsync(db, _unpublished, ct);
+            await broadcast.SendAsync(db, unpublished, ct);
             await transaction.CommitAsync(ct);
-            foreach (var change in _unpublished) feed.Publish(change);
+            foreach (var change in unpublished) feed.Publish(change);
             return result;
         }
         catch
@@ -41,7 +42,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
         }
         finally
         {
-            _unpublished = null;
+            db.Unpublished = null;
             provider.TransactionQueue?.Release();
         }
     }
@@ -66,9 +67,9 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     /// <summary>Inside <see cref="InTransactionAsync{T}"/>: after the commit. Otherwise the write has committed: now.</summary>
     private async Task PublishAsync(ResourceChange change, CancellationToken ct)
     {
-        if (_unpublished is not null)
+        if (db.Unpublished is { } unpublished)
         {
-            _unpublished.Add(change);
+            unpublished.Add(change);
             return;
         }
         // After the commit, on its own: a crash in between loses the notice, and the replicas' periodic passes catch up.
@@ -103,8 +104,8 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
         return row;
     }
 
-    public Task<ResourceRow?> FindAsync(string kind, Guid id, Actor actor, CancellationToken ct) =>
-        Rows(actor).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct);
+    public async Task<ResourceRow?> FindAsync(string kind, Guid id, Actor actor, CancellationToken ct) =>
+        await Rows(actor).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct);
 
     public async Task<ResourceRow> GetAsync(string kind, Guid id, Actor actor, CancellationToken ct) =>
         await FindAsync(kind, id, actor, ct) ?? throw new NotFoundException(Kinds.Singular(kind), id);
@@ -228,16 +229,16 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     }
 
     /// <summary>Finds one object by id whatever its kind (no visibility filter: callers judge with <see cref="Actor.MaySee"/>).</summary>
-    public Task<ResourceRow?> FindAnyKindAsync(Guid id, CancellationToken ct) =>
-        db.Resources.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
+    public async Task<ResourceRow?> FindAnyKindAsync(Guid id, CancellationToken ct) =>
+        await db.Resources.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
 
     /// <summary>The objects of one kind and owner with these names (no visibility filter: for features that keep their own records here).</summary>
-    public Task<List<ResourceRow>> FindByNamesAsync(string kind, string owner, IReadOnlyCollection<string> names, CancellationToken ct) =>
-        db.Resources.AsNoTracking().Where(r => r.Kind == kind && r.Owner == owner && names.Contains(r.Name)).ToListAsync(ct);
+    public async Task<List<ResourceRow>> FindByNamesAsync(string kind, string owner, IReadOnlyCollection<string> names, CancellationToken ct) =>
+        await db.Resources.AsNoTracking().Where(r => r.Kind == kind && r.Owner == owner && names.Contains(r.Name)).ToListAsync(ct);
 
     /// <summary>Every object of one kind and owner (no visibility filter), by name.</summary>
-    public Task<List<ResourceRow>> ListOwnedAsync(string kind, string owner, CancellationToken ct) =>
-        db.Resources.AsNoTracking().Where(r => r.Kind == kind && r.Owner == owner).OrderBy(r => r.Name).ToListAsync(ct);
+    public async Task<List<ResourceRow>> ListOwnedAsync(string kind, string owner, CancellationToken ct) =>
+        await db.Resources.AsNoTracking().Where(r => r.Kind == kind && r.Owner == owner).OrderBy(r => r.Name).ToListAsync(ct);
 
     /// <summary>
     /// Applies <paramref name="mutate"/> to the stored row and saves it as a new version. The mutation returns
@@ -286,8 +287,8 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     }
 
     /// <summary>Marks an object whose real counterpart a reconciler must tear down before it is removed.</summary>
-    public Task<ResourceRow> RequestDeletionAsync(string kind, Guid id, long? expectedVersion, Actor actor, CancellationToken ct) =>
-        UpdateAsync(kind, id, expectedVersion, actor, row =>
+    public async Task<ResourceRow> RequestDeletionAsync(string kind, Guid id, long? expectedVersion, Actor actor, CancellationToken ct) =>
+        await UpdateAsync(kind, id, expectedVersion, actor, row =>
         {
             row.DeletionRequestedAt = Now();
             return "deletion requested";
