@@ -47,10 +47,10 @@ public sealed class CircuitContextTests(PortalApp app) : PortalTestContext(app.S
             reads.Add(vms.CountAsync(null, CancellationToken.None));
             await Task.WhenAll([.. reads, create]);
             return await create;
-        });
+        }).WaitAsync(Wait); // a context used twice at once can also leave its operations waiting for ever
 
         var found = await Renderer.Dispatcher.InvokeAsync(() =>
-            Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>().FindAsync(created.Id, CancellationToken.None));
+            Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>().FindAsync(created.Id, CancellationToken.None)).WaitAsync(Wait);
         Assert.Equal(name, found?.Name);
     }
 
@@ -59,7 +59,7 @@ public sealed class CircuitContextTests(PortalApp app) : PortalTestContext(app.S
     {
         var name = "live-" + Guid.NewGuid().ToString("N")[..6];
         var before = (await Renderer.Dispatcher.InvokeAsync(() =>
-            Services.GetRequiredService<QuotaService>().MineAsync(TestCredentials.Admin, CancellationToken.None)))[0].Used.Vms;
+            Services.GetRequiredService<QuotaService>().MineAsync(TestCredentials.Admin, CancellationToken.None)).WaitAsync(Wait))[0].Used.Vms;
 
         // Three components loading through the circuit's scope at once, and a VM created through it before they are
         // done: its change reaches each of them (a live update) while the others still load.
@@ -72,7 +72,7 @@ public sealed class CircuitContextTests(PortalApp app) : PortalTestContext(app.S
             b.OpenComponent<QuotaUsePanel>(2);
             b.CloseComponent();
         });
-        await Renderer.Dispatcher.InvokeAsync(() => app.CreateVmAsync(Services, name));
+        await Renderer.Dispatcher.InvokeAsync(() => app.CreateVmAsync(Services, name)).WaitAsync(Wait);
 
         cut.WaitForAssertion(() =>
         {
@@ -97,7 +97,7 @@ public sealed class CircuitContextTests(PortalApp app) : PortalTestContext(app.S
             await Task.Yield();
             return (first, session.Db);
         }
-        var both = await Renderer.Dispatcher.InvokeAsync(() => Task.WhenAll(Operation(), Operation()));
+        var both = await Renderer.Dispatcher.InvokeAsync(() => Task.WhenAll(Operation(), Operation())).WaitAsync(Wait);
         Assert.All(both, o => Assert.Same(o.First, o.Again));
         Assert.NotSame(both[0].First, both[1].First);
 
@@ -119,7 +119,7 @@ public sealed class CircuitContextTests(PortalApp app) : PortalTestContext(app.S
             });
             beside.SetResult(true);
             return (Inside: await inside, Beside: besideSees);
-        });
+        }).WaitAsync(Wait);
         Assert.True(seen.Inside);
         Assert.False(seen.Beside);
     }

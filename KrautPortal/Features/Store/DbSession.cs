@@ -21,7 +21,9 @@ namespace KrautPortal.Features.Store;
 /// needs every page to be written for it; queueing one context's operations (an earlier attempt) deadlocked when an
 /// operation awaited work that needed the context. Services that read the context must therefore do so from an async
 /// method (or one that returns its query to an async caller), not from a method that returns a Task without awaiting it
-/// (the context would then be left in the caller's flow and shared by what the caller starts next).
+/// (the context would then be left in the caller's flow and shared by what the caller starts next), and a method that
+/// loads through an async helper and then saves must ask for the context before calling the helper (else the helper's
+/// frame owns the context it made: <c>ResourceStore.Pin</c>).
 /// <para>A circuit's contexts are not disposed one by one: EF opens the connection for each command and closes it after
 /// (back to the pool), so a finished operation's context holds only memory, which the garbage collector takes back.</para>
 /// </remarks>

@@ -14,6 +14,12 @@ public sealed partial class ResourceStore(DbSession session, DatabaseProvider pr
     private KrautDbContext db => session.Db;
 
     /// <summary>
+    /// Takes this call's context before a helper does: in a circuit the context belongs to the async call that first asks
+    /// (<see cref="DbSession"/>), and a write that loads its row through a helper must save through the same context.
+    /// </summary>
+    private void Pin() => _ = session.Db;
+
+    /// <summary>
     /// Runs <paramref name="work"/> in one database transaction, for rows kept beside an object (IP and MAC allocations)
     /// that must change with it or not at all. Changes are announced only after the commit, so nobody reads them early.
     /// Nested calls join the outer transaction. On SQLite the transaction starts IMMEDIATE: writers queue instead of
@@ -79,6 +85,7 @@ public sealed partial class ResourceStore(DbSession session, DatabaseProvider pr
 
     public async Task<ResourceRow> CreateAsync(NewResource item, Actor actor, CancellationToken ct)
     {
+        Pin();
         if (item.IsSystem && !actor.IsKraut)
             throw new ForbiddenException($"Only Kraut itself makes system objects; {actor.Name} may not.");
         await EnsureNameFreeAsync(item.Kind, item.Owner, item.Name, null, ct);
@@ -113,6 +120,7 @@ public sealed partial class ResourceStore(DbSession session, DatabaseProvider pr
     /// <summary>Rows of one kind with these ids, for checking references; ids the actor may not see are absent.</summary>
     public async Task<Dictionary<Guid, ResourceRow>> GetManyAsync(string kind, IEnumerable<Guid> ids, Actor actor, CancellationToken ct)
     {
+        Pin();
         var wanted = ids.Distinct().ToList();
         var rows = await Rows(actor)
             .Where(r => r.Kind == kind && wanted.Contains(r.Id)).ToListAsync(ct);
@@ -121,6 +129,7 @@ public sealed partial class ResourceStore(DbSession session, DatabaseProvider pr
 
     public async Task<Page<ResourceRow>> ListAsync(string kind, ListQuery query, Actor actor, CancellationToken ct)
     {
+        Pin();
         query.Validate();
         var selector = ParseSelector(query.Selector);
         var (field, descending) = query.ParseSort();
@@ -180,6 +189,7 @@ public sealed partial class ResourceStore(DbSession session, DatabaseProvider pr
     /// </summary>
     public async Task<ResourceTotals> TotalsAsync(string kind, string owner, IReadOnlyList<JsonFigure> figures, CancellationToken ct)
     {
+        Pin();
         // The JSON paths are the callers' fixed member paths, written into the SQL by the dialect; every value is a parameter.
         var values = new SqlValues();
         var sqlOf = db.Sql;
@@ -206,6 +216,7 @@ public sealed partial class ResourceStore(DbSession session, DatabaseProvider pr
     /// </summary>
     public async Task<List<ResourceRow>> ListByStatusAsync(string kind, IReadOnlyList<StatusCondition> anyOf, Actor actor, int max, CancellationToken ct)
     {
+        Pin();
         if (anyOf.Count == 0) return [];
         // The paths are the callers' fixed member paths, written by the dialect; values are parameters.
         var parameters = new List<object> { kind };
@@ -248,6 +259,7 @@ public sealed partial class ResourceStore(DbSession session, DatabaseProvider pr
     public async Task<ResourceRow> UpdateAsync(string kind, Guid id, long? expectedVersion, Actor actor,
         Func<ResourceRow, string?> mutate, CancellationToken ct)
     {
+        Pin();
         for (var attempt = 1; ; attempt++)
         {
             var row = await LoadForWriteAsync(kind, id, expectedVersion, actor, ct);
@@ -297,6 +309,7 @@ public sealed partial class ResourceStore(DbSession session, DatabaseProvider pr
     /// <summary>Removes the object for good; history keeps its last state and who removed it.</summary>
     public async Task DeleteAsync(string kind, Guid id, long? expectedVersion, Actor actor, CancellationToken ct)
     {
+        Pin();
         var row = await LoadForWriteAsync(kind, id, expectedVersion, actor, ct);
         db.Resources.Remove(row);
         row.Version++;
@@ -319,6 +332,7 @@ public sealed partial class ResourceStore(DbSession session, DatabaseProvider pr
     /// <summary>Records what was observed. Not a new version: status is not something a person asked for.</summary>
     public async Task SetStatusAsync(string kind, Guid id, string statusJson, CancellationToken ct)
     {
+        Pin();
         var changed = await db.Resources.Where(r => r.Kind == kind && r.Id == id && r.Status != statusJson)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, statusJson), ct);
         if (changed > 0) await PublishAsync(new ResourceChange(kind, id), ct);
@@ -326,6 +340,7 @@ public sealed partial class ResourceStore(DbSession session, DatabaseProvider pr
 
     public async Task<IReadOnlyList<HistoryEntry>> HistoryAsync(string kind, Guid id, Actor actor, CancellationToken ct)
     {
+        Pin();
         await EnsureHistoryVisibleAsync(kind, id, actor, ct);
         return await db.History.AsNoTracking().Where(h => h.ResourceId == id && h.Kind == kind)
             .OrderByDescending(h => h.Version)
@@ -335,6 +350,7 @@ public sealed partial class ResourceStore(DbSession session, DatabaseProvider pr
 
     public async Task<HistoryVersion> GetVersionAsync(string kind, Guid id, long version, Actor actor, CancellationToken ct)
     {
+        Pin();
         await EnsureHistoryVisibleAsync(kind, id, actor, ct);
         var h = await db.History.AsNoTracking().FirstOrDefaultAsync(h => h.ResourceId == id && h.Kind == kind && h.Version == version, ct)
             ?? throw new KrautNotFoundVersionException(Kinds.Singular(kind), id, version);
@@ -348,6 +364,7 @@ public sealed partial class ResourceStore(DbSession session, DatabaseProvider pr
     /// </summary>
     public async Task EnsureUnreferencedAsync<TSpec>(KindInfo kind, Guid id, Func<TSpec, bool> refersTo, string what, string advice, Actor actor, CancellationToken ct)
     {
+        Pin();
         var needle = "%" + id.ToString() + "%";
         var candidates = await db.Resources.AsNoTracking()
             .Where(r => r.Kind == kind.Name && EF.Functions.Like(r.Spec, needle))
