@@ -66,7 +66,7 @@ set -e
 # a 500 on PostgreSQL, the request's one context serving the prerender's components at once).
 postgres_filter="(FullyQualifiedName~KrautPortal.Tests.Store.|FullyQualifiedName~KrautPortal.Tests.Api.|FullyQualifiedName~KrautPortal.Tests.Networks.IpamTests|FullyQualifiedName~KrautPortal.Tests.Quotas.|FullyQualifiedName~KrautPortal.Tests.Auth.|FullyQualifiedName~KrautPortal.Tests.Authorization.|FullyQualifiedName~KrautPortal.Tests.Postgres.|FullyQualifiedName~KrautPortal.Tests.Scheduling.|FullyQualifiedName~KrautPortal.Tests.Portal.)&Database!=SqliteOnly"
 postgres_filter+="&FullyQualifiedName!~KrautPortal.Tests.Quotas.QuotaWizardTests&FullyQualifiedName!~KrautPortal.Tests.Api.SignInFormTests"
-for pending in FirewallWizardStepTests NameStepTests FirewallPagesTests DetailPagesTests ImagePagesTests VmDetailPageTests CreateVmPageTests; do
+for pending in FirewallWizardStepTests NameStepTests FirewallPagesTests DetailPagesTests ImagePagesTests VmDetailPageTests CreateVmPageTests AddressPoolPagesTests; do
   postgres_filter+="&FullyQualifiedName!~KrautPortal.Tests.Portal.$pending"
 done
 echo "[test] running the store/API/IPAM/auth tests on PostgreSQL" >&2
