@@ -59,11 +59,17 @@ status=$?
 set -e
 
 # The store, API, IPAM, quota and auth tests again on PostgreSQL (each test portal gets its own database there); none of
-# them boots a guest. Tests of SQLite itself carry the trait Database=SqliteOnly; pages' tests (the quota pages' bUnit
-# tests, the sign-in form's, which reads /profile) are left out: a page whose panels load at once on one circuit's
-# DbContext can fail on PostgreSQL with "a second operation was started on this context" (SQLite's driver runs its
-# async calls synchronously and hides it) — a known gap of the PostgreSQL provider, named in README.
-postgres_filter="(FullyQualifiedName~KrautPortal.Tests.Store.|FullyQualifiedName~KrautPortal.Tests.Api.|FullyQualifiedName~KrautPortal.Tests.Networks.IpamTests|FullyQualifiedName~KrautPortal.Tests.Quotas.|FullyQualifiedName~KrautPortal.Tests.Auth.|FullyQualifiedName~KrautPortal.Tests.Authorization.|FullyQualifiedName~KrautPortal.Tests.Postgres.|FullyQualifiedName~KrautPortal.Tests.Scheduling.)&FullyQualifiedName!~KrautPortal.Tests.Quotas.QuotaWizardTests&FullyQualifiedName!~KrautPortal.Tests.Quotas.QuotaPagesTests&FullyQualifiedName!~KrautPortal.Tests.Api.SignInFormTests&Database!=SqliteOnly"
+# them boots a guest. Tests of SQLite itself carry the trait Database=SqliteOnly. The portal's bUnit page tests run here
+# too: a circuit's components load side by side, which on PostgreSQL needs a database context per operation
+# (Store/DbSession; SQLite's driver runs async calls synchronously and never showed the clash). Still left out: page tests
+# that read the page right after a render or click, as if loads finished with it (they do on SQLite; on PostgreSQL a load
+# is a round trip later), and the HTTP-rendered pages' tests (DetailPagesTests, the sign-in form's, which reads /profile:
+# a 500 on PostgreSQL, not yet diagnosed: probably the request's one context serving the prerender's components at once).
+postgres_filter="(FullyQualifiedName~KrautPortal.Tests.Store.|FullyQualifiedName~KrautPortal.Tests.Api.|FullyQualifiedName~KrautPortal.Tests.Networks.IpamTests|FullyQualifiedName~KrautPortal.Tests.Quotas.|FullyQualifiedName~KrautPortal.Tests.Auth.|FullyQualifiedName~KrautPortal.Tests.Authorization.|FullyQualifiedName~KrautPortal.Tests.Postgres.|FullyQualifiedName~KrautPortal.Tests.Scheduling.|FullyQualifiedName~KrautPortal.Tests.Portal.)&Database!=SqliteOnly"
+postgres_filter+="&FullyQualifiedName!~KrautPortal.Tests.Quotas.QuotaWizardTests&FullyQualifiedName!~KrautPortal.Tests.Api.SignInFormTests"
+for pending in FirewallWizardStepTests NameStepTests FirewallPagesTests DetailPagesTests ImagePagesTests VmDetailPageTests CreateVmPageTests AddressPoolPagesTests; do
+  postgres_filter+="&FullyQualifiedName!~KrautPortal.Tests.Portal.$pending"
+done
 echo "[test] running the store/API/IPAM/auth tests on PostgreSQL" >&2
 set +e
 KRAUT_TEST_DATABASE=postgres dotnet test "$repo/KrautPortal.Tests/KrautPortal.Tests.csproj" -c Release --no-build --nologo \

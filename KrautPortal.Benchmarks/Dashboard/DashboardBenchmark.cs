@@ -196,7 +196,7 @@ public static class DashboardBenchmark
     private static async Task<string> ShowbackAsync(ListDatabase db)
     {
         await using var scope = db.Services.CreateAsyncScope();
-        var usage = new UsageQueries(scope.ServiceProvider.GetRequiredService<KrautDbContext>(), TimeProvider.System);
+        var usage = new UsageQueries(DbSession.Over(scope.ServiceProvider.GetRequiredService<KrautDbContext>()), TimeProvider.System);
         var lines = await usage.ShowbackAsync(MonthStart, MonthStart.AddMonths(1), null, default);
         return string.Join(';', lines.OrderBy(l => l.Owner, StringComparer.Ordinal).Select(l => $"{l.Owner},{l.Vms},{Math.Round(l.VcpuHours).ToString(CultureInfo.InvariantCulture)}"));
     }

@@ -30,6 +30,8 @@ public class PortalTestContext : BunitContext, IAsyncLifetime
             _scope = app.CreateAsyncScope();
             // A circuit carries its signed-in user; here an administrator, as the portal's pages expect one.
             _scope.Value.ServiceProvider.GetRequiredService<KrautPortal.Features.Auth.RequestActorAccessor>().CircuitActor = Support.TestCredentials.Admin;
+            // And, as a circuit's scope, a database context per operation (CircuitDbSession does this for a real circuit).
+            _scope.Value.ServiceProvider.GetRequiredService<DbSession>().UseContextPerOperation();
             Services.AddFallbackServiceProvider(_scope.Value.ServiceProvider);
         }
     }

@@ -24,10 +24,9 @@ public sealed class ReplicaFeedTests(BrowserFixture browser, Xunit.Abstractions.
         await _cluster.DisposeAsync();
     }
 
-    // Passed (other replica 921-1204 ms, writing replica 302-1750 ms, NOTIFY within 1 s) but flaky on PostgreSQL: a list page's
-    // circuit sometimes ends on "A second operation was started on this context instance" (pages share one DbContext
-    // per circuit, and queries take a round trip on PostgreSQL), and then that page never shows the VM.
-    [Fact(Skip = "Flaky until pages stop using their circuit's DbContext twice at once on PostgreSQL (see the comment)")]
+    // Was flaky (a list page's circuit ended on "A second operation was started on this context instance") until a
+    // circuit's store calls got a database context each (Store/DbSession).
+    [Fact]
     public async Task A_vm_created_through_one_replica_appears_on_the_others_open_list_as_fast_as_on_its_own_and_runs()
     {
         // The same list open on the replica that takes the create (the local feed) and on the other (across replicas).

@@ -1,3 +1,4 @@
+using KrautPortal.Features.Store;
 using KrautPortal.Features.Usage;
 using Microsoft.EntityFrameworkCore;
 
@@ -95,7 +96,7 @@ public sealed class UsageHistoryTests
         // 10:00 and 11:00 rolled up, 12:00's sample still raw.
         await using (var db = database.Context()) await UsageMaintenance.RunAsync(db, Ten.AddMinutes(150), Options, default);
         await using var query = database.Context();
-        var queries = new UsageQueries(query, new FixedClock(Ten.AddMinutes(150)));
+        var queries = new UsageQueries(DbSession.Over(query), new FixedClock(Ten.AddMinutes(150)));
 
         var all = await queries.ShowbackAsync(Ten.AddHours(-1), Ten.AddHours(3), null, default);
 
@@ -121,7 +122,7 @@ public sealed class UsageHistoryTests
         await AddAsync(database, Running(Guid.NewGuid(), "alice", Ten, 2, vcpus: 1, cpu: 100));
         await AddAsync(database, Running(Guid.NewGuid(), "bob", Ten, 2, vcpus: 3, cpu: 20));
         await using var query = database.Context();
-        var queries = new UsageQueries(query, new FixedClock(Ten.AddMinutes(5)));
+        var queries = new UsageQueries(DbSession.Over(query), new FixedClock(Ten.AddMinutes(5)));
 
         var points = await queries.TotalsAsync(UsageRange.Day, null, default);
 

@@ -12,8 +12,10 @@ namespace KrautPortal.Features.Audit;
 /// decisions and console sessions, merged newest first. Administrators see everyone's; anyone else only their own
 /// actions (entries where they are the actor), and of object history only versions of objects they may read.
 /// </summary>
-public sealed class AuditSearch(KrautDbContext db, ResourceStore store)
+public sealed class AuditSearch(DbSession session, ResourceStore store)
 {
+    private KrautDbContext db => session.Db;
+
     public const int MaxLimit = 200;
     private static readonly string[] Results = ["ok", "refused", "failed"];
     private static readonly HashSet<string> PortalPages = ["address-pools", "firewalls", "images", "machine-types", "networks", "vms"];

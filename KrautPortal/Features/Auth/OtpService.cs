@@ -19,8 +19,10 @@ public enum OtpCheck { Valid, Invalid, Replayed, NotEnrolled }
 /// slowly hashed (<see cref="RecoveryCodeHash"/>).
 /// Secrets are stored encrypted with ASP.NET Data Protection.
 /// </summary>
-public sealed class OtpService(KrautDbContext db, IDataProtectionProvider protection, TimeProvider time)
+public sealed class OtpService(DbSession session, IDataProtectionProvider protection, TimeProvider time)
 {
+    private KrautDbContext db => session.Db;
+
     public const int RecoveryCodeCount = 10;
     private static readonly VerificationWindow Window = new(previous: 1, future: 1);
     private readonly IDataProtector _protector = protection.CreateProtector("Kraut.Otp.v1");

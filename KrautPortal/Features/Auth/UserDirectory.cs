@@ -4,8 +4,10 @@ using Microsoft.EntityFrameworkCore;
 namespace KrautPortal.Features.Auth;
 
 /// <summary>The people who signed in to the portal, and the recent auth decisions, for the admin page.</summary>
-public sealed class UserDirectory(KrautDbContext db, TimeProvider time)
+public sealed class UserDirectory(DbSession session, TimeProvider time)
 {
+    private KrautDbContext db => session.Db;
+
     public async Task TouchLoginAsync(string user, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
@@ -23,13 +25,13 @@ public sealed class UserDirectory(KrautDbContext db, TimeProvider time)
         }
     }
 
-    public Task<List<UserRow>> ListAsync(CancellationToken ct) => db.Users.AsNoTracking().OrderBy(u => u.Name).ToListAsync(ct);
+    public async Task<List<UserRow>> ListAsync(CancellationToken ct) => await db.Users.AsNoTracking().OrderBy(u => u.Name).ToListAsync(ct);
 
     /// <summary>One page of decisions, newest first, older than <paramref name="before"/> (keyset paging: every row is reachable).</summary>
-    public Task<List<AuthEventRow>> EventsAsync(long? before, int count, string? decision, CancellationToken ct) =>
-        db.AuthEvents.AsNoTracking().Where(e => (decision == null || e.Decision == decision) && (before == null || e.Seq < before))
+    public async Task<List<AuthEventRow>> EventsAsync(long? before, int count, string? decision, CancellationToken ct) =>
+        await db.AuthEvents.AsNoTracking().Where(e => (decision == null || e.Decision == decision) && (before == null || e.Seq < before))
             .OrderByDescending(e => e.Seq).Take(count).ToListAsync(ct);
 
-    public Task<int> CountEventsAsync(string? decision, CancellationToken ct) =>
-        db.AuthEvents.Where(e => decision == null || e.Decision == decision).CountAsync(ct);
+    public async Task<int> CountEventsAsync(string? decision, CancellationToken ct) =>
+        await db.AuthEvents.Where(e => decision == null || e.Decision == decision).CountAsync(ct);
 }

@@ -12,8 +12,10 @@ public sealed record HostCordon(string Uri, string By, DateTime At);
 /// Cordons, kept in the settings table (one row per cordoned host), so every replica and every restart sees them; the
 /// scheduler reads them in the create's transaction.
 /// </summary>
-public sealed class HostCordons(KrautDbContext db, TimeProvider time)
+public sealed class HostCordons(DbSession session, TimeProvider time)
 {
+    private KrautDbContext db => session.Db;
+
     private const string Prefix = "host-cordon:";
 
     public async Task<IReadOnlyDictionary<string, HostCordon>> AllAsync(CancellationToken ct)

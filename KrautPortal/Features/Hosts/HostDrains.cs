@@ -51,8 +51,10 @@ public interface IHostDrainer
 }
 
 /// <summary>Drains, kept in the settings table (one row per host last drained), so every replica and restart sees them.</summary>
-public sealed class HostDrains(KrautDbContext db)
+public sealed class HostDrains(DbSession session)
 {
+    private KrautDbContext db => session.Db;
+
     private const string Prefix = "host-drain:";
 
     public async Task<IReadOnlyDictionary<string, HostDrain>> AllAsync(CancellationToken ct)

@@ -8,10 +8,12 @@ using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.Networks;
 
-public sealed class NetworkRules(KrautDbContext db, KindReader reader, INetworkMembers members, NetworkReconciler reconciler, AddressPoolPolicy pools,
+public sealed class NetworkRules(DbSession session, KindReader reader, INetworkMembers members, NetworkReconciler reconciler, AddressPoolPolicy pools,
     IHostNetworkFacts hostFacts)
     : IResourceRules<NetworkSpec, NetworkStatus>, IStatusView<NetworkSpec, NetworkStatus>
 {
+    private KrautDbContext db => session.Db;
+
     public KindInfo Kind => Kinds.Networks;
     public bool DeletesAsynchronously => true;
 

@@ -6,8 +6,10 @@ using KrautPortal.Features.Store;
 namespace KrautPortal.Features.Networks;
 
 /// <summary>Answers <see cref="ITakenRanges"/>: every Kraut network's ranges and the host's own, Kraut's bridges left out.</summary>
-public sealed class NetworkTakenRanges(KindReader reader, KrautDbContext db, IHostNetworkFacts hostFacts) : ITakenRanges
+public sealed class NetworkTakenRanges(KindReader reader, DbSession session, IHostNetworkFacts hostFacts) : ITakenRanges
 {
+    private KrautDbContext db => session.Db;
+
     public async Task<IReadOnlyList<IPNetwork>> TakenAsync(CancellationToken ct)
     {
         var networks = await reader.SpecsAsync<NetworkSpec>(Kinds.Networks, ct);

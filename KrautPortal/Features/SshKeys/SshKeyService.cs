@@ -13,8 +13,10 @@ public sealed record SshKeyInfo(string Id, string Type, string? Comment, string 
 /// The SSH public keys on a user's profile (UserRow.SshKeys, a JSON array of lines). New VMs start with
 /// them in VmSpec.SshAuthorizedKeys; changing the profile does not touch existing VMs.
 /// </summary>
-public sealed class SshKeyService(KrautDbContext db, ChangeFeed feed, TimeProvider time)
+public sealed class SshKeyService(DbSession session, ChangeFeed feed, TimeProvider time)
 {
+    private KrautDbContext db => session.Db;
+
     public const int MaxKeys = 32;
 
     /// <summary>

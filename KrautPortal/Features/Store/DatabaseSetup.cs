@@ -34,6 +34,7 @@ public static class DatabaseSetup
                         DefaultTimeout = 30,
                     }.ToString();
                 services.AddDbContext<KrautDbContext, SqliteKrautDbContext>(o => o.UseSqlite(connectionString));
+                services.AddSingleton(new KrautContextFactory(typeof(SqliteKrautDbContext)));
                 services.AddSingleton(Sqlite);
                 break;
             case "postgres" or "postgresql":
@@ -41,6 +42,7 @@ public static class DatabaseSetup
                     ?? throw new InvalidOperationException("Database:Provider is 'postgres' but ConnectionStrings:Kraut is not set: give an Npgsql "
                         + "connection string (Host=…;Database=…;Username=…) or a postgres://user:password@host:port/database URL."));
                 services.AddDbContext<KrautDbContext, PostgresKrautDbContext>(o => o.UseNpgsql(postgres));
+                services.AddSingleton(new KrautContextFactory(typeof(PostgresKrautDbContext)));
                 var abreast = config.GetValue("Database:WritersAbreast", PostgresWritersAbreast);
                 if (abreast < 1) throw new InvalidOperationException($"Database:WritersAbreast must be 1 or more, not {abreast}.");
                 services.AddSingleton(Postgres(abreast));
@@ -52,6 +54,9 @@ public static class DatabaseSetup
         // One portal tells nobody; the replica set-up registers PostgreSQL's NOTIFY over this. A store built on its own
         // (tools, tests that wire only the store) still resolves.
         services.TryAddSingleton<IReplicaBroadcast, NoReplicas>();
+        // Store services take their context from the session: the scope's one, or one per operation in a circuit.
+        services.AddScoped<DbSession>();
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CircuitDbSession>());
         services.AddScoped<ResourceStore>();
         services.AddScoped<KindReader>();
         return services;

@@ -10,8 +10,10 @@ namespace KrautPortal.Features.Store;
 /// No authorization happens here: whatever is shown to a user goes through <see cref="ResourceStore"/> instead, or
 /// checks <c>Actor.MaySee</c> on the <see cref="Record{TSpec}.Owner"/> and <see cref="Record{TSpec}.IsSystem"/> it gets.
 /// </summary>
-public sealed partial class KindReader(KrautDbContext db)
+public sealed partial class KindReader(DbSession session)
 {
+    private KrautDbContext db => session.Db;
+
     // Both providers' selector SQL (DatabaseSetup); the same text on SQLite and PostgreSQL.
     private static readonly Selectors.LabelSelectorSql SelectorSql = new();
 
@@ -33,11 +35,11 @@ public sealed partial class KindReader(KrautDbContext db)
 #pragma warning restore EF1003
     }
 
-    public Task<List<Guid>> IdsAsync(KindInfo kind, CancellationToken ct) =>
-        Rows(kind).Select(r => r.Id).ToListAsync(ct);
+    public async Task<List<Guid>> IdsAsync(KindInfo kind, CancellationToken ct) =>
+        await Rows(kind).Select(r => r.Id).ToListAsync(ct);
 
-    public Task<bool> ExistsAsync(KindInfo kind, Guid id, CancellationToken ct) =>
-        Rows(kind).AnyAsync(r => r.Id == id, ct);
+    public async Task<bool> ExistsAsync(KindInfo kind, Guid id, CancellationToken ct) =>
+        await Rows(kind).AnyAsync(r => r.Id == id, ct);
 
     /// <summary>Every record of <paramref name="kind"/> (optionally narrowed in SQL by <paramref name="where"/>) with its typed spec.</summary>
     public async Task<IReadOnlyList<Record<TSpec>>> SpecsAsync<TSpec>(KindInfo kind, CancellationToken ct,

@@ -12,6 +12,13 @@ public abstract class KrautDbContext(DbContextOptions options) : DbContext(optio
     /// <summary>The hand-written SQL fragments in this database's words: each provider's context knows its own.</summary>
     public abstract StoreSql Sql { get; }
 
+    /// <summary>
+    /// Changes written inside this context's open transaction, announced after its commit
+    /// (<see cref="ResourceStore.InTransactionAsync{T}"/>). Kept with the context, not the store: in a circuit two operations
+    /// of one store may run at once, each on its own context (<see cref="DbSession"/>), only one of them in a transaction.
+    /// </summary>
+    internal List<ResourceChange>? Unpublished { get; set; }
+
     /// <summary>Times are stored in UTC; SQLite forgets the kind, so it is restored on read.</summary>
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

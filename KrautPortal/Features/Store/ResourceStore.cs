@@ -9,9 +9,15 @@ namespace KrautPortal.Features.Store;
 /// Versioned storage shared by every kind: each change of desired state bumps the version and writes
 /// a full snapshot to history in the same transaction. Observed status is written apart, without a version.
 /// </summary>
-public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider provider, ChangeFeed feed, TimeProvider time, IReplicaBroadcast broadcast)
+public sealed partial class ResourceStore(DbSession session, DatabaseProvider provider, ChangeFeed feed, TimeProvider time, IReplicaBroadcast broadcast)
 {
-    private List<ResourceChange>? _unpublished;
+    private KrautDbContext db => session.Db;
+
+    /// <summary>
+    /// Takes this call's context before a helper does: in a circuit the context belongs to the async call that first asks
+    /// (<see cref="DbSession"/>), and a write that loads its row through a helper must save through the same context.
+    /// </summary>
+    private void Pin() => _ = session.Db;
 
     /// <summary>
     /// Runs <paramref name="work"/> in one database transaction, for rows kept beside an object (IP and MAC allocations)
@@ -21,17 +27,18 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     /// </summary>
     public async Task<T> InTransactionAsync<T>(Func<Task<T>> work, CancellationToken ct)
     {
+        var db = this.db;
         if (db.Database.CurrentTransaction is not null) return await work();
         if (provider.TransactionQueue is { } queue) await queue.WaitAsync(ct);
-        _unpublished = [];
+        var unpublished = db.Unpublished = [];
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             var result = await work();
             // Told to the other replicas in the same transaction: a write rolled back tells nobody.
-            await broadcast.SendAsync(db, _unpublished, ct);
+            await broadcast.SendAsync(db, unpublished, ct);
             await transaction.CommitAsync(ct);
-            foreach (var change in _unpublished) feed.Publish(change);
+            foreach (var change in unpublished) feed.Publish(change);
             return result;
         }
         catch
@@ -41,7 +48,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
         }
         finally
         {
-            _unpublished = null;
+            db.Unpublished = null;
             provider.TransactionQueue?.Release();
         }
     }
@@ -66,9 +73,9 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     /// <summary>Inside <see cref="InTransactionAsync{T}"/>: after the commit. Otherwise the write has committed: now.</summary>
     private async Task PublishAsync(ResourceChange change, CancellationToken ct)
     {
-        if (_unpublished is not null)
+        if (db.Unpublished is { } unpublished)
         {
-            _unpublished.Add(change);
+            unpublished.Add(change);
             return;
         }
         // After the commit, on its own: a crash in between loses the notice, and the replicas' periodic passes catch up.
@@ -78,6 +85,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
 
     public async Task<ResourceRow> CreateAsync(NewResource item, Actor actor, CancellationToken ct)
     {
+        Pin();
         if (item.IsSystem && !actor.IsKraut)
             throw new ForbiddenException($"Only Kraut itself makes system objects; {actor.Name} may not.");
         await EnsureNameFreeAsync(item.Kind, item.Owner, item.Name, null, ct);
@@ -103,8 +111,8 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
         return row;
     }
 
-    public Task<ResourceRow?> FindAsync(string kind, Guid id, Actor actor, CancellationToken ct) =>
-        Rows(actor).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct);
+    public async Task<ResourceRow?> FindAsync(string kind, Guid id, Actor actor, CancellationToken ct) =>
+        await Rows(actor).FirstOrDefaultAsync(r => r.Kind == kind && r.Id == id, ct);
 
     public async Task<ResourceRow> GetAsync(string kind, Guid id, Actor actor, CancellationToken ct) =>
         await FindAsync(kind, id, actor, ct) ?? throw new NotFoundException(Kinds.Singular(kind), id);
@@ -112,6 +120,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     /// <summary>Rows of one kind with these ids, for checking references; ids the actor may not see are absent.</summary>
     public async Task<Dictionary<Guid, ResourceRow>> GetManyAsync(string kind, IEnumerable<Guid> ids, Actor actor, CancellationToken ct)
     {
+        Pin();
         var wanted = ids.Distinct().ToList();
         var rows = await Rows(actor)
             .Where(r => r.Kind == kind && wanted.Contains(r.Id)).ToListAsync(ct);
@@ -120,6 +129,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
 
     public async Task<Page<ResourceRow>> ListAsync(string kind, ListQuery query, Actor actor, CancellationToken ct)
     {
+        Pin();
         query.Validate();
         var selector = ParseSelector(query.Selector);
         var (field, descending) = query.ParseSort();
@@ -179,6 +189,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     /// </summary>
     public async Task<ResourceTotals> TotalsAsync(string kind, string owner, IReadOnlyList<JsonFigure> figures, CancellationToken ct)
     {
+        Pin();
         // The JSON paths are the callers' fixed member paths, written into the SQL by the dialect; every value is a parameter.
         var values = new SqlValues();
         var sqlOf = db.Sql;
@@ -205,6 +216,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     /// </summary>
     public async Task<List<ResourceRow>> ListByStatusAsync(string kind, IReadOnlyList<StatusCondition> anyOf, Actor actor, int max, CancellationToken ct)
     {
+        Pin();
         if (anyOf.Count == 0) return [];
         // The paths are the callers' fixed member paths, written by the dialect; values are parameters.
         var parameters = new List<object> { kind };
@@ -228,16 +240,16 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     }
 
     /// <summary>Finds one object by id whatever its kind (no visibility filter: callers judge with <see cref="Actor.MaySee"/>).</summary>
-    public Task<ResourceRow?> FindAnyKindAsync(Guid id, CancellationToken ct) =>
-        db.Resources.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
+    public async Task<ResourceRow?> FindAnyKindAsync(Guid id, CancellationToken ct) =>
+        await db.Resources.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
 
     /// <summary>The objects of one kind and owner with these names (no visibility filter: for features that keep their own records here).</summary>
-    public Task<List<ResourceRow>> FindByNamesAsync(string kind, string owner, IReadOnlyCollection<string> names, CancellationToken ct) =>
-        db.Resources.AsNoTracking().Where(r => r.Kind == kind && r.Owner == owner && names.Contains(r.Name)).ToListAsync(ct);
+    public async Task<List<ResourceRow>> FindByNamesAsync(string kind, string owner, IReadOnlyCollection<string> names, CancellationToken ct) =>
+        await db.Resources.AsNoTracking().Where(r => r.Kind == kind && r.Owner == owner && names.Contains(r.Name)).ToListAsync(ct);
 
     /// <summary>Every object of one kind and owner (no visibility filter), by name.</summary>
-    public Task<List<ResourceRow>> ListOwnedAsync(string kind, string owner, CancellationToken ct) =>
-        db.Resources.AsNoTracking().Where(r => r.Kind == kind && r.Owner == owner).OrderBy(r => r.Name).ToListAsync(ct);
+    public async Task<List<ResourceRow>> ListOwnedAsync(string kind, string owner, CancellationToken ct) =>
+        await db.Resources.AsNoTracking().Where(r => r.Kind == kind && r.Owner == owner).OrderBy(r => r.Name).ToListAsync(ct);
 
     /// <summary>
     /// Applies <paramref name="mutate"/> to the stored row and saves it as a new version. The mutation returns
@@ -247,6 +259,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     public async Task<ResourceRow> UpdateAsync(string kind, Guid id, long? expectedVersion, Actor actor,
         Func<ResourceRow, string?> mutate, CancellationToken ct)
     {
+        Pin();
         for (var attempt = 1; ; attempt++)
         {
             var row = await LoadForWriteAsync(kind, id, expectedVersion, actor, ct);
@@ -286,8 +299,8 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     }
 
     /// <summary>Marks an object whose real counterpart a reconciler must tear down before it is removed.</summary>
-    public Task<ResourceRow> RequestDeletionAsync(string kind, Guid id, long? expectedVersion, Actor actor, CancellationToken ct) =>
-        UpdateAsync(kind, id, expectedVersion, actor, row =>
+    public async Task<ResourceRow> RequestDeletionAsync(string kind, Guid id, long? expectedVersion, Actor actor, CancellationToken ct) =>
+        await UpdateAsync(kind, id, expectedVersion, actor, row =>
         {
             row.DeletionRequestedAt = Now();
             return "deletion requested";
@@ -296,6 +309,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     /// <summary>Removes the object for good; history keeps its last state and who removed it.</summary>
     public async Task DeleteAsync(string kind, Guid id, long? expectedVersion, Actor actor, CancellationToken ct)
     {
+        Pin();
         var row = await LoadForWriteAsync(kind, id, expectedVersion, actor, ct);
         db.Resources.Remove(row);
         row.Version++;
@@ -318,6 +332,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     /// <summary>Records what was observed. Not a new version: status is not something a person asked for.</summary>
     public async Task SetStatusAsync(string kind, Guid id, string statusJson, CancellationToken ct)
     {
+        Pin();
         var changed = await db.Resources.Where(r => r.Kind == kind && r.Id == id && r.Status != statusJson)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, statusJson), ct);
         if (changed > 0) await PublishAsync(new ResourceChange(kind, id), ct);
@@ -325,6 +340,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
 
     public async Task<IReadOnlyList<HistoryEntry>> HistoryAsync(string kind, Guid id, Actor actor, CancellationToken ct)
     {
+        Pin();
         await EnsureHistoryVisibleAsync(kind, id, actor, ct);
         return await db.History.AsNoTracking().Where(h => h.ResourceId == id && h.Kind == kind)
             .OrderByDescending(h => h.Version)
@@ -334,6 +350,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
 
     public async Task<HistoryVersion> GetVersionAsync(string kind, Guid id, long version, Actor actor, CancellationToken ct)
     {
+        Pin();
         await EnsureHistoryVisibleAsync(kind, id, actor, ct);
         var h = await db.History.AsNoTracking().FirstOrDefaultAsync(h => h.ResourceId == id && h.Kind == kind && h.Version == version, ct)
             ?? throw new KrautNotFoundVersionException(Kinds.Singular(kind), id, version);
@@ -347,6 +364,7 @@ public sealed partial class ResourceStore(KrautDbContext db, DatabaseProvider pr
     /// </summary>
     public async Task EnsureUnreferencedAsync<TSpec>(KindInfo kind, Guid id, Func<TSpec, bool> refersTo, string what, string advice, Actor actor, CancellationToken ct)
     {
+        Pin();
         var needle = "%" + id.ToString() + "%";
         var candidates = await db.Resources.AsNoTracking()
             .Where(r => r.Kind == kind.Name && EF.Functions.Like(r.Spec, needle))

@@ -5,8 +5,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace KrautPortal.Features.Tokens;
 
-public sealed class TokenRules(KrautDbContext db, KindReader reader, TokenVerbs verbs, TimeProvider time) : IResourceRules<TokenSpec, TokenStatus>
+public sealed class TokenRules(DbSession session, KindReader reader, TokenVerbs verbs, TimeProvider time) : IResourceRules<TokenSpec, TokenStatus>
 {
+    private KrautDbContext db => session.Db;
+
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(366);
 
     public KindInfo Kind => Kinds.Tokens;

@@ -10,8 +10,10 @@ namespace KrautPortal.Features.Tokens;
 /// Creates limited-scope tokens. The secret is shown once; only its SHA-256 is kept, in its own table,
 /// written in the same transaction as the token record.
 /// </summary>
-public sealed class TokenService(ResourceService<TokenSpec, TokenStatus> tokens, KrautDbContext db, IActorAccessor actors)
+public sealed class TokenService(ResourceService<TokenSpec, TokenStatus> tokens, DbSession session, IActorAccessor actors)
 {
+    private KrautDbContext db => session.Db;
+
     public const string Prefix = "kraut_";
 
     public async Task<CreatedToken> CreateAsync(ResourceInput<TokenSpec> input, CancellationToken ct)

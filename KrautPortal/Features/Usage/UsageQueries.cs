@@ -13,8 +13,10 @@ public sealed record UsageTotalPoint(DateTime At, double RunningVms, double Vcpu
     double DiskReadBytesPerSecond, double DiskWriteBytesPerSecond, double NetRxBytesPerSecond, double NetTxBytesPerSecond);
 
 /// <summary>Reads stored usage for the API and the pages. Callers check who may see what.</summary>
-public sealed class UsageQueries(KrautDbContext db, TimeProvider time)
+public sealed class UsageQueries(DbSession session, TimeProvider time)
 {
+    private KrautDbContext db => session.Db;
+
     public async Task<IReadOnlyList<UsagePoint>> VmSeriesAsync(Guid vmId, UsageRange range, CancellationToken ct)
     {
         var since = time.GetUtcNow().UtcDateTime - range.Span;

@@ -34,7 +34,7 @@ public static class HostOverlap
     /// <summary>The bridges of this installation's networks, as the reconciler last saw them.</summary>
     public static async Task<HashSet<string>> KrautBridgesAsync(KrautDbContext db, CancellationToken ct)
     {
-        var statuses = await new KindReader(db).StatusesAsync<NetworkStatus>(Kinds.Networks, ct);
+        var statuses = await new KindReader(DbSession.Over(db)).StatusesAsync<NetworkStatus>(Kinds.Networks, ct);
         return statuses.Values.Select(s => s.Bridge).OfType<string>().Where(b => b.Length > 0).ToHashSet();
     }
 }

@@ -12,8 +12,10 @@ public sealed record IpamNetwork(Guid Id, string Name, AddressPlan Plan);
 /// start. Runs inside the VM write's transaction (see <see cref="ResourceStore.InTransactionAsync{T}"/>), so a VM
 /// record and its allocations change together.
 /// </summary>
-public sealed class IpamService(KrautDbContext db, DatabaseProvider provider)
+public sealed class IpamService(DbSession session, DatabaseProvider provider)
 {
+    private KrautDbContext db => session.Db;
+
     private const int MaxMacAttempts = 20;
 
     /// <summary>Gives <paramref name="nic"/> its MAC and addresses: the requested ones as reservations, or free ones.</summary>

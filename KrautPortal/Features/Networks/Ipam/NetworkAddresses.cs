@@ -11,8 +11,10 @@ public sealed record NetworkAddress(string Address, string Family, string UsedBy
 /// Who is on a network and with which addresses. The network's owner and administrators see every address in use
 /// (naming only the VMs they may see); anyone else on a shared network sees the host's, the gateway's and their own.
 /// </summary>
-public sealed class NetworkAddresses(ResourceService<NetworkSpec, NetworkStatus> networks, KrautDbContext db, INetworkMembers members, IActorAccessor actors)
+public sealed class NetworkAddresses(ResourceService<NetworkSpec, NetworkStatus> networks, DbSession session, INetworkMembers members, IActorAccessor actors)
 {
+    private KrautDbContext db => session.Db;
+
     public async Task<IReadOnlyList<NetworkAddress>> ListAsync(Guid networkId, CancellationToken ct)
     {
         var network = await networks.GetAsync(networkId, ct);
