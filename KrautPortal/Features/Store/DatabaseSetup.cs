@@ -34,7 +34,7 @@ public static class DatabaseSetup
                         DefaultTimeout = 30,
                     }.ToString();
                 services.AddDbContext<KrautDbContext, SqliteKrautDbContext>(o => o.UseSqlite(connectionString));
-                services.AddSingleton(new KrautContextFactory(typeof(SqliteKrautDbContext)));
+                services.AddSingleton(new KrautContextFactory(typeof(SqliteKrautDbContext), perOperationInCircuits: false));
                 services.AddSingleton(Sqlite);
                 break;
             case "postgres" or "postgresql":
@@ -42,7 +42,7 @@ public static class DatabaseSetup
                     ?? throw new InvalidOperationException("Database:Provider is 'postgres' but ConnectionStrings:Kraut is not set: give an Npgsql "
                         + "connection string (Host=…;Database=…;Username=…) or a postgres://user:password@host:port/database URL."));
                 services.AddDbContext<KrautDbContext, PostgresKrautDbContext>(o => o.UseNpgsql(postgres));
-                services.AddSingleton(new KrautContextFactory(typeof(PostgresKrautDbContext)));
+                services.AddSingleton(new KrautContextFactory(typeof(PostgresKrautDbContext), perOperationInCircuits: true));
                 var abreast = config.GetValue("Database:WritersAbreast", PostgresWritersAbreast);
                 if (abreast < 1) throw new InvalidOperationException($"Database:WritersAbreast must be 1 or more, not {abreast}.");
                 services.AddSingleton(Postgres(abreast));
