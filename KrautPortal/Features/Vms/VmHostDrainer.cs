@@ -79,6 +79,7 @@ public sealed class VmHostDrainer(KindReader reader, HostCordons cordons, HostDr
             // Kraut's own VMs (routers) are changed by Kraut only; the rest in the name of the admin who drains.
             var actor = vm.System ? Actor.System : new Actor(drain.By, IsAdmin: true, [], Via: "drain");
             var moved = await moves.RequestAsync(vm.Id, null, actor, ct);
+            logger.LogInformation("Drain of {Host}: moving VM {Id} to {Target}", drain.Uri, vm.Id, moved.Spec.Host);
             return item with { State = HostDrainVm.Moving, To = moved.Spec.Host, Reason = null };
         }
         catch (KrautProblemException e)

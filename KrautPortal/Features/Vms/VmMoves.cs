@@ -11,8 +11,19 @@ namespace KrautPortal.Features.Vms;
 /// <see cref="VmMover"/> carries it out. Scoped.
 /// </summary>
 public sealed class VmMoves(ResourceStore store, KindReader reader, VmScheduling scheduling, HostRegistry hosts, IVmMigrator migrator,
-    VmReconciler reconciler, IOptions<SchedulingOptions> options)
+    VmReconciler reconciler, IOptions<SchedulingOptions> options, IServiceScopeFactory scopes)
 {
+    /// <summary>
+    /// <paramref name="work"/> on a <see cref="VmMoves"/> of a scope (and database context) of its own: a page's dialog
+    /// reads and moves while the page's circuit reads through its own context.
+    /// </summary>
+    public async Task<T> InOwnScopeAsync<T>(Func<VmMoves, Task<T>> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        await using var scope = scopes.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<VmMoves>());
+    }
+
     /// <summary>
     /// Moves VM <paramref name="id"/> to <paramref name="target"/> (a host id or URI), or where the scheduler puts it
     /// when null; returns the VM as recorded. Refusals are problems: 403, 404, 409 with the reason.
