@@ -4,8 +4,8 @@ using System.Text;
 using KrautPortal.Benchmarks.ListAndFilter;
 using KrautPortal.Benchmarks.Support;
 using KrautPortal.Features;
-using KrautPortal.Features.Capacity;
 using KrautPortal.Features.Dashboard;
+using KrautPortal.Features.Scheduling;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Usage;
 using KrautPortal.Features.Vms;
@@ -90,7 +90,7 @@ public static class DashboardBenchmark
                 "read, not with VMs that did not run. Each query's answer was checked equal to the hand SQL's before timing; runs alternate who goes first.");
         text.AppendLine();
         text.AppendLine("Kraut's side is what the pages call: `DashboardQueries.VmsByPhaseAsync` (a database context of its own per call), " +
-            "`KindReader.GroupAsync` with capacity's keys and sums (`CapacityService.VmKeys/VmSizes`), `UsageQueries.ShowbackAsync` (EF, then summed per owner in C#), " +
+            "`KindReader.GroupAsync` with capacity's keys and sums (`HostAllocations.Keys/Sizes`), `UsageQueries.ShowbackAsync` (EF, then summed per owner in C#), " +
             "`ResourceStore.TotalsAsync` as the quota gate and panel use it. Hand SQL is one statement on an open connection.");
         text.AppendLine();
         text.Append(table);
@@ -188,7 +188,7 @@ public static class DashboardBenchmark
     private static async Task<string> CapacitySumsAsync(ListDatabase db)
     {
         await using var scope = db.Services.CreateAsyncScope();
-        var groups = await scope.ServiceProvider.GetRequiredService<KindReader>().GroupAsync(Kinds.Vms, CapacityService.VmKeys, CapacityService.VmSizes, null, default);
+        var groups = await scope.ServiceProvider.GetRequiredService<KindReader>().GroupAsync(Kinds.Vms, HostAllocations.Keys, HostAllocations.Sizes, null, default);
         return string.Join(';', groups.Where(g => g.Keys[0] is not null).GroupBy(g => g.Keys[0]!).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => $"{g.Key},{g.Sum(x => x.Sums[0])},{g.Sum(x => x.Sums[1])},{g.Sum(x => x.Count)}"));
     }

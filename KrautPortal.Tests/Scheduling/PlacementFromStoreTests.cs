@@ -159,6 +159,26 @@ public sealed class PlacementFromStoreTests : IAsyncLifetime
         Assert.Contains("8 GiB promised", onB.Hosts.Single(h => h.Host == B).Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task WhatTheCapacityViewsCount_IsWhatPlacementCounts_AMovingVmOnBothHosts()
+    {
+        // The dashboard and GET /api/v1/capacity read HostAllocations, as the decision above does: the same figures.
+        await using var scope = _services.CreateAsyncScope();
+        var reader = scope.ServiceProvider.GetRequiredService<KindReader>();
+        var types = (await reader.SpecsAsync<MachineTypeSpec>(Kinds.MachineTypes, default)).ToDictionary(t => t.Id, t => t.Spec);
+        var images = (await reader.StatusesAsync<ImageStatus>(Kinds.Images, default)).ToDictionary(i => i.Key, i => i.Value.VirtualSizeBytes ?? 0);
+        var perHost = (await HostAllocations.SumAsync(reader, types, images, except: null, default))
+            .GroupBy(a => a.Usage.Host).ToDictionary(g => g.Key, g => g.Select(a => a.Usage).Aggregate((x, y) => x.Plus(y)));
+
+        // A: web-1 1 GiB, web-2 2 GiB (its type's default), movable 6 GiB, moved (moving here) 512 MiB.
+        Assert.Equal((4, 9.5 * GiB), (perHost[A].Vms, (double)perHost[A].MemoryBytes));
+        // B: web-3 512 MiB, moved (still running here) 512 MiB, placed (not yet built: its spec's host) 3 GiB, db-1 4 GiB.
+        Assert.Equal((4, 8.0 * GiB), (perHost[B].Vms, (double)perHost[B].MemoryBytes));
+        Assert.Equal(2 + 1 + 3 + 4, perHost[B].Vcpus); // web-3 takes its type's default of 2
+        Assert.False(perHost.ContainsKey("unplaced"));
+        Assert.Equal(1, perHost[Gone].Vms);
+    }
+
     private (Guid? Id, VmSpec Spec, JsonObject Metadata) Case(string name)
     {
         VmSpec Spec(int vcpus = 1, int memoryMiB = 1024, int diskGiB = 10, Guid? type = null, VmPlacement? placement = null) =>

@@ -85,39 +85,16 @@ public sealed class VmScheduling(KindReader reader, HostRegistry hosts, NodeFact
         return parsed;
     }
 
-    // Grouped by both places a VM's host is written (status first: where it runs; spec: where it was placed), machine type
-    // and image: a size left 0 takes the machine type's default (vCPUs, memory) or the image's size (disk), filled in here.
-    private static readonly JsonField[] UsageKeys = [new("$.host", InStatus: true), new("$.host"), new("$.machineTypeId"), new("$.imageId")];
-    private static readonly JsonField[] UsageSizes = [new("$.vcpus"), new("$.memoryMiB"), new("$.diskGiB")];
-
     /// <summary>
-    /// Every VM with a host summed per host in the database, deleting or not (it holds its host until its record is gone), a
-    /// moving VM on its source and its target, the VM <paramref name="id"/> left out; and the dedicated machine types placed VMs use (their VMs are read one by one).
+    /// Every VM with a host summed per host (<see cref="HostAllocations"/>: a moving VM on its source and its target), the
+    /// VM <paramref name="id"/> left out; and the dedicated machine types placed VMs use (their VMs are read one by one).
     /// </summary>
     private static async Task<(List<HostUsage> Usage, HashSet<Guid> DedicatedTypes)> UsageAsync(KindReader reader, Guid? id,
         IReadOnlyDictionary<Guid, MachineTypeSpec> types, IReadOnlyDictionary<Guid, long> imageSizes, CancellationToken ct)
     {
-        var groups = await reader.GroupAsync(Kinds.Vms, UsageKeys, UsageSizes, owners: null, ct, except: id);
-        var usage = new List<HostUsage>(groups.Count);
-        var dedicated = new HashSet<Guid>();
-        foreach (var g in groups)
-        {
-            if ((g.Keys[0] ?? g.Keys[1]) is not { } host) continue;
-            // A move in progress (spec.host, the target, differs from status.host, where it runs) holds both hosts until it
-            // is done: the target must not be filled by others meanwhile, and the source still runs or holds the VM.
-            var target = g.Keys[0] is not null && g.Keys[1] is { } wanted && wanted != host ? wanted : null;
-            var typeId = Guid.TryParse(g.Keys[2], out var t) ? t : Guid.Empty;
-            var type = types.GetValueOrDefault(typeId);
-            var image = Guid.TryParse(g.Keys[3], out var i) ? imageSizes.GetValueOrDefault(i) : 0;
-            if (type?.Placement == HostPlacement.Dedicated) dedicated.Add(typeId);
-            var sums = new HostUsage(host, (int)g.Count,
-                g.Sums[0] + g.Zeros[0] * (type?.Vcpus.Default ?? 0),
-                (g.Sums[1] + g.Zeros[1] * (long)(type?.MemoryMiB.Default ?? 0)) << 20,
-                (g.Sums[2] << 30) + g.Zeros[2] * image);
-            usage.Add(sums);
-            if (target is not null) usage.Add(sums with { Host = target });
-        }
-        return (usage, dedicated);
+        var allocations = await HostAllocations.SumAsync(reader, types, imageSizes, id, ct);
+        var dedicated = allocations.Where(a => a.Type?.Placement == HostPlacement.Dedicated).Select(a => a.MachineTypeId).ToHashSet();
+        return (allocations.Select(a => a.Usage).ToList(), dedicated);
     }
 
     /// <summary>
