@@ -80,6 +80,25 @@ public static partial class VxlanLinks
             .ToList();
     }
 
+    /// <summary>
+    /// Deletes the VXLAN links starting with <paramref name="prefix"/> that <paramref name="keep"/> does not name (left by a
+    /// crash between removing their owner and its link); the names removed. The links are listed before
+    /// <paramref name="keep"/> is asked, so a link made meanwhile for a new owner is never taken.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> RemoveOrphansAsync(string prefix, Func<Task<IEnumerable<string>>> keep, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(keep);
+        var links = await ListAsync(prefix, ct);
+        if (links.Count == 0) return [];
+        var wanted = (await keep()).ToHashSet(StringComparer.Ordinal);
+        var removed = new List<string>();
+        foreach (var link in links.Where(l => !wanted.Contains(l)))
+        {
+            if (await RemoveAsync(link, ct)) removed.Add(link);
+        }
+        return removed;
+    }
+
     /// <summary>Deletes the link; true if there was one.</summary>
     public static async Task<bool> RemoveAsync(string name, CancellationToken ct)
     {

@@ -119,21 +119,26 @@ public sealed class VxlanNetworkTests
         }
         portal.Kill();
 
-        // What a crash could leave: a link of this instance whose network is gone. And another instance's link.
+        // What a crash could leave: a link of this instance whose network is gone (an outside connection's, and a span
+        // link of a network across hosts). And another instance's link.
         var orphan = $"kx{instance[..4]}{HostLinks.RandomSuffix(9)}";
+        var spanOrphan = $"ky{instance[..4]}{HostLinks.RandomSuffix(9)}";
         var foreign = $"kx{(instance[..4] == "ffff" ? "eeee" : "ffff")}{HostLinks.RandomSuffix(9)}";
         Tool.Run("ip", "link", "add", orphan, "type", "vxlan", "id", (vni + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "dstport", "4792");
         Tool.Run("ip", "link", "add", foreign, "type", "vxlan", "id", (vni + 2).ToString(System.Globalization.CultureInfo.InvariantCulture), "dstport", "4792");
+        Tool.Run("ip", "link", "add", spanOrphan, "type", "vxlan", "id", (vni + 3).ToString(System.Globalization.CultureInfo.InvariantCulture), "dstport", "8472");
         try
         {
             await portal.StartAsync();
             await Eventually.WaitUntilAsync(() => HostLinks.Show(orphan) is null, Settle, "the orphan link to be removed");
+            await Eventually.WaitUntilAsync(() => HostLinks.Show(spanOrphan) is null, Settle, "the orphan span link to be removed");
             Assert.NotNull(HostLinks.Show(foreign));
             Assert.NotNull(HostLinks.Show(kept));
         }
         finally
         {
             HostLinks.Delete(orphan);
+            HostLinks.Delete(spanOrphan);
             HostLinks.Delete(foreign);
         }
     }

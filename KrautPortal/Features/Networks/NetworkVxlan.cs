@@ -80,18 +80,8 @@ public sealed class NetworkVxlan(KrautInstance instance)
 
     /// <summary>Removes this installation's links whose network is gone or no longer has a VXLAN (left by a crash).</summary>
     /// <param name="wanted">Reads the ids of networks that have a VXLAN; called after listing the links, so a link made meanwhile is never taken for an orphan.</param>
-    public async Task<IReadOnlyList<string>> RemoveOrphansAsync(Func<Task<IReadOnlyCollection<Guid>>> wanted, CancellationToken ct)
-    {
-        var links = await VxlanLinks.ListAsync(LinkPrefix, ct);
-        if (links.Count == 0) return [];
-        var keep = (await wanted()).Select(LinkName).ToHashSet(StringComparer.Ordinal);
-        var removed = new List<string>();
-        foreach (var link in links.Where(l => !keep.Contains(l)))
-        {
-            if (await VxlanLinks.RemoveAsync(link, ct)) removed.Add(link);
-        }
-        return removed;
-    }
+    public Task<IReadOnlyList<string>> RemoveOrphansAsync(Func<Task<IReadOnlyCollection<Guid>>> wanted, CancellationToken ct) =>
+        VxlanLinks.RemoveOrphansAsync(LinkPrefix, async () => (await wanted()).Select(LinkName), ct);
 
     private string? BridgeOf(KrautHost host, Guid networkId)
     {

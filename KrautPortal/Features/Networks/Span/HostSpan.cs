@@ -27,8 +27,19 @@ public sealed class HostSpan(KrautInstance instance, IOptions<HostSpanOptions> o
     private readonly ConcurrentDictionary<(string Host, string Link), (string Request, DateTime At, HostSpanLink Seen)> _confirmed = new();
     private static readonly TimeSpan Recheck = TimeSpan.FromMinutes(2);
 
+    /// <summary>This installation's span links on this machine start so (outside connections' links with kx).</summary>
+    public string LinkPrefix => "ky" + instance.ShortId[..4];
+
     /// <summary>ky + 4 characters of the instance + 9 of the network id: 15, the kernel's limit; never user text.</summary>
-    public string LinkName(Guid networkId) => ("ky" + instance.ShortId[..4] + networkId.ToString("N"))[..15];
+    public string LinkName(Guid networkId) => (LinkPrefix + networkId.ToString("N"))[..15];
+
+    /// <summary>
+    /// Removes this machine's span links whose network is gone (<paramref name="networks"/>: every network there is; a
+    /// link still wanted or not is the reconciler's to decide). A remote host's are not listed: its agent only makes and
+    /// removes named links, so a remote link left by a crash stays until its network's next reconcile names it.
+    /// </summary>
+    public Task<IReadOnlyList<string>> RemoveOrphansAsync(Func<Task<IReadOnlyCollection<Guid>>> networks, CancellationToken ct) =>
+        VxlanLinks.RemoveOrphansAsync(LinkPrefix, async () => (await networks()).Select(LinkName), ct);
 
     /// <summary>Stable per network: the first 24 bits of its id (0 becomes 1). Its own UDP port keeps it apart from outside connections' VNIs.</summary>
     public static int Vni(Guid networkId)
