@@ -3,6 +3,7 @@ using KrautPortal.Components.Pages;
 using KrautPortal.Features;
 using KrautPortal.Features.Audit;
 using KrautPortal.Features.Metrics;
+using KrautPortal.Features.Store;
 using KrautPortal.Features.Web;
 using MudBlazor;
 using MudBlazor.Services;
@@ -38,6 +39,7 @@ app.UseKrautStatusPages();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
+app.UseContextPerOperationForPages();
 app.MapStaticAssets().AllowAnonymous();
 app.MapKraut();
 // Not even the portal frames itself (Blazor's default is 'self'); see SecurityHeaders.

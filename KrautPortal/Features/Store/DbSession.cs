@@ -84,6 +84,22 @@ public sealed class KrautContextFactory(Type implementation, bool perOperationIn
         (KrautDbContext)ActivatorUtilities.CreateInstance(services, implementation);
 }
 
+/// <summary>
+/// A page rendered on the server for a plain HTTP request (before its circuit opens) runs the same components, loading at
+/// once, in the request's scope: it gets a context per operation as its circuit will (on PostgreSQL; see
+/// <see cref="DbSession.UseContextPerOperation"/>). Only component endpoints: API handlers keep the request's one context.
+/// </summary>
+public static class PageRequestDbSession
+{
+    public static IApplicationBuilder UseContextPerOperationForPages(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            if (context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Components.Endpoints.ComponentTypeMetadata>() is not null)
+                context.RequestServices.GetRequiredService<DbSession>().UseContextPerOperation();
+            await next(context);
+        });
+}
+
 /// <summary>Turns a circuit's scope to a context per operation (see <see cref="DbSession"/>); Blazor resolves circuit handlers as it makes the circuit, before any component.</summary>
 public sealed class CircuitDbSession : CircuitHandler
 {
