@@ -20,6 +20,11 @@ public sealed class NodeFactsOptions
 public sealed class NodeFactsCache(IOptions<NodeFactsOptions> options, TimeProvider time, ILogger<NodeFactsCache> logger)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(2);
+
+    // Placement on a host never asked before has nothing to fall back on: a create right after start-up would be refused as
+    // "not reported yet" if a busy machine took longer than Patience to open the first connection. Only that first attempt
+    // is waited for longer, and only by placement (pages keep the short wait).
+    private static readonly TimeSpan FirstPatience = TimeSpan.FromSeconds(15);
     private readonly ConcurrentDictionary<string, Entry> _entries = new();
 
     /// <summary>A host's facts as last learned, with the error of the latest attempt (null when it answered).</summary>
@@ -34,14 +39,16 @@ public sealed class NodeFactsCache(IOptions<NodeFactsOptions> options, TimeProvi
         var entry = _entries.GetOrAdd(host.Uri, _ => new Entry());
         var maxAge = TimeSpan.FromSeconds(options.Value.NodeFactsMaxAgeSeconds);
         Task refresh;
+        TimeSpan patience;
         lock (entry)
         {
+            patience = !waitForFresh && entry.Facts is null && entry.Error is null ? FirstPatience : Patience;
             var stale = entry.LearnedAt is not { } at || time.GetUtcNow().UtcDateTime - at > maxAge || entry.Error is not null;
             if (stale && entry.Refresh is null) entry.Refresh = Task.Run(() => Learn(host, entry));
             refresh = entry.Refresh ?? Task.CompletedTask;
             if (!waitForFresh && entry.Facts is not null) return new Reading(entry.Facts, entry.Error, entry.LearnedAt);
         }
-        await Task.WhenAny(refresh, Task.Delay(Patience, time));
+        await Task.WhenAny(refresh, Task.Delay(patience, time));
         lock (entry) return new Reading(entry.Facts, entry.Error, entry.LearnedAt);
     }
 
