@@ -9,6 +9,7 @@ using KrautPortal.Features.Firewalls;
 using KrautPortal.Features.Images;
 using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Routers;
+using KrautPortal.Features.Snapshots;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Vms;
@@ -201,6 +202,8 @@ public sealed class AuthorizationPortal : IAsyncLifetime
         // A router serves a network of its own owner, one router per network: each gets a fresh network of that owner.
         var body = kind == Kinds.Routers.Name
             ? RouterBody(name, metadata, (Guid)(await ArrangeAsync(owner, Kinds.Networks.Name, name + "-net"))["id"]!)
+            : kind == Kinds.Snapshots.Name
+            ? SnapshotBody(name, metadata, await RunningVmAsync(owner, name + "-vm", metadata))
             : await Api.SampleAsync(kind, name, metadata);
         if (kind == Kinds.Vms.Name) body["spec"]!["nics"] = new JsonArray(new JsonObject { ["networkId"] = (await Api.SeededAsync()).DefaultNetworkId });
         if (kind != Kinds.MachineTypes.Name && kind != Kinds.AddressPools.Name && owner is Owner.Alice or Owner.Bob)
@@ -218,6 +221,7 @@ public sealed class AuthorizationPortal : IAsyncLifetime
             "vms" => await StoreAsync<VmSpec, VmStatus>(NameOf(owner), body),
             "address-pools" => await StoreAsync<AddressPoolSpec, AddressPoolStatus>(NameOf(owner), body),
             "routers" => await StoreAsync<RouterSpec, RouterStatus>(NameOf(owner), body),
+            "snapshots" => await StoreAsync<SnapshotSpec, SnapshotStatus>(NameOf(owner), body),
             "firewalls" => await StoreAsync<FirewallSpec, FirewallStatus>(NameOf(owner), body),
             _ => throw new InvalidOperationException($"The tests do not know how to arrange a {kind}; teach AuthorizationPortal.ArrangeAsync."),
         };
@@ -246,6 +250,8 @@ public sealed class AuthorizationPortal : IAsyncLifetime
     {
         var body = kind == Kinds.Routers.Name
             ? RouterBody(name, metadata, (Guid)(await ArrangeAsync(owner, Kinds.Networks.Name, name + "-net"))["id"]!)
+            : kind == Kinds.Snapshots.Name
+            ? SnapshotBody(name, metadata, await RunningVmAsync(owner, name + "-vm", metadata))
             : await Api.SampleAsync(kind, name, metadata);
         if (kind == Kinds.Vms.Name) body["spec"]!["nics"] = new JsonArray(new JsonObject { ["networkId"] = (await Api.SeededAsync()).DefaultNetworkId });
         var id = await AsKrautAsync(kind, async service => (await service.CreateAsync(body, NameOf(owner))).Id);
@@ -258,6 +264,39 @@ public sealed class AuthorizationPortal : IAsyncLifetime
         ["metadata"] = metadata ?? new JsonObject(),
         ["spec"] = new JsonObject { ["networkId"] = networkId },
     };
+
+    /// <summary>A snapshot is taken only of a VM that runs or is stopped (not one still being created): a VM of its owner, running.</summary>
+    private async Task<Guid> RunningVmAsync(Owner owner, string name, JsonObject? metadata)
+    {
+        var vm = (Guid)(await ArrangeAsync(owner, Kinds.Vms.Name, name, metadata?.DeepClone().AsObject()))["id"]!;
+        await Api.WaitForPhaseAsync(vm, "running");
+        return vm;
+    }
+
+    public static JsonObject SnapshotBody(string name, JsonObject? metadata, Guid vmId) => new()
+    {
+        ["name"] = name,
+        ["metadata"] = metadata?.DeepClone() ?? new JsonObject(),
+        ["spec"] = new JsonObject { ["vmId"] = vmId },
+    };
+
+    /// <summary>A snapshot body for <paramref name="caller"/> to create: of a running VM of whoever the caller acts as (alice for her tokens).</summary>
+    public async Task<JsonObject> SnapshotBodyForAsync(Caller caller, string name, JsonObject metadata)
+    {
+        var vmOwner = caller switch
+        {
+            Caller.Bob or Caller.Carol or Caller.God => caller,
+            Caller.Anonymous => Caller.God,
+            _ => Caller.Alice,
+        };
+        var vm = await Api.SampleAsync(Kinds.Vms.Name, name + "-vm", metadata.DeepClone().AsObject());
+        vm["spec"]!["nics"] = new JsonArray(new JsonObject { ["networkId"] = (await Api.SeededAsync()).DefaultNetworkId });
+        using var response = await Client(vmOwner).PostAsync("/api/v1/vms", ApiClient.Json(vm));
+        var json = await ApiClient.ReadAsync(response);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{vmOwner} creating a VM gave {(int)response.StatusCode}: {json.ToJsonString()}");
+        await Api.WaitForPhaseAsync((Guid)json["id"]!, "running");
+        return SnapshotBody(name, metadata, (Guid)json["id"]!);
+    }
 
     /// <summary>
     /// A router body for <paramref name="caller"/> to create: on a fresh network of whoever the caller acts as (alice for
@@ -297,6 +336,7 @@ public sealed class AuthorizationPortal : IAsyncLifetime
             "vms" => new KrautService<VmSpec, VmStatus>(scope),
             "address-pools" => new KrautService<AddressPoolSpec, AddressPoolStatus>(scope),
             "routers" => new KrautService<RouterSpec, RouterStatus>(scope),
+            "snapshots" => new KrautService<SnapshotSpec, SnapshotStatus>(scope),
             "firewalls" => new KrautService<FirewallSpec, FirewallStatus>(scope),
             _ => throw new InvalidOperationException($"The tests do not know how to make a system {kind}; teach AuthorizationPortal.AsKrautAsync."),
         };
