@@ -37,10 +37,13 @@ public sealed class SnapshotRealGuestTests(ITestOutputHelper output) : IDisposab
         var a = await GuestSerial.WriteDiskMarkerAsync(TestHosts.System, id, MarkerSector, "KRAUT-SNAP-A-");
         var started = DateTime.UtcNow;
         var snapshot = await TakeAsync(http, id, "before-b");
-        var ready = await WaitForAsync(http, snapshot, s => (string?)s["status"]!["phase"] == "ready", Taking, "the snapshot to be ready");
+        var ready = await WaitForAsync(http, snapshot, s => (string?)s["status"]!["phase"] == "ready" && s["status"]!["sizeBytes"] is not null, Taking,
+            "the snapshot to be ready, with its size");
         output.WriteLine($"snapshot with memory taken in {(DateTime.UtcNow - started).TotalSeconds:0.0} s: {ready["status"]}");
         Assert.True((bool)ready["status"]!["memoryIncluded"]!);
         Assert.Equal("internal", (string?)ready["status"]!["mechanism"]);
+        // The guest's memory went into the disk file (a 256 MiB guest saves tens of MiB of it).
+        Assert.InRange((long)ready["status"]!["sizeBytes"]!, 1L << 20, 512L << 20);
         Assert.Contains(snapshot.ToString("D"), Virsh("snapshot-list", domain, "--name"));
 
         var b = await GuestSerial.WriteDiskMarkerAsync(TestHosts.System, id, MarkerSector, "KRAUT-SNAP-B-");

@@ -17,6 +17,7 @@ public sealed class SnapshotReconciler(
     IServiceScopeFactory scopes,
     ChangeFeed feed,
     HostRegistry hosts,
+    KrautPaths paths,
     VmReconciler vmReconciler,
     TimeProvider time,
     ILogger<SnapshotReconciler> logger) : ReconcileLoop(logger, workers: 2)
@@ -135,6 +136,8 @@ public sealed class SnapshotReconciler(
             Host = vm.Status.Host,
             Error = null,
         }, ct);
+        if (writer.Current.SizeBytes is null && await SavedStateSizeAsync(vm, found.Name, ct) is { } size)
+            await writer.WriteAsync(s => s with { SizeBytes = size }, ct);
         if (snapshot.Spec.RevertGeneration > writer.Current.ObservedRevertGeneration) await RevertAsync(snapshot, vm, domain, found, writer, services, ct);
         return null;
     }
@@ -161,6 +164,21 @@ public sealed class SnapshotReconciler(
             ObservedRevertGeneration = snapshot.Spec.RevertGeneration,
             RevertedAt = time.GetUtcNow().UtcDateTime,
         }, ct);
+    }
+
+    /// <summary>The saved memory's size, read from the disk when it is on this machine (remote disks are volumes there).</summary>
+    private async Task<long?> SavedStateSizeAsync(Resource<VmSpec, VmStatus> vm, string name, CancellationToken ct)
+    {
+        if (hosts.Find(vm.Status.Host) is not { IsLocal: true } || !File.Exists(paths.DiskFor(vm.Id))) return null;
+        try
+        {
+            return (await QemuImg.SnapshotStateSizesAsync(paths.DiskFor(vm.Id), ct)).TryGetValue(name, out var size) ? size : null;
+        }
+        catch (QemuImgException e)
+        {
+            logger.LogWarning(e, "Could not read the size of snapshot {Snapshot} of VM {Vm}", name, vm.Id);
+            return null;
+        }
     }
 
     private LibvirtDomain? DomainOf(Resource<VmSpec, VmStatus> vm)
