@@ -12,6 +12,7 @@ public sealed class LibvirtException : Exception
     public const int ErrNoDomain = 42;
     public const int ErrNoNetwork = 43;
     public const int ErrOperationInvalid = 55;
+    public const int ErrNoDomainSnapshot = 72;
     public const int ErrNoNwFilter = 62;
     public const int ErrArgumentUnsupported = 74;
     public const int ErrNoDomainMetadata = 80;
@@ -62,6 +63,8 @@ public sealed class LibvirtException : Exception
     public bool IsOperationInvalid => Code == ErrOperationInvalid;
 
     public bool IsNoDomainMetadata => Code == ErrNoDomainMetadata;
+
+    public bool IsNoDomainSnapshot => Code == ErrNoDomainSnapshot;
 
     /// <summary>The driver lacks the function or the flags (the test driver often does).</summary>
     public bool IsUnsupported =>

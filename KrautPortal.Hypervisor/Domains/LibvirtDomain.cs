@@ -5,7 +5,7 @@ using KrautPortal.Hypervisor.Native;
 namespace KrautPortal.Hypervisor;
 
 /// <summary>One libvirt domain (a VM definition and, when running, its QEMU process).</summary>
-public sealed class LibvirtDomain : IDisposable
+public sealed partial class LibvirtDomain : IDisposable
 {
     // virDomainXMLFlags, virDomainModificationImpact, virDomainMetadataType, virDomainUndefineFlagsValues.
     private const uint XmlInactive = 1 << 1;

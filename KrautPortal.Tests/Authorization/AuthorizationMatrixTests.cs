@@ -71,6 +71,10 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         ("POST", "/api/v1/hosts/{id}/uncordon", Op.Observation),
         // Moves and drains are for administrators; their rows are in KrautPortal.Tests/Moves/MoveAuthorizationTests.
         ("POST", "/api/v1/vms/{id}/move", Op.Observation),
+        // A VM's snapshots answer as the VM's GET does; their rows are in KrautPortal.Tests/Snapshots/SnapshotApiTests.
+        ("GET", "/api/v1/vms/{id}/snapshots", Op.Observation),
+        ("POST", "/api/v1/vms/{id}/snapshots", Op.Observation),
+        ("POST", "/api/v1/vms/{id}/snapshots/{snapshotId}/revert", Op.Observation),
         ("POST", "/api/v1/hosts/{id}/drain", Op.Observation),
         // Overcommit is for administrators (reads too: it is capacity); its rows are in KrautPortal.Tests/Scheduling/OvercommitApiTests.
         ("GET", "/api/v1/overcommit", Op.Observation),
@@ -530,6 +534,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
                     ? AuthorizationPortal.TokenBody(ApiClient.UniqueName("created"), ["read"], ["vms"])
                     : e.Kind == Kinds.Routers.Name
                     ? await portal.RouterBodyForAsync(caller, ApiClient.UniqueName("created"), DevLabel())
+                    : e.Kind == Kinds.Snapshots.Name
+                    ? await portal.SnapshotBodyForAsync(caller, ApiClient.UniqueName("created"), DevLabel())
                     : await portal.Api.SampleAsync(e.Kind!, ApiClient.UniqueName("created"), DevLabel());
                 return With(HttpMethod.Post, path, body);
             case Op.Replace:

@@ -9,12 +9,14 @@ using KrautPortal.Features.Firewalls;
 using KrautPortal.Features.Images;
 using KrautPortal.Features.MachineTypes;
 using KrautPortal.Features.Routers;
+using KrautPortal.Features.Snapshots;
 using KrautPortal.Features.Networks;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Vms;
 using KrautPortal.Tests.Api;
 using KrautPortal.Tests.Auth;
 using KrautPortal.Tests.Support;
+using KrautPortal.TestSupport;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
@@ -201,6 +203,10 @@ public sealed class AuthorizationPortal : IAsyncLifetime
         // A router serves a network of its own owner, one router per network: each gets a fresh network of that owner.
         var body = kind == Kinds.Routers.Name
             ? RouterBody(name, metadata, (Guid)(await ArrangeAsync(owner, Kinds.Networks.Name, name + "-net"))["id"]!)
+            : kind == Kinds.Snapshots.Name
+            ? SnapshotBody(name, metadata, owner is Owner.Alice or Owner.Bob
+                ? await RunningVmAsync(owner, name + "-vm", metadata)
+                : (Guid)(await ArrangeAsync(owner, Kinds.Vms.Name, name + "-vm", metadata?.DeepClone().AsObject()))["id"]!)
             : await Api.SampleAsync(kind, name, metadata);
         if (kind == Kinds.Vms.Name) body["spec"]!["nics"] = new JsonArray(new JsonObject { ["networkId"] = (await Api.SeededAsync()).DefaultNetworkId });
         if (kind != Kinds.MachineTypes.Name && kind != Kinds.AddressPools.Name && owner is Owner.Alice or Owner.Bob)
@@ -218,6 +224,7 @@ public sealed class AuthorizationPortal : IAsyncLifetime
             "vms" => await StoreAsync<VmSpec, VmStatus>(NameOf(owner), body),
             "address-pools" => await StoreAsync<AddressPoolSpec, AddressPoolStatus>(NameOf(owner), body),
             "routers" => await StoreAsync<RouterSpec, RouterStatus>(NameOf(owner), body),
+            "snapshots" => await StoreSnapshotAsync(NameOf(owner), body),
             "firewalls" => await StoreAsync<FirewallSpec, FirewallStatus>(NameOf(owner), body),
             _ => throw new InvalidOperationException($"The tests do not know how to arrange a {kind}; teach AuthorizationPortal.ArrangeAsync."),
         };
@@ -239,6 +246,20 @@ public sealed class AuthorizationPortal : IAsyncLifetime
     }
 
     /// <summary>
+    /// A group's or the shared pool's snapshot, stored as recorded: their VMs (stored, like the other kinds' objects here,
+    /// past the create's placement and IPAM) are never built, so the rules' "can this VM be snapshotted now?" would refuse.
+    /// </summary>
+    private async Task<Guid> StoreSnapshotAsync(string owner, JsonObject body)
+    {
+        await using var scope = App.CreateActorScope();
+        var input = RequestBody.ToInput<SnapshotSpec>(body);
+        var spec = input.Spec with { IncludeMemory = false };
+        var row = await scope.ServiceProvider.GetRequiredService<ResourceStore>().CreateAsync(new NewResource(Kinds.Snapshots.Name, input.Name, owner,
+            input.Metadata, KrautJson.Serialize(spec), KrautJson.Serialize(new SnapshotStatus())), Actor.System, CancellationToken.None);
+        return row.Id;
+    }
+
+    /// <summary>
     /// A system object of <paramref name="owner"/>, made the way a reconciler makes one (a network's router VM): through the
     /// kind's service acting as Kraut. VMs get a NIC on the default network. Returns it as an administrator reads it.
     /// </summary>
@@ -246,6 +267,8 @@ public sealed class AuthorizationPortal : IAsyncLifetime
     {
         var body = kind == Kinds.Routers.Name
             ? RouterBody(name, metadata, (Guid)(await ArrangeAsync(owner, Kinds.Networks.Name, name + "-net"))["id"]!)
+            : kind == Kinds.Snapshots.Name
+            ? SnapshotBody(name, metadata, await RunningVmAsync(owner, name + "-vm", metadata))
             : await Api.SampleAsync(kind, name, metadata);
         if (kind == Kinds.Vms.Name) body["spec"]!["nics"] = new JsonArray(new JsonObject { ["networkId"] = (await Api.SeededAsync()).DefaultNetworkId });
         var id = await AsKrautAsync(kind, async service => (await service.CreateAsync(body, NameOf(owner))).Id);
@@ -258,6 +281,43 @@ public sealed class AuthorizationPortal : IAsyncLifetime
         ["metadata"] = metadata ?? new JsonObject(),
         ["spec"] = new JsonObject { ["networkId"] = networkId },
     };
+
+    /// <summary>A snapshot is taken only of a VM that runs or is stopped (not one still being created): a VM of its owner, running.</summary>
+    private async Task<Guid> RunningVmAsync(Owner owner, string name, JsonObject? metadata)
+    {
+        var vm = (Guid)(await ArrangeAsync(owner, Kinds.Vms.Name, name, metadata?.DeepClone().AsObject()))["id"]!;
+        await RunsAsync(vm);
+        return vm;
+    }
+
+    /// <summary>Longer than <see cref="ApiClient.WaitForPhaseAsync"/>'s 10 s: the matrix builds many VMs at once.</summary>
+    private Task RunsAsync(Guid vm) => Eventually.WaitUntilAsync(async () => (string?)(await Api.GetAsync($"/api/v1/vms/{vm}"))["status"]!["phase"] == "running",
+        TimeSpan.FromSeconds(90), $"VM {vm} to run");
+
+    public static JsonObject SnapshotBody(string name, JsonObject? metadata, Guid vmId) => new()
+    {
+        ["name"] = name,
+        ["metadata"] = metadata?.DeepClone() ?? new JsonObject(),
+        ["spec"] = new JsonObject { ["vmId"] = vmId },
+    };
+
+    /// <summary>A snapshot body for <paramref name="caller"/> to create: of a running VM of whoever the caller acts as (alice for her tokens).</summary>
+    public async Task<JsonObject> SnapshotBodyForAsync(Caller caller, string name, JsonObject metadata)
+    {
+        var vmOwner = caller switch
+        {
+            Caller.Bob or Caller.Carol or Caller.God => caller,
+            Caller.Anonymous => Caller.God,
+            _ => Caller.Alice,
+        };
+        var vm = await Api.SampleAsync(Kinds.Vms.Name, name + "-vm", metadata.DeepClone().AsObject());
+        vm["spec"]!["nics"] = new JsonArray(new JsonObject { ["networkId"] = (await Api.SeededAsync()).DefaultNetworkId });
+        using var response = await Client(vmOwner).PostAsync("/api/v1/vms", ApiClient.Json(vm));
+        var json = await ApiClient.ReadAsync(response);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{vmOwner} creating a VM gave {(int)response.StatusCode}: {json.ToJsonString()}");
+        await RunsAsync((Guid)json["id"]!);
+        return SnapshotBody(name, metadata, (Guid)json["id"]!);
+    }
 
     /// <summary>
     /// A router body for <paramref name="caller"/> to create: on a fresh network of whoever the caller acts as (alice for
@@ -297,6 +357,7 @@ public sealed class AuthorizationPortal : IAsyncLifetime
             "vms" => new KrautService<VmSpec, VmStatus>(scope),
             "address-pools" => new KrautService<AddressPoolSpec, AddressPoolStatus>(scope),
             "routers" => new KrautService<RouterSpec, RouterStatus>(scope),
+            "snapshots" => new KrautService<SnapshotSpec, SnapshotStatus>(scope),
             "firewalls" => new KrautService<FirewallSpec, FirewallStatus>(scope),
             _ => throw new InvalidOperationException($"The tests do not know how to make a system {kind}; teach AuthorizationPortal.AsKrautAsync."),
         };

@@ -71,6 +71,7 @@ public static class KrautSetup
         services.AddSingleton<KrautPortal.Hypervisor.Routers.IRouterAgent>(new KrautPortal.Hypervisor.Routers.RouterAgentClient(RouterReconciler.ApplyTimeout));
         services.AddSingleton<RouterUplink>();
         services.AddReconciler<RouterReconciler>();
+        services.AddReconciler<Snapshots.SnapshotReconciler>();
         Scheduling.SchedulingSetup.AddKrautScheduling(services, config);
         Capacity.CapacityApi.AddKrautCapacity(services, config);
         services.AddSingleton<Dashboard.DashboardQueries>();
@@ -120,6 +121,7 @@ public static class KrautSetup
         services.AddScoped<Features.Firewalls.Pages.IRoutedNetworks, Features.Routers.Pages.RoutedNetworks>();
 
         services.AddKrautConsoles(config);
+        Snapshots.SnapshotsSetup.AddKrautSnapshots(services);
         services.AddKrautUsage(config);
         services.AddKrautAudit();
         services.AddKrautQuotas(config);
@@ -166,6 +168,7 @@ public static class KrautSetup
         Scheduling.OvercommitApi.MapOvercommit(app);
         app.MapHostDrains();
         app.MapConsoles();
+        Snapshots.SnapshotsApi.MapSnapshots(app);
         Capacity.CapacityApi.MapCapacity(app);
         app.MapUsage();
         app.MapAudit();

@@ -1,0 +1,106 @@
+using System.Text.Json.Nodes;
+using AngleSharp.Dom;
+using Bunit;
+using Bunit.Rendering;
+using KrautPortal.Features.Snapshots;
+using KrautPortal.Features.Snapshots.Pages;
+using KrautPortal.Features.Store;
+using KrautPortal.Features.Vms;
+using KrautPortal.Tests.Images;
+using KrautPortal.Tests.Portal;
+using KrautPortal.Tests.Support;
+using KrautPortal.TestSupport;
+using PortalApp = KrautPortal.Tests.Support.PortalApp;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KrautPortal.Tests.Snapshots;
+
+/// <summary>
+/// The VM page's Snapshots tab on real services and the test driver: empty state, taking one through its form, live
+/// phase, revert and delete each behind a confirmation that says what changes; a UEFI VM's button disabled with the reason.
+/// </summary>
+public sealed class SnapshotTabTests : PortalTestContext, IClassFixture<PortalApp>
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private readonly PortalApp _app;
+    private readonly KrautApi _api;
+
+    public SnapshotTabTests(PortalApp app) : base(app.Services)
+    {
+        _app = app;
+        _api = new KrautApi(app.Factory.CreateClient());
+    }
+
+    private async Task<Resource<VmSpec, VmStatus>> RunningVmAsync(Guid id)
+    {
+        await _api.WaitForPhaseAsync(id, "running", Wait);
+        return await Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>().GetAsync(id, CancellationToken.None);
+    }
+
+    private IRenderedComponent<ContainerFragment> RenderTab(Resource<VmSpec, VmStatus> vm) =>
+        RenderWithDialogs(b =>
+        {
+            b.OpenComponent<VmSnapshotsTab>(0);
+            b.AddAttribute(1, nameof(VmSnapshotsTab.Vm), vm);
+            b.CloseComponent();
+        });
+
+    private static IElement DialogButton(IRenderedComponent<ContainerFragment> cut, string text) =>
+        cut.FindAll(".mud-dialog button").First(b => b.TextContent.Trim() == text);
+
+    [Fact]
+    public async Task TheTab_TakesASnapshot_ShowsItReady_RevertsAndDeletes_WithConfirmations()
+    {
+        var vm = await RunningVmAsync(await _api.CreateVmAsync(Api.ApiClient.UniqueName("tab")));
+        var cut = RenderTab(vm);
+        cut.WaitForAssertion(() => Assert.Contains("No snapshots yet", cut.Find("[data-testid=snapshots-empty]").TextContent, StringComparison.Ordinal), Wait);
+
+        cut.Find("button[data-testid=snapshot-take]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("its memory is saved too", cut.Find("[data-testid=snapshot-form]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.StartsWith(vm.Name + "-", cut.Find("input[data-testid=snapshot-name]").GetAttribute("value"), StringComparison.Ordinal);
+        await cut.InvokeAsync(() => cut.Find("button[data-testid=snapshot-submit]").Click());
+        cut.WaitForAssertion(() =>
+        {
+            var row = cut.Find("[data-testid=snapshot-row]");
+            Assert.True(row.GetAttribute("data-phase") == "ready", row.TextContent);
+            Assert.Contains("yes (running)", row.TextContent, StringComparison.Ordinal);
+            Assert.False(row.QuerySelector("button[data-testid=snapshot-revert]")!.HasAttribute("disabled"));
+        }, Wait);
+        var id = Guid.Parse(cut.Find("[data-testid=snapshot-row]").GetAttribute("data-id")!);
+
+        await cut.InvokeAsync(() => cut.Find("button[data-testid=snapshot-revert]").Click());
+        cut.WaitForAssertion(() => Assert.Contains("disk and memory go back to", cut.Find(".mud-dialog").TextContent, StringComparison.Ordinal), Wait);
+        Assert.Contains("is lost", cut.Find(".mud-dialog").TextContent, StringComparison.Ordinal);
+        await cut.InvokeAsync(() => DialogButton(cut, "Revert").Click());
+        await Eventually.WaitUntilAsync(async () => (await Snapshots.GetAsync(id, CancellationToken.None)).Status.ObservedRevertGeneration == 1, Wait, "the revert");
+
+        await cut.InvokeAsync(() => cut.Find("button[data-testid=snapshot-delete]").Click());
+        cut.WaitForAssertion(() => Assert.Contains("The VM itself does not change", cut.Find(".mud-dialog").TextContent, StringComparison.Ordinal), Wait);
+        await cut.InvokeAsync(() => DialogButton(cut, "Delete").Click());
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=snapshots-empty]")), Wait);
+    }
+
+    [Fact]
+    public async Task AUefiVm_HasTheTakeButtonDisabled_WithTheReasonShown()
+    {
+        using var dir = new TempDir();
+        var blank = dir["blank.qcow2"];
+        Tool.Run("qemu-img", "create", "-q", "-f", "qcow2", blank, "64M");
+        var image = await ImageArrival.ArriveAsync(_app.Factory, Api.ApiClient.UniqueName("tab-uefi"), blank, new JsonObject { ["firmware"] = "uefi", ["architecture"] = "x86_64" });
+        await ImageArrival.ReadyAsync(_app.Factory, image);
+        var vms = Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>();
+        var created = await vms.CreateAsync(new ResourceInput<VmSpec>(Api.ApiClient.UniqueName("tab-uefi"), [], new VmSpec
+        {
+            ImageId = image,
+            MachineTypeId = await _api.IdOfAsync("machine-types", "small"),
+            Nics = [new VmNic { NetworkId = await _api.IdOfAsync("networks", "default") }],
+        }), CancellationToken.None);
+        var vm = await RunningVmAsync(created.Id);
+
+        var cut = RenderTab(vm);
+        cut.WaitForAssertion(() => Assert.Contains("UEFI", cut.Find("[data-testid=snapshot-why-not]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.True(cut.Find("button[data-testid=snapshot-take]").HasAttribute("disabled"));
+    }
+
+    private ResourceService<SnapshotSpec, SnapshotStatus> Snapshots => Services.GetRequiredService<ResourceService<SnapshotSpec, SnapshotStatus>>();
+}
