@@ -83,11 +83,12 @@ public sealed class VmImageApiTests(AuthorizationPortal portal)
     {
         var vm = await VmAsync(Caller.Alice, running: false);
 
-        using (var badName = await MakeAsync(Caller.Alice, vm, new JsonObject { ["name"] = "not a name!", ["colour"] = "red", ["snapshotId"] = "latest" }))
+        using (var badName = await MakeAsync(Caller.Alice, vm, new JsonObject { ["name"] = new string('x', 64), ["colour"] = "red", ["snapshotId"] = "latest" }))
         {
             var problem = await ApiClient.AssertProblemAsync(badName, HttpStatusCode.UnprocessableEntity);
             var errors = problem["errors"]!.AsObject();
             Assert.True(errors.ContainsKey("name") && errors.ContainsKey("colour") && errors.ContainsKey("snapshotId"), problem.ToJsonString());
+            Assert.Contains("at most 63 characters", (string)problem["detail"]!, StringComparison.Ordinal);
         }
         using (var noName = await MakeAsync(Caller.Alice, vm, new JsonObject { ["description"] = "nameless" }))
             await ApiClient.AssertProblemAsync(noName, HttpStatusCode.UnprocessableEntity, "name: A name for the new image is required.");

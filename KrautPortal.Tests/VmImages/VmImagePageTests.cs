@@ -5,6 +5,7 @@ using KrautPortal.Features.Vms.Pages;
 using KrautPortal.Tests.Portal;
 using KrautPortal.Tests.Support;
 using KrautPortal.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace KrautPortal.Tests.VmImages;
 
@@ -13,8 +14,15 @@ namespace KrautPortal.Tests.VmImages;
 /// stopped VM a dialog that makes the image and links to it; the image then shows in the image list and in the create-VM
 /// wizard like any other.
 /// </summary>
-public sealed class VmImagePageTests() : OwnPortalTestContext(new KrautAppFactory())
+public sealed class VmImagePageTests : OwnPortalTestContext
 {
+    public VmImagePageTests() : base(new KrautAppFactory())
+    {
+        // bUnit's own container answers IEnumerable<T> itself (empty) before falling back to the portal's: hand it the
+        // actions the portal registered, so the page shows what KrautSetup put in its slot.
+        foreach (var action in App.Services.GetServices<IVmPageAction>()) Services.AddSingleton(action);
+    }
+
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     [Fact]
@@ -53,7 +61,8 @@ public sealed class VmImagePageTests() : OwnPortalTestContext(new KrautAppFactor
         var imageId = await App.IdOfAsync("images", name);
         Assert.Equal($"images/{imageId}", cut.Find("[data-testid=make-image-link]").GetAttribute("href"));
 
-        var list = RenderWithPopovers(b => { b.OpenComponent<ImageList>(0); b.CloseComponent(); });
+        // (The page above holds the one popover provider a test context may have.)
+        var list = Render<ImageList>();
         list.WaitForAssertion(() => Assert.Contains(list.FindAll("[data-testid=resource-table] tbody tr"),
             r => r.TextContent.Contains(name, StringComparison.Ordinal) && r.TextContent.Contains("ready", StringComparison.Ordinal)), Wait);
         var wizard = Render<CreateVm>();
