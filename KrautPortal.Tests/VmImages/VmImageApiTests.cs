@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using KrautPortal.Features;
 using KrautPortal.Features.Images;
 using KrautPortal.Tests.Api;
 using KrautPortal.Tests.Authorization;
@@ -38,8 +39,7 @@ public sealed class VmImageApiTests(AuthorizationPortal portal)
         Assert.Equal("golden", (string)made["spec"]!["description"]!);
         Assert.Equal(vm.ToString(), (string)made["status"]!["fromVm"]!["vmId"]!);
 
-        var image = await Eventually.WaitForAsync(async () =>
-            await portal.Api.GetAsync($"/api/v1/images/{id}") is var i && (string?)i["status"]!["phase"] is "ready" or "failed" ? i : null, Ready, "the image to be ready");
+        var image = await SettledAsync(id);
         Assert.True((string?)image["status"]!["phase"] == "ready", image.ToJsonString());
         Assert.Equal("qcow2", (string)image["status"]!["format"]!);
         Assert.Equal(64L << 20, (long)image["status"]!["virtualSizeBytes"]!);
@@ -51,6 +51,29 @@ public sealed class VmImageApiTests(AuthorizationPortal portal)
         // Alice's, like any image she uploads: bob does not see it.
         using var byBob = await portal.Client(Caller.Bob).GetAsync($"/api/v1/images/{id}");
         await ApiClient.AssertProblemAsync(byBob, HttpStatusCode.NotFound);
+        (await portal.Client(Caller.Alice).DeleteAsync($"/api/v1/images/{id}")).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task ASnapshotOfARunningVm_BecomesAnImage_HoldingWhatTheSnapshotHolds()
+    {
+        // A snapshot as the snapshots feature makes one: an internal snapshot of the disk, named by its record's id.
+        var vm = await VmAsync(Caller.Alice, running: true);
+        var disk = portal.App.Service<KrautPaths>().DiskFor(vm);
+        var snapshot = Guid.NewGuid();
+        Tool.Run("qemu-io", "-f", "qcow2", "-c", "write -P 0x41 1M 512", disk);
+        Tool.Run("qemu-img", "snapshot", "-c", snapshot.ToString("D"), "--image-opts", $"driver=qcow2,file.filename={disk}");
+        Tool.Run("qemu-io", "-f", "qcow2", "-c", "write -P 0x42 1M 512", disk); // after the snapshot: not in the image
+
+        using var response = await MakeAsync(Caller.Alice, vm, new JsonObject { ["name"] = ApiClient.UniqueName("from-snapshot"), ["snapshotId"] = snapshot.ToString() });
+
+        var made = await ApiClient.ReadAsync(response);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{(int)response.StatusCode}: {made.ToJsonString()}");
+        var id = (Guid)made["id"]!;
+        Assert.Equal(snapshot.ToString(), (string)made["status"]!["fromVm"]!["snapshotId"]!);
+        var image = await SettledAsync(id);
+        Assert.True((string?)image["status"]!["phase"] == "ready", image.ToJsonString());
+        Assert.Equal(0x41, SectorOf(portal.App.Service<ImageStorage>().PathFor(id, ImageFormat.Qcow2), 2048)[0]);
         (await portal.Client(Caller.Alice).DeleteAsync($"/api/v1/images/{id}")).EnsureSuccessStatusCode();
     }
 
@@ -112,6 +135,24 @@ public sealed class VmImageApiTests(AuthorizationPortal portal)
         using (var client = portal.TokenClient(prodOnly))
         using (var hidden = await client.PostAsync($"/api/v1/vms/{vm}/image", ApiClient.Json(body)))
             await ApiClient.AssertProblemAsync(hidden, HttpStatusCode.NotFound, "There is no VM");
+    }
+
+    private Task<JsonObject> SettledAsync(Guid image) => Eventually.WaitForAsync(async () =>
+        await portal.Api.GetAsync($"/api/v1/images/{image}") is var i && (string?)i["status"]!["phase"] is "ready" or "failed" ? i : null, Ready, "the image to be ready");
+
+    /// <summary>Sector <paramref name="sector"/> of a qcow2 as its guest sees it (qemu-img dd counts from the start, so count is one past it).</summary>
+    private static byte[] SectorOf(string qcow2, int sector)
+    {
+        var file = qcow2 + ".sector";
+        Tool.Run("qemu-img", "dd", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", $"count={sector + 1}", $"if={qcow2}", $"of={file}");
+        try
+        {
+            return File.ReadAllBytes(file);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     private Task<HttpResponseMessage> MakeAsync(Caller caller, Guid vm, JsonObject body) =>
