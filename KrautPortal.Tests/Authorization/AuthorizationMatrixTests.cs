@@ -76,6 +76,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         ("POST", "/api/v1/vms/{id}/snapshots", Op.Observation),
         ("POST", "/api/v1/vms/{id}/snapshots/{snapshotId}/revert", Op.Observation),
         ("POST", "/api/v1/hosts/{id}/drain", Op.Observation),
+        // An image from a VM: GET's authorization on the VM plus create on images; its rows are in KrautPortal.Tests/VmImages/VmImageApiTests.
+        ("POST", "/api/v1/vms/{id}/image", Op.Observation),
         // Overcommit is for administrators (reads too: it is capacity); its rows are in KrautPortal.Tests/Scheduling/OvercommitApiTests.
         ("GET", "/api/v1/overcommit", Op.Observation),
         ("PUT", "/api/v1/overcommit", Op.Observation),

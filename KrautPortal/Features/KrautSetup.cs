@@ -126,6 +126,7 @@ public static class KrautSetup
         services.AddKrautAudit();
         services.AddKrautQuotas(config);
         services.AddKrautFailures();
+        VmImages.VmImageSetup.AddVmImages(services);
 
         services.AddKrautApi();
         services.AddTrustedProxies(config);
@@ -174,6 +175,7 @@ public static class KrautSetup
         app.MapAudit();
         app.MapQuotas();
         app.MapFailures();
+        VmImages.VmImageApi.MapVmImages(app);
         app.MapLogin();
     }
 

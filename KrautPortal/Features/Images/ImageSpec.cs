@@ -9,9 +9,13 @@ public enum SourceFormat { Qcow2, Raw, Vmdk, Vhdx, Vdi, Iso }
 public enum Firmware { Bios, Uefi }
 
 /// <summary>
-/// AwaitingContent → Uploading/Downloading → Checking → Converting → Ready, or Failed with a reason.
+/// AwaitingContent → Uploading/Downloading → Checking → Converting → Ready, or Failed with a reason. An image made from a
+/// VM starts at Copying (its disk flattened into the image's incoming content), then goes on at Checking like an upload.
 /// </summary>
-public enum ImagePhase { AwaitingContent, Uploading, Downloading, Checking, Converting, Ready, Failed }
+public enum ImagePhase { AwaitingContent, Uploading, Downloading, Checking, Converting, Ready, Failed, Copying }
+
+/// <summary>The VM (and the internal snapshot of its disk, when one was named) an image was made from.</summary>
+public sealed record ImageVmSource(Guid VmId, string VmName, Guid? SnapshotId);
 
 /// <summary>What an image is for: the wizard uses these to offer only machine types that fit.</summary>
 public sealed record ImageSpec
@@ -47,6 +51,9 @@ public sealed record ImageStatus
     public double? Progress { get; init; }
 
     public string? SourceUrl { get; init; }
+
+    /// <summary>Made from a VM's disk (<c>POST /api/v1/vms/{id}/image</c>): which one; the copy is redone from it after a restart.</summary>
+    public ImageVmSource? FromVm { get; init; }
     public DateTime? PhaseStartedAt { get; init; }
 
     /// <summary>Why it failed, or what is going on, in words.</summary>

@@ -48,7 +48,7 @@ public static class Transfers
     /// <summary>0–100 for a phase that moves and can tell (received bytes count when the server gives no percent).</summary>
     public static double? ProgressOf(ImageStatus status)
     {
-        if (status.Phase is not (ImagePhase.Uploading or ImagePhase.Downloading or ImagePhase.Checking or ImagePhase.Converting)) return null;
+        if (status.Phase is not (ImagePhase.Uploading or ImagePhase.Downloading or ImagePhase.Copying or ImagePhase.Checking or ImagePhase.Converting)) return null;
         if (status.Progress is { } p) return Math.Clamp(p, 0, 100);
         if (status is { BytesReceived: { } received, BytesExpected: > 0 and var expected }) return Percent(received, expected);
         return null;
@@ -60,6 +60,7 @@ public static class Transfers
         ImagePhase.AwaitingContent => "Waiting for its content: upload a file or import from a URL.",
         ImagePhase.Uploading => status.Message ?? "Receiving the upload…",
         ImagePhase.Downloading => status.Message ?? (status.SourceUrl is { } url ? $"Downloading {url}…" : "Downloading…"),
+        ImagePhase.Copying => status.Message ?? "Copying the VM's disk…",
         ImagePhase.Checking => status.Message ?? "Checking the content (format, size, backing files)…",
         ImagePhase.Converting => status.Message
             ?? $"Converting {status.SourceFormat?.ToString().ToLowerInvariant() ?? "it"} to {storageFormat.ToString().ToLowerInvariant()}…",

@@ -261,6 +261,8 @@ public sealed class ImageContentService(
     private static void EnsureNotArrived(Resource<ImageSpec, ImageStatus> image, string verb)
     {
         var phase = image.Status.Phase;
+        if (phase == ImagePhase.Copying)
+            throw new ConflictException($"Image '{image.Name}' is being made from a VM's disk; there is nothing to {verb}. Delete the image to stop it.");
         if (phase is ImagePhase.Checking or ImagePhase.Converting)
             throw new ConflictException($"Image '{image.Name}' has its content and it is being checked; there is nothing to {verb}. Delete the image to start again.");
         if (phase == ImagePhase.Ready)

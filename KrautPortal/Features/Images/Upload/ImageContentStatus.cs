@@ -28,6 +28,7 @@ public sealed class ImageContentStatus(ResourceStore store, TimeProvider time)
         BytesExpected = expected,
         Progress = ProgressOf(received, expected),
         SourceUrl = sourceUrl,
+        FromVm = null,
         Sha256 = null,
         Message = null,
         Format = null,
