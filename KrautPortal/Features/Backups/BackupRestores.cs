@@ -6,7 +6,7 @@ using KrautPortal.Hypervisor;
 namespace KrautPortal.Features.Backups;
 
 /// <summary>What a new VM made from a backup is: like the wizard's choices; what is left out is the backed-up VM's.</summary>
-public sealed record RestoreRequest(string Name, Guid? MachineTypeId, IReadOnlyList<Guid>? NetworkIds, JsonObject? Metadata);
+public sealed record RestoreRequest(string Name, Guid? MachineTypeId, IReadOnlyList<Guid>? NetworkIds, JsonObject? Metadata, bool Start = true);
 
 /// <summary>
 /// Restores: into a new VM (a create whose spec names the backup, <see cref="VmSpec.RestoreFrom"/>; the VM builder asks
@@ -32,6 +32,7 @@ public sealed class BackupRestores(KindReader reader, KrautPaths paths, HostRegi
             DiskGiB = source.DiskGiB,
             Nics = (request.NetworkIds ?? source.NetworkIds).Select(n => new VmNic { NetworkId = n }).ToList(),
             RestoreFrom = backup.Id,
+            Power = request.Start ? PowerState.Running : PowerState.Stopped,
         };
         return await vms.CreateAsync(new ResourceInput<VmSpec>(request.Name, request.Metadata ?? [], spec), ct);
     }

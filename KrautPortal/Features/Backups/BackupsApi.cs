@@ -17,7 +17,7 @@ public static class BackupsApi
         var group = app.MapResourceApi<BackupSpec, BackupStatus>(Kinds.Backups);
         group.MapPost("/{id}/restore", RestoreNew).WithName("RestoreBackupIntoNewVm").Accepts<RestoreRequest>("application/json")
             .WithSummary("Make a new VM from the backup (its chain verified and flattened): name required; machineTypeId, networkIds and metadata "
-                + "default to the backed-up VM's. Returns the VM; its disk is made when it is built.");
+                + "default to the backed-up VM's; start: false leaves it stopped. Returns the VM; its disk is made when it is built.");
         group.MapPost("/{id}/restore-over", RestoreOver).WithName("RestoreBackupOverVm")
             .WithSummary("Replace the stopped VM's disk with the backup's content (409 while it runs). Its checkpoints go; the next backup is full.");
         group.MapGet("/{id}/download", Download).WithName("DownloadBackup")
@@ -83,6 +83,7 @@ public static class BackupsApi
         Guid? machineType = null;
         List<Guid>? networks = null;
         JsonObject? metadata = null;
+        var start = true;
         foreach (var (key, value) in body)
         {
             switch (key)
@@ -92,13 +93,15 @@ public static class BackupsApi
                 case "networkIds" when value is JsonArray a && a.All(x => x is JsonValue xv && xv.TryGetValue<string>(out var s) && Guid.TryParse(s, out _)):
                     networks = a.Select(x => Guid.Parse(x!.GetValue<string>())).ToList(); break;
                 case "metadata" when value is JsonObject o: metadata = o.DeepClone().AsObject(); break;
-                case "name" or "machineTypeId" or "networkIds" or "metadata": errors.Add(key, "name is a string, machineTypeId an id, networkIds a list of ids, metadata an object."); break;
-                default: errors.Add(key, "This field is not known; send name and optionally machineTypeId, networkIds and metadata."); break;
+                case "start" when value is JsonValue v && v.TryGetValue<bool>(out var b): start = b; break;
+                case "name" or "machineTypeId" or "networkIds" or "metadata" or "start":
+                    errors.Add(key, "name is a string, machineTypeId an id, networkIds a list of ids, metadata an object, start true or false."); break;
+                default: errors.Add(key, "This field is not known; send name and optionally machineTypeId, networkIds, metadata and start."); break;
             }
         }
         if (string.IsNullOrWhiteSpace(name)) errors.Add("name", "The new VM needs a name.");
         errors.ThrowIfAny();
-        var vm = await restores.RestoreNewAsync(ApiIds.Parse(id), new RestoreRequest(name!, machineType, networks, metadata), ct);
+        var vm = await restores.RestoreNewAsync(ApiIds.Parse(id), new RestoreRequest(name!, machineType, networks, metadata, start), ct);
         http.Response.Headers.ETag = ETags.For(vm.Version);
         return TypedResults.Created($"/api/v1/vms/{vm.Id}", vm);
     }
