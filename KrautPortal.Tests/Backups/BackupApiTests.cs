@@ -107,13 +107,13 @@ public sealed class BackupApiTests(BackupApiPortal portal) : IClassFixture<Backu
         var alice = portal.As("alice");
         using (var kind = await alice.PostAsync($"/api/v1/vms/{vm}/backups", ApiClient.Json(new JsonObject { ["kind"] = "differential", ["path"] = "/etc" })))
         {
-            var problem = await ApiClient.AssertProblemAsync(kind, HttpStatusCode.BadRequest);
+            var problem = await ApiClient.AssertProblemAsync(kind, HttpStatusCode.UnprocessableEntity);
             Assert.NotNull(problem["errors"]!["kind"]);
             Assert.NotNull(problem["errors"]!["path"]);
         }
         using (var noName = await alice.PostAsync($"/api/v1/backups/{Guid.NewGuid()}/restore", ApiClient.Json(new JsonObject { ["start"] = "yes" })))
         {
-            var problem = await ApiClient.AssertProblemAsync(noName, HttpStatusCode.BadRequest);
+            var problem = await ApiClient.AssertProblemAsync(noName, HttpStatusCode.UnprocessableEntity);
             Assert.NotNull(problem["errors"]!["name"]);
             Assert.NotNull(problem["errors"]!["start"]);
         }
