@@ -119,6 +119,7 @@ public static class KrautSetup
         services.AddKind<Backups.BackupSpec, Backups.BackupStatus, Backups.BackupRules>();
         services.AddScoped<Backups.BackupRestores>();
         services.AddSingleton<IVmRestoreSource, Backups.BackupDisks>();
+        services.AddSingleton<Features.Vms.Pages.IVmPageTab, Features.Backups.Pages.BackupsPageTab>();
         services.AddScoped<KrautPortal.Features.Firewalls.IRouterRulesets, RouterRulesets>();
         // Portal slots lower pages publish and higher features fill (docs/architecture.md).
         services.AddSingleton<Features.Networks.Pages.INetworkPagePanel, Features.Routers.Pages.RouterNetworkPanel>();

@@ -30,14 +30,14 @@ public sealed class BackupRules(ResourceStore store, KindReader reader, HostRegi
             errors.Add("spec.vmId", $"There is no VM with id {spec.VmId}.");
             return spec;
         }
-        if (WhyNotHere(vm) is { } refusal) throw new ConflictException(refusal);
+        if (WhyNotHere(hosts, vm) is { } refusal) throw new ConflictException(refusal);
         if (spec.Kind == BackupKind.Incremental && !(await BackupsOfAsync(vm.Id, ct)).Any(b => b.Status is { Phase: BackupPhase.Completed, Checkpoint: not null }))
             throw new ConflictException($"VM '{vm.Name}' has no completed backup with a checkpoint to build on; take a full backup first.");
         return spec;
     }
 
     /// <summary>Why a VM cannot be backed up on this portal; null when it can.</summary>
-    public string? WhyNotHere(Resource<VmSpec, VmStatus> vm)
+    public static string? WhyNotHere(HostRegistry hosts, Resource<VmSpec, VmStatus> vm)
     {
         var uri = vm.Status.Host ?? vm.Spec.Host;
         var host = hosts.Find(uri);

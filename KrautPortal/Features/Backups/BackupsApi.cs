@@ -67,12 +67,21 @@ public static class BackupsApi
             }
             errors.ThrowIfAny();
         }
-        var stamp = time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd-HHmmss-fff", System.Globalization.CultureInfo.InvariantCulture);
-        var prefix = vm.Name.Length > 40 ? vm.Name[..40] : vm.Name;
-        var created = await backups.CreateAsync(new ResourceInput<BackupSpec>($"{prefix.TrimEnd('-', '.')}-{stamp}", vm.Metadata.DeepClone().AsObject(),
-            new BackupSpec { VmId = vm.Id, Kind = kind, Note = note }, Owner: vm.Owner), ct);
+        var created = await backups.CreateAsync(NewBackup(vm, kind, note, time), ct);
         http.Response.Headers.ETag = ETags.For(created.Version);
         return TypedResults.Created($"/api/v1/backups/{created.Id}", created);
+    }
+
+    /// <summary>
+    /// A backup of <paramref name="vm"/> named after it and the time, owned by the VM's owner, with the VM's metadata (so a
+    /// token limited to a selector that reaches the VM reaches its backups too).
+    /// </summary>
+    public static ResourceInput<BackupSpec> NewBackup(Resource<VmSpec, VmStatus> vm, BackupKind? kind, string? note, TimeProvider time)
+    {
+        var stamp = time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd-HHmmss-fff", System.Globalization.CultureInfo.InvariantCulture);
+        var prefix = (vm.Name.Length > 40 ? vm.Name[..40] : vm.Name).TrimEnd('-', '.');
+        return new ResourceInput<BackupSpec>($"{prefix}-{stamp}", vm.Metadata.DeepClone().AsObject(),
+            new BackupSpec { VmId = vm.Id, Kind = kind, Note = note }, Owner: vm.Owner);
     }
 
     public static async Task<Created<Resource<VmSpec, VmStatus>>> RestoreNew(BackupRestores restores, string id, HttpContext http, CancellationToken ct)
