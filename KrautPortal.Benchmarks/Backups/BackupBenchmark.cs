@@ -87,6 +87,8 @@ public static class BackupBenchmark
         Row("incremental backup (16 MiB changed)", incremental.Select(f => f.Kraut), incremental.Select(f => f.ByHand), $"{incremental.Average(f => f.Bytes) / Mib:0.0} MiB");
         Row("restore (full + incremental) into a new VM", restore.Select(r => r.Kraut), restore.Select(r => r.ByHand), "");
         var text = new StringBuilder();
+        text.AppendLine("## backup: full and incremental backups of a running guest, and restore, vs qemu-img convert");
+        text.AppendLine();
         text.AppendLine($"One running test guest (TCG when the machine has no KVM), 1 GiB disk with {dataMiB.ToString(CultureInfo.InvariantCulture)} MiB of random data; "
             + $"{iterations.ToString(CultureInfo.InvariantCulture)} rounds. By hand: `qemu-img convert -U -f qcow2 -O qcow2` of the running VM's disk (backups), "
             + "of the backup chain (restore). Kraut: from the POST until the API reports it done (completed with its SHA-256; the restored VM stopped with its disk made).");

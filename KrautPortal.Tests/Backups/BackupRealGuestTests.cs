@@ -13,7 +13,8 @@ namespace KrautPortal.Tests.Backups;
 /// <summary>
 /// Backups of one booted test guest on real libvirtd + QEMU, in order: marker A, a full backup while it runs, marker C
 /// over A, an incremental backup (only the changed blocks), then each restored into a new (stopped) VM whose disk holds
-/// A and C respectively, and the incremental downloaded as one flattened qcow2 holding C. One guest boots; the restored
+/// A and C respectively, the incremental downloaded as one flattened qcow2 holding C, and the full one restored over
+/// the stopped VM itself (A again). One guest boots; the restored
 /// VMs are only built (their disks are what is checked).
 /// </summary>
 [Collection(RealQemuCollection.Name)]
@@ -72,6 +73,15 @@ public sealed class BackupRealGuestTests(ITestOutputHelper output) : IDisposable
             await body.CopyToAsync(file);
         Assert.DoesNotContain("backing", Tool.Run("qemu-img", "info", "-f", "qcow2", download), StringComparison.Ordinal);
         Assert.Equal(markerC, ReadSector(download, MarkerSector));
+
+        // Over the VM itself: refused while it runs, then (stopped) its disk holds the full backup's A again.
+        using (var running = await http.PostAsync($"/api/v1/backups/{full.GetProperty("id").GetString()}/restore-over", null))
+            Assert.Equal(HttpStatusCode.Conflict, running.StatusCode);
+        await api.ActAsync(id, "force-off");
+        await api.WaitForPhaseAsync(id, "stopped", Boot);
+        using (var over = await http.PostAsync($"/api/v1/backups/{full.GetProperty("id").GetString()}/restore-over", null))
+            Assert.True(over.IsSuccessStatusCode, $"{(int)over.StatusCode} {await over.Content.ReadAsStringAsync()}");
+        Assert.Equal(markerA, ReadSector(_app.Service<KrautPaths>().DiskFor(id), MarkerSector));
     }
 
     /// <summary>Takes a backup through the VM's route and waits for it to complete; returns the completed record.</summary>

@@ -29,6 +29,9 @@ public sealed class BackupRunner(IServiceScopeFactory scopes, HostRegistry hosts
 
     protected override async Task StartupAsync(CancellationToken ct)
     {
+        // Left by a process that ended mid-way: a restore over a VM not yet renamed into place, a flattened download.
+        foreach (var stale in Directory.Exists(paths.Disks) ? Directory.EnumerateFiles(paths.Disks, "*.restore.tmp") : []) File.Delete(stale);
+        foreach (var stale in Directory.Exists(files.Root) ? Directory.EnumerateFiles(files.Root, "download-*.qcow2") : []) File.Delete(stale);
         await using var scope = scopes.CreateAsyncScope();
         foreach (var id in await scope.ServiceProvider.GetRequiredService<KindReader>().IdsAsync(Kinds.Backups, ct)) Enqueue(id);
     }
@@ -42,6 +45,9 @@ public sealed class BackupRunner(IServiceScopeFactory scopes, HostRegistry hosts
         var writer = new StatusWriter<BackupStatus>(store, Kinds.Backups, id, backup.Status);
         if (backup.DeletionRequestedAt is not null)
         {
+            // A copy of a stopped VM's disk cannot be stopped half-way here: the record goes once it has ended.
+            if (_copies.TryGetValue(id, out var copy) && !copy.Copy.IsCompleted) return Poll;
+            _copies.TryRemove(id, out _);
             await RemoveAsync(backup, store, ct);
             return null;
         }
