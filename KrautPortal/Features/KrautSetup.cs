@@ -113,6 +113,14 @@ public static class KrautSetup
         services.AddScoped<IMachineTypeUsers, VmMachineTypeUsers>();
 
         services.AddKind<RouterSpec, RouterStatus, RouterRules>();
+        // Backups of VMs and restores (Features/Backups); the VM builder asks IVmRestoreSource for a restored disk.
+        services.AddSingleton<Backups.BackupFiles>();
+        services.AddSingleton<Backups.HostRegistryAccess>();
+        services.AddReconciler<Backups.BackupRunner>();
+        services.AddKind<Backups.BackupSpec, Backups.BackupStatus, Backups.BackupRules>();
+        services.AddScoped<Backups.BackupRestores>();
+        services.AddSingleton<IVmRestoreSource, Backups.BackupDisks>();
+        services.AddSingleton<Features.Vms.Pages.IVmPageTab, Features.Backups.Pages.BackupsPageTab>();
         services.AddScoped<KrautPortal.Features.Firewalls.IRouterRulesets, RouterRulesets>();
         // Portal slots lower pages publish and higher features fill (docs/architecture.md).
         services.AddSingleton<Features.Networks.Pages.INetworkPagePanel, Features.Routers.Pages.RouterNetworkPanel>();
@@ -163,6 +171,7 @@ public static class KrautSetup
         app.MapResourceApi<AddressPoolSpec, AddressPoolStatus>(Kinds.AddressPools);
         app.MapFirewalls();
         app.MapResourceApi<RouterSpec, RouterStatus>(Kinds.Routers);
+        Backups.BackupsApi.MapBackups(app);
         app.MapSshKeys();
         app.MapHosts();
         app.MapHostCordons();

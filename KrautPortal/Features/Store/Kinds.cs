@@ -14,8 +14,9 @@ public static class Kinds
     public static readonly KindInfo Firewalls = new("firewalls", "firewall", "firewalls");
     public static readonly KindInfo Routers = new("routers", "router", "routers");
     public static readonly KindInfo Snapshots = new("snapshots", "snapshot", "snapshots");
+    public static readonly KindInfo Backups = new("backups", "backup", "backups");
 
-    public static readonly IReadOnlyList<KindInfo> All = [MachineTypes, Images, Networks, Vms, Tokens, AddressPools, Firewalls, Routers, Snapshots];
+    public static readonly IReadOnlyList<KindInfo> All = [MachineTypes, Images, Networks, Vms, Tokens, AddressPools, Firewalls, Routers, Snapshots, Backups];
 
     public static string Singular(string kind) => All.FirstOrDefault(k => k.Name == kind)?.Singular ?? kind;
 }

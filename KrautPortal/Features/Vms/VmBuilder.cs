@@ -13,7 +13,7 @@ namespace KrautPortal.Features.Vms;
 /// seed, its disk overlay and its domain definition. Reads nothing but the plan (see <see cref="VmPlanner"/> for the
 /// whole path of a create: rules → plan → this builder → the reconciler's define and start).
 /// </summary>
-public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkRealizer networks, VmVolumes volumes)
+public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkRealizer networks, VmVolumes volumes, IVmRestoreSource? restores = null)
 {
     public static string DomainName(Guid vmId) => $"kraut-{vmId:D}";
 
@@ -157,6 +157,11 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
     /// </summary>
     public async Task EnsureDiskAsync(VmPlan plan, CancellationToken ct)
     {
+        if (plan.Spec.RestoreFrom is { } backupId && !File.Exists(paths.DiskFor(plan.Id)))
+        {
+            await RestoreDiskAsync(plan, backupId, ct);
+            return;
+        }
         if (plan.Host is { } host && VmVolumes.AreUsedOn(host))
         {
             await volumes.EnsureDiskAsync(host, plan, ct);
@@ -184,6 +189,20 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
             await QemuImg.CreateOverlayAsync(temporary, content, format.ToString().ToLowerInvariant(), requested > imageSize ? requested : null, ct);
         }
         File.Move(temporary, overlay);
+    }
+
+    /// <summary>The disk made from a backup (its chain flattened), under a temporary name and renamed as the overlay is.</summary>
+    private async Task RestoreDiskAsync(VmPlan plan, Guid backupId, CancellationToken ct)
+    {
+        // Backups are files of this machine; another host's pool is reached only through libvirt.
+        if (plan.Host is { } host && VmVolumes.AreUsedOn(host))
+            throw new VmBuildException($"A VM restored from a backup is built on the portal's own machine, where its backups are, not on {host.Uri}.");
+        if (restores is null) throw new VmBuildException("Backups are not available on this portal.");
+        var disk = paths.DiskFor(plan.Id);
+        var temporary = disk + ".tmp";
+        File.Delete(temporary);
+        await restores.WriteDiskAsync(backupId, temporary, ct);
+        File.Move(temporary, disk);
     }
 
     public void DeleteFiles(Guid vmId)

@@ -8,7 +8,8 @@ using KrautPortal.Features.Store;
 
 namespace KrautPortal.Features.Vms;
 
-public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconciler reconciler, IpamService ipam, VmScheduling scheduling)
+public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconciler reconciler, IpamService ipam, VmScheduling scheduling,
+    IVmRestoreSource? restores = null)
     : IResourceRules<VmSpec, VmStatus>, ITransactionalRules<VmSpec>, ICreatingRules<VmSpec>
 {
     /// <summary>How many (anti-)affinity rules a VM may carry: each is evaluated against every placed VM.</summary>
@@ -27,6 +28,13 @@ public sealed class VmRules(ResourceStore store, HostRegistry hosts, VmReconcile
     {
         if (existing is not null && existing.Spec.ImageId != spec.ImageId)
             errors.Add("spec.imageId", "The image of an existing VM cannot change; create a new VM from the other image.");
+
+        if (spec.RestoreFrom is { } backupId && existing?.Spec.RestoreFrom != backupId)
+        {
+            var problem = existing is not null ? "A VM is made from a backup only when it is created; restore a backup over it from the backup instead."
+                : restores is null ? "Backups are not available on this portal." : await restores.ProblemAsync(backupId, actor, ct);
+            if (problem is not null) errors.Add("spec.restoreFrom", problem);
+        }
 
         // A token's selector limits the VMs it reaches, not the (shared) images, machine types and networks a VM is built from.
         if (actor.Scope is { Selector: not null } scope) actor = actor with { Scope = scope with { Selector = null } };

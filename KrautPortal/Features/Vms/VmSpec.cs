@@ -88,6 +88,12 @@ public sealed record VmSpec
     /// reconciler moves the VM there.
     /// </summary>
     public string? Host { get; init; }
+
+    /// <summary>
+    /// A backup (its id) the VM's disk is made from instead of the image, once, when the VM is created
+    /// (<c>POST /api/v1/backups/{id}/restore</c> fills it in). The image still decides firmware and guest settings.
+    /// </summary>
+    public Guid? RestoreFrom { get; init; }
 }
 
 /// <summary>An address seen on a NIC; Source says where (<c>dhcp-lease</c>: a lease of the network's dnsmasq).</summary>

@@ -1,0 +1,41 @@
+using System.Runtime.InteropServices;
+
+namespace KrautPortal.Hypervisor.Native;
+
+// Backups and checkpoints (libvirt-domain.h, libvirt-domain-checkpoint.h); job statistics and abort are in
+// LibvirtMigrationNative.cs, shared with live migration.
+internal static partial class LibvirtNative
+{
+    /// <summary>Starts a backup job (push mode: QEMU writes the targets itself) and, with a checkpoint XML, the checkpoint in the same step.</summary>
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int virDomainBackupBegin(DomainHandle domain, string backupXml, string? checkpointXml, uint flags);
+
+    /// <summary>The running backup job's XML (with the targets libvirt chose); a string the caller frees.</summary>
+    [LibraryImport(Lib)]
+    internal static partial IntPtr virDomainBackupGetXMLDesc(DomainHandle domain, uint flags);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial CheckpointHandle virDomainCheckpointCreateXML(DomainHandle domain, string xml, uint flags);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial CheckpointHandle virDomainCheckpointLookupByName(DomainHandle domain, string name, uint flags);
+
+    [LibraryImport(Lib)]
+    internal static partial int virDomainCheckpointDelete(CheckpointHandle checkpoint, uint flags);
+
+    [LibraryImport(Lib)]
+    internal static partial int virDomainCheckpointFree(IntPtr checkpoint);
+}
+
+/// <summary>Owns one reference to a virDomainCheckpointPtr; releasing it calls virDomainCheckpointFree.</summary>
+internal sealed class CheckpointHandle : SafeHandle
+{
+    public CheckpointHandle()
+        : base(IntPtr.Zero, ownsHandle: true)
+    {
+    }
+
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    protected override bool ReleaseHandle() => LibvirtNative.virDomainCheckpointFree(handle) == 0;
+}
