@@ -20,6 +20,7 @@ public static class FeatureLayers
         ("4c routers (run firewalls on router VMs)", ["Routers"]),
         ("4d consoles (relay a VM's serial port and screen)", ["Consoles"]),
         ("4d2 backups (copies of VMs' disks, restores)", ["Backups"]),
+        ("4d3 backup schedules (take and prune backups through Backups)", ["BackupSchedules"]),
         ("4e observation (usage samples, capacity, quotas, audit trail, failures)", ["Usage", "Capacity", "Quotas", "Audit", "Failures"]),
         ("4f metrics (exports what 4e observes)", ["Metrics"]),
         ("5 the app", ["Seeding", "Dashboard"]),

@@ -14,8 +14,9 @@ public static class Kinds
     public static readonly KindInfo Firewalls = new("firewalls", "firewall", "firewalls");
     public static readonly KindInfo Routers = new("routers", "router", "routers");
     public static readonly KindInfo Backups = new("backups", "backup", "backups");
+    public static readonly KindInfo BackupSchedules = new("backup-schedules", "backup schedule", "backup schedules");
 
-    public static readonly IReadOnlyList<KindInfo> All = [MachineTypes, Images, Networks, Vms, Tokens, AddressPools, Firewalls, Routers, Backups];
+    public static readonly IReadOnlyList<KindInfo> All = [MachineTypes, Images, Networks, Vms, Tokens, AddressPools, Firewalls, Routers, Backups, BackupSchedules];
 
     public static string Singular(string kind) => All.FirstOrDefault(k => k.Name == kind)?.Singular ?? kind;
 }
