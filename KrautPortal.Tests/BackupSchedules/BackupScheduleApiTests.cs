@@ -77,4 +77,19 @@ public sealed class BackupScheduleApiTests(SchedulePortal portal) : IClassFixtur
         var adminRun = await SchedulePortal.AfterFirstRunAsync(portal.Api.Http, (Guid)admins["id"]!);
         Assert.Equal(new HashSet<Guid> { alicesVm, bobsVm }, adminRun["status"]!["lastResults"]!.AsArray().Select(r => (Guid)r!["vmId"]!).ToHashSet());
     }
+
+    [Fact]
+    public async Task ATokenThatMayNotTakeBackups_MayNotMakeASchedule_WhoseRunsWould()
+    {
+        var alice = portal.As("alice");
+        var token = await ApiClient.ReadAsync(await alice.PostAsync("/api/v1/tokens", ApiClient.Json(Authorization.AuthorizationPortal.TokenBody(
+            ApiClient.UniqueName("sched"), ["read", "create", "update", "delete"], ["backup-schedules", "vms"]))));
+        using var client = portal.Api.App.CreateAnonymousClient();
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + (string)token["secret"]!);
+        using var refused = await client.PostAsync("/api/v1/backup-schedules", ApiClient.Json(SchedulePortal.Schedule(new JsonObject
+        {
+            ["selector"] = "env=prod", ["every"] = "daily", ["keep"] = 7,
+        })));
+        await ApiClient.AssertProblemAsync(refused, HttpStatusCode.Forbidden, "may create and delete backups");
+    }
 }

@@ -18,6 +18,9 @@ public sealed class BackupScheduleRules(ResourceStore store, BackupScheduler sch
     public async Task<BackupScheduleSpec> PrepareAsync(BackupScheduleSpec spec, Resource<BackupScheduleSpec, BackupScheduleStatus>? existing, Actor actor,
         ValidationErrors errors, CancellationToken ct)
     {
+        // Runs act as the owner, not as the token: a token may make a schedule only if it could take and prune those backups itself.
+        if (actor.Scope is { } scope && !(scope.Allows(Verbs.Create, Kinds.Backups.Name) && scope.Allows(Verbs.Delete, Kinds.Backups.Name)))
+            throw new ForbiddenException("A backup schedule's runs take and delete backups with its owner's rights; this token may make one only if it may create and delete backups too.");
         var selector = string.IsNullOrWhiteSpace(spec.Selector) ? null : spec.Selector.Trim();
         if (selector is null == spec.VmId is null)
             errors.Add("spec", "A schedule backs up either one VM (spec.vmId) or the VMs a selector matches (spec.selector, e.g. env=prod): give exactly one.");
