@@ -156,6 +156,7 @@ public sealed class ApiClient : IDisposable
             "address-pools" => new() { ["ipv4"] = new JsonArray("10.250.0.0/16"), ["ipv6"] = new JsonArray("fd4b:250::/32") },
             "vms" => new() { ["imageId"] = seeded.ImageId, ["machineTypeId"] = seeded.SmallId },
             "firewalls" => new() { ["rules"] = new JsonArray(new JsonObject { ["protocol"] = "tcp", ["ports"] = new JsonArray("80") }) },
+            "backup-schedules" => new() { ["selector"] = "env=dev", ["every"] = "daily", ["keep"] = 7 },
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
         return new JsonObject { ["name"] = name, ["metadata"] = metadata ?? new JsonObject(), ["spec"] = spec };

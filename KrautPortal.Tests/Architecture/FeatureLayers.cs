@@ -21,6 +21,7 @@ public static class FeatureLayers
         ("4d consoles (relay a VM's serial port and screen)", ["Consoles"]),
         ("4d2 snapshots (of a VM's disk and memory, in libvirt)", ["Snapshots"]),
         ("4d3 backups (copies of VMs' disks, restores)", ["Backups"]),
+        ("4d3b backup schedules (take and prune backups through Backups)", ["BackupSchedules"]),
         ("4d4 what is made of VMs' disks (images from VMs)", ["VmImages"]),
         ("4e observation (usage samples, capacity, quotas, audit trail, failures)", ["Usage", "Capacity", "Quotas", "Audit", "Failures"]),
         ("4f metrics (exports what 4e observes)", ["Metrics"]),

@@ -102,6 +102,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         ("GET", "/api/v1/backups/{id}/download", Op.Observation),
         ("GET", "/api/v1/vms/{id}/backups", Op.Observation),
         ("POST", "/api/v1/vms/{id}/backups", Op.Observation),
+        // A backup's verification reads it as GET does; its rows are in KrautPortal.Tests/BackupSchedules/BackupScheduleApiTests.
+        ("POST", "/api/v1/backups/{id}/verify", Op.Observation),
         ("GET", "/api/v1/{kind}", Op.List),
         ("POST", "/api/v1/{kind}", Op.Create),
         ("GET", "/api/v1/{kind}/{id}", Op.Get),

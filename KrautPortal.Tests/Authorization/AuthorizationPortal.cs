@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using KrautPortal.Features.AddressPools;
 using KrautPortal.Features.Auth;
+using KrautPortal.Features.BackupSchedules;
 using KrautPortal.Features.Firewalls;
 using KrautPortal.Features.Images;
 using KrautPortal.Features.MachineTypes;
@@ -226,6 +227,7 @@ public sealed class AuthorizationPortal : IAsyncLifetime
             "routers" => await StoreAsync<RouterSpec, RouterStatus>(NameOf(owner), body),
             "snapshots" => await StoreSnapshotAsync(NameOf(owner), body),
             "firewalls" => await StoreAsync<FirewallSpec, FirewallStatus>(NameOf(owner), body),
+            "backup-schedules" => await StoreAsync<BackupScheduleSpec, BackupScheduleStatus>(NameOf(owner), body),
             _ => throw new InvalidOperationException($"The tests do not know how to arrange a {kind}; teach AuthorizationPortal.ArrangeAsync."),
         };
         return await Api.GetAsync($"/api/v1/{kind}/{id}");
@@ -359,6 +361,7 @@ public sealed class AuthorizationPortal : IAsyncLifetime
             "routers" => new KrautService<RouterSpec, RouterStatus>(scope),
             "snapshots" => new KrautService<SnapshotSpec, SnapshotStatus>(scope),
             "firewalls" => new KrautService<FirewallSpec, FirewallStatus>(scope),
+            "backup-schedules" => new KrautService<BackupScheduleSpec, BackupScheduleStatus>(scope),
             _ => throw new InvalidOperationException($"The tests do not know how to make a system {kind}; teach AuthorizationPortal.AsKrautAsync."),
         };
         return await work(service);

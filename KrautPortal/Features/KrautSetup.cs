@@ -121,6 +121,11 @@ public static class KrautSetup
         services.AddScoped<Backups.BackupRestores>();
         services.AddSingleton<IVmRestoreSource, Backups.BackupDisks>();
         services.AddSingleton<Features.Vms.Pages.IVmPageTab, Features.Backups.Pages.BackupsPageTab>();
+        // Backup schedules with retention and verification (Features/BackupSchedules), taken through the Backups service.
+        services.AddSingleton<BackupSchedules.BackupVerifier>();
+        services.AddSingleton<BackupSchedules.ScheduleActor>();
+        services.AddReconciler<BackupSchedules.BackupScheduler>();
+        services.AddKind<BackupSchedules.BackupScheduleSpec, BackupSchedules.BackupScheduleStatus, BackupSchedules.BackupScheduleRules>();
         services.AddScoped<KrautPortal.Features.Firewalls.IRouterRulesets, RouterRulesets>();
         // Portal slots lower pages publish and higher features fill (docs/architecture.md).
         services.AddSingleton<Features.Networks.Pages.INetworkPagePanel, Features.Routers.Pages.RouterNetworkPanel>();
@@ -172,6 +177,7 @@ public static class KrautSetup
         app.MapFirewalls();
         app.MapResourceApi<RouterSpec, RouterStatus>(Kinds.Routers);
         Backups.BackupsApi.MapBackups(app);
+        BackupSchedules.BackupSchedulesApi.MapBackupSchedules(app);
         app.MapSshKeys();
         app.MapHosts();
         app.MapHostCordons();

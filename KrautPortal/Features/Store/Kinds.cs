@@ -15,8 +15,9 @@ public static class Kinds
     public static readonly KindInfo Routers = new("routers", "router", "routers");
     public static readonly KindInfo Snapshots = new("snapshots", "snapshot", "snapshots");
     public static readonly KindInfo Backups = new("backups", "backup", "backups");
+    public static readonly KindInfo BackupSchedules = new("backup-schedules", "backup schedule", "backup schedules");
 
-    public static readonly IReadOnlyList<KindInfo> All = [MachineTypes, Images, Networks, Vms, Tokens, AddressPools, Firewalls, Routers, Snapshots, Backups];
+    public static readonly IReadOnlyList<KindInfo> All = [MachineTypes, Images, Networks, Vms, Tokens, AddressPools, Firewalls, Routers, Snapshots, Backups, BackupSchedules];
 
     public static string Singular(string kind) => All.FirstOrDefault(k => k.Name == kind)?.Singular ?? kind;
 }
