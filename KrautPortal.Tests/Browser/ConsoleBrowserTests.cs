@@ -31,7 +31,7 @@ public sealed class ConsoleBrowserTests(BrowserFixture browser, ConsoleGuest gue
 
         // The shell computes part of the answer, so the echoed command line alone never matches it.
         var marker = Guid.NewGuid().ToString("N")[..10];
-        await page.TestId("console-view").Locator(".xterm").ClickAsync();
+        await page.FocusTerminalAsync();
         await page.Keyboard.TypeAsync($"echo kraut-$((40+2))-{marker}");
         await page.Keyboard.PressAsync("Enter");
         await Eventually.WaitUntilAsync(async () => (await TerminalTextAsync(page)).Contains($"kraut-42-{marker}", StringComparison.Ordinal),
@@ -67,7 +67,7 @@ public sealed class ConsoleBrowserTests(BrowserFixture browser, ConsoleGuest gue
 
         // Both watch the new typist's command and its answer.
         var marker = Guid.NewGuid().ToString("N")[..10];
-        await second.TestId("console-view").Locator(".xterm").ClickAsync();
+        await second.FocusTerminalAsync();
         await second.Keyboard.TypeAsync($"echo taken-$((40+2))-{marker}");
         await second.Keyboard.PressAsync("Enter");
         foreach (var page in (IPage[])[second, first])

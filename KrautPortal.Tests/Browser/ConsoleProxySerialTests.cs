@@ -56,7 +56,7 @@ public sealed class ConsoleProxySerialTests(BrowserFixture browser, ProxiedConso
         lock (closed) Assert.Empty(closed);
         await Expect(page.TestId("console-status")).ToHaveTextAsync(new Regex("^Connected: you type"));
         var marker = Guid.NewGuid().ToString("N")[..10];
-        await page.TestId("console-view").Locator(".xterm").ClickAsync();
+        await page.FocusTerminalAsync();
         await page.Keyboard.TypeAsync($"echo proxied-$((40+2))-{marker}");
         await page.Keyboard.PressAsync("Enter");
         await Eventually.WaitUntilAsync(async () => (await TerminalTextAsync(page)).Contains($"proxied-42-{marker}", StringComparison.Ordinal),

@@ -59,7 +59,15 @@ public sealed class ConsoleViewer : IAsyncDisposable
 
     public async Task WaitForOutputAsync(string text, TimeSpan timeout)
     {
-        await Eventually.WaitUntilAsync(() => Output.Contains(text, StringComparison.Ordinal) || _receiving.IsCompleted, timeout, $"'{text}' on the console");
+        try
+        {
+            await Eventually.WaitUntilAsync(() => Output.Contains(text, StringComparison.Ordinal) || _receiving.IsCompleted, timeout, $"'{text}' on the console");
+        }
+        catch (TimeoutException timedOut)
+        {
+            // What the guest did print is what tells a slow boot from a lost write when this fails in a full run.
+            throw new TimeoutException($"{timedOut.Message} It showed: {Tail()}", timedOut);
+        }
         if (!Output.Contains(text, StringComparison.Ordinal))
             throw new InvalidOperationException($"the console closed ({ClosedReason}) before '{text}' came; it showed: {Tail()}");
     }
