@@ -92,4 +92,31 @@ public sealed class BackupScheduleApiTests(SchedulePortal portal) : IClassFixtur
         })));
         await ApiClient.AssertProblemAsync(refused, HttpStatusCode.Forbidden, "may create and delete backups");
     }
+
+    [Fact]
+    public async Task ATokenLimitedByASelector_MayNotMakeOrChangeASchedule_WhoseRunsReachBeyondIt()
+    {
+        var alice = portal.As("alice");
+        // Inside the token's selector itself, so the token sees it and its change is judged by the rule, not hidden.
+        var inScope = SchedulePortal.Schedule(new JsonObject { ["selector"] = "env=test", ["every"] = "daily", ["keep"] = 3 });
+        inScope["metadata"] = new JsonObject { ["env"] = "test" };
+        var existing = await ApiClient.ReadAsync(await alice.PostAsync("/api/v1/backup-schedules", ApiClient.Json(inScope)));
+        var token = await ApiClient.ReadAsync(await alice.PostAsync("/api/v1/tokens", ApiClient.Json(Authorization.AuthorizationPortal.TokenBody(
+            ApiClient.UniqueName("sched"), ["read", "create", "update", "delete"], ["backup-schedules", "backups", "vms"], selector: "env=test"))));
+        using var client = portal.Api.App.CreateAnonymousClient();
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + (string)token["secret"]!);
+
+        // Even a schedule whose own selector looks like the token's: its runs prune backups the token cannot reach.
+        using var refused = await client.PostAsync("/api/v1/backup-schedules", ApiClient.Json(SchedulePortal.Schedule(new JsonObject
+        {
+            ["selector"] = "env=prod", ["every"] = "daily", ["keep"] = 7,
+        })));
+        await ApiClient.AssertProblemAsync(refused, HttpStatusCode.Forbidden, "beyond this token's selector (env=test)");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/v1/backup-schedules/{existing["id"]}")).StatusCode);
+        using var changed = await client.PatchAsync($"/api/v1/backup-schedules/{existing["id"]}",
+            ApiClient.Json(new JsonObject { ["spec"] = new JsonObject { ["selector"] = "env=prod" } }, "application/merge-patch+json"));
+        await ApiClient.AssertProblemAsync(changed, HttpStatusCode.Forbidden, "beyond this token's selector");
+        var after = await ApiClient.ReadAsync(await alice.GetAsync($"/api/v1/backup-schedules/{existing["id"]}"));
+        Assert.Equal("env=test", (string?)after["spec"]!["selector"]);
+    }
 }

@@ -21,6 +21,10 @@ public sealed class BackupScheduleRules(ResourceStore store, BackupScheduler sch
         // Runs act as the owner, not as the token: a token may make a schedule only if it could take and prune those backups itself.
         if (actor.Scope is { } scope && !(scope.Allows(Verbs.Create, Kinds.Backups.Name) && scope.Allows(Verbs.Delete, Kinds.Backups.Name)))
             throw new ForbiddenException("A backup schedule's runs take and delete backups with its owner's rights; this token may make one only if it may create and delete backups too.");
+        // A selector-limited token reaches only objects its selector matches; the runs would reach every VM and backup of the
+        // owner the schedule names, so such a token could act beyond its limit through a schedule.
+        if (actor.Scope is { Selector: { Length: > 0 } limit })
+            throw new ForbiddenException($"A backup schedule's runs act with its owner's full rights, beyond this token's selector ({limit}); make or change schedules with a token without a selector, or in the portal.");
         var selector = string.IsNullOrWhiteSpace(spec.Selector) ? null : spec.Selector.Trim();
         if (selector is null == spec.VmId is null)
             errors.Add("spec", "A schedule backs up either one VM (spec.vmId) or the VMs a selector matches (spec.selector, e.g. env=prod): give exactly one.");
