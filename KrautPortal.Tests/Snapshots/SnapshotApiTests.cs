@@ -134,4 +134,45 @@ public sealed class SnapshotApiTests(AuthorizationPortal portal) : IClassFixture
         Assert.False((bool)listed["offered"]!);
         Assert.Contains("UEFI", (string?)listed["reason"], StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// A token limited by a selector reaches a VM's snapshots, backups and image-making only for VMs its selector matches,
+    /// as a plain GET of the VM; what it makes there must fall inside the selector too.
+    /// </summary>
+    [Fact]
+    public async Task ASelectorLimitedToken_ReachesTheDiskRoutes_OnlyOfVmsItsSelectorMatches()
+    {
+        var project = ApiClient.UniqueName("proj");
+        var inside = (Guid)(await portal.ArrangeAsync(Owner.Alice, Kinds.Vms.Name, ApiClient.UniqueName("in"), new JsonObject { ["project"] = project }))["id"]!;
+        var outside = (Guid)(await portal.ArrangeAsync(Owner.Alice, Kinds.Vms.Name, ApiClient.UniqueName("out"), new JsonObject { ["project"] = "other" }))["id"]!;
+        await portal.Api.WaitForPhaseAsync(inside, "running");
+        var token = await portal.CreateTokenAsync(Caller.Alice, "disks", ["read", "create", "update", "delete"],
+            [Kinds.Vms.Name, Kinds.Snapshots.Name, Kinds.Backups.Name, Kinds.Images.Name], $"project={project}");
+        using var client = portal.TokenClient(token);
+
+        await ApiClient.AssertProblemAsync(await client.GetAsync($"/api/v1/vms/{outside}/snapshots"), HttpStatusCode.NotFound);
+        await ApiClient.AssertProblemAsync(await client.PostAsJsonAsync($"/api/v1/vms/{outside}/snapshots", new JsonObject
+        {
+            ["name"] = "x", ["metadata"] = new JsonObject { ["project"] = project },
+        }), HttpStatusCode.NotFound);
+        await ApiClient.AssertProblemAsync(await client.GetAsync($"/api/v1/vms/{outside}/backups"), HttpStatusCode.NotFound);
+        await ApiClient.AssertProblemAsync(await client.PostAsJsonAsync($"/api/v1/vms/{outside}/backups", new JsonObject
+        {
+            ["name"] = "x", ["metadata"] = new JsonObject { ["project"] = project },
+        }), HttpStatusCode.NotFound);
+        await ApiClient.AssertProblemAsync(await client.PostAsJsonAsync($"/api/v1/vms/{outside}/image", new JsonObject
+        {
+            ["name"] = ApiClient.UniqueName("img"), ["metadata"] = new JsonObject { ["project"] = project },
+        }), HttpStatusCode.NotFound);
+        var snapshotOfOutside = (Guid)(await TakeAsync(Alice, outside, new JsonObject { ["name"] = ApiClient.UniqueName("theirs") }, HttpStatusCode.Created))["id"]!;
+        await ApiClient.AssertProblemAsync(await client.PostAsync($"/api/v1/vms/{outside}/snapshots/{snapshotOfOutside}/revert", null), HttpStatusCode.NotFound);
+        await ApiClient.AssertProblemAsync(await client.DeleteAsync($"/api/v1/snapshots/{snapshotOfOutside}"), HttpStatusCode.NotFound);
+
+        // Inside: listed; a snapshot made inside the selector is taken, one made outside it is refused naming the limit.
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/v1/vms/{inside}/snapshots")).StatusCode);
+        await TakeAsync(client, inside, new JsonObject { ["name"] = ApiClient.UniqueName("ok"), ["metadata"] = new JsonObject { ["project"] = project } },
+            HttpStatusCode.Created);
+        await ApiClient.AssertProblemAsync(await client.PostAsJsonAsync($"/api/v1/vms/{inside}/snapshots", new JsonObject { ["name"] = ApiClient.UniqueName("bare") }),
+            HttpStatusCode.UnprocessableEntity, $"project={project}");
+    }
 }
