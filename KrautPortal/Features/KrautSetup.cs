@@ -121,6 +121,7 @@ public static class KrautSetup
         services.AddScoped<Backups.BackupRestores>();
         services.AddSingleton<IVmRestoreSource, Backups.BackupDisks>();
         services.AddSingleton<Features.Vms.Pages.IVmPageTab, Features.Backups.Pages.BackupsPageTab>();
+        services.AddScoped<Features.Vms.Pages.IVmDeleteNote, Backups.BackupDeleteNote>();
         // Backup schedules with retention and verification (Features/BackupSchedules), taken through the Backups service.
         services.AddSingleton<BackupSchedules.BackupVerifier>();
         services.AddSingleton<BackupSchedules.ScheduleActor>();

@@ -13,6 +13,7 @@ public static class SnapshotsSetup
         services.AddScoped<SnapshotCapabilities>();
         services.AddScoped<SnapshotOperations>();
         services.AddSingleton<Vms.Pages.IVmPageTab, Pages.VmSnapshotsPageTab>();
+        services.AddScoped<Vms.Pages.IVmDeleteNote, SnapshotDeleteNote>();
         return services;
     }
 }

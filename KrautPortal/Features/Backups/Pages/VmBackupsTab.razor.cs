@@ -1,4 +1,3 @@
-using System.Globalization;
 using KrautPortal.Components.Shared;
 using KrautPortal.Features.Store;
 using KrautPortal.Features.Vms;
@@ -90,11 +89,5 @@ public partial class VmBackupsTab : LiveComponent
         await RefreshAsync();
     }
 
-    private static string Bytes(long bytes) => bytes switch
-    {
-        >= 1L << 30 => (bytes / (double)(1L << 30)).ToString("0.0", CultureInfo.InvariantCulture) + " GiB",
-        >= 1L << 20 => (bytes / (double)(1L << 20)).ToString("0.0", CultureInfo.InvariantCulture) + " MiB",
-        >= 1L << 10 => (bytes / 1024.0).ToString("0", CultureInfo.InvariantCulture) + " KiB",
-        _ => bytes.ToString(CultureInfo.InvariantCulture) + " B",
-    };
+    private static string Bytes(long bytes) => BackupSizes.Text(bytes);
 }

@@ -61,6 +61,16 @@ public partial class VmDetail
 
     private static string PhaseText(Resource<VmSpec, VmStatus> vm) => vm.Status.Phase.ToString().ToLowerInvariant();
 
+    /// <summary>What a delete takes with it and what it leaves, counted when delete is clicked (higher features add their part).</summary>
+    private async Task<string> DeleteWarningAsync()
+    {
+        var parts = new List<string> { "The VM is shut off and destroyed, with its disk." };
+        foreach (var note in DeleteNotes)
+            if (await note.DescribeAsync(Id, CancellationToken.None) is { } text) parts.Add(text);
+        parts.Add("Its history stays. This cannot be undone.");
+        return string.Join(" ", parts);
+    }
+
     private IReadOnlyList<string> RevertWarnings(VmSpec current, VmSpec target) =>
         VmRevertWarnings.Describe(current, target, _shown?.Status.Phase is VmPhase.Running or VmPhase.Rebooting, NetworkName);
 
