@@ -6,13 +6,14 @@ using Microsoft.Extensions.Options;
 namespace KrautPortal.Features.Quotas;
 
 /// <summary>
-/// Holds creates and growing updates of VMs, networks, routers and images to the owner's quota, inside the write's
+/// Holds creates and growing updates of VMs, networks, routers, images, backups and snapshots to the owner's quota, inside the write's
 /// transaction (<see cref="IWriteGate"/>). Not held: Kraut's own writes (system objects, reconcilers), shared objects,
 /// and administrators unless <c>Quotas:AdminsBound</c>.
 /// </summary>
 public sealed class QuotaGate(QuotaService quotas, QuotaMeter meter, ResourceStore store, IOptions<QuotaOptions> options) : IWriteGate
 {
-    private static readonly HashSet<string> Gated = [Kinds.Vms.Name, Kinds.Networks.Name, Kinds.Routers.Name, Kinds.Images.Name];
+    private static readonly HashSet<string> Gated = [Kinds.Vms.Name, Kinds.Networks.Name, Kinds.Routers.Name, Kinds.Images.Name, Kinds.Backups.Name,
+        Kinds.Snapshots.Name];
 
     public bool Guards(string kind) => Gated.Contains(kind);
 
@@ -26,13 +27,14 @@ public sealed class QuotaGate(QuotaService quotas, QuotaMeter meter, ResourceSto
         await store.LockOwnerAsync(write.Owner, ct);
 
         var needs = await NeedsAsync(write, ct);
-        // An image's size is known only once its content is in: a new one is refused only when the owner has no room left.
-        var newImage = write.Kind == Kinds.Images && write.Previous is null;
-        if (!newImage && needs.All(n => n.Amount <= 0)) return;
+        // An image's, backup's or snapshot's size is known only once it is made: a new one is refused only when the owner has
+        // no room left (a scheduled backup too: its run acts as the owner).
+        var sizedLater = write.Previous is null ? SizedLater(write.Kind) : null;
+        if (sizedLater is null && needs.All(n => n.Amount <= 0)) return;
 
         var subject = await quotas.SubjectOfAsync(write.Owner, actor, ct);
         var limits = await quotas.EffectiveAsync(subject, ct);
-        var relevant = newImage ? [(QuotaMeasure.ImageBytes, 0L)] : needs.Where(n => n.Amount > 0).ToList();
+        var relevant = sizedLater is { } later ? [(later, 0L)] : needs.Where(n => n.Amount > 0).ToList();
         if (relevant.All(n => n.Measure.Limit(limits) is null)) return;
 
         var used = await meter.OfKindAsync(write.Kind.Name, write.Owner, ct);
@@ -45,6 +47,9 @@ public sealed class QuotaGate(QuotaService quotas, QuotaMeter meter, ResourceSto
                 throw new QuotaExceededException(measure, write.Owner, inUse, limit, amount, what);
         }
     }
+
+    private static QuotaMeasure? SizedLater(KindInfo kind) =>
+        kind == Kinds.Images ? QuotaMeasure.ImageBytes : kind == Kinds.Backups || kind == Kinds.Snapshots ? QuotaMeasure.BackupBytes : null;
 
     /// <summary>What the write adds to each measure (an update: the growth over the previous spec).</summary>
     private async Task<IReadOnlyList<(QuotaMeasure Measure, long Amount)>> NeedsAsync(GatedWrite write, CancellationToken ct)

@@ -14,6 +14,9 @@ public sealed record QuotaLimits
     public long? ImageBytes { get; init; }
     public long? Routers { get; init; }
 
+    /// <summary>The bytes the owner's backups and snapshots take (snapshots sit inside VMs' disks, backups beside them).</summary>
+    public long? BackupBytes { get; init; }
+
     /// <summary>Each limit of <paramref name="specific"/> where it has one, else the default's.</summary>
     public static QuotaLimits Merge(QuotaLimits? specific, QuotaLimits? defaults)
     {
@@ -33,6 +36,7 @@ public sealed record QuotaUse
     public long Networks { get; init; }
     public long ImageBytes { get; init; }
     public long Routers { get; init; }
+    public long BackupBytes { get; init; }
 }
 
 /// <summary>One thing a quota limits: its API key, how a sentence names it, and whether it is bytes.</summary>
@@ -47,7 +51,10 @@ public sealed record QuotaMeasure(string Key, string Label, bool IsBytes, Func<Q
     public static readonly QuotaMeasure ImageBytes = new("imageBytes", "image storage", true, l => l.ImageBytes, (l, v) => l with { ImageBytes = v }, u => u.ImageBytes);
     public static readonly QuotaMeasure Routers = new("routers", "router", false, l => l.Routers, (l, v) => l with { Routers = v }, u => u.Routers);
 
-    public static readonly IReadOnlyList<QuotaMeasure> All = [Vms, Vcpus, MemoryBytes, DiskBytes, Networks, ImageBytes, Routers];
+    public static readonly QuotaMeasure BackupBytes = new("backupBytes", "backup and snapshot storage", true, l => l.BackupBytes, (l, v) => l with { BackupBytes = v },
+        u => u.BackupBytes);
+
+    public static readonly IReadOnlyList<QuotaMeasure> All = [Vms, Vcpus, MemoryBytes, DiskBytes, Networks, ImageBytes, Routers, BackupBytes];
 
     /// <summary>"3", or "3 GiB" for bytes (to a tenth of a GiB, exact when whole).</summary>
     public string Format(long value) => IsBytes ? Bytes(value) : value.ToString(System.Globalization.CultureInfo.InvariantCulture);

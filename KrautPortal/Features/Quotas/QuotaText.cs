@@ -12,6 +12,7 @@ public static class QuotaText
         "networks" => count == 1 ? "network" : "networks",
         "imageBytes" => "images",
         "routers" => count == 1 ? "router" : "routers",
+        "backupBytes" => "backups and snapshots",
         _ => m.Key,
     };
 

@@ -60,7 +60,7 @@ public static class QuotasApi
         }
         catch (JsonException e)
         {
-            throw new ValidationException(e.Path is { Length: > 2 } path ? path[2..] : "limits", "Limits are whole numbers of 0 or more (bytes for memoryBytes, diskBytes, imageBytes): " + e.Message);
+            throw new ValidationException(e.Path is { Length: > 2 } path ? path[2..] : "limits", "Limits are whole numbers of 0 or more (bytes for memoryBytes, diskBytes, imageBytes, backupBytes): " + e.Message);
         }
         var stored = await quotas.SetAsync(Subject(type, name), parsed.Limits, actor, ct);
         return TypedResults.Ok(await ViewAsync(stored, quotas, ct));
