@@ -7,7 +7,9 @@ namespace KrautCli.Resources;
 /// <summary>Reads objects of a kind: every page of a list, and one object by name or id.</summary>
 public static class Objects
 {
-    private const int PageSize = 500;
+    /// <summary>The API's largest page; KRAUT_PAGE_SIZE sets a smaller one (tests of the paging, slow links).</summary>
+    private static int PageSize =>
+        int.TryParse(Environment.GetEnvironmentVariable("KRAUT_PAGE_SIZE"), out var size) && size is > 0 and <= 500 ? size : 500;
 
     /// <summary>All items, following the API's continue tokens until the last page.</summary>
     public static async Task<List<JsonNode?>> ListAsync(KrautHttp http, KindDef kind, string? selector, string? sort, CancellationToken ct)
