@@ -90,11 +90,27 @@ public sealed class KrautHttp(Remote remote, bool dryRun, TextWriter output) : I
         }
     }
 
-    /// <summary>The API's own sentence (title: detail) and its field errors, one line per field.</summary>
+    /// <summary>
+    /// The API's own sentence (title: detail) and its field errors, one line per field. A detail that only repeats
+    /// the field errors (validation problems do) is left out, so each message is printed once.
+    /// </summary>
     private static CliException Problem(int status, JsonNode? json, string text, HttpMethod method, string path)
     {
         var title = (string?)json?["title"];
         var detail = (string?)json?["detail"];
+        var details = new List<string>();
+        if (json?["errors"] is JsonObject errors)
+        {
+            foreach (var (field, messages) in errors)
+            {
+                var lines = messages is JsonArray list ? list.Select(m => (string?)m) : [messages?.ToString()];
+                foreach (var line in lines)
+                {
+                    details.Add($"{field}: {line}");
+                    if (detail is not null && line is { Length: > 0 } && detail.Contains(line, StringComparison.Ordinal)) detail = null;
+                }
+            }
+        }
         var sentence = (title, detail) switch
         {
             (not null, not null) => $"{title}: {detail}",
@@ -102,15 +118,6 @@ public sealed class KrautHttp(Remote remote, bool dryRun, TextWriter output) : I
             (null, not null) => detail,
             _ => $"{method.Method} {path} answered {status}{(text.Length is > 0 and < 300 ? ": " + text.Trim() : "")}",
         };
-        var details = new List<string>();
-        if (json?["errors"] is JsonObject errors)
-        {
-            foreach (var (field, messages) in errors)
-            {
-                var lines = messages is JsonArray list ? list.Select(m => (string?)m) : [messages?.ToString()];
-                foreach (var line in lines) details.Add($"{field}: {line}");
-            }
-        }
         if (status == 401) sentence += " (check the remote's token: `kraut remote list`)";
         return new CliException(sentence, ExitCodes.ForStatus(status), details, status);
     }

@@ -96,7 +96,12 @@ public sealed class Printer(TextWriter output, OutputOptions options)
         foreach (var column in columns) table.AddColumn(new TableColumn(new Text(column.Header)) { NoWrap = true, Padding = new Padding(0, 0, 2, 0) });
         foreach (var row in rows)
             table.AddRow(columns.Select(c => (IRenderable)new Text(JsonPath.Cell(JsonPath.Get(row, c.Path))).Overflow(Overflow.Ellipsis)).ToArray());
-        Console(output).Write(table);
+        // Rendered aside first: Spectre pads every cell to its column's width, and a line's trailing blanks help no one.
+        using var rendered = new StringWriter();
+        Console(rendered).Write(table);
+        var text = rendered.ToString().TrimEnd();
+        if (text.Length == 0) return;
+        foreach (var line in text.Split('\n')) output.WriteLine(line.TrimEnd());
     }
 
     /// <summary>

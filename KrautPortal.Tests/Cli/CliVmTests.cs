@@ -47,6 +47,11 @@ public sealed class CliVmTests(CliPortal portal)
             var phases = JsonNode.Parse((await portal.ExpectAsync(0, "vm", "list", "-l", $"env={env}", "-o", "json")).Out)!.AsArray();
             Assert.All(phases, v => Assert.Equal("stopped", (string?)v!["status"]!["phase"]));
 
+            // Without --wait one request acts on every VM the selector matches; the portal reports per VM.
+            var started = await portal.ExpectAsync(0, "vm", "start", "-l", $"env={env}");
+            Assert.Equal(names.Select(n => $"{n} requested -"), started.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1..]
+                .Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries))).Order(StringComparer.Ordinal));
+
             var deleted = await portal.ExpectAsync(0, "vm", "delete", "-l", $"env={env}", "--yes", "--wait", "--timeout", "60s");
             Assert.All(names, n => Assert.Contains(n, deleted.Out, StringComparison.Ordinal));
             Assert.Equal("", (await portal.ExpectAsync(0, "vm", "list", "-l", $"env={env}", "-o", "name")).Out.Trim());
@@ -94,9 +99,11 @@ public sealed class CliVmTests(CliPortal portal)
 
         var run = await portal.ExpectAsync(1, Create(name, "--memory", "4096"));
 
-        Assert.Contains("spec.memoryMiB", run.Err, StringComparison.Ordinal);
-        Assert.Contains("not 4096", run.Err, StringComparison.Ordinal);
-        Assert.StartsWith("Error: ", run.Err, StringComparison.Ordinal);
+        // The API's title, then each refused field with its sentence, once.
+        var lines = run.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("Error: ", lines[0], StringComparison.Ordinal);
+        var field = Assert.Single(lines, l => l.Contains("spec.memoryMiB", StringComparison.Ordinal));
+        Assert.Contains("allows 256 to 2048 MiB, not 4096", field, StringComparison.Ordinal);
         await portal.ExpectAsync(3, "vm", "get", name);
     }
 
