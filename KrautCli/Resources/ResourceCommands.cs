@@ -117,7 +117,7 @@ public static class ResourceCommands
             if (!session.DryRun && !parse.GetValue(Yes) && !Confirm.Ask($"Delete {Targets.Describe(kind, targets)}?"))
                 throw new CliException("Nothing deleted.", ExitCodes.Failed);
             var timeout = Waiter.ParseTimeout(parse.GetValue(Timeout));
-            return await Targets.ForEachAsync(session, targets, "deleted", async target =>
+            return await Targets.ForEachAsync(session, targets, async target =>
             {
                 var answer = await session.Http.ChangeAsync(HttpMethod.Delete, Routes.One(kind.Name, target.Id), null, ct);
                 if (answer?.Status == 202 && parse.GetValue(Wait)) await Waiter.UntilGoneAsync(session.Http, kind, target.Id, timeout, ct);

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using KrautCli.Cli;
 using KrautCli.Http;
-using KrautCli.Resources;
 
 namespace KrautCli.Resources;
 
@@ -35,7 +34,7 @@ public static class Targets
     /// Runs <paramref name="act"/> on every target, going on after a failure, and prints one report line per object.
     /// Exit code: 0 when all succeeded, else the failures' code when they share one (all not found: 3), else 1.
     /// </summary>
-    public static async Task<int> ForEachAsync(Session session, IReadOnlyList<Target> targets, string verb, Func<Target, Task<string>> act)
+    public static async Task<int> ForEachAsync(Session session, IReadOnlyList<Target> targets, Func<Target, Task<string>> act)
     {
         var report = new JsonArray();
         var codes = new List<int>();

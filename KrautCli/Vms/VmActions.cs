@@ -30,10 +30,11 @@ public static class VmActions
             var selector = parse.GetValue(ResourceCommands.Selector);
             var wait = parse.GetValue(ResourceCommands.Wait);
             var timeout = Waiter.ParseTimeout(parse.GetValue(ResourceCommands.Timeout));
+            // Resolved also for a selector: one that matches nothing is "not found" (exit 3), not an empty report.
             var targets = await Targets.ResolveAsync(session.Http, kind, parse.GetValue(names) ?? [], selector, ct);
             if (!string.IsNullOrEmpty(selector) && !wait)
                 return await BySelectorAsync(session, action, selector, ct);
-            return await Targets.ForEachAsync(session, targets, action, async target =>
+            return await Targets.ForEachAsync(session, targets, async target =>
             {
                 var answer = await session.Http.ChangeAsync(HttpMethod.Post, Routes.VmAction(target.Id, action), null, ct);
                 if (answer is null) return "dry run";

@@ -61,6 +61,26 @@ public sealed class CliEditTests(CliPortal portal)
     }
 
     [Fact]
+    public async Task Patch_Set_TakesNumbersAsNumbers_AndNullRemovesAKey()
+    {
+        var name = await MachineTypeAsync();
+        try
+        {
+            await portal.ExpectAsync(0, "machine-type", "patch", name, "--set", "spec.memoryMiB.default=384", "--set", "metadata.tier=null", "--set", "metadata.note=512");
+
+            var patched = await GetAsync(name);
+            Assert.Equal(384, (long)patched["spec"]!["memoryMiB"]!["default"]!);
+            Assert.Null(patched["metadata"]!["tier"]);
+            Assert.Equal(2, (long)patched["version"]!);
+            await portal.ExpectAsync(2, "machine-type", "patch", name, "--set", "no-equals-sign");
+        }
+        finally
+        {
+            await portal.RunAsync("machine-type", "delete", name, "--yes");
+        }
+    }
+
+    [Fact]
     public async Task Edit_WithAConcurrentChange_IsAConflict_Exit4_AndSavesNothing()
     {
         var name = await MachineTypeAsync();
