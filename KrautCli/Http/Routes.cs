@@ -1,0 +1,45 @@
+using KrautCli.Resources;
+
+namespace KrautCli.Http;
+
+/// <summary>
+/// Every API route the CLI calls, in one place: commands build their paths only here, and <see cref="All"/> lists
+/// the same routes as OpenAPI templates (`kraut api-routes`), which a test checks against the portal's document.
+/// </summary>
+public static class Routes
+{
+    public static string List(string kind) => $"/api/v1/{kind}";
+
+    public static string Create(string kind) => $"/api/v1/{kind}";
+
+    /// <summary>GET, PUT, PATCH and DELETE of one object.</summary>
+    public static string One(string kind, string id) => $"/api/v1/{kind}/{Uri.EscapeDataString(id)}";
+
+    public static string History(string kind, string id) => $"{One(kind, id)}/history";
+
+    public static string Diff(string kind, string id, long from, long to) => $"{One(kind, id)}/diff?from={from}&to={to}";
+
+    public static string Revert(string kind, string id) => $"{One(kind, id)}/revert";
+
+    public static string VmAction(string id, string action) => $"{One("vms", id)}/actions/{Uri.EscapeDataString(action)}";
+
+    public static string VmActionBySelector(string action, string selector) =>
+        $"/api/v1/vms/actions/{Uri.EscapeDataString(action)}?selector={Uri.EscapeDataString(selector)}";
+
+    /// <summary>The routes above as "METHOD /template" lines, the way OpenAPI names them.</summary>
+    public static IEnumerable<string> All()
+    {
+        foreach (var kind in KindTable.All)
+        {
+            var k = kind.Name;
+            yield return $"GET /api/v1/{k}";
+            yield return $"POST /api/v1/{k}";
+            foreach (var method in new[] { "GET", "PUT", "PATCH", "DELETE" }) yield return $"{method} /api/v1/{k}/{{id}}";
+            yield return $"GET /api/v1/{k}/{{id}}/history";
+            yield return $"GET /api/v1/{k}/{{id}}/diff";
+            yield return $"POST /api/v1/{k}/{{id}}/revert";
+        }
+        yield return "POST /api/v1/vms/{id}/actions/{action}";
+        yield return "POST /api/v1/vms/actions/{action}";
+    }
+}

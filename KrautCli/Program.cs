@@ -1,0 +1,52 @@
+using System.CommandLine;
+using KrautCli.Cli;
+using KrautCli.Config;
+using KrautCli.Http;
+using KrautCli.Resources;
+using KrautCli.Vms;
+
+var root = new RootCommand("kraut: the Kraut Computing portal from the terminal. Exit codes: 0 done, 1 failed, 2 usage, 3 not found, 4 conflict.");
+Globals.AddTo(root);
+root.Subcommands.Add(RemoteCommands.Build());
+foreach (var kind in KindTable.All)
+{
+    var command = ResourceCommands.For(kind);
+    if (kind.Name == "vms") VmActions.AddTo(command, kind);
+    root.Subcommands.Add(command);
+}
+foreach (var command in HistoryCommands.All()) root.Subcommands.Add(command);
+var routes = new Command("api-routes", "The API routes this CLI calls, as OpenAPI names them (for checks against the portal).") { Hidden = true };
+routes.SetAction(_ =>
+{
+    foreach (var route in Routes.All()) Console.WriteLine(route);
+});
+root.Subcommands.Add(routes);
+
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    foreach (var error in parse.Errors) Console.Error.WriteLine($"Error: {error.Message}");
+    Console.Error.WriteLine("Run with --help to see the commands and options.");
+    return ExitCodes.Usage;
+}
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+try
+{
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancel.Token);
+}
+catch (CliException e)
+{
+    Console.Error.WriteLine($"Error: {e.Message}");
+    foreach (var line in e.Details) Console.Error.WriteLine($"  {line}");
+    return e.ExitCode;
+}
+catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+{
+    Console.Error.WriteLine("Interrupted.");
+    return 130;
+}
