@@ -23,7 +23,9 @@ namespace KrautPortal.Tests.Integration;
 /// 2. snapshots of the running guest (markers rewritten before they are read);
 /// 3. backups of the running guest (its own markers; it has no backups before), ending stopped, its disk restored over;
 /// 4. a disk-only snapshot of the stopped guest; then the VM goes with its snapshots, and the image of step 1 with it.
-/// Each step asks the fixture for the VM in the state it needs, so a step run alone gets a fresh guest.
+/// Each step asks the fixture for the VM in the state it needs, so a step run alone gets a fresh guest. The image step
+/// must stay first for a second reason: sector 2048 (the snapshot and backup markers) is where the guest's FAT boot
+/// partition starts, so no VM boots from that disk after those markers (the guest itself runs from its initramfs).
 /// </summary>
 [Collection(RealQemuCollection.Name)]
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]

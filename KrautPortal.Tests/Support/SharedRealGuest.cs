@@ -32,11 +32,20 @@ public sealed class SharedRealGuest : IDisposable
     /// <summary>The shared VM, running: booted from the test guest image on the first ask.</summary>
     public async Task<Guid> RunningVmAsync()
     {
-        if (_vm is not { } id)
-        {
-            id = await Api.CreateVmAsync(Tests.Api.ApiClient.UniqueName("shared"));
-            _vm = id;
-        }
+        if (_vm is not { } id) return await NewRunningVmAsync();
+        await Api.WaitForPhaseAsync(id, "running", Boot);
+        return id;
+    }
+
+    /// <summary>
+    /// A new shared VM, just started (its guest may still be booting): for the step that needs it fresh, which must come
+    /// before any other step asked for the VM.
+    /// </summary>
+    public async Task<Guid> NewRunningVmAsync()
+    {
+        Assert.True(_vm is null, $"a step before this one already booted the shared VM {_vm}; this step needs a fresh one");
+        var id = await Api.CreateVmAsync(Tests.Api.ApiClient.UniqueName("shared"));
+        _vm = id;
         await Api.WaitForPhaseAsync(id, "running", Boot);
         return id;
     }
