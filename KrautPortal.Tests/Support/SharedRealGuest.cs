@@ -33,6 +33,10 @@ public sealed class SharedRealGuest : IDisposable
     public async Task<Guid> RunningVmAsync()
     {
         if (_vm is not { } id) return await NewRunningVmAsync();
+        // The steps that need it running come before those that leave it stopped; finding it stopped means an earlier
+        // step failed halfway: say so rather than wait out the boot time.
+        var phase = await Api.PhaseAsync(id);
+        Assert.True(phase != "stopped", $"the shared VM {id} is stopped: a step before this one failed halfway");
         await Api.WaitForPhaseAsync(id, "running", Boot);
         return id;
     }
