@@ -86,7 +86,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         ("PUT", "/api/v1/hosts/{id}/overcommit", Op.Observation),
         ("GET", "/api/v1/hosts/{id}/overcommit/history", Op.Observation),
         // Backups can be taken only of VMs on a real host (409 on the test driver this matrix runs on); their rows, each
-        // route as a GET of the backup or its VM, are in KrautPortal.Tests/Backups/BackupApiTests and BackupRealGuestTests.
+        // route as a GET of the backup or its VM, are in KrautPortal.Tests/Backups/BackupApiTests and Integration/DiskRealGuestTests.
         ("GET", "/api/v1/backups", Op.Observation),
         ("POST", "/api/v1/backups", Op.Observation),
         ("GET", "/api/v1/backups/{id}", Op.Observation),

@@ -58,7 +58,7 @@ public sealed class BackupApiPortal : IAsyncLifetime
 /// <summary>
 /// The backups API on libvirt's test driver: another tenant's VM and backups are "not found" on every route, bad bodies
 /// name their field, a VM on the demo host is refused with 409 naming why, and a VM cannot be made from a backup that
-/// does not exist. (Backups that really run are in <see cref="BackupRealGuestTests"/>.)
+/// does not exist. (Backups that really run are in <see cref="Integration.DiskRealGuestTests"/>.)
 /// </summary>
 public sealed class BackupApiTests(BackupApiPortal portal) : IClassFixture<BackupApiPortal>
 {

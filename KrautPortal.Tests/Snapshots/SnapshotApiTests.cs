@@ -36,7 +36,7 @@ public sealed class SnapshotApiTests(AuthorizationPortal portal) : IClassFixture
     }
 
     private Task<JsonObject> ReadyAsync(Guid id) =>
-        SnapshotRealGuestTests.WaitForAsync(portal.Api.Http, id, s => (string?)s["status"]!["phase"] == "ready", Settle, "the snapshot to be ready");
+        SnapshotWaits.WaitForAsync(portal.Api.Http, id, s => (string?)s["status"]!["phase"] == "ready", Settle, "the snapshot to be ready");
 
     [Fact]
     public async Task AVmsSnapshots_AreTaken_Listed_Reverted_AndDeleted_WithTheVmsOwner()
@@ -55,7 +55,7 @@ public sealed class SnapshotApiTests(AuthorizationPortal portal) : IClassFixture
 
         using (var revert = await Alice.PostAsync($"/api/v1/vms/{vm}/snapshots/{firstId}/revert", null))
             Assert.Equal(HttpStatusCode.Accepted, revert.StatusCode);
-        await SnapshotRealGuestTests.WaitForAsync(portal.Api.Http, firstId, s => (long)s["status"]!["observedRevertGeneration"]! == 1, Settle, "the revert");
+        await SnapshotWaits.WaitForAsync(portal.Api.Http, firstId, s => (long)s["status"]!["observedRevertGeneration"]! == 1, Settle, "the revert");
 
         // Stopped: the next one is disk-only, a child of the first in libvirt's tree.
         using (var stop = await Alice.PostAsync($"/api/v1/vms/{vm}/actions/force-off", null)) Assert.Equal(HttpStatusCode.Accepted, stop.StatusCode);
@@ -68,7 +68,7 @@ public sealed class SnapshotApiTests(AuthorizationPortal portal) : IClassFixture
         // Reverting to the running snapshot makes the VM run, and its spec says so.
         using (var revert = await Alice.PostAsync($"/api/v1/vms/{vm}/snapshots/{firstId}/revert", null))
             Assert.Equal(HttpStatusCode.Accepted, revert.StatusCode);
-        await SnapshotRealGuestTests.WaitForAsync(portal.Api.Http, firstId, s => (long)s["status"]!["observedRevertGeneration"]! == 2, Settle, "the second revert");
+        await SnapshotWaits.WaitForAsync(portal.Api.Http, firstId, s => (long)s["status"]!["observedRevertGeneration"]! == 2, Settle, "the second revert");
         var after = await portal.Api.WaitForPhaseAsync(vm, "running");
         Assert.Equal("running", (string?)after["spec"]!["power"]);
 

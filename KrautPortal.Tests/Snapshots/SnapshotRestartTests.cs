@@ -38,7 +38,7 @@ public sealed class SnapshotRestartTests : IDisposable
             lost = await TakeAsync(api.Http, vm, "lost");
             reverted = await TakeAsync(api.Http, vm, "reverted");
             foreach (var id in new[] { lost, reverted })
-                await SnapshotRealGuestTests.WaitForAsync(api.Http, id, s => (string?)s["status"]!["phase"] == "ready", Settle, "a snapshot to be ready");
+                await SnapshotWaits.WaitForAsync(api.Http, id, s => (string?)s["status"]!["phase"] == "ready", Settle, "a snapshot to be ready");
         }
 
         // A portal that records but dies before its snapshot reconciler acts (here: one where it never runs).
@@ -61,10 +61,10 @@ public sealed class SnapshotRestartTests : IDisposable
 
         using var second = new KrautAppFactory(dataDirectory: _dir);
         using var http = second.CreateClient();
-        var taken = await SnapshotRealGuestTests.WaitForAsync(http, recorded, s => (string?)s["status"]!["phase"] == "ready", Settle, "the recorded snapshot to be taken");
+        var taken = await SnapshotWaits.WaitForAsync(http, recorded, s => (string?)s["status"]!["phase"] == "ready", Settle, "the recorded snapshot to be taken");
         Assert.Equal(reverted, (Guid?)taken["status"]!["parentId"]);
-        await SnapshotRealGuestTests.WaitForAsync(http, reverted, s => (long)s["status"]!["observedRevertGeneration"]! == 1, Settle, "the recorded revert");
-        var failed = await SnapshotRealGuestTests.WaitForAsync(http, lost, s => (string?)s["status"]!["phase"] == "failed", Settle, "the lost snapshot to be failed");
+        await SnapshotWaits.WaitForAsync(http, reverted, s => (long)s["status"]!["observedRevertGeneration"]! == 1, Settle, "the recorded revert");
+        var failed = await SnapshotWaits.WaitForAsync(http, lost, s => (string?)s["status"]!["phase"] == "failed", Settle, "the lost snapshot to be failed");
         Assert.Contains("no longer has this snapshot", (string?)failed["status"]!["error"], StringComparison.Ordinal);
         using var refused = await http.PostAsync($"/api/v1/vms/{vm}/snapshots/{lost}/revert", null);
         await ApiClient.AssertProblemAsync(refused, HttpStatusCode.Conflict, "is failed, not ready");
