@@ -28,7 +28,8 @@ public sealed class BackupsPageTests : PortalTestContext, IClassFixture<PortalAp
         // bUnit answers IEnumerable<T> from its own container (empty) without asking the portal's: register what the portal does.
         // (By factory: the portal's services they need come through bUnit's fallback, which constructor injection skips.)
         Services.AddScoped<IVmDeleteNote>(_ => new SnapshotDeleteNote(Services.GetRequiredService<KindReader>()));
-        Services.AddScoped<IVmDeleteNote>(_ => new BackupDeleteNote(Services.GetRequiredService<KindReader>()));
+        Services.AddScoped<IVmDeleteNote>(_ => new BackupDeleteNote(Services.GetRequiredService<KindReader>(),
+            Services.GetRequiredService<ResourceService<BackupSpec, BackupStatus>>()));
     }
 
     [Fact]
@@ -65,7 +66,45 @@ public sealed class BackupsPageTests : PortalTestContext, IClassFixture<PortalAp
     }
 
     [Fact]
-    public async Task DeletingAVm_AsksFirst_SayingItsSnapshotsGoWithIt_AndItsBackupsStay()
+    public async Task DeletingAVm_AsksFirst_SayingItsSnapshotsGoWithIt_AndItsBackupsStay_UnlessTicked()
+    {
+        var (vm, backup, cut) = await VmWithSnapshotsAndABackupAsync();
+        cut.WaitForAssertion(() =>
+        {
+            var notes = cut.FindAll("[data-testid=vm-delete-note]").Select(n => n.TextContent.Trim()).ToList();
+            Assert.Contains("Its 2 snapshots go with it.", notes);
+            Assert.Contains("It has a backup, kept unless you tick below: restore or delete it later on the Backups page.", notes);
+        }, Wait);
+        Assert.Contains(cut.FindAll("[data-testid=vm-delete-dialog] label"), l => l.TextContent.Contains("Delete its backup too", StringComparison.Ordinal));
+        // Cancelled: nothing changes.
+        cut.Find("[data-testid=vm-delete-cancel]").Click();
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=vm-delete-dialog]")), Wait);
+        var vms = Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>();
+        Assert.NotNull(await vms.FindAsync(vm.Id, CancellationToken.None));
+
+        // Confirmed without the tick: the VM goes, its backup stays.
+        cut.FindAll("button").Single(b => b.TextContent.Trim() == "Delete").Click();
+        cut.WaitForElement("[data-testid=vm-delete-confirm]", Wait).Click();
+        await Eventually.WaitUntilAsync(async () => await vms.FindAsync(vm.Id, CancellationToken.None) is null, Wait, "the VM deleted");
+        Assert.NotNull(await Services.GetRequiredService<ResourceService<BackupSpec, BackupStatus>>().FindAsync(backup, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task DeletingAVm_WithItsBackupsTicked_DeletesThemToo()
+    {
+        var (vm, backup, cut) = await VmWithSnapshotsAndABackupAsync();
+        cut.WaitForElement("[data-testid=vm-delete-dialog] input[type=checkbox]", Wait).Change(true);
+        cut.WaitForAssertion(() => Assert.Equal("Delete all ticked", cut.Find("[data-testid=vm-delete-confirm]").TextContent.Trim()), Wait);
+        cut.Find("[data-testid=vm-delete-confirm]").Click();
+
+        var vms = Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>();
+        var backups = Services.GetRequiredService<ResourceService<BackupSpec, BackupStatus>>();
+        await Eventually.WaitUntilAsync(async () => await vms.FindAsync(vm.Id, CancellationToken.None) is null
+            && await backups.FindAsync(backup, CancellationToken.None) is null, Wait, "the VM and its backup deleted");
+    }
+
+    /// <summary>A built, stopped VM with two snapshots and a stored backup, its page open and delete clicked.</summary>
+    private async Task<(Resource<VmSpec, VmStatus> Vm, Guid Backup, IRenderedComponent<Bunit.Rendering.ContainerFragment> Cut)> VmWithSnapshotsAndABackupAsync()
     {
         var vm = await _app.CreateVmAsync(Services, "delete-note-" + Guid.NewGuid().ToString("N")[..6]);
         var vms = Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>();
@@ -73,7 +112,7 @@ public sealed class BackupsPageTests : PortalTestContext, IClassFixture<PortalAp
         var snapshots = Services.GetRequiredService<SnapshotOperations>();
         foreach (var name in new[] { "first", "second" })
             await snapshots.TakeAsync(vm.Id, $"{name}-{Guid.NewGuid().ToString("N")[..6]}", null, null, null, CancellationToken.None);
-        await StoreBackupAsync(vm.Id, "kept-" + Guid.NewGuid().ToString("N")[..6], null);
+        var backup = await StoreBackupAsync(vm.Id, "kept-" + Guid.NewGuid().ToString("N")[..6], null);
 
         var cut = RenderWithDialogs(b =>
         {
@@ -83,25 +122,16 @@ public sealed class BackupsPageTests : PortalTestContext, IClassFixture<PortalAp
         });
         cut.WaitForAssertion(() => Assert.Contains(vm.Name, cut.Find("#page-title").TextContent, StringComparison.Ordinal), Wait);
         cut.FindAll("button").Single(b => b.TextContent.Trim() == "Delete").Click();
-
-        cut.WaitForAssertion(() =>
-        {
-            var text = cut.Find(".mud-dialog").TextContent;
-            Assert.Contains("Its 2 snapshots go with it.", text, StringComparison.Ordinal);
-            Assert.Contains("Its backup stays: restore or delete it on the Backups page.", text, StringComparison.Ordinal);
-        }, Wait);
-        cut.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == "Cancel").Click();
-        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll(".mud-dialog")), Wait);
-        Assert.NotNull(await vms.FindAsync(vm.Id, CancellationToken.None));
+        return (vm, backup, cut);
     }
 
     /// <summary>A completed backup stored directly: the demo host has no disk to copy.</summary>
-    private async Task StoreBackupAsync(Guid vmId, string name, BackupSource? source)
+    private async Task<Guid> StoreBackupAsync(Guid vmId, string name, BackupSource? source)
     {
         await using var scope = _app.Factory.CreateActorScope();
-        await scope.ServiceProvider.GetRequiredService<ResourceStore>().CreateAsync(new NewResource(Kinds.Backups.Name, name, Support.TestCredentials.Admin.Name, [],
+        return (await scope.ServiceProvider.GetRequiredService<ResourceStore>().CreateAsync(new NewResource(Kinds.Backups.Name, name, Support.TestCredentials.Admin.Name, [],
             KrautJson.Serialize(new BackupSpec { VmId = vmId }),
             KrautJson.Serialize(new BackupStatus { Phase = BackupPhase.Completed, CompletedAt = DateTime.UtcNow, Kind = BackupKind.Full, Source = source }),
-            false, Guid.NewGuid()), Actor.System, CancellationToken.None);
+            false, Guid.NewGuid()), Actor.System, CancellationToken.None)).Id;
     }
 }

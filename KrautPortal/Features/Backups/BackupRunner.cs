@@ -197,6 +197,8 @@ public sealed class BackupRunner(IServiceScopeFactory scopes, HostRegistry hosts
     private void DeleteFiles(Resource<BackupSpec, BackupStatus> backup)
     {
         var file = files.FileFor(backup.Spec.VmId, backup.Id);
+        // File.Delete throws when the directory is missing; a backup whose files are already gone must still be deletable.
+        if (!Directory.Exists(Path.GetDirectoryName(file))) return;
         File.Delete(file);
         File.Delete(file + ".tmp");
     }

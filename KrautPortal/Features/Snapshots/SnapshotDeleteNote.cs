@@ -6,9 +6,9 @@ namespace KrautPortal.Features.Snapshots;
 /// <summary>A VM's snapshots live inside its disk and libvirt's domain: the reconciler removes their records once the VM is gone.</summary>
 public sealed class SnapshotDeleteNote(KindReader reader) : IVmDeleteNote
 {
-    public async Task<string?> DescribeAsync(Guid vmId, CancellationToken ct)
+    public async Task<VmDeleteNote?> DescribeAsync(Guid vmId, CancellationToken ct)
     {
         var count = (await reader.MentioningAsync<SnapshotSpec>(Kinds.Snapshots, vmId, ct)).Count(s => s.Spec.VmId == vmId);
-        return count == 0 ? null : count == 1 ? "Its snapshot goes with it." : $"Its {count} snapshots go with it.";
+        return count == 0 ? null : new VmDeleteNote(count == 1 ? "Its snapshot goes with it." : $"Its {count} snapshots go with it.");
     }
 }

@@ -61,14 +61,28 @@ public partial class VmDetail
 
     private static string PhaseText(Resource<VmSpec, VmStatus> vm) => vm.Status.Phase.ToString().ToLowerInvariant();
 
-    /// <summary>What a delete takes with it and what it leaves, counted when delete is clicked (higher features add their part).</summary>
-    private async Task<string> DeleteWarningAsync()
+    /// <summary>
+    /// What a delete takes with it and what it leaves, counted when delete is clicked (higher features add their part);
+    /// the choices ticked are carried out first, and a refused one stops the delete with its reason.
+    /// </summary>
+    private async Task<bool> ConfirmDeleteAsync(Resource<VmSpec, VmStatus> vm)
     {
-        var parts = new List<string> { "The VM is shut off and destroyed, with its disk." };
-        foreach (var note in DeleteNotes)
-            if (await note.DescribeAsync(Id, CancellationToken.None) is { } text) parts.Add(text);
-        parts.Add("Its history stays. This cannot be undone.");
-        return string.Join(" ", parts);
+        var notes = new List<VmDeleteNote>();
+        foreach (var source in DeleteNotes)
+            if (await source.DescribeAsync(vm.Id, CancellationToken.None) is { } note) notes.Add(note);
+        var dialog = await Dialogs.ShowAsync<VmDeleteDialog>($"Delete {vm.Name}?", new DialogParameters<VmDeleteDialog> { { d => d.Notes, notes } });
+        if (await dialog.Result is not { Canceled: false, Data: List<int> ticked }) return false;
+        try
+        {
+            foreach (var index in ticked)
+                if (notes[index].ApplyChoice is { } apply) await apply(CancellationToken.None);
+        }
+        catch (KrautProblemException e)
+        {
+            Snackbar.Add($"{vm.Name} was not deleted: {e.Detail}", Severity.Error);
+            return false;
+        }
+        return true;
     }
 
     private IReadOnlyList<string> RevertWarnings(VmSpec current, VmSpec target) =>
