@@ -179,6 +179,11 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationPortal portal)
         if (IsAlicesToken(caller) && e.Kind == Kinds.Tokens.Name) return new([HttpStatusCode.Forbidden], "This token may not");
         if (write && AdminManaged(e.Kind) && !admin) return new([HttpStatusCode.Forbidden], $"Only administrators manage {Kinds.All.First(k => k.Name == e.Kind).Plural}");
         if (target is not null && !Sees(caller, target)) return new([HttpStatusCode.NotFound], "There is no");
+        // A schedule's runs act with its owner's full rights, beyond any selector: a selector-limited token may read and
+        // delete schedules it reaches, never make or change one (BackupScheduleApiTests has the reasons).
+        if (e.Kind == Kinds.BackupSchedules.Name && caller is (Caller.AliceDevToken or Caller.AliceProdToken)
+            && e.Op is (Op.Create or Op.Replace or Op.Patch or Op.Revert))
+            return new([HttpStatusCode.Forbidden], "beyond this token's selector");
         if (write && target?.Owner == Owner.Shared && !admin) return new([HttpStatusCode.Forbidden], "shared by the administrators");
         if (write && target?.System == true) return new([HttpStatusCode.Forbidden], "is a system object Kraut keeps for");
         // Every object the matrix creates carries the dev label, outside the prod token's selector.

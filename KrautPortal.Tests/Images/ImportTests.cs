@@ -9,11 +9,15 @@ namespace KrautPortal.Tests.Images;
 /// <summary>A portal that may import from 127.0.0.1 (nothing else private), takes at most 8 MiB, and gives up on a silent server after 1 s; and a file server.</summary>
 public sealed class ImportFixture : IAsyncLifetime
 {
+    public const int StallSeconds = 4;
+
     public ImagePortal Portal { get; } = ImagePortal.With(new Dictionary<string, string?>
     {
         ["Images:ImportAllowList:0"] = "127.0.0.1",
         ["Images:MaxUploadBytes"] = (8 << 20).ToString(),
-        ["Images:ImportStallSeconds"] = "1",
+        // Short, so the stall test is quick; not 1 s: a loaded CI machine once took longer than that to send the test
+        // server's headers, and the import of a file it did serve failed as "no HTTP answer".
+        ["Images:ImportStallSeconds"] = StallSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
     });
 
     public TestFileServer Server { get; private set; } = null!;
@@ -198,7 +202,7 @@ public sealed class ImportTests(ImportFixture fixture) : IClassFixture<ImportFix
         var status = await ImportUntilSettledAsync(id, new Uri(Server.V4, "/stall").ToString());
 
         Assert.Equal("failed", (string?)status["phase"]);
-        Assert.Contains("No data arrived for 1 seconds", (string?)status["message"], StringComparison.Ordinal);
+        Assert.Contains($"No data arrived for {ImportFixture.StallSeconds} seconds", (string?)status["message"], StringComparison.Ordinal);
         Portal.AssertNothingLeft(id);
     }
 
