@@ -5,6 +5,7 @@ using KrautCli.Http;
 using KrautCli.Resources;
 using KrautCli.Shell;
 using KrautCli.Vms;
+using KrautCli.Watch;
 
 var root = new RootCommand("kraut: the Kraut Computing portal from the terminal. Exit codes: 0 done, 1 failed, 2 usage, 3 not found, 4 conflict.");
 Globals.AddTo(root);
@@ -23,6 +24,7 @@ routes.SetAction(_ =>
 });
 root.Subcommands.Add(routes);
 root.Subcommands.Add(CompletionCommand.Build());
+root.Subcommands.Add(WatchCommand.Build());
 Completion.AttachTo(root);
 
 var parse = root.Parse(args);
