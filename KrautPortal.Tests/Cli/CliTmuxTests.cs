@@ -73,13 +73,13 @@ public sealed class CliTmuxTests(CliPortal portal)
 }
 
 /// <summary>
-/// A bash in a detached 160×40 tmux session on a private server socket, kraut on its PATH and the portal's config as
+/// A bash in a detached 160×40 tmux session on a private server socket (removed with it), kraut on its PATH and the portal's config as
 /// its XDG_CONFIG_HOME. Disposing kills the session and its server.
 /// </summary>
 internal sealed class TmuxPane : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private readonly string _socket = $"kraut-cli-test-{Guid.NewGuid():N}";
+    private readonly string _socket = Path.Combine(Path.GetTempPath(), $"kraut-tmux-{Guid.NewGuid():N}");
     private readonly string _session;
 
     private TmuxPane(string session) => _session = session;
@@ -91,21 +91,21 @@ internal sealed class TmuxPane : IDisposable
         // The environment set on the shell's command line: a tmux server keeps the one it was started with.
         var shell = $"env PATH='{Path.GetDirectoryName(CliPortal.Executable)}:{Environment.GetEnvironmentVariable("PATH")}' "
             + $"XDG_CONFIG_HOME='{portal.ConfigHome}' KRAUT_REMOTE= KRAUT_TOKEN= PS1='$ ' bash --noprofile --norc";
-        Tool.Run(tmux, "-L", pane._socket, "-f", "/dev/null", "new-session", "-d", "-s", pane._session, "-x", "160", "-y", "40", shell);
+        Tool.Run(tmux, "-S", pane._socket, "-f", "/dev/null", "new-session", "-d", "-s", pane._session, "-x", "160", "-y", "40", shell);
         return pane;
     }
 
     /// <summary>Types the text and Enter.</summary>
     public void Type(string text)
     {
-        Tool.Run("tmux", "-L", _socket, "send-keys", "-t", _session, "-l", text);
+        Tool.Run("tmux", "-S", _socket, "send-keys", "-t", _session, "-l", text);
         Keys("Enter");
     }
 
     /// <summary>Keys by tmux's names: Enter, C-c.</summary>
-    public void Keys(string keys) => Tool.Run("tmux", "-L", _socket, "send-keys", "-t", _session, keys);
+    public void Keys(string keys) => Tool.Run("tmux", "-S", _socket, "send-keys", "-t", _session, keys);
 
-    public string Screen() => Tool.Run("tmux", "-L", _socket, "capture-pane", "-p", "-t", _session);
+    public string Screen() => Tool.Run("tmux", "-S", _socket, "capture-pane", "-p", "-t", _session);
 
     public Task<string> WaitForAsync(string text) => WaitForAsync(new Regex(Regex.Escape(text)));
 
@@ -124,7 +124,8 @@ internal sealed class TmuxPane : IDisposable
 
     public void Dispose()
     {
-        Tool.Try("tmux", "-L", _socket, "kill-session", "-t", _session);
-        Tool.Try("tmux", "-L", _socket, "kill-server");
+        Tool.Try("tmux", "-S", _socket, "kill-session", "-t", _session);
+        Tool.Try("tmux", "-S", _socket, "kill-server");
+        File.Delete(_socket);
     }
 }
