@@ -3,7 +3,9 @@ using KrautCli.Cli;
 using KrautCli.Config;
 using KrautCli.Http;
 using KrautCli.Resources;
+using KrautCli.Shell;
 using KrautCli.Vms;
+using KrautCli.Watch;
 
 var root = new RootCommand("kraut: the Kraut Computing portal from the terminal. Exit codes: 0 done, 1 failed, 2 usage, 3 not found, 4 conflict.");
 Globals.AddTo(root);
@@ -21,9 +23,13 @@ routes.SetAction(_ =>
     foreach (var route in Routes.All()) Console.WriteLine(route);
 });
 root.Subcommands.Add(routes);
+root.Subcommands.Add(CompletionCommand.Build());
+root.Subcommands.Add(WatchCommand.Build());
+Completion.AttachTo(root);
 
 var parse = root.Parse(args);
-if (parse.Errors.Count > 0)
+// A completion request ([suggest:N] "kraut vm get w") parses as extra tokens; its action answers it.
+if (parse.Errors.Count > 0 && !root.Directives.OfType<System.CommandLine.Completions.SuggestDirective>().Any(d => parse.GetResult(d) is not null))
 {
     foreach (var error in parse.Errors) Console.Error.WriteLine($"Error: {error.Message}");
     Console.Error.WriteLine("Run with --help to see the commands and options.");

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using KrautPortal.Tests.Api;
+
+namespace KrautPortal.Tests.Cli;
+
+/// <summary>
+/// <c>kraut completion bash</c> sourced into the real bash, its completion function called the way bash calls it on a
+/// TAB (COMP_WORDS, COMP_CWORD): commands, options, and the names of objects the portal has.
+/// </summary>
+[Collection(CliCollection.Name)]
+public sealed class CliCompletionTests(CliPortal portal)
+{
+    [Fact]
+    public async Task BashCompletion_OffersCommands_AndTheNamesOfExistingVms()
+    {
+        var marker = ApiClient.UniqueName("tab");
+        var names = new[] { $"{marker}-a", $"{marker}-b" };
+        try
+        {
+            foreach (var name in names)
+                await portal.ExpectAsync(0, "vm", "create", name, "--image", "kraut-test-guest", "--network", "default", "--type", "small", "--stopped");
+
+            var (registered, _) = await CompleteAsync("kraut");
+            Assert.Equal("complete -o default -F _kraut_complete kraut", Assert.Single(registered.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+
+            Assert.Equal(["start", "stop"], (await CompleteAsync("kraut", "vm", "st")).Candidates);
+            Assert.Equal(["json"], (await CompleteAsync("kraut", "vm", "list", "-o", "j")).Candidates);
+            Assert.Equal(names, (await CompleteAsync("kraut", "vm", "get", marker)).Candidates);
+            Assert.Equal(names, (await CompleteAsync("kraut", "vm", "start", names[0], marker)).Candidates);
+            Assert.Equal(names, (await CompleteAsync("kraut", "history", "vm", marker)).Candidates);
+            Assert.Contains("default", (await CompleteAsync("kraut", "network", "delete", "")).Candidates);
+
+            // An unreachable remote completes nothing, at once, and prints nothing into the command line.
+            var clock = Stopwatch.StartNew();
+            var (unreachable, candidates) = await CompleteAsync("kraut", "--remote", "http://127.0.0.1:9", "vm", "get", marker);
+            Assert.Empty(candidates);
+            Assert.Equal("", unreachable.Trim());
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"completion against an unreachable remote took {clock.Elapsed}");
+        }
+        finally
+        {
+            await portal.RunAsync(["vm", "delete", .. names, "--yes"]);
+        }
+    }
+
+    /// <summary>
+    /// Sources the script in a fresh bash, prints <c>complete -p kraut</c> when only the program is given, else sets
+    /// COMP_WORDS to <paramref name="words"/> (the last one being typed) and prints COMPREPLY, one per line.
+    /// </summary>
+    private async Task<(string Output, string[] Candidates)> CompleteAsync(params string[] words)
+    {
+        var script = Path.Combine(portal.ConfigHome, "kraut-completion.bash");
+        if (!File.Exists(script)) await File.WriteAllTextAsync(script, (await portal.ExpectAsync(0, "completion", "bash")).Out);
+        var quoted = string.Join(' ', words.Select(w => "'" + w.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
+        var body = words.Length == 1
+            ? "complete -p kraut"
+            : $"COMP_WORDS=({quoted}); COMP_CWORD={words.Length - 1}; _kraut_complete; printf '%s\\n' \"${{COMPREPLY[@]}}\"";
+        var start = new ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "--noprofile", "--norc", "-c", $"source '{script}' && {body}" }) start.ArgumentList.Add(arg);
+        start.Environment["PATH"] = Path.GetDirectoryName(CliPortal.Executable) + ":" + Environment.GetEnvironmentVariable("PATH");
+        start.Environment["XDG_CONFIG_HOME"] = portal.ConfigHome;
+        foreach (var name in new[] { "KRAUT_REMOTE", "KRAUT_TOKEN" }) start.Environment.Remove(name);
+        using var bash = Process.Start(start)!;
+        var output = bash.StandardOutput.ReadToEndAsync();
+        var error = bash.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(CliPortal.RunTimeout);
+        await bash.WaitForExitAsync(timeout.Token);
+        Assert.True(bash.ExitCode == 0, $"bash exited {bash.ExitCode}: {await output}{await error}");
+        var text = await output;
+        return (text, text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToArray());
+    }
+}
