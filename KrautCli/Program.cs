@@ -2,6 +2,7 @@ using System.CommandLine;
 using KrautCli.Cli;
 using KrautCli.Config;
 using KrautCli.Http;
+using KrautCli.Images;
 using KrautCli.Resources;
 using KrautCli.Vms;
 
@@ -12,6 +13,7 @@ foreach (var kind in KindTable.All)
 {
     var command = ResourceCommands.For(kind);
     if (kind.Name == "vms") VmActions.AddTo(command, kind);
+    if (kind.Name == "images") ImageCommands.AddTo(command, kind);
     root.Subcommands.Add(command);
 }
 foreach (var command in HistoryCommands.All()) root.Subcommands.Add(command);

@@ -26,6 +26,11 @@ public static class Routes
     public static string VmActionBySelector(string action, string selector) =>
         $"/api/v1/vms/actions/{Uri.EscapeDataString(action)}?selector={Uri.EscapeDataString(selector)}";
 
+    /// <summary>PUT (upload, resumed with Content-Range) and HEAD (how much arrived) of an image's content.</summary>
+    public static string ImageContent(string id) => $"{One("images", id)}/content";
+
+    public static string ImageImport(string id) => $"{One("images", id)}/import";
+
     /// <summary>The routes above as "METHOD /template" lines, the way OpenAPI names them.</summary>
     public static IEnumerable<string> All()
     {
@@ -41,5 +46,8 @@ public static class Routes
         }
         yield return "POST /api/v1/vms/{id}/actions/{action}";
         yield return "POST /api/v1/vms/actions/{action}";
+        yield return "PUT /api/v1/images/{id}/content";
+        yield return "HEAD /api/v1/images/{id}/content";
+        yield return "POST /api/v1/images/{id}/import";
     }
 }
