@@ -13,7 +13,9 @@ foreach (var kind in KindTable.All)
 {
     var command = ResourceCommands.For(kind);
     if (kind.Name == "vms") VmActions.AddTo(command, kind);
+    if (kind.Name == "vms") VmSubCommands.AddTo(command);
     if (kind.Name == "images") ImageCommands.AddTo(command, kind);
+    if (kind.Name == "networks") command.Subcommands.Add(NetworkAddresses.Build(kind));
     root.Subcommands.Add(command);
 }
 foreach (var command in HistoryCommands.All()) root.Subcommands.Add(command);

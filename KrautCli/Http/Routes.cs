@@ -31,6 +31,27 @@ public static class Routes
 
     public static string ImageImport(string id) => $"{One("images", id)}/import";
 
+    public static string VmNics(string vmId) => $"{One("vms", vmId)}/nics";
+
+    public static string VmNic(string vmId, string nicId) => $"{VmNics(vmId)}/{Uri.EscapeDataString(nicId)}";
+
+    public static string VmSnapshots(string vmId) => $"{One("vms", vmId)}/snapshots";
+
+    public static string VmSnapshotRevert(string vmId, string snapshotId) => $"{VmSnapshots(vmId)}/{Uri.EscapeDataString(snapshotId)}/revert";
+
+    public static string VmBackups(string vmId) => $"{One("vms", vmId)}/backups";
+
+    public static string BackupRestore(string backupId) => $"{One("backups", backupId)}/restore";
+
+    public static string BackupRestoreOver(string backupId) => $"{One("backups", backupId)}/restore-over";
+
+    public static string BackupDownload(string backupId) => $"{One("backups", backupId)}/download";
+
+    /// <summary>An image made from a stopped VM's disk (or from one of its snapshots).</summary>
+    public static string VmImage(string vmId) => $"{One("vms", vmId)}/image";
+
+    public static string NetworkAddresses(string networkId) => $"{One("networks", networkId)}/addresses";
+
     /// <summary>The routes above as "METHOD /template" lines, the way OpenAPI names them.</summary>
     public static IEnumerable<string> All()
     {
@@ -49,5 +70,18 @@ public static class Routes
         yield return "PUT /api/v1/images/{id}/content";
         yield return "HEAD /api/v1/images/{id}/content";
         yield return "POST /api/v1/images/{id}/import";
+        yield return "GET /api/v1/vms/{id}/nics";
+        yield return "POST /api/v1/vms/{id}/nics";
+        yield return "DELETE /api/v1/vms/{id}/nics/{nicId}";
+        yield return "GET /api/v1/vms/{id}/snapshots";
+        yield return "POST /api/v1/vms/{id}/snapshots";
+        yield return "POST /api/v1/vms/{id}/snapshots/{snapshotId}/revert";
+        yield return "GET /api/v1/vms/{id}/backups";
+        yield return "POST /api/v1/vms/{id}/backups";
+        yield return "POST /api/v1/backups/{id}/restore";
+        yield return "POST /api/v1/backups/{id}/restore-over";
+        yield return "GET /api/v1/backups/{id}/download";
+        yield return "POST /api/v1/vms/{id}/image";
+        yield return "GET /api/v1/networks/{id}/addresses";
     }
 }
