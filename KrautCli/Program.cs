@@ -18,6 +18,7 @@ foreach (var kind in KindTable.All)
     if (kind.Name == "networks") command.Subcommands.Add(NetworkAddresses.Build(kind));
     root.Subcommands.Add(command);
 }
+root.Subcommands.Add(VmConsole.Build());
 foreach (var command in HistoryCommands.All()) root.Subcommands.Add(command);
 var routes = new Command("api-routes", "The API routes this CLI calls, as OpenAPI names them (for checks against the portal).") { Hidden = true };
 routes.SetAction(_ =>

@@ -50,6 +50,9 @@ public static class Routes
     /// <summary>An image made from a stopped VM's disk (or from one of its snapshots).</summary>
     public static string VmImage(string vmId) => $"{One("vms", vmId)}/image";
 
+    /// <summary>A one-time ticket for the VM's console; the WebSocket's URL comes in the answer.</summary>
+    public static string VmConsole(string vmId) => $"{One("vms", vmId)}/console";
+
     public static string NetworkAddresses(string networkId) => $"{One("networks", networkId)}/addresses";
 
     /// <summary>The routes above as "METHOD /template" lines, the way OpenAPI names them.</summary>
@@ -83,5 +86,6 @@ public static class Routes
         yield return "GET /api/v1/backups/{id}/download";
         yield return "POST /api/v1/vms/{id}/image";
         yield return "GET /api/v1/networks/{id}/addresses";
+        yield return "POST /api/v1/vms/{id}/console";
     }
 }
