@@ -53,6 +53,19 @@ public static class Routes
     /// <summary>A one-time ticket for the VM's console; the WebSocket's URL comes in the answer.</summary>
     public static string VmConsole(string vmId) => $"{One("vms", vmId)}/console";
 
+    public const string Hosts = "/api/v1/hosts";
+
+    public static string HostCordon(string hostId) => $"{Hosts}/{Uri.EscapeDataString(hostId)}/cordon";
+
+    public static string HostUncordon(string hostId) => $"{Hosts}/{Uri.EscapeDataString(hostId)}/uncordon";
+
+    public static string HostDrain(string hostId) => $"{Hosts}/{Uri.EscapeDataString(hostId)}/drain";
+
+    /// <summary>The signed-in user's own keys (a profile, not a kind).</summary>
+    public const string SshKeys = "/api/v1/profile/ssh-keys";
+
+    public static string SshKey(string id) => $"{SshKeys}/{Uri.EscapeDataString(id)}";
+
     public static string NetworkAddresses(string networkId) => $"{One("networks", networkId)}/addresses";
 
     /// <summary>The routes above as "METHOD /template" lines, the way OpenAPI names them.</summary>
@@ -87,5 +100,12 @@ public static class Routes
         yield return "POST /api/v1/vms/{id}/image";
         yield return "GET /api/v1/networks/{id}/addresses";
         yield return "POST /api/v1/vms/{id}/console";
+        yield return "GET /api/v1/hosts";
+        yield return "POST /api/v1/hosts/{id}/cordon";
+        yield return "POST /api/v1/hosts/{id}/uncordon";
+        yield return "POST /api/v1/hosts/{id}/drain";
+        yield return "GET /api/v1/profile/ssh-keys";
+        yield return "POST /api/v1/profile/ssh-keys";
+        yield return "DELETE /api/v1/profile/ssh-keys/{id}";
     }
 }
