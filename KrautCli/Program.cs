@@ -1,7 +1,9 @@
 using System.CommandLine;
+using KrautCli.Admin;
 using KrautCli.Cli;
 using KrautCli.Config;
 using KrautCli.Http;
+using KrautCli.Images;
 using KrautCli.Resources;
 using KrautCli.Shell;
 using KrautCli.Vms;
@@ -14,8 +16,15 @@ foreach (var kind in KindTable.All)
 {
     var command = ResourceCommands.For(kind);
     if (kind.Name == "vms") VmActions.AddTo(command, kind);
+    if (kind.Name == "vms") VmSubCommands.AddTo(command);
+    if (kind.Name == "images") ImageCommands.AddTo(command, kind);
+    if (kind.Name == "tokens") TokenCreate.Replace(command, kind);
+    if (kind.Name == "networks") command.Subcommands.Add(NetworkAddresses.Build(kind));
     root.Subcommands.Add(command);
 }
+root.Subcommands.Add(VmConsole.Build());
+root.Subcommands.Add(HostCommands.Build());
+root.Subcommands.Add(SshKeyCommands.Build());
 foreach (var command in HistoryCommands.All()) root.Subcommands.Add(command);
 var routes = new Command("api-routes", "The API routes this CLI calls, as OpenAPI names them (for checks against the portal).") { Hidden = true };
 routes.SetAction(_ =>

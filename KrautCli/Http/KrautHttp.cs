@@ -21,6 +21,9 @@ public sealed class KrautHttp(Remote remote, bool dryRun, TextWriter output) : I
 
     private readonly HttpClient _http = new() { BaseAddress = remote.Url, Timeout = TimeSpan.FromSeconds(100) };
 
+    // Uploads and downloads last as long as the bytes take; a cut connection still ends them.
+    private readonly Lazy<HttpClient> _transfers = new(() => new HttpClient { BaseAddress = remote.Url, Timeout = Timeout.InfiniteTimeSpan });
+
     public Remote Remote => remote;
 
     public Task<ApiResponse> GetAsync(string path, CancellationToken ct) => SendAsync(HttpMethod.Get, path, null, null, null, ct);
@@ -77,6 +80,32 @@ public sealed class KrautHttp(Remote remote, bool dryRun, TextWriter output) : I
         }
     }
 
+    /// <summary>
+    /// A request the caller builds (a streamed body, its own headers) and whose answer it reads itself: sent with the
+    /// token, without a time limit; an error status still becomes the API's sentence.
+    /// </summary>
+    public async Task<HttpResponseMessage> TransferAsync(HttpRequestMessage request, CancellationToken ct,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, int? alsoAccept = null)
+    {
+        if (remote.Token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", remote.Token);
+        request.Headers.Accept.ParseAdd("application/json");
+        HttpResponseMessage response;
+        try
+        {
+            response = await _transfers.Value.SendAsync(request, completion, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CliException($"The connection to {remote.Url} (remote {remote.Name}) broke: {e.Message}", ExitCodes.Failed);
+        }
+        if (response.IsSuccessStatusCode || (int)response.StatusCode == alsoAccept) return response;
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(ct);
+            throw Problem((int)response.StatusCode, ParseOrNull(text), text, request.Method, request.RequestUri?.ToString() ?? "");
+        }
+    }
+
     private static JsonNode? ParseOrNull(string text)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
@@ -122,5 +151,9 @@ public sealed class KrautHttp(Remote remote, bool dryRun, TextWriter output) : I
         return new CliException(sentence, ExitCodes.ForStatus(status), details, status);
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        if (_transfers.IsValueCreated) _transfers.Value.Dispose();
+    }
 }

@@ -26,7 +26,7 @@ public static class KindTable
         new("images", "image", "image", [Name, Phase, new("ARCH", "spec.architecture"), new("OS", "spec.osName")]),
         new("networks", "network", "network", [Name, Phase, new("IPV4", "spec.ipv4Cidr"), new("IPV6", "spec.ipv6Cidr")]),
         new("machine-types", "machine-type", "machine type", [Name, new("ARCH", "spec.architecture"), new("VCPUS", "spec.vcpus.default"), new("MEMORY", "spec.memoryMiB.default")]),
-        new("tokens", "token", "token", [Name, new("ACTIONS", "spec.actions"), new("EXPIRES", "spec.expiresAt")]),
+        new("tokens", "token", "token", [Name, new("VERBS", "spec.verbs"), new("KINDS", "spec.kinds"), new("SELECTOR", "spec.selector"), new("EXPIRES", "spec.expiresAt")]),
         new("address-pools", "address-pool", "address pool", [Name, new("IPV4", "spec.ipv4"), new("IPV6", "spec.ipv6")]),
         new("firewalls", "firewall", "firewall", [Name, Phase]),
         new("routers", "router", "router", [Name, Phase, new("NETWORK", "spec.networkId")]),
