@@ -149,7 +149,9 @@ public sealed class VmDetailPageTests : OwnPortalTestContext
         cut.WaitForAssertion(() => Assert.Equal(["stop", "reboot", "force-off"], EnabledActions(cut)), Wait);
         var snackbars = Services.GetRequiredService<ISnackbar>();
 
-        cut.Find("[data-testid=action-stop]").Click();
+        // Found and clicked in one dispatch: the VM's live refresh may re-render the buttons between the two (a full run
+        // once clicked a handler that re-render had just replaced).
+        await cut.InvokeAsync(() => cut.Find("[data-testid=action-stop]").Click());
 
         cut.WaitForAssertion(() => Assert.Equal("stopped", cut.Find("[data-testid=vm-phase]").TextContent.Trim()), Wait);
         cut.WaitForAssertion(() => Assert.Equal(["snacks is stopped."], snackbars.ShownSnackbars.Select(s => s.Message).ToList()), Wait);

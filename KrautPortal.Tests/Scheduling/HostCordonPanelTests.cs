@@ -24,19 +24,21 @@ public sealed class HostCordonPanelTests(SpreadPortal portal) : PortalTestContex
         cut.WaitForAssertion(() => Assert.Equal("false", cut.Find(row).GetAttribute("data-cordoned")), Wait);
         Assert.Equal(2, cut.FindAll("[data-testid=host-cordon-row]").Count);
 
-        cut.Find($"{row} button[data-testid=cordon-button]").Click();
+        // Each click is found and dispatched in one step: on PostgreSQL the panel's load may re-render the row between a
+        // Find and its Click (a full run once clicked a handler that re-render had just replaced).
+        await cut.InvokeAsync(() => cut.Find($"{row} button[data-testid=cordon-button]").Click());
         cut.WaitForAssertion(() => Assert.Contains("keep running", cut.Find(".mud-dialog").TextContent), Wait);
         Assert.Contains($"Cordon {portal.SmallHost}?", cut.Find(".mud-dialog").TextContent);
-        cut.FindAll(".mud-dialog button").First(b => b.TextContent.Trim() == "Cordon").Click();
+        await cut.InvokeAsync(() => cut.FindAll(".mud-dialog button").First(b => b.TextContent.Trim() == "Cordon").Click());
 
         cut.WaitForAssertion(() => Assert.Equal("true", cut.Find(row).GetAttribute("data-cordoned")), Wait);
         Assert.NotNull(cut.Find($"{row} button[data-testid=uncordon-button]"));
         await using (var scope = portal.App.Services.CreateAsyncScope())
             Assert.True((await scope.ServiceProvider.GetRequiredService<HostCordons>().AllAsync(CancellationToken.None)).ContainsKey(portal.SmallHost));
 
-        cut.Find($"{row} button[data-testid=uncordon-button]").Click();
+        await cut.InvokeAsync(() => cut.Find($"{row} button[data-testid=uncordon-button]").Click());
         cut.WaitForAssertion(() => Assert.Contains("place new VMs there again", cut.Find(".mud-dialog").TextContent), Wait);
-        cut.FindAll(".mud-dialog button").First(b => b.TextContent.Trim() == "Uncordon").Click();
+        await cut.InvokeAsync(() => cut.FindAll(".mud-dialog button").First(b => b.TextContent.Trim() == "Uncordon").Click());
         cut.WaitForAssertion(() => Assert.Equal("false", cut.Find(row).GetAttribute("data-cordoned")), Wait);
     }
 }
