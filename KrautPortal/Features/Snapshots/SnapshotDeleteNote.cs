@@ -8,7 +8,7 @@ public sealed class SnapshotDeleteNote(KindReader reader) : IVmDeleteNote
 {
     public async Task<VmDeleteNote?> DescribeAsync(Guid vmId, CancellationToken ct)
     {
-        var count = (await reader.MentioningAsync<SnapshotSpec>(Kinds.Snapshots, vmId, ct)).Count(s => s.Spec.VmId == vmId);
+        var count = (await SnapshotRules.OfVmAsync(reader, vmId, ct)).Count;
         return count == 0 ? null : new VmDeleteNote(count == 1 ? "Its snapshot goes with it." : $"Its {count} snapshots go with it.");
     }
 }

@@ -13,8 +13,8 @@ public sealed class SnapshotOperations(ResourceService<VmSpec, VmStatus> vms, Re
     {
         var vm = await vms.GetAsync(vmId, ct);
         var items = new List<Resource<SnapshotSpec, SnapshotStatus>>();
-        foreach (var record in await reader.MentioningAsync<SnapshotSpec>(Kinds.Snapshots, vmId, ct))
-            if (record.Spec.VmId == vmId && await snapshots.FindAsync(record.Id, ct) is { } snapshot) items.Add(snapshot);
+        foreach (var record in await SnapshotRules.OfVmAsync(reader, vmId, ct))
+            if (await snapshots.FindAsync(record.Id, ct) is { } snapshot) items.Add(snapshot);
         var offer = await capabilities.ForAsync(vm, ct);
         return new VmSnapshots(items.OrderBy(s => s.Status.CreatedAt ?? s.CreatedAt).ThenBy(s => s.Id).ToList(), offer.Offered, offer.Reason, offer.Running);
     }

@@ -65,4 +65,8 @@ public sealed class SnapshotRules(ResourceStore store, SnapshotCapabilities capa
     public Task EnsureDeletableAsync(Resource<SnapshotSpec, SnapshotStatus> existing, Actor actor, CancellationToken ct) => Task.CompletedTask;
 
     public void Changed(Guid id) => reconciler.Enqueue(id);
+
+    /// <summary>Every snapshot record of the VM (a LIKE on the spec narrows the rows in SQL, the typed check decides).</summary>
+    public static async Task<IReadOnlyList<Record<SnapshotSpec>>> OfVmAsync(KindReader reader, Guid vmId, CancellationToken ct) =>
+        (await reader.MentioningAsync<SnapshotSpec>(Kinds.Snapshots, vmId, ct)).Where(s => s.Spec.VmId == vmId).ToList();
 }

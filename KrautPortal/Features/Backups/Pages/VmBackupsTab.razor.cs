@@ -88,6 +88,4 @@ public partial class VmBackupsTab : LiveComponent
         }
         await RefreshAsync();
     }
-
-    private static string Bytes(long bytes) => BackupSizes.Text(bytes);
 }
