@@ -170,12 +170,7 @@ public sealed class LiveMigrationTests(ITestOutputHelper output)
         return await console.WaitForAsync($"read-{token}-42", TimeSpan.FromSeconds(30), since);
     }
 
-    private static string ReadLocalSector(string overlay, int sector)
-    {
-        var file = overlay + ".sector";
-        Tool.Run("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", $"count={sector + 1}", $"if={overlay}", $"of={file}");
-        return SectorText(File.ReadAllBytes(file));
-    }
+    private static string ReadLocalSector(string overlay, int sector) => QcowSector.Text(overlay, sector);
 
     private static string SectorText(byte[] sector) => System.Text.Encoding.ASCII.GetString(sector).TrimEnd('\0');
 

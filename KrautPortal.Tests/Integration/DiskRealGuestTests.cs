@@ -270,20 +270,7 @@ public sealed class DiskRealGuestTests(SharedRealGuest guest, ITestOutputHelper 
         return (vmId, ReadSector(disk, MarkerSector));
     }
 
-    private static string ReadSector(string disk, int sector)
-    {
-        var file = disk + ".sector";
-        // qemu-img dd counts from the start of the image, so count is one past the sector.
-        Tool.Run("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", $"count={sector + 1}", $"if={disk}", $"of={file}");
-        try
-        {
-            return System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(file)).TrimEnd('\0');
-        }
-        finally
-        {
-            File.Delete(file);
-        }
-    }
+    private static string ReadSector(string disk, int sector) => QcowSector.Text(disk, sector);
 
     private static string? Str(JsonElement backup, string field) =>
         backup.GetProperty("status").TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

@@ -106,17 +106,7 @@ public sealed class LiveMoveTests(ITestOutputHelper output) : IAsyncLifetime
     {
         if (uri == TestHosts.System)
         {
-            var disk = App.Service<KrautPaths>().DiskFor(id);
-            var file = disk + ".sector";
-            Tool.Run("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", $"count={sector + 1}", $"if={disk}", $"of={file}");
-            try
-            {
-                return System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(file)).TrimEnd('\0');
-            }
-            finally
-            {
-                File.Delete(file);
-            }
+            return QcowSector.Text(App.Service<KrautPaths>().DiskFor(id), sector);
         }
         var pool = $"{SimulatedHost.DataDirectory}/{App.Service<KrautInstance>().ShortId}";
         var outFile = $"{SimulatedHost.DataDirectory}/{id:N}.sector";

@@ -140,20 +140,7 @@ public sealed class VmImageApiTests(AuthorizationPortal portal)
     private Task<JsonObject> SettledAsync(Guid image) => Eventually.WaitForAsync(async () =>
         await portal.Api.GetAsync($"/api/v1/images/{image}") is var i && (string?)i["status"]!["phase"] is "ready" or "failed" ? i : null, Ready, "the image to be ready");
 
-    /// <summary>Sector <paramref name="sector"/> of a qcow2 as its guest sees it (qemu-img dd counts from the start, so count is one past it).</summary>
-    private static byte[] SectorOf(string qcow2, int sector)
-    {
-        var file = qcow2 + ".sector";
-        Tool.Run("qemu-img", "dd", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", $"count={sector + 1}", $"if={qcow2}", $"of={file}");
-        try
-        {
-            return File.ReadAllBytes(file);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
-    }
+    private static byte[] SectorOf(string qcow2, int sector) => Support.QcowSector.Bytes(qcow2, sector);
 
     private Task<HttpResponseMessage> MakeAsync(Caller caller, Guid vm, JsonObject body) =>
         portal.Client(caller).PostAsync($"/api/v1/vms/{vm}/image", ApiClient.Json(body));
