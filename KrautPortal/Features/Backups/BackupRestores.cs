@@ -56,7 +56,9 @@ public sealed class BackupRestores(KindReader reader, KrautPaths paths, HostRegi
         File.Delete(temporary);
         await BackupFiles.FlattenAsync(chain, temporary, null, ct);
         File.Move(temporary, disk, overwrite: true);
-        foreach (var other in await BackupRules.OfVmAsync(reader, vm.Id, ct))
+        // Newest first: a checkpoint with children may refuse to go, and one left behind blocks the VM's internal
+        // snapshots ("cannot perform block operations while checkpoint exists").
+        foreach (var other in (await BackupRules.OfVmAsync(reader, vm.Id, ct)).OrderByDescending(b => b.Status.CompletedAt ?? b.CreatedAt))
         {
             if (other.Status.Checkpoint is not { } name) continue;
             try
