@@ -145,7 +145,9 @@ public sealed class SnapshotApiTests(AuthorizationPortal portal) : IClassFixture
         var project = ApiClient.UniqueName("proj");
         var inside = (Guid)(await portal.ArrangeAsync(Owner.Alice, Kinds.Vms.Name, ApiClient.UniqueName("in"), new JsonObject { ["project"] = project }))["id"]!;
         var outside = (Guid)(await portal.ArrangeAsync(Owner.Alice, Kinds.Vms.Name, ApiClient.UniqueName("out"), new JsonObject { ["project"] = "other" }))["id"]!;
+        // Both must have a domain: the outside VM gets a snapshot of its own below.
         await portal.Api.WaitForPhaseAsync(inside, "running");
+        await portal.Api.WaitForPhaseAsync(outside, "running");
         var token = await portal.CreateTokenAsync(Caller.Alice, "disks", ["read", "create", "update", "delete"],
             [Kinds.Vms.Name, Kinds.Snapshots.Name, Kinds.Backups.Name, Kinds.Images.Name], $"project={project}");
         using var client = portal.TokenClient(token);
