@@ -13,7 +13,10 @@ namespace KrautPortal.Features.Auth.Htpasswd;
 /// so a reader can see an empty or partial file for a moment. Such content (empty, not ending in a newline,
 /// or changed while being read) is only believed once the file has been left alone for <see cref="SettleTime"/>.
 /// New content of a recently written file is believed only if the file then stays unchanged for a moment
-/// (<see cref="QuietTime"/>), which catches a copy paused between two chunks at a line boundary. Until a file has
+/// (<see cref="QuietTime"/>), which catches a copy paused between two chunks at a line boundary. A copy paused longer
+/// than that (a loaded machine deschedules htpasswd) shows a prefix whose length is a whole number of the copy's
+/// chunks: new, recent content of exactly <see cref="CopyChunk"/> × n bytes is believed only once settled (a file that
+/// really is that long takes effect <see cref="SettleTime"/> later; any other change, a removed user too, at once). Until a file has
 /// settled it is read on every use even if its stamp looks unchanged: file times tick coarsely, so a second write
 /// of the same length within one tick would otherwise go unseen.
 /// </remarks>
@@ -25,6 +28,9 @@ internal sealed class ReloadingFile<T>(string path, string what, Func<string, T>
 
     /// <summary>A writer copying a file does so in a tight loop: no change for this long means it has finished.</summary>
     private static readonly TimeSpan QuietTime = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>htpasswd copies its temporary file over in buffers of 4 KiB or multiples (APR's file buffer).</summary>
+    private const int CopyChunk = 4096;
 
     private readonly Lock _gate = new();
     private (DateTime WriteTime, long Length) _stamp;
@@ -77,7 +83,7 @@ internal sealed class ReloadingFile<T>(string path, string what, Func<string, T>
             var changed = _current is null || !digest.AsSpan().SequenceEqual(_digest);
             var settled = time.GetUtcNow().UtcDateTime - after.WriteTime >= SettleTime;
             var complete = before == after && bytes.Length == after.Length && bytes.Length > 0 && bytes[^1] == (byte)'\n'
-                && (settled || !changed || StaysQuiet(after));
+                && (settled || !changed || (bytes.Length % CopyChunk != 0 && StaysQuiet(after)));
             if (!complete && !settled)
             {
                 // Probably caught mid-rewrite: keep answering from the last good parse and look again next time.
