@@ -9,7 +9,7 @@ using KrautCli.Shell;
 using KrautCli.Vms;
 using KrautCli.Watch;
 
-var root = new RootCommand("kraut: the Kraut Computing portal from the terminal. Exit codes: 0 done, 1 failed, 2 usage, 3 not found, 4 conflict.");
+var root = new RootCommand("kraut: the Kraut Computing portal from the terminal. Exit codes: 0 done, 1 failed, 2 usage or input refused (400, 422), 3 not found, 4 conflict.");
 Globals.AddTo(root);
 root.Subcommands.Add(RemoteCommands.Build());
 foreach (var kind in KindTable.All)

@@ -17,7 +17,7 @@ using KrautPortal.Benchmarks.Support;
 using KrautPortal.Benchmarks.Upload;
 using KrautPortal.Benchmarks.Usage;
 
-// Usage: dotnet run -c Release --project KrautPortal.Benchmarks -- create|list|auth|convert|upload|ipam|router|console|usage|dashboard|placement|replicas|list-million|cli-startup|all [--iterations N] [--rows N] [--keep-db PATH] [--requests N] [--data-mib N] [--allocations N] [--allocators N] [--keys N] [--burst-lines N] [--domain NAME]
+// Usage: dotnet run -c Release --project KrautPortal.Benchmarks -- create|list|auth|convert|upload|ipam|router|console|usage|dashboard|placement|replicas|list-million|cli-startup|cli-list|all [--iterations N] [--rows N] [--keep-db PATH] [--requests N] [--data-mib N] [--allocations N] [--allocators N] [--keys N] [--burst-lines N] [--domain NAME]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 var iterations = IntOption("--iterations", 5);
 var rows = IntOption("--rows", 100_000);
@@ -33,10 +33,10 @@ var placedVms = IntOption("--placed-vms", 5000);
 var decisions = IntOption("--decisions", 200);
 var domain = Array.IndexOf(args, "--domain") is var d and >= 0 && d + 1 < args.Length ? args[d + 1] : null;
 var keepDbAt = Array.IndexOf(args, "--keep-db") is var k and >= 0 && k + 1 < args.Length ? Path.GetFullPath(args[k + 1]) : null;
-if (which is not ("create" or "list" or "auth" or "convert" or "upload" or "ipam" or "router" or "console" or "usage" or "dashboard" or "placement" or "replicas" or "list-million" or "backup" or "cli-startup" or "all") || iterations < 1 || keys < 1 || burstLines < 0 || rows < 1_000 || requests < 20 || dataMiB < 1
+if (which is not ("create" or "list" or "auth" or "convert" or "upload" or "ipam" or "router" or "console" or "usage" or "dashboard" or "placement" or "replicas" or "list-million" or "backup" or "cli-startup" or "cli-list" or "all") || iterations < 1 || keys < 1 || burstLines < 0 || rows < 1_000 || requests < 20 || dataMiB < 1
     || allocations is < 100 or > 60_000 || allocators < 1 || passes < 1)
 {
-    Console.Error.WriteLine("usage: KrautPortal.Benchmarks create|list|auth|convert|upload|ipam|router|console|usage|dashboard|placement|replicas|list-million|all [--iterations N (default 5)] [--rows N (default 100000, at least 1000)] [--keep-db PATH (copy of the list database)] [--requests N (auth, per credential; default 500, at least 20)] [--data-mib N (convert: MiB of data per input, default 1024)] [--allocations N (ipam, per round; default 4000)] [--allocators N (ipam; default 32)] [--keys N (console: keys per round, default 40)] [--burst-lines N (console: seq 1 N, default 100000; 0 = none)] [--domain NAME (console: only virsh console and the libvirt stream on this existing domain, nothing written)] [--passes N (usage: sampling passes, default 200)] [--usage-vms N (dashboard: VMs with a month of hourly usage, default 3000)] [--placed-vms N (placement: default 5000)] [--decisions N (placement: per round, default 200)] [--million-rows N (list-million: VMs, default 1000000)] [--runs N (list-million: per page and side, default 50)] [--keep-pg (list-million: keep the filled database for the next run)] [--runs N (cli-startup: per command, default 30)]");
+    Console.Error.WriteLine("usage: KrautPortal.Benchmarks create|list|auth|convert|upload|ipam|router|console|usage|dashboard|placement|replicas|list-million|backup|cli-startup|cli-list|all [--iterations N (default 5)] [--rows N (default 100000, at least 1000)] [--keep-db PATH (copy of the list database)] [--requests N (auth, per credential; default 500, at least 20)] [--data-mib N (convert: MiB of data per input, default 1024)] [--allocations N (ipam, per round; default 4000)] [--allocators N (ipam; default 32)] [--keys N (console: keys per round, default 40)] [--burst-lines N (console: seq 1 N, default 100000; 0 = none)] [--domain NAME (console: only virsh console and the libvirt stream on this existing domain, nothing written)] [--passes N (usage: sampling passes, default 200)] [--usage-vms N (dashboard: VMs with a month of hourly usage, default 3000)] [--placed-vms N (placement: default 5000)] [--decisions N (placement: per round, default 200)] [--million-rows N (list-million: VMs, default 1000000)] [--runs N (list-million: per page and side, default 50)] [--keep-pg (list-million: keep the filled database for the next run)] [--runs N (cli-startup: per command, default 30; cli-list: per side, default 10)] [--cli-vms N (cli-list: VMs, default 10000)]");
     return 2;
 }
 #if DEBUG
@@ -63,6 +63,7 @@ if (which is "list-million") ResultsFile.Update("list-million", await ListMillio
 if (which is "backup") ResultsFile.Update("backup", await BackupBenchmark.RunAsync(Math.Min(iterations, 3), IntOption("--data-mib", 256)));
 if (which is "replicas" or "all") ResultsFile.Update("replicas", await ReplicasBenchmark.RunAsync(IntOption("--creates", 200), Math.Min(iterations, 3)));
 if (which is "cli-startup" or "all") ResultsFile.Update("cli-startup", await CliStartupBenchmark.RunAsync(IntOption("--runs", 30)));
+if (which is "cli-list" or "all") ResultsFile.Update("cli-list", await CliListBenchmark.RunAsync(IntOption("--cli-vms", 10_000), IntOption("--runs", 10)));
 Console.WriteLine($"Done in {clock.Elapsed.TotalMinutes:0.0} min.");
 return 0;
 

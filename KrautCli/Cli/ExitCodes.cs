@@ -9,9 +9,13 @@ public static class ExitCodes
     public const int NotFound = 3;
     public const int Conflict = 4;
 
-    /// <summary>The exit code for an HTTP error status from the portal.</summary>
+    /// <summary>
+    /// The exit code for an HTTP error status from the portal. A 400 or 422 is the portal refusing what was given (a bad
+    /// address, a name taken by the rules, an unknown verb): like a bad flag, the command must change before it can work.
+    /// </summary>
     public static int ForStatus(int status) => status switch
     {
+        400 or 422 => Usage,
         404 or 410 => NotFound,
         409 or 412 => Conflict,
         _ => Failed,

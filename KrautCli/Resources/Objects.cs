@@ -12,7 +12,7 @@ public static class Objects
         int.TryParse(Environment.GetEnvironmentVariable("KRAUT_PAGE_SIZE"), out var size) && size is > 0 and <= 500 ? size : 500;
 
     /// <summary>All items, following the API's continue tokens until the last page.</summary>
-    public static async Task<List<JsonNode?>> ListAsync(KrautHttp http, KindDef kind, string? selector, string? sort, CancellationToken ct)
+    public static async Task<List<JsonNode?>> ListAsync(KrautHttp http, KindDef kind, string? selector, string? sort, CancellationToken ct, string? name = null)
     {
         var items = new List<JsonNode?>();
         string? next = null;
@@ -21,6 +21,7 @@ public static class Objects
             var query = $"?limit={PageSize}"
                 + (string.IsNullOrEmpty(selector) ? "" : "&selector=" + Uri.EscapeDataString(selector))
                 + (string.IsNullOrEmpty(sort) ? "" : "&sort=" + Uri.EscapeDataString(sort))
+                + (name is null ? "" : "&name=" + Uri.EscapeDataString(name))
                 + (next is null ? "" : "&continue=" + Uri.EscapeDataString(next));
             var page = (await http.GetAsync(Routes.List(kind.Name) + query, ct)).Body;
             items.AddRange(page?["items"]?.AsArray() ?? []);
@@ -41,8 +42,8 @@ public static class Objects
     public static async Task<string> IdOfAsync(KrautHttp http, KindDef kind, string nameOrId, CancellationToken ct)
     {
         if (Guid.TryParseExact(nameOrId, "D", out _)) return nameOrId;
-        // The API has no lookup by name; the list (every page) is the one place names are.
-        var matches = (await ListAsync(http, kind, null, null, ct)).Where(i => (string?)i?["name"] == nameOrId).ToList();
+        // One small page: ?name= asks the portal for that exact name (one per owner), so no list of every object is read.
+        var matches = (await ListAsync(http, kind, null, null, ct, name: nameOrId)).Where(i => (string?)i?["name"] == nameOrId).ToList();
         return matches.Count switch
         {
             0 => throw CliException.NotFound($"There is no {kind.Singular} named '{nameOrId}'."),

@@ -76,14 +76,18 @@ public static class VmBackups
         var name = new Option<string?>("--name") { Description = "Restore into a new VM of this name (the backed-up VM's type, networks and metadata)." };
         var over = new Option<bool>("--over") { Description = "Instead: replace the stopped VM's own disk with the backup." };
         var stopped = new Option<bool>("--stopped") { Description = "Leave the new VM stopped." };
+        var type = new Option<string?>("--type") { Description = "The new VM's machine type (name or id; default: the backed-up VM's)." };
+        var networks = new Option<string[]>("--network") { Description = "A network (name or id) for a NIC of the new VM; repeat for more (default: the backed-up VM's)." };
         var command = new Command("restore", "Restore a backup into a new VM (--name) or over the stopped VM (--over).")
         {
-            vm, backup, name, over, stopped, ResourceCommands.Yes,
+            vm, backup, name, over, stopped, type, networks, ResourceCommands.Yes,
         };
         command.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(name) is null == !parse.GetValue(over))
                 throw CliException.Usage("Give --name NEW to restore into a new VM, or --over to replace the VM's disk; one of them.");
+            if (parse.GetValue(over) && (parse.GetValue(type) is not null || parse.GetValue(networks) is { Length: > 0 }))
+                throw CliException.Usage("--type and --network are for a new VM (--name); --over keeps the VM as it is.");
             using var session = Session.Open(parse);
             var target = await PickAsync(session, parse, vm, backup, ct);
             var backupId = (string)target["id"]!;
@@ -97,6 +101,13 @@ public static class VmBackups
                 return ExitCodes.Done;
             }
             var body = new JsonObject { ["name"] = parse.GetValue(name), ["start"] = !parse.GetValue(stopped) };
+            if (parse.GetValue(type) is { } t) body["machineTypeId"] = await Objects.IdOfAsync(session.Http, KindTable.Find("machine-types")!, t, ct);
+            if (parse.GetValue(networks) is { Length: > 0 } wanted)
+            {
+                var ids = new JsonArray();
+                foreach (var network in wanted) ids.Add(await Objects.IdOfAsync(session.Http, KindTable.Find("networks")!, network, ct));
+                body["networkIds"] = ids;
+            }
             if (await session.Http.ChangeAsync(HttpMethod.Post, Routes.BackupRestore(backupId), body, ct) is { } answer)
                 session.Printer.One(VmKind, answer.Body);
             return ExitCodes.Done;

@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Win32.SafeHandles;
 using KrautCli.Cli;
 using KrautCli.Http;
 using static KrautCli.Vms.VmSubResources;
@@ -67,7 +68,11 @@ public static class VmConsole
     /// <summary>Keys to the guest until Ctrl-] (true) or the end of standard input (false).</summary>
     private static async Task<bool> SendKeysAsync(ClientWebSocket socket, CancellationToken ct)
     {
-        await using var input = Console.OpenStandardInput();
+        // On a terminal, Console.OpenStandardInput hands out whole lines (.NET edits and echoes them itself), which would
+        // hold Ctrl-] and every key back until Enter: the terminal's own descriptor is read as it is instead.
+        await using Stream input = Console.IsInputRedirected
+            ? Console.OpenStandardInput()
+            : new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
         var buffer = new byte[4096];
         while (true)
         {

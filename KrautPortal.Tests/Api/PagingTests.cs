@@ -150,6 +150,25 @@ public sealed class PagingTests(ApiClient api) : IClassFixture<ApiClient>
         return ordered;
     }
 
+    [Fact]
+    public async Task List_ByName_ReturnsExactlyThatName_OnePerOwner_PagedLikeAnyList_AndItsTokenServesOnlyThatName()
+    {
+        var (selector, ids) = await CreateItemsAsync();
+        var expected = Items.Select((item, i) => (item, i)).Where(x => x.item.Name == "c").Select(x => ids[x.i]).ToHashSet();
+        var run = selector["run=".Length..];
+
+        var first = await api.GetAsync($"/api/v1/machine-types?selector={Uri.EscapeDataString(selector)}&name={run}-c&limit=1");
+        var token = (string?)first["continue"] ?? throw new InvalidOperationException("two items are named c: expected a second page");
+        var second = await api.GetAsync($"/api/v1/machine-types?selector={Uri.EscapeDataString(selector)}&name={run}-c&limit=1&continue={Uri.EscapeDataString(token)}");
+        Assert.Null((string?)second["continue"]);
+        var seen = first["items"]!.AsArray().Concat(second["items"]!.AsArray()).Select(i => Guid.Parse((string)i!["id"]!)).ToHashSet();
+        Assert.Equal(expected, seen);
+
+        Assert.Empty((await api.GetAsync($"/api/v1/machine-types?selector={Uri.EscapeDataString(selector)}&name={run}-C"))["items"]!.AsArray());
+        using var otherName = await api.Http.GetAsync($"/api/v1/machine-types?selector={Uri.EscapeDataString(selector)}&name={run}-m&limit=1&continue={Uri.EscapeDataString(token)}");
+        await ApiClient.AssertProblemAsync(otherName, HttpStatusCode.BadRequest, "different query");
+    }
+
     /// <summary>
     /// Creates <see cref="Items"/> with a selector only they match. Same-name items of another owner go through
     /// the store (the API always acts as admin); creation times are then set so several are exactly equal.

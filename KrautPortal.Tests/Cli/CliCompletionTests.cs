@@ -44,6 +44,41 @@ public sealed class CliCompletionTests(CliPortal portal)
     }
 
     /// <summary>
+    /// <c>kraut completion zsh</c> in a real zsh on a terminal (tmux), with compinit: TAB completes a unique VM name on
+    /// the command line, and a second TAB on an ambiguous one lists both.
+    /// </summary>
+    [Fact]
+    public async Task ZshCompletion_OnATerminal_CompletesAndListsTheNamesOfExistingVms()
+    {
+        var zsh = Tool.PackagedFile("/usr/bin/zsh", "zsh");
+        var marker = ApiClient.UniqueName("ztab");
+        var names = new[] { $"{marker}-alpha", $"{marker}-beta" };
+        try
+        {
+            foreach (var name in names)
+                await portal.ExpectAsync(0, "vm", "create", name, "--image", "kraut-test-guest", "--network", "default", "--type", "small", "--stopped");
+            using var pane = TmuxPane.Start(portal, $"{zsh} -f");
+            pane.Type("autoload -U compinit && compinit -u && source <(kraut completion zsh) && echo completion-$((2+3))");
+            await pane.WaitForAsync("completion-5");
+
+            pane.Keys($"kraut vm get {marker}-al");
+            pane.Keys("Tab");
+            await pane.WaitForAsync($"kraut vm get {names[0]}");
+            pane.Keys("C-u");
+
+            pane.Keys($"kraut vm get {marker}-");
+            pane.Keys("Tab");
+            pane.Keys("Tab");
+            var screen = await pane.WaitForAsync(new System.Text.RegularExpressions.Regex($"{names[0]}\\s+{names[1]}"));
+            Assert.Contains(names[1], screen, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await portal.RunAsync(["vm", "delete", .. names, "--yes"]);
+        }
+    }
+
+    /// <summary>
     /// Sources the script in a fresh bash, prints <c>complete -p kraut</c> when only the program is given, else sets
     /// COMP_WORDS to <paramref name="words"/> (the last one being typed) and prints COMPREPLY, one per line.
     /// </summary>

@@ -108,7 +108,7 @@ public sealed class CliImageTests(CliPortal portal) : IDisposable
 
         // A loopback URL is refused (the portal must not fetch from itself); no empty image stays under that name.
         var importName = ApiClient.UniqueName("imp");
-        var refused = await portal.ExpectAsync(1, "image", "import", "http://127.0.0.1/disk.qcow2", "--name", importName);
+        var refused = await portal.ExpectAsync(2, "image", "import", "http://127.0.0.1/disk.qcow2", "--name", importName);
         Assert.StartsWith("Error: ", refused.Err, StringComparison.Ordinal);
         await portal.ExpectAsync(3, "image", "get", importName);
     }

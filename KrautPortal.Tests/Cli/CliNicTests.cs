@@ -41,7 +41,7 @@ public sealed class CliNicTests(CliPortal portal)
             var badNetwork = await portal.ExpectAsync(3, "vm", "nic", "add", vm, "--network", "no-such-network");
             Assert.Contains("no network named 'no-such-network'", badNetwork.Err, StringComparison.Ordinal);
             // The API's own sentence and field for an address it refuses.
-            var badAddress = await portal.ExpectAsync(1, "vm", "nic", "add", vm, "--network", "default", "--ipv4", "not-an-address");
+            var badAddress = await portal.ExpectAsync(2, "vm", "nic", "add", vm, "--network", "default", "--ipv4", "not-an-address");
             Assert.StartsWith("Error: ", badAddress.Err, StringComparison.Ordinal);
         }
         finally

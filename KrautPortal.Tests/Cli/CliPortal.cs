@@ -18,11 +18,19 @@ public sealed record CliRun(int ExitCode, string Out, string Err)
 /// executable run against it as a child process, its configuration in a temporary XDG_CONFIG_HOME with one remote
 /// (<c>test</c>, the god token) added through <c>kraut remote add</c> itself.
 /// </summary>
-public sealed class CliPortal : IAsyncLifetime
+public class CliPortal : IAsyncLifetime
 {
     public static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(60);
 
-    public KrautAppFactory App { get; } = new(KrautAppFactory.TestDriver, "blank");
+    public CliPortal()
+        : this(new KrautAppFactory(KrautAppFactory.TestDriver, "blank"))
+    {
+    }
+
+    /// <summary>For the CLI against another portal: real disks on qemu:///system, or more hosts.</summary>
+    protected CliPortal(KrautAppFactory app) => App = app;
+
+    public KrautAppFactory App { get; }
 
     public string ConfigHome { get; } = Directory.CreateTempSubdirectory("kraut-cli-").FullName;
 
@@ -90,7 +98,7 @@ public sealed class CliPortal : IAsyncLifetime
         return run;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await App.DisposeAsync();
         Directory.Delete(ConfigHome, recursive: true);

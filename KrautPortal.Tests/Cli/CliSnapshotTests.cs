@@ -25,7 +25,7 @@ public sealed class CliSnapshotTests(CliPortal portal)
             Assert.Equal(["before-upgrade", "ready"], row[..2]);
             Assert.Equal((string)taken["id"]!, row[^1]);
 
-            var again = await portal.ExpectAsync(1, "vm", "snapshot", "take", vm, "");
+            var again = await portal.ExpectAsync(2, "vm", "snapshot", "take", vm, "");
             Assert.StartsWith("Error: ", again.Err, StringComparison.Ordinal);
 
             await portal.ExpectAsync(0, "vm", "snapshot", "delete", vm, "before-upgrade", "--yes", "--wait", "--timeout", "60s");

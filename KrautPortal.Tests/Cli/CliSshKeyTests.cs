@@ -24,7 +24,7 @@ public sealed class CliSshKeyTests(CliPortal portal)
 
             var privateKey = await portal.ExpectAsync(2, "ssh-key", "add", key);
             Assert.Contains("is a private key", privateKey.Err, StringComparison.Ordinal);
-            var junk = await portal.ExpectAsync(1, "ssh-key", "add", "ssh-rsa AAAA short");
+            var junk = await portal.ExpectAsync(2, "ssh-key", "add", "ssh-rsa AAAA short");
             Assert.StartsWith("Error: ", junk.Err, StringComparison.Ordinal);
 
             await portal.ExpectAsync(0, "ssh-key", "remove", comment);

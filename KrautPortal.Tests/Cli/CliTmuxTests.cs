@@ -84,14 +84,20 @@ internal sealed class TmuxPane : IDisposable
 
     private TmuxPane(string session) => _session = session;
 
-    public static TmuxPane Start(CliPortal portal)
+    public static TmuxPane Start(CliPortal portal, string shell = "bash --noprofile --norc") => Start(portal.ConfigHome, remote: "", token: "", shell);
+
+    /// <param name="configHome">kraut's XDG_CONFIG_HOME.</param>
+    /// <param name="remote">KRAUT_REMOTE (a URL, or empty for the config's remote).</param>
+    /// <param name="token">KRAUT_TOKEN (or empty for the config's).</param>
+    /// <param name="shell">The shell and its arguments, started without the user's start-up files.</param>
+    public static TmuxPane Start(string configHome, string remote, string token, string shell = "bash --noprofile --norc")
     {
         var tmux = Tool.PackagedFile("/usr/bin/tmux", "tmux");
         var pane = new TmuxPane($"kraut-{Guid.NewGuid().ToString("N")[..8]}");
         // The environment set on the shell's command line: a tmux server keeps the one it was started with.
-        var shell = $"env PATH='{Path.GetDirectoryName(CliPortal.Executable)}:{Environment.GetEnvironmentVariable("PATH")}' "
-            + $"XDG_CONFIG_HOME='{portal.ConfigHome}' KRAUT_REMOTE= KRAUT_TOKEN= PS1='$ ' bash --noprofile --norc";
-        Tool.Run(tmux, "-S", pane._socket, "-f", "/dev/null", "new-session", "-d", "-s", pane._session, "-x", "160", "-y", "40", shell);
+        var command = $"env PATH='{Path.GetDirectoryName(CliPortal.Executable)}:{Environment.GetEnvironmentVariable("PATH")}' "
+            + $"XDG_CONFIG_HOME='{configHome}' KRAUT_REMOTE='{remote}' KRAUT_TOKEN='{token}' PS1='$ ' {shell}";
+        Tool.Run(tmux, "-S", pane._socket, "-f", "/dev/null", "new-session", "-d", "-s", pane._session, "-x", "160", "-y", "40", command);
         return pane;
     }
 
@@ -107,17 +113,18 @@ internal sealed class TmuxPane : IDisposable
 
     public string Screen() => Tool.Run("tmux", "-S", _socket, "capture-pane", "-p", "-t", _session);
 
-    public Task<string> WaitForAsync(string text) => WaitForAsync(new Regex(Regex.Escape(text)));
+    public Task<string> WaitForAsync(string text, TimeSpan? patience = null) => WaitForAsync(new Regex(Regex.Escape(text)), patience);
 
-    /// <summary>The screen once it shows <paramref name="pattern"/>; fails with the screen as it was after 30 s.</summary>
-    public async Task<string> WaitForAsync(Regex pattern)
+    /// <summary>The screen once it shows <paramref name="pattern"/>; fails with the screen as it was after 30 s (or <paramref name="patience"/>).</summary>
+    public async Task<string> WaitForAsync(Regex pattern, TimeSpan? patience = null)
     {
-        var deadline = DateTime.UtcNow + Patience;
+        var wait = patience ?? Patience;
+        var deadline = DateTime.UtcNow + wait;
         while (true)
         {
             var screen = Screen();
             if (pattern.IsMatch(screen)) return screen;
-            Assert.True(DateTime.UtcNow < deadline, $"the terminal did not show /{pattern}/ within {Patience.TotalSeconds:0} s; it shows:\n{screen}");
+            Assert.True(DateTime.UtcNow < deadline, $"the terminal did not show /{pattern}/ within {wait.TotalSeconds:0} s; it shows:\n{screen}");
             await Task.Delay(100);
         }
     }

@@ -35,7 +35,7 @@ public sealed class CliTokenTests(CliPortal portal)
 
             var bad = await portal.ExpectAsync(2, "token", "create", name + "-x", "--verbs", "read", "--kinds", "vms", "--expires", "soon");
             Assert.Contains("--expires soon", bad.Err, StringComparison.Ordinal);
-            var refused = await portal.ExpectAsync(1, "token", "create", name + "-y", "--verbs", "fly", "--kinds", "vms");
+            var refused = await portal.ExpectAsync(2, "token", "create", name + "-y", "--verbs", "fly", "--kinds", "vms");
             Assert.StartsWith("Error: ", refused.Err, StringComparison.Ordinal);
 
             await portal.ExpectAsync(0, "token", "delete", name, "--yes");

@@ -97,7 +97,7 @@ public sealed class CliVmTests(CliPortal portal)
     {
         var name = ApiClient.UniqueName("toobig");
 
-        var run = await portal.ExpectAsync(1, Create(name, "--memory", "4096"));
+        var run = await portal.ExpectAsync(2, Create(name, "--memory", "4096"));
 
         // The API's title, then each refused field with its sentence, once.
         var lines = run.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);

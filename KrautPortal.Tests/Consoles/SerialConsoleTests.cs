@@ -65,6 +65,48 @@ public sealed class SerialConsoleTests(ConsoleGuestPortal portal) : IClassFixtur
         await viewer.WaitForOutputAsync($"typed-42-{marker}", Answer);
     }
 
+    /// <summary>
+    /// <c>kraut console</c> in a real terminal (tmux) on the booted guest: keys typed there reach the guest's shell, its
+    /// answer appears on the terminal, and Ctrl-] gives the terminal back.
+    /// </summary>
+    [Fact]
+    public async Task KrautConsole_InATerminal_TypesIntoTheGuestsShell_AndCtrlBracketQuits()
+    {
+        var config = Directory.CreateTempSubdirectory("kraut-cli-console-").FullName;
+        try
+        {
+            using var pane = Cli.TmuxPane.Start(config, portal.BaseAddress.ToString(), TestCredentials.GodToken);
+            pane.Type($"kraut console {portal.VmId}");
+            var marker = Marker();
+            // Typed again until the guest's shell answers (a line typed while kraut still connects, or while the log's tail
+            // arrives, may go elsewhere). Only the guest lacks KRAUT_TOKEN, so only its answer says "guest".
+            var deadline = DateTime.UtcNow + Answer;
+            while (true)
+            {
+                pane.Type($"echo \"cli-$((6*7))-[${{KRAUT_TOKEN:-guest}}]-{marker}\"");
+                try
+                {
+                    await pane.WaitForAsync($"cli-42-[guest]-{marker}", TimeSpan.FromSeconds(5));
+                    break;
+                }
+                catch (Xunit.Sdk.TrueException) when (DateTime.UtcNow < deadline)
+                {
+                    // not answered yet
+                }
+            }
+            // Ctrl-] alone, no Enter: only a terminal in raw mode hands it over at once (a line-buffered one keeps it).
+            pane.Keys("C-]");
+            await pane.WaitForAsync("Console closed.");
+            // Only the terminal's own shell knows the portal's address: the guest's would print an empty one.
+            pane.Type("echo \"remote=[$KRAUT_REMOTE]\"");
+            await pane.WaitForAsync($"remote=[{portal.BaseAddress}]");
+        }
+        finally
+        {
+            Directory.Delete(config, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task ASecondViewer_SeesTheOutput_ButTypesOnlyAfterTakingOver()
     {

@@ -17,7 +17,7 @@ public static class ResourceApi
         var name = string.Concat(kind.Plural.Split(' ', '-').Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
 
         group.MapGet("/", ResourceEndpoints<TSpec, TStatus>.List).WithName($"List{name}")
-            .WithSummary($"List {kind.Plural}, filtered by a metadata selector, a page at a time.");
+            .WithSummary($"List {kind.Plural}, filtered by a metadata selector (and ?name= for one exact name), a page at a time.");
         if (mapCreate)
         {
             group.MapPost("/", ResourceEndpoints<TSpec, TStatus>.Create).WithName($"Create{name}")
@@ -67,9 +67,9 @@ public static class ResourceEndpoints<TSpec, TStatus>
     where TStatus : class
 {
     public static async Task<Ok<ListResponse<Resource<TSpec, TStatus>>>> List(ResourceService<TSpec, TStatus> service,
-        string? selector, int? limit, string? @continue, string? sort, CancellationToken ct)
+        string? selector, int? limit, string? @continue, string? sort, string? name, CancellationToken ct)
     {
-        var page = await service.ListAsync(new ListQuery(selector, limit ?? ListQuery.DefaultLimit, @continue, sort ?? "name"), ct);
+        var page = await service.ListAsync(new ListQuery(selector, limit ?? ListQuery.DefaultLimit, @continue, sort ?? "name", string.IsNullOrEmpty(name) ? null : name), ct);
         return TypedResults.Ok(new ListResponse<Resource<TSpec, TStatus>>(page.Items, page.Continue));
     }
 

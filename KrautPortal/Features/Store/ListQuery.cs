@@ -8,8 +8,9 @@ namespace KrautPortal.Features.Store;
 
 public enum SortField { Name, Created, Updated }
 
-/// <summary>One page request: a selector, a page size, where the previous page ended, and the order.</summary>
-public sealed record ListQuery(string? Selector = null, int Limit = ListQuery.DefaultLimit, string? Continue = null, string Sort = "name")
+/// <summary>One page request: a selector, a page size, where the previous page ended, the order, and an exact name.</summary>
+/// <param name="Name">Only objects of exactly this name (one per owner): how a client finds an object by name without listing them all.</param>
+public sealed record ListQuery(string? Selector = null, int Limit = ListQuery.DefaultLimit, string? Continue = null, string Sort = "name", string? Name = null)
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
@@ -36,7 +37,7 @@ public sealed record ListQuery(string? Selector = null, int Limit = ListQuery.De
 
     /// <summary>Ties a continue token to the query it was made for, so it cannot be replayed against another.</summary>
     internal string Fingerprint(string kind) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{kind}\n{Selector}\n{Sort}")))[..16];
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{kind}\n{Selector}\n{Sort}\n{Name}")))[..16];
 }
 
 /// <summary>Keyset position after the last item of a page: its sort value and its sequence number.</summary>

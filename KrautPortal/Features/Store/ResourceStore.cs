@@ -136,6 +136,7 @@ public sealed partial class ResourceStore(DbSession session, DatabaseProvider pr
         var fingerprint = query.Fingerprint(kind);
 
         var rows = await FilterAsync(kind, selector, actor, ct);
+        if (query.Name is { } name) rows = rows.Where(r => r.Name == name);
         if (query.Continue is { } token)
         {
             rows = AfterPosition(rows, field, descending, ContinueToken.Decode(token, fingerprint));
