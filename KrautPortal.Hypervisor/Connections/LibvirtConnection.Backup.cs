@@ -100,6 +100,19 @@ public sealed partial class LibvirtConnection
         return error.Code == ErrNoDomainCheckpoint ? false : throw error;
     }
 
+    /// <summary>How many checkpoints the domain has; 0 also when the domain is gone.</summary>
+    public int CheckpointCount(Guid uuid)
+    {
+        ThrowIfDisposed();
+        using var domain = LibvirtNative.virDomainLookupByUUIDString(_handle, uuid.ToString("D"));
+        if (domain.IsInvalid)
+        {
+            LibvirtError.Capture("virDomainLookupByUUIDString");
+            return 0;
+        }
+        return LibvirtError.Check(LibvirtNative.virDomainListAllCheckpoints(domain, IntPtr.Zero, 0), "virDomainListAllCheckpoints");
+    }
+
     /// <summary>
     /// Deletes checkpoint <paramref name="name"/> (merging its bitmap into its parent's); with <paramref name="metadataOnly"/>
     /// only libvirt's record of it, for a disk that was replaced and has no bitmap any more. Absent is fine.

@@ -23,6 +23,10 @@ internal static partial class LibvirtNative
     [LibraryImport(Lib)]
     internal static partial int virDomainCheckpointDelete(CheckpointHandle checkpoint, uint flags);
 
+    /// <summary>With a null array: only how many checkpoints the domain has.</summary>
+    [LibraryImport(Lib)]
+    internal static partial int virDomainListAllCheckpoints(DomainHandle domain, IntPtr checkpoints, uint flags);
+
     [LibraryImport(Lib)]
     internal static partial int virDomainCheckpointFree(IntPtr checkpoint);
 }

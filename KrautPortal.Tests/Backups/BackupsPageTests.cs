@@ -60,9 +60,26 @@ public sealed class BackupsPageTests : PortalTestContext, IClassFixture<PortalAp
         cut.WaitForAssertion(() => Assert.Contains($"at most {ResourceNames.MaxLength} characters",
             cut.Find("[data-testid=restore-dialog] .mud-input-helper-text").TextContent, StringComparison.Ordinal), Wait);
         // Nothing was made: no VM of that name, the dialog still open for a better one.
-        var vms = await Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>().ListAsync(new ListQuery(Limit: ListQuery.MaxLimit), CancellationToken.None);
-        Assert.DoesNotContain(vms.Items, v => v.Name == tooLong);
+        var vms = Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>();
+        Assert.DoesNotContain((await vms.ListAsync(new ListQuery(Limit: ListQuery.MaxLimit), CancellationToken.None)).Items, v => v.Name == tooLong);
         Assert.NotEmpty(cut.FindAll("[data-testid=restore-dialog]"));
+
+        // The backed-up VM's machine type and network are preselected; left stopped, the new VM is made with them.
+        static string Shown(AngleSharp.Dom.IElement select) => select.TextContent + " " + select.GetAttribute("value");
+        Assert.Contains("small (as backed up)", Shown(cut.Find("[data-testid=restore-machine-type]")), StringComparison.Ordinal);
+        Assert.Contains("default", Shown(cut.Find("[data-testid=restore-networks]")), StringComparison.Ordinal);
+        var name = "restored-" + Guid.NewGuid().ToString("N")[..6];
+        cut.Find("input[data-testid=restore-name]").Change(name);
+        cut.Find("input[data-testid=restore-start]").Change(false);
+        await cut.InvokeAsync(() => cut.Find("button[data-testid=restore-confirm]").Click());
+        Resource<VmSpec, VmStatus>? made = null;
+        await Eventually.WaitUntilAsync(async () =>
+            (made = (await vms.ListAsync(new ListQuery(Limit: ListQuery.MaxLimit), CancellationToken.None)).Items.FirstOrDefault(v => v.Name == name)) is not null,
+            Wait, "the restored VM's record");
+        Assert.Equal(PowerState.Stopped, made!.Spec.Power);
+        Assert.Equal(source.MachineTypeId, made.Spec.MachineTypeId);
+        Assert.Equal(source.NetworkIds, made.Spec.Nics.Select(n => n.NetworkId));
+        Assert.Equal(source.MemoryMiB, made.Spec.MemoryMiB);
     }
 
     [Fact]

@@ -35,6 +35,14 @@ public sealed class ColdMoveTests(MoveHostsPortal fixture, ITestOutputHelper out
             $"wr2-{marker}");
         await fixture.Web.Api.ActAsync(id, "force-off");
         await fixture.Web.Api.WaitForPhaseAsync(id, "stopped", MoveHostsPortal.Settle);
+        // Where a lost marker was lost: in the simulated host's file already (its overlay read alone: its backing path
+        // is the other host's), or on the way here.
+        var remoteDisk = Path.Combine(fixture.PoolDirectory, VmVolumes.DiskVolume(id));
+        var lastSector = (await QemuImg.InfoAsync(remoteDisk, "qcow2", CancellationToken.None)).VirtualSizeBytes / 512 - 8;
+        var onRemote = QcowSector.Text(remoteDisk, lastSector, withoutBacking: true);
+        output.WriteLine($"on the simulated host after the force-off: '{onRemote.Trim()}'");
+        Assert.True(onRemote.StartsWith($"kraut-move-{marker}", StringComparison.Ordinal),
+            $"the marker the guest wrote (and synced) is not in its disk on the simulated host after the force-off; sector {lastSector} holds '{onRemote}'");
 
         var moving = System.Diagnostics.Stopwatch.StartNew();
         using (var response = await fixture.MoveAsync(id, MoveHostsPortal.Local))
@@ -54,6 +62,10 @@ public sealed class ColdMoveTests(MoveHostsPortal fixture, ITestOutputHelper out
         var disk = fixture.Web.App.Service<KrautPaths>().DiskFor(id);
         var info = await QemuImg.InfoAsync(disk, "qcow2", CancellationToken.None);
         Assert.StartsWith(fixture.Web.App.Service<KrautPaths>().Images, info.FullBackingFilename ?? info.BackingFilename ?? "", StringComparison.Ordinal);
+
+        var here = QcowSector.Text(fixture.Web.App.Service<KrautPaths>().DiskFor(id), lastSector);
+        Assert.True(here.StartsWith($"kraut-move-{marker}", StringComparison.Ordinal),
+            $"the marker was in the disk on the simulated host but is not in the moved disk here; sector {lastSector} holds '{here}'");
 
         await fixture.Web.Api.ActAsync(id, "start");
         await fixture.Web.Api.WaitForPhaseAsync(id, "running", MoveHostsPortal.Boot);

@@ -105,10 +105,13 @@ public class MoveHostsPortal : IAsyncLifetime, IDisposable
         return last!;
     }
 
+    /// <summary>The portal's pool directory on the simulated host, seen from this machine.</summary>
+    public string PoolDirectory => Path.Combine(Host.DataDirectoryOutside, Web.App.Service<Features.Reconciling.KrautInstance>().ShortId);
+
     /// <summary>The files in the portal's pool directory on the simulated host.</summary>
     public IReadOnlyList<string> PoolFiles()
     {
-        var pool = Path.Combine(Host.DataDirectoryOutside, Web.App.Service<Features.Reconciling.KrautInstance>().ShortId);
+        var pool = PoolDirectory;
         return Directory.Exists(pool) ? Directory.EnumerateFiles(pool).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList() : [];
     }
 

@@ -6,8 +6,21 @@ namespace KrautPortal.Tests.Snapshots;
 /// <summary>What is offered where, on plain facts: the reasons name the host, its libvirt and what to do.</summary>
 public sealed class SnapshotCapabilitiesTests
 {
-    private static SnapshotFacts Facts(VmPhase phase = VmPhase.Running, bool uefi = false, Version? libvirt = null, bool hostKnown = true, bool defined = true) =>
-        new(phase, defined, false, uefi, "qemu:///system", hostKnown, libvirt ?? new Version(9, 0, 0));
+    private static SnapshotFacts Facts(VmPhase phase = VmPhase.Running, bool uefi = false, Version? libvirt = null, bool hostKnown = true, bool defined = true,
+        int checkpoints = 0) =>
+        new(phase, defined, false, uefi, "qemu:///system", hostKnown, libvirt ?? new Version(9, 0, 0), checkpoints);
+
+    [Fact]
+    public void AStoppedVm_WithBackupCheckpoints_IsNotOffered_SayingWhatToDo_ARunningOneIs()
+    {
+        var stopped = SnapshotCapabilities.Judge(Facts(VmPhase.Stopped, checkpoints: 2));
+        Assert.False(stopped.Offered);
+        Assert.Contains("2 checkpoints", stopped.Reason, StringComparison.Ordinal);
+        Assert.Contains("libvirt 9.0.0 on qemu:///system takes no snapshot of a stopped VM", stopped.Reason, StringComparison.Ordinal);
+        Assert.Contains("Start the VM", stopped.Reason, StringComparison.Ordinal);
+        Assert.True(SnapshotCapabilities.Judge(Facts(VmPhase.Running, checkpoints: 2)).Offered);
+        Assert.True(SnapshotCapabilities.Judge(Facts(VmPhase.Stopped)).Offered);
+    }
 
     [Fact]
     public void ABiosVm_RunningOrStopped_IsOffered_AndARunningOneAlwaysWithMemory()

@@ -8,11 +8,16 @@ namespace KrautPortal.Tests.Support;
 /// </summary>
 public static class QcowSector
 {
-    public static byte[] Bytes(string qcow2, int sector)
+    /// <param name="withoutBacking">Read the overlay alone (what it does not hold reads as zeros): for an overlay whose
+    /// backing file's path is another host's.</param>
+    public static byte[] Bytes(string qcow2, long sector, bool withoutBacking = false)
     {
-        var file = qcow2 + ".sector";
+        var file = Path.Combine(Path.GetTempPath(), $"kraut-sector-{Guid.NewGuid():N}");
         // qemu-img dd counts from the start of the image, so count is one past the sector.
-        Tool.Run("qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", $"count={sector + 1}", $"if={qcow2}", $"of={file}");
+        var source = withoutBacking
+            ? new[] { "--image-opts", "-O", "raw", "bs=512", $"skip={sector}", $"count={sector + 1}", $"if=driver=qcow2,file.filename={qcow2},backing=null" }
+            : ["-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", $"count={sector + 1}", $"if={qcow2}"];
+        Tool.Run("qemu-img", ["dd", "-U", .. source, $"of={file}"]);
         try
         {
             return File.ReadAllBytes(file);
@@ -24,5 +29,6 @@ public static class QcowSector
     }
 
     /// <summary>The sector as ASCII text, without the zero bytes after what was written.</summary>
-    public static string Text(string qcow2, int sector) => System.Text.Encoding.ASCII.GetString(Bytes(qcow2, sector)).TrimEnd('\0');
+    public static string Text(string qcow2, long sector, bool withoutBacking = false) =>
+        System.Text.Encoding.ASCII.GetString(Bytes(qcow2, sector, withoutBacking)).TrimEnd('\0');
 }

@@ -26,7 +26,22 @@ public sealed class SnapshotCapabilities(KindReader reader, HostRegistry hosts, 
         var uefi = image?.Spec.Firmware == Firmware.Uefi || machineType?.Spec.Architecture == "aarch64";
         var host = hosts.Find(vm.Status.Host);
         return Judge(new SnapshotFacts(vm.Status.Phase, vm.Status.DomainDefined, vm.DeletionRequestedAt is not null, uefi,
-            vm.Status.Host, host is not null, host is null ? null : versions.LibvirtOf(host.Uri)));
+            vm.Status.Host, host is not null, host is null ? null : versions.LibvirtOf(host.Uri),
+            vm.Status.Phase == VmPhase.Stopped && host is not null ? CheckpointsOf(host, vm.Id) : 0));
+    }
+
+    /// <summary>The domain's checkpoints (its incremental backups' change tracking); 0 when the host cannot say.</summary>
+    private static int CheckpointsOf(KrautHost host, Guid vmId)
+    {
+        if (!host.TryConnect()) return 0;
+        try
+        {
+            return host.Connection.CheckpointCount(vmId);
+        }
+        catch (Exception e) when (e is Hypervisor.LibvirtException or HostUnavailableException or ObjectDisposedException)
+        {
+            return 0;
+        }
     }
 
     /// <summary>The rules, on plain facts (unit-tested without libvirt).</summary>
@@ -50,6 +65,13 @@ public sealed class SnapshotCapabilities(KindReader reader, HostRegistry hosts, 
                 : $"The VM boots with UEFI: QEMU cannot save a UEFI guest's writable raw NVRAM into an internal snapshot, and libvirt {libvirt} on {f.HostUri} cannot revert external snapshots (that needs libvirt 9.9).",
                 running, f.HostUri);
         }
+        if (!running && f.Checkpoints > 0)
+        {
+            return SnapshotOffer.No($"The VM's disk has {(f.Checkpoints == 1 ? "a checkpoint" : $"{f.Checkpoints} checkpoints")} (what its incremental backups "
+                + $"build on), and libvirt {libvirt} on {f.HostUri} takes no snapshot of a stopped VM while its disk has checkpoints. "
+                + "Start the VM and take the snapshot with its memory, or restore a backup over the VM (which drops its checkpoints; the next backup is then full).",
+                running, f.HostUri);
+        }
         return new SnapshotOffer(true, null, running, f.HostUri);
     }
 
@@ -64,4 +86,5 @@ public sealed class SnapshotCapabilities(KindReader reader, HostRegistry hosts, 
 }
 
 /// <summary>What <see cref="SnapshotCapabilities.Judge"/> decides on.</summary>
-public sealed record SnapshotFacts(VmPhase Phase, bool DomainDefined, bool Deleting, bool Uefi, string? HostUri, bool HostKnown, Version? Libvirt);
+/// <param name="Checkpoints">The domain's libvirt checkpoints (asked only of a stopped VM).</param>
+public sealed record SnapshotFacts(VmPhase Phase, bool DomainDefined, bool Deleting, bool Uefi, string? HostUri, bool HostKnown, Version? Libvirt, int Checkpoints = 0);

@@ -16,6 +16,7 @@ public static class VmImageSetup
         });
         services.AddHostedService(sp => sp.GetRequiredService<VmImageCopier>());
         services.AddSingleton<Vms.Pages.IVmPageAction, Pages.VmImagePageAction>();
+        services.AddSingleton<Snapshots.Pages.ISnapshotRowAction, Pages.SnapshotImageRowAction>();
         return services;
     }
 }

@@ -23,6 +23,7 @@ public partial class VmSnapshotsTab : LiveComponent
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
+    [Inject] private IEnumerable<ISnapshotRowAction> RowActions { get; set; } = default!;
 
     [Parameter, EditorRequired] public Resource<VmSpec, VmStatus> Vm { get; set; } = default!;
 
