@@ -127,7 +127,8 @@ public class MoveHostsPortal : IAsyncLifetime, IDisposable
     /// Types <paramref name="command"/> into the VM's serial console until <paramref name="expected"/> appears in what the
     /// console shows (a guest still booting has no shell yet).
     /// </summary>
-    public async Task TypeUntilAsync(Guid id, string command, string expected)
+    /// <returns>What the console showed meanwhile (the log's tail first).</returns>
+    public async Task<string> TypeUntilAsync(Guid id, string command, string expected)
     {
         var ticket = (string)(await ConsolePortal.TicketAsync(Web.As("alice"), id))["ticket"]!;
         await using var viewer = await ConsoleViewer.OpenAsync(Web.SocketUri(id), ticket);
@@ -138,7 +139,7 @@ public class MoveHostsPortal : IAsyncLifetime, IDisposable
             try
             {
                 await viewer.WaitForOutputAsync(expected, TimeSpan.FromSeconds(5));
-                return;
+                return viewer.Output;
             }
             catch (TimeoutException) when (DateTime.UtcNow < deadline)
             {

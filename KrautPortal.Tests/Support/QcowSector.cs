@@ -15,7 +15,11 @@ public static class QcowSector
         var file = Path.Combine(Path.GetTempPath(), $"kraut-sector-{Guid.NewGuid():N}");
         // qemu-img dd counts from the start of the image, so count is one past the sector.
         var source = withoutBacking
-            ? new[] { "--image-opts", "-O", "raw", "bs=512", $"skip={sector}", $"count={sector + 1}", $"if=driver=qcow2,file.filename={qcow2},backing=null" }
+            ? new[] { "-O", "raw", "bs=512", $"skip={sector}", $"count={sector + 1}",
+                "if=json:" + new System.Text.Json.Nodes.JsonObject
+                {
+                    ["driver"] = "qcow2", ["file"] = new System.Text.Json.Nodes.JsonObject { ["driver"] = "file", ["filename"] = qcow2 }, ["backing"] = null,
+                }.ToJsonString() }
             : ["-f", "qcow2", "-O", "raw", "bs=512", $"skip={sector}", $"count={sector + 1}", $"if={qcow2}"];
         Tool.Run("qemu-img", ["dd", "-U", .. source, $"of={file}"]);
         try
