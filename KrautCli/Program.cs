@@ -25,6 +25,8 @@ foreach (var kind in KindTable.All)
 root.Subcommands.Add(VmConsole.Build());
 root.Subcommands.Add(HostCommands.Build());
 root.Subcommands.Add(SshKeyCommands.Build());
+root.Subcommands.Add(QuotaCommands.Build());
+root.Subcommands.Add(ApiCommand.Build());
 foreach (var command in HistoryCommands.All()) root.Subcommands.Add(command);
 var routes = new Command("api-routes", "The API routes this CLI calls, as OpenAPI names them (for checks against the portal).") { Hidden = true };
 routes.SetAction(_ =>

@@ -68,6 +68,12 @@ public static class Routes
 
     public static string NetworkAddresses(string networkId) => $"{One("networks", networkId)}/addresses";
 
+    public const string Quotas = "/api/v1/quotas";
+
+    public const string QuotasMine = "/api/v1/quotas/mine";
+
+    public static string Quota(string type, string name) => $"{Quotas}/{Uri.EscapeDataString(type)}/{Uri.EscapeDataString(name)}";
+
     /// <summary>The routes above as "METHOD /template" lines, the way OpenAPI names them.</summary>
     public static IEnumerable<string> All()
     {
@@ -107,5 +113,9 @@ public static class Routes
         yield return "GET /api/v1/profile/ssh-keys";
         yield return "POST /api/v1/profile/ssh-keys";
         yield return "DELETE /api/v1/profile/ssh-keys/{id}";
+        yield return "GET /api/v1/quotas/mine";
+        yield return "GET /api/v1/quotas";
+        yield return "PUT /api/v1/quotas/{type}/{name}";
+        yield return "DELETE /api/v1/quotas/{type}/{name}";
     }
 }
