@@ -16,7 +16,7 @@ public sealed class GroupOwnershipTests(AuthorizationPortal portal)
     public async Task CreatedForOwnGroup_IsSharedWithTheGroup_AndHiddenFromOthers()
     {
         var name = "group-net-" + Guid.NewGuid().ToString("N")[..6];
-        var created = await portal.Client(Caller.Alice).PostAsJsonAsync("/api/v1/networks", Network(name, $"10.{Random.Shared.Next(130, 250)}.{Random.Shared.Next(256)}.0/24", AuthorizationPortal.Group));
+        var created = await portal.Client(Caller.Alice).PostAsJsonAsync("/api/v1/networks", Network(name, ApiClient.NextSubnet(), AuthorizationPortal.Group));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var network = await created.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(AuthorizationPortal.Group, network.GetProperty("owner").GetString());
