@@ -39,6 +39,10 @@ public static class Objects
             ?? throw new CliException($"The portal sent no {kind.Singular} for {nameOrId}.", ExitCodes.Failed);
     }
 
+    /// <summary>The id of the object of kind <paramref name="kindName"/> (the API's name: "networks") named <paramref name="nameOrId"/>.</summary>
+    public static Task<string> IdOfAsync(KrautHttp http, string kindName, string nameOrId, CancellationToken ct) =>
+        IdOfAsync(http, KindTable.Find(kindName) ?? throw new ArgumentException($"No kind '{kindName}'.", nameof(kindName)), nameOrId, ct);
+
     public static async Task<string> IdOfAsync(KrautHttp http, KindDef kind, string nameOrId, CancellationToken ct)
     {
         if (Guid.TryParseExact(nameOrId, "D", out _)) return nameOrId;

@@ -101,11 +101,11 @@ public static class VmBackups
                 return ExitCodes.Done;
             }
             var body = new JsonObject { ["name"] = parse.GetValue(name), ["start"] = !parse.GetValue(stopped) };
-            if (parse.GetValue(type) is { } t) body["machineTypeId"] = await Objects.IdOfAsync(session.Http, KindTable.Find("machine-types")!, t, ct);
+            if (parse.GetValue(type) is { } t) body["machineTypeId"] = await Objects.IdOfAsync(session.Http, "machine-types", t, ct);
             if (parse.GetValue(networks) is { Length: > 0 } wanted)
             {
                 var ids = new JsonArray();
-                foreach (var network in wanted) ids.Add(await Objects.IdOfAsync(session.Http, KindTable.Find("networks")!, network, ct));
+                foreach (var network in wanted) ids.Add(await Objects.IdOfAsync(session.Http, "networks", network, ct));
                 body["networkIds"] = ids;
             }
             if (await session.Http.ChangeAsync(HttpMethod.Post, Routes.BackupRestore(backupId), body, ct) is { } answer)

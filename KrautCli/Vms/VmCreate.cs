@@ -37,9 +37,9 @@ public static class VmCreate
 
         var spec = new JsonObject
         {
-            ["imageId"] = await IdAsync(session, "images", parse.GetValue(Image)!, ct),
-            ["machineTypeId"] = await IdAsync(session, "machine-types", parse.GetValue(Type)!, ct),
-            ["nics"] = new JsonArray((await Task.WhenAll((parse.GetValue(Networks) ?? []).Select(n => IdAsync(session, "networks", n, ct))))
+            ["imageId"] = await Objects.IdOfAsync(session.Http, "images", parse.GetValue(Image)!, ct),
+            ["machineTypeId"] = await Objects.IdOfAsync(session.Http, "machine-types", parse.GetValue(Type)!, ct),
+            ["nics"] = new JsonArray((await Task.WhenAll((parse.GetValue(Networks) ?? []).Select(n => Objects.IdOfAsync(session.Http, "networks", n, ct))))
                 .Select(id => (JsonNode)new JsonObject { ["networkId"] = id }).ToArray()),
             ["power"] = parse.GetValue(Stopped) ? "stopped" : "running",
         };
@@ -47,9 +47,6 @@ public static class VmCreate
         if (parse.GetValue(Memory) is { } memory) spec["memoryMiB"] = memory;
         return new JsonObject { ["name"] = name, ["metadata"] = Metadata(parse.GetValue(Meta) ?? []), ["spec"] = spec };
     }
-
-    private static Task<string> IdAsync(Session session, string kind, string nameOrId, CancellationToken ct) =>
-        Objects.IdOfAsync(session.Http, KindTable.Find(kind)!, nameOrId, ct);
 
     private static JsonObject Metadata(IEnumerable<string> pairs)
     {

@@ -53,7 +53,7 @@ public static class VmNics
         {
             using var session = Session.Open(parse);
             var id = await VmIdAsync(session, parse, vm, ct);
-            var body = new JsonObject { ["networkId"] = await Objects.IdOfAsync(session.Http, KindTable.Find("networks")!, parse.GetValue(network)!, ct) };
+            var body = new JsonObject { ["networkId"] = await Objects.IdOfAsync(session.Http, "networks", parse.GetValue(network)!, ct) };
             if (parse.GetValue(mac) is { } m) body["mac"] = m;
             if (parse.GetValue(ipv4) is { } a4) body["ipv4Address"] = a4;
             if (parse.GetValue(ipv6) is { } a6) body["ipv6Address"] = a6;
