@@ -40,6 +40,28 @@ public sealed class DataDirectoryTests : IDisposable
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_dir));
     }
 
+    [Fact]
+    public void ABackupDirectoryElsewhere_IsUsedAndClosedToo_AndARelativeOneIsRefusedNamingTheSetting()
+    {
+        var backups = _dir + "-backups";
+        try
+        {
+            var paths = new KrautPaths(_dir, backups);
+
+            Assert.Equal(backups, paths.Backups);
+            Assert.False(Directory.Exists(Path.Combine(_dir, "backups")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(backups));
+            Assert.NotEqual(0, ReadAsNobody(backups).ExitCode);
+            Assert.Equal(Path.Combine(_dir, "backups"), new KrautPaths(_dir).Backups);
+            var refused = Assert.Throws<InvalidOperationException>(() => new KrautPaths(_dir, "relative/backups"));
+            Assert.Contains("Kraut:BackupDirectory", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(backups)) Directory.Delete(backups, recursive: true);
+        }
+    }
+
     /// <summary>What another local user meets: <c>cat</c> (or <c>ls</c> for a directory) as nobody.</summary>
     private static ToolOutput ReadAsNobody(string path) =>
         Tool.Try("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Directory.Exists(path) ? "ls" : "cat", path);

@@ -3,11 +3,22 @@ namespace KrautPortal.Features;
 /// <summary>Every directory Kraut writes to lives under one data directory, chosen per instance.</summary>
 public sealed class KrautPaths
 {
-    public KrautPaths(string dataDirectory)
+    /// <param name="dataDirectory">Everything Kraut writes, unless said otherwise below.</param>
+    /// <param name="backupDirectory">
+    /// Where backups go (<c>Kraut:BackupDirectory</c>), typically other storage than the disks they protect; by default
+    /// <c>backups</c> under the data directory. It must be an absolute path: a relative one would depend on where the
+    /// portal happened to be started.
+    /// </param>
+    public KrautPaths(string dataDirectory, string? backupDirectory = null)
     {
         Root = Path.GetFullPath(dataDirectory);
-        foreach (var dir in new[] { Root, Images, Disks, Consoles, Seed, CloudInit, RouterAgents, VncSockets }) Directory.CreateDirectory(dir);
+        if (!string.IsNullOrWhiteSpace(backupDirectory) && !Path.IsPathFullyQualified(backupDirectory))
+            throw new InvalidOperationException($"Kraut:BackupDirectory must be an absolute path, not '{backupDirectory}'.");
+        Backups = string.IsNullOrWhiteSpace(backupDirectory) ? Path.Combine(Root, "backups") : Path.GetFullPath(backupDirectory);
+        foreach (var dir in new[] { Root, Images, Disks, Consoles, Seed, CloudInit, RouterAgents, VncSockets, Backups }) Directory.CreateDirectory(dir);
         MakePrivate(Root);
+        // Backups hold whole disks: closed like the data directory, also when they live elsewhere.
+        MakePrivate(Backups);
     }
 
     /// <summary>
@@ -22,6 +33,9 @@ public sealed class KrautPaths
     }
 
     public string Root { get; }
+
+    /// <summary>Backups, <c>&lt;vmId&gt;/&lt;backupId&gt;.qcow2</c> below it; see the constructor.</summary>
+    public string Backups { get; }
     public string Images => Path.Combine(Root, "images");
     public string Disks => Path.Combine(Root, "disks");
     public string Consoles => Path.Combine(Root, "consoles");

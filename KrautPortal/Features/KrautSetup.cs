@@ -34,7 +34,8 @@ public static class KrautSetup
     {
         var services = builder.Services;
         var config = builder.Configuration;
-        var paths = new KrautPaths(config["Kraut:DataDirectory"] ?? Path.Combine(builder.Environment.ContentRootPath, ".data"));
+        var paths = new KrautPaths(config["Kraut:DataDirectory"] ?? Path.Combine(builder.Environment.ContentRootPath, ".data"),
+            config["Kraut:BackupDirectory"]);
 
         services.AddSingleton(paths);
         services.Configure<KrautOptions>(config.GetSection("Kraut"));

@@ -4,10 +4,14 @@ using KrautPortal.Hypervisor;
 
 namespace KrautPortal.Features.Backups;
 
-/// <summary>Where backups live (<c>backups/&lt;vmId&gt;/&lt;backupId&gt;.qcow2</c> under the data directory), their checksums and chains.</summary>
+/// <summary>
+/// Where backups live (<c>&lt;vmId&gt;/&lt;backupId&gt;.qcow2</c> under <see cref="KrautPaths.Backups"/>), their checksums and
+/// chains. A backup's record keeps the file it was written to, so backups taken before the backup directory was moved
+/// are still found, restored and deleted where they are.
+/// </summary>
 public sealed class BackupFiles(KrautPaths paths)
 {
-    public string Root => Path.Combine(paths.Root, "backups");
+    public string Root => paths.Backups;
 
     /// <summary>Named by ids only: nothing of a request ever becomes part of the path.</summary>
     public string FileFor(Guid vmId, Guid backupId) => Path.Combine(Root, vmId.ToString("D"), backupId.ToString("D") + ".qcow2");

@@ -56,7 +56,7 @@ public sealed class BackupRunner(IServiceScopeFactory scopes, HostRegistry hosts
             return backup.Status.Phase switch
             {
                 BackupPhase.Pending => await StartAsync(backup, reader, writer, ct),
-                BackupPhase.Running => await FollowAsync(backup, writer, ct),
+                BackupPhase.Running => await FollowAsync(backup, reader, writer, ct),
                 _ => null,
             };
         }
@@ -117,7 +117,7 @@ public sealed class BackupRunner(IServiceScopeFactory scopes, HostRegistry hosts
         return Poll;
     }
 
-    private async Task<TimeSpan?> FollowAsync(Resource<BackupSpec, BackupStatus> backup, StatusWriter<BackupStatus> writer, CancellationToken ct)
+    private async Task<TimeSpan?> FollowAsync(Resource<BackupSpec, BackupStatus> backup, KindReader reader, StatusWriter<BackupStatus> writer, CancellationToken ct)
     {
         var file = backup.Status.File!;
         if (backup.Status.Method == CopyMethod)
@@ -148,7 +148,9 @@ public sealed class BackupRunner(IServiceScopeFactory scopes, HostRegistry hosts
                 if (backup.Status.ParentId is { } parentId)
                 {
                     // The incremental file holds only the changed blocks; naming its parent as backing makes it the whole disk.
-                    await QemuImg.RebaseUnsafeAsync(file, files.FileFor(backup.Spec.VmId, parentId), "qcow2", ct);
+                    var parentFile = (await reader.FindAsync<BackupSpec, BackupStatus>(Kinds.Backups, parentId, ct))?.Status.File
+                                     ?? files.FileFor(backup.Spec.VmId, parentId);
+                    await QemuImg.RebaseUnsafeAsync(file, parentFile, "qcow2", ct);
                 }
                 await writer.WriteAsync(s => s with { BytesDone = (long?)job.BytesTotal ?? s.BytesDone, BytesTotal = (long?)job.BytesTotal ?? s.BytesTotal }, ct);
                 await CompleteAsync(backup, writer, ct);
@@ -196,7 +198,7 @@ public sealed class BackupRunner(IServiceScopeFactory scopes, HostRegistry hosts
 
     private void DeleteFiles(Resource<BackupSpec, BackupStatus> backup)
     {
-        var file = files.FileFor(backup.Spec.VmId, backup.Id);
+        var file = backup.Status.File ?? files.FileFor(backup.Spec.VmId, backup.Id);
         // File.Delete throws when the directory is missing; a backup whose files are already gone must still be deletable.
         if (!Directory.Exists(Path.GetDirectoryName(file))) return;
         File.Delete(file);
