@@ -66,6 +66,15 @@ optional_modules=()
 # Debian packages whose binaries and libraries go into the image besides busybox, dhcpcd and libc.
 extra_pkgs=()
 extra_bins=()
+if [ "$variant" = guest ] && [ "$arch" = amd64 ]; then
+  # The QEMU guest agent (qemu-ga) on the virtio-serial port org.qemu.guest_agent.0: libvirt asks it to freeze the
+  # guest's filesystems around the start of a backup. Its freeze hook prints what it was asked (fsfreeze-hook.sh).
+  # The arm64 guest has no agent: its libraries would come unchecked (the foreign loader cannot list them here).
+  required_modules+=(virtio_console)
+  extra_pkgs=(qemu-guest-agent libglib2.0-0 libnuma1 libudev1 liburing2 libffi8 libmount1 libblkid1 libselinux1
+    libpcre2-8-0 zlib1g)
+  extra_bins=(usr/sbin/qemu-ga)
+fi
 if [ "$variant" = router ]; then
   # virtio_console carries the agent channel. nf_tables itself holds counters, sets, dynamic set
   # updates (per-source rate limits: update @set { ip saddr limit rate over ... }) and comments;
@@ -273,6 +282,8 @@ done
 cp "$work/dhcpcd/usr/sbin/dhcpcd" "$root/sbin/dhcpcd"
 mkdir -p "$root/lib/$multiarch"
 cp "$work/libc/lib/$multiarch/libc.so.6" "$work/libc/lib/$multiarch/$loader" "$root/lib/$multiarch/"
+# libm is libc6's too; qemu-ga needs it.
+[ -z "${extra_bins[*]:-}" ] || cp "$work/libc/lib/$multiarch/libm.so.6" "$root/lib/$multiarch/"
 ln -s "/lib/$multiarch/$loader" "$root/$loader_dir/$loader"
 # The extra packages' programs, and every shared library they ship (with their symlinks).
 for b in ${extra_bins[@]+"${extra_bins[@]}"}; do
@@ -305,6 +316,10 @@ cp "$guest_files/poweroff.sh" "$root/etc/acpi/PWRF/00000080"
 chmod 755 "$root/init" "$root/etc/udhcpc.sh" "$root/etc/dhcpcd.sh" "$root/etc/kraut/kraut-seed.sh" \
   "$root/etc/kraut/report.sh" "$root/etc/acpi/PWRF/00000080"
 chmod 700 "$root/root"
+if [ -f "$root/usr/sbin/qemu-ga" ]; then
+  cp "$guest_files/fsfreeze-hook.sh" "$root/etc/kraut/"
+  chmod 755 "$root/etc/kraut/fsfreeze-hook.sh"
+fi
 if [ "$variant" = router ]; then
   cp "$guest_files/router-agent.sh" "$root/etc/kraut/"
   chmod 755 "$root/etc/kraut/router-agent.sh"

@@ -39,6 +39,7 @@ need "$KRAUT_TEST_GUEST_DIR/kraut-router.qcow2" "none: scripts/build-guest-image
 need qemu-system-aarch64 qemu-system-arm; need /usr/share/AAVMF/AAVMF_CODE.fd qemu-efi-aarch64
 need /usr/share/qemu/firmware/60-edk2-aarch64.json qemu-efi-aarch64
 need tmux tmux;                          need zsh zsh  # the CLI's terminal tests (CliTmuxTests, zsh completion, kraut console)
+need debugfs e2fsprogs  # reads a file out of a backup (DiskRealGuestTests' guest-agent step)
 need "$KRAUT_TEST_GUEST_DIR/kraut-guest-arm64.qcow2" "none: scripts/build-guest-image.sh --arch arm64"
 need curl curl  # HttpContinuity: the live migration tests ask the moving guest for pages
 need /usr/sbin/sshd openssh-server; need ssh-keygen openssh-client  # HostSpanTests: the simulated host's agent over SSH

@@ -27,6 +27,31 @@ public sealed partial class LibvirtConnection
         LibvirtError.Check(LibvirtNative.virDomainBackupBegin(domain, backup, checkpoint, 0), "virDomainBackupBegin");
     }
 
+    /// <summary>
+    /// Asks the guest agent to freeze every filesystem of the running domain (its freeze hooks run first, so
+    /// databases can flush); returns how many it froze. Throws <see cref="LibvirtException"/> when no agent answers
+    /// (no channel, the agent not running or not responding within libvirt's few seconds). Each freeze must be
+    /// followed by <see cref="ThawFilesystems"/>: the guest's writes to those filesystems block until then.
+    /// </summary>
+    public int FreezeFilesystems(Guid uuid)
+    {
+        ThrowIfDisposed();
+        using var domain = LookupDomainHandle(uuid);
+        var frozen = LibvirtNative.virDomainFSFreeze(domain, IntPtr.Zero, 0, 0);
+        LibvirtError.Check(frozen, "virDomainFSFreeze");
+        return frozen;
+    }
+
+    /// <summary>Thaws the filesystems the guest agent froze; returns how many (0 when none were frozen).</summary>
+    public int ThawFilesystems(Guid uuid)
+    {
+        ThrowIfDisposed();
+        using var domain = LookupDomainHandle(uuid);
+        var thawed = LibvirtNative.virDomainFSThaw(domain, IntPtr.Zero, 0, 0);
+        LibvirtError.Check(thawed, "virDomainFSThaw");
+        return thawed;
+    }
+
     /// <summary>The domain's running backup job's XML, or null when it runs none (or the domain is gone).</summary>
     public string? GetBackupXml(Guid uuid)
     {

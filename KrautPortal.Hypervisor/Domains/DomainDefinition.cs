@@ -12,6 +12,8 @@ namespace KrautPortal.Hypervisor;
 /// console stream can attach too); null for no serial port.</param>
 /// <param name="VncSocketPath">The Unix socket QEMU's VNC server listens on, with a VGA card; null for no display.</param>
 /// <param name="AgentChannel">A host-only channel to an agent in the guest (routers); null for none.</param>
+/// <param name="GuestAgent">A virtio-serial port for the QEMU guest agent (<see cref="DomainXml.GuestAgentChannel"/>), which
+/// libvirt itself talks to (freezing filesystems around a backup); harmless when the guest runs no agent.</param>
 public sealed record DomainDefinition(
     Guid Uuid,
     string Name,
@@ -29,4 +31,5 @@ public sealed record DomainDefinition(
     string Firmware = "bios",
     DirectKernelBoot? DirectKernel = null,
     ChannelDefinition? AgentChannel = null,
-    string? VncSocketPath = null);
+    string? VncSocketPath = null,
+    bool GuestAgent = false);

@@ -83,7 +83,8 @@ public static partial class DomainXml
             .OfType<string>()
             .ToList() ?? [];
         var channel = devices?.Elements("channel")
-            .Where(c => (string?)c.Attribute("type") == "unix" && (string?)c.Element("target")?.Attribute("type") == "virtio")
+            .Where(c => (string?)c.Attribute("type") == "unix" && (string?)c.Element("target")?.Attribute("type") == "virtio"
+                        && (string?)c.Element("target")?.Attribute("name") != GuestAgentChannel)
             .Select(c => new ChannelDefinition((string?)c.Element("source")?.Attribute("path") ?? "", (string?)c.Element("target")?.Attribute("name") ?? ""))
             .FirstOrDefault();
         var metadata = root.Element("metadata")?.Element(Kraut + "instance") is { } m
@@ -314,6 +315,13 @@ public static partial class DomainXml
             devices.Add(ChannelElement(channel));
         }
 
+        if (d.GuestAgent)
+        {
+            // No source path: libvirt chooses the socket (under its own state directory) and connects to it itself.
+            devices.Add(new XElement("channel", new XAttribute("type", "unix"),
+                new XElement("target", new XAttribute("type", "virtio"), new XAttribute("name", GuestAgentChannel))));
+        }
+
         if (d.DomainType != "test")
         {
             // Guests block early in boot waiting for entropy without a hardware RNG.
@@ -376,6 +384,9 @@ public static partial class DomainXml
             new XElement("source", new XAttribute("mode", "bind"), new XAttribute("path", channel.SocketPath)),
             new XElement("target", new XAttribute("type", "virtio"), new XAttribute("name", channel.TargetName)));
     }
+
+    /// <summary>The port name the QEMU guest agent listens on (qemu-ga's default, which libvirt looks for).</summary>
+    public const string GuestAgentChannel = "org.qemu.guest_agent.0";
 
     /// <summary>The longest Unix socket path the kernel accepts (sun_path without its NUL).</summary>
     public const int MaxSocketPathBytes = 107;

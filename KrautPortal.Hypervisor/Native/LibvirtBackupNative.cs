@@ -29,6 +29,14 @@ internal static partial class LibvirtNative
 
     [LibraryImport(Lib)]
     internal static partial int virDomainCheckpointFree(IntPtr checkpoint);
+
+    /// <summary>Through the guest agent: freezes the guest's filesystems (a null list: all of them); how many were frozen.</summary>
+    [LibraryImport(Lib)]
+    internal static partial int virDomainFSFreeze(DomainHandle domain, IntPtr mountpoints, uint nmountpoints, uint flags);
+
+    /// <summary>Through the guest agent: thaws what <see cref="virDomainFSFreeze"/> froze; how many were thawed.</summary>
+    [LibraryImport(Lib)]
+    internal static partial int virDomainFSThaw(DomainHandle domain, IntPtr mountpoints, uint nmountpoints, uint flags);
 }
 
 /// <summary>Owns one reference to a virDomainCheckpointPtr; releasing it calls virDomainCheckpointFree.</summary>

@@ -5,7 +5,10 @@ using static KrautPortal.Tests.Hypervisor.TestSupport;
 
 namespace KrautPortal.Tests.Hypervisor;
 
-/// <summary>The agent channel of a domain (routers): written through the XML API and read back.</summary>
+/// <summary>
+/// The agent channel of a domain (routers) and the QEMU guest agent's port (every other VM): written through the XML API
+/// and read back.
+/// </summary>
 public sealed class DomainXmlChannelTests
 {
     private static DomainDefinition Router(ChannelDefinition? channel) =>
@@ -32,6 +35,24 @@ public sealed class DomainXmlChannelTests
 
         Assert.Empty(XElement.Parse(xml).Element("devices")!.Elements("channel"));
         Assert.Null(DomainXml.Parse(xml).AgentChannel);
+    }
+
+    [Fact]
+    public void Build_GuestAgent_IsAVirtioPortLibvirtPlacesItself_AndIsNeverTakenForKrautsAgentChannel()
+    {
+        var xml = DomainXml.Build(Router(null) with { GuestAgent = true });
+
+        var channel = Assert.Single(XElement.Parse(xml).Element("devices")!.Elements("channel"));
+        Assert.Equal("unix", (string?)channel.Attribute("type"));
+        Assert.Null(channel.Element("source"));
+        Assert.Equal("virtio", (string?)channel.Element("target")!.Attribute("type"));
+        Assert.Equal("org.qemu.guest_agent.0", (string?)channel.Element("target")!.Attribute("name"));
+        Assert.Null(DomainXml.Parse(xml).AgentChannel);
+        // As libvirt reads it back, with the socket it chose.
+        channel.Add(new XElement("source", new XAttribute("mode", "bind"), new XAttribute("path", "/run/libvirt/qemu/channel/1-x/org.qemu.guest_agent.0")));
+        var both = XElement.Parse(DomainXml.Build(Router(RouterAgentClient.Channel("/var/lib/kraut/router-agents/abc.sock"))));
+        both.Element("devices")!.AddFirst(channel);
+        Assert.Equal("org.kraut.agent", DomainXml.Parse(both.ToString()).AgentChannel!.TargetName);
     }
 
     [Fact]

@@ -21,8 +21,10 @@ namespace KrautPortal.Tests.Integration;
 /// 1. an image from the stopped guest boots a new VM that reads the old one's marker; that VM is the guest from then on
 ///    (the old one is deleted, as the image must not need it);
 /// 2. snapshots of the running guest (markers rewritten before they are read);
-/// 3. backups of the running guest (its own markers; it has no backups before), ending stopped, its disk restored over;
-/// 4. a disk-only snapshot of the stopped guest; then the VM goes with its snapshots, and the image of step 1 with it.
+/// 3. backups through the guest agent: an ext2 filesystem made over the start of the guest's disk, frozen during a
+///    backup; the agent then stopped (the guest never starts it again), and the step's backups deleted;
+/// 4. backups of the running guest (its own markers; it has no backups before), ending stopped, its disk restored over;
+/// 5. a disk-only snapshot of the stopped guest; then the VM goes with its snapshots, and the image of step 1 with it.
 /// Each step asks the fixture for the VM in the state it needs, so a step run alone gets a fresh guest. The image step
 /// must stay first for a second reason: sector 2048 (the snapshot and backup markers) is where the guest's FAT boot
 /// partition starts, so no VM boots from that disk after those markers (the guest itself runs from its initramfs).
@@ -137,12 +139,86 @@ public sealed class DiskRealGuestTests(SharedRealGuest guest, ITestOutputHelper 
     }
 
     /// <summary>
+    /// A backup of a running guest whose agent answers is filesystem-consistent: the guest writes a file into an ext2
+    /// filesystem and does NOT sync it (the kernel would write it back only after 30 s), a backup is taken at once, and
+    /// the file is in the backup, because the agent froze the filesystem (which writes it out) while the job began; the
+    /// guest's freeze hook printed freeze and then thaw, and the guest writes again afterwards (it was thawed). With the
+    /// agent stopped, the next backup still works and says it is only crash-consistent, and why.
+    /// </summary>
+    [Fact, Step(3)]
+    public async Task Backups_ThroughTheGuestAgent_FreezeItsFilesystem_SoAnUnsyncedFileIsInTheBackup_AndWithoutTheAgentTheyAreCrashConsistent()
+    {
+        Tool.PackagedFile("/usr/sbin/debugfs", "e2fsprogs");
+        var id = await guest.RunningVmAsync();
+        using var console = GuestSerial.Open(TestHosts.System, id);
+        await console.WaitForShellAsync(TimeSpan.FromSeconds(60));
+        await GuestRunAsync(console, "pidof qemu-ga");
+        // Over the start of the disk (its boot partition): this guest runs from its initramfs and never boots from it again.
+        await GuestRunAsync(console, "mke2fs -q /dev/vda 65536 && mkdir -p /mnt/kraut && mount -t ext4 /dev/vda /mnt/kraut");
+        var marker = "KRAUT-FS-" + Guid.NewGuid().ToString("N")[..16];
+        await GuestRunAsync(console, $"echo {marker} > /mnt/kraut/marker");
+
+        var since = console.Length;
+        var frozen = await BackUpAsync(id, new JsonObject { ["kind"] = "full" });
+        output.WriteLine($"backup through the agent: {frozen}");
+        Assert.StartsWith("filesystem-consistent (the guest agent froze 1 filesystem(s)", Str(frozen, "consistency"), StringComparison.Ordinal);
+        var hooks = await console.WaitForAsync("KRAUT-GUEST-FSFREEZE thaw", TimeSpan.FromSeconds(10), since);
+        Assert.True(hooks.IndexOf("KRAUT-GUEST-FSFREEZE freeze", StringComparison.Ordinal) is >= 0 and var f
+                    && f < hooks.IndexOf("KRAUT-GUEST-FSFREEZE thaw", StringComparison.Ordinal), hooks);
+        Assert.Contains(marker, ReadExt2File(Str(frozen, "file")!, "/marker"), StringComparison.Ordinal);
+        await GuestRunAsync(console, "echo thawed > /mnt/kraut/after && sync");
+
+        await GuestRunAsync(console, "killall qemu-ga");
+        var crashConsistent = await BackUpAsync(id, null);
+        output.WriteLine($"backup without the agent: {crashConsistent}");
+        Assert.StartsWith("crash-consistent (no guest agent answered", Str(crashConsistent, "consistency"), StringComparison.Ordinal);
+        await GuestRunAsync(console, "umount /mnt/kraut");
+
+        // The next step counts the VM's backups from none.
+        foreach (var backup in new[] { crashConsistent, frozen })
+        {
+            var backupId = backup.GetProperty("id").GetString();
+            using (var delete = await Http.DeleteAsync($"/api/v1/backups/{backupId}"))
+                Assert.True(delete.IsSuccessStatusCode, $"{(int)delete.StatusCode} {await delete.Content.ReadAsStringAsync()}");
+            await Eventually.WaitUntilAsync(async () => (await Http.GetAsync($"/api/v1/backups/{backupId}")).StatusCode == HttpStatusCode.NotFound,
+                TimeSpan.FromSeconds(60), $"backup {backupId} to go");
+        }
+    }
+
+    /// <summary>Runs a command in the guest's serial shell and fails unless it exits 0; returns what it printed.</summary>
+    private static async Task<string> GuestRunAsync(GuestSerial console, string command)
+    {
+        var token = Guid.NewGuid().ToString("N")[..8];
+        var since = console.Length;
+        // Arithmetic in the answer, so the echoed keystrokes never match it; the exit status comes before it on the line.
+        await console.SendLineAsync($"{command}; echo \"rc=$? done-{token}-$((40+2))\"");
+        var answer = await console.WaitForAsync($"done-{token}-42", TimeSpan.FromSeconds(60), since);
+        Assert.True(answer.Contains($"rc=0 done-{token}-42", StringComparison.Ordinal), $"'{command}' failed in the guest: {answer}");
+        return answer;
+    }
+
+    /// <summary>A file's content from the ext2 filesystem at the start of a qcow2 disk (its first 64 MiB, read by debugfs).</summary>
+    private string ReadExt2File(string qcow2, string path)
+    {
+        var raw = Path.Combine(guest.App.DataDirectory, $"ext2-{Guid.NewGuid():N}.raw");
+        try
+        {
+            Tool.Run("qemu-img", "dd", "-f", "qcow2", "-O", "raw", "bs=1M", "count=64", $"if={qcow2}", $"of={raw}");
+            return Tool.Run("debugfs", "-R", $"cat {path}", raw);
+        }
+        finally
+        {
+            File.Delete(raw);
+        }
+    }
+
+    /// <summary>
     /// Backups of the running guest: marker A, a full backup while it runs, marker C over A, an incremental backup (only
     /// the changed blocks), then each restored into a new (stopped) VM whose disk holds A and C respectively, the
     /// incremental downloaded as one flattened qcow2 holding C, and the full one restored over the stopped VM itself (A
     /// again). The restored VMs are only built (their disks are what is checked).
     /// </summary>
-    [Fact, Step(3)]
+    [Fact, Step(4)]
     public async Task Backups_RunningGuest_FullThenIncrementalBackup_RestoresEachMarker_IncrementalIsSmall()
     {
         var id = await guest.RunningVmAsync();
@@ -202,7 +278,7 @@ public sealed class DiskRealGuestTests(SharedRealGuest guest, ITestOutputHelper 
     /// deleted and its snapshots' records go with it (they lived in its disk); the image it was made from (step 1) can
     /// go after it, and its content goes too.
     /// </summary>
-    [Fact, Step(4)]
+    [Fact, Step(5)]
     public async Task Snapshots_OfAStoppedGuest_AreDiskOnly_AndGoWithTheirVm()
     {
         var id = await guest.StoppedVmAsync();

@@ -9,7 +9,8 @@ namespace KrautPortal.Features.Backups;
 
 /// <summary>
 /// Takes each backup once: a running VM through a libvirt push-mode backup job (full, or incremental from the newest
-/// completed backup whose checkpoint the VM still has, a new checkpoint made in the same step), a stopped one by
+/// completed backup whose checkpoint the VM still has, a new checkpoint made in the same step; the guest's filesystems
+/// frozen by its agent while the job begins, when one answers), a stopped one by
 /// copying its disk with qemu-img. Progress is written into the status while the job runs; on completion the file gets
 /// its checksum. Every pass starts from the record and libvirt's job, so a portal restarted mid-backup converges: a job
 /// still running is followed again, one that completed is finished, anything else is failed and its partial file removed.
@@ -24,6 +25,9 @@ public sealed class BackupRunner(IServiceScopeFactory scopes, HostRegistry hosts
 
     /// <summary>Copies of stopped VMs' disks running in this process; one left by an earlier process is gone with it.</summary>
     private readonly ConcurrentDictionary<Guid, (Task Copy, double Percent)> _copies = new();
+
+    /// <summary>Running libvirt backups this process began or has followed since it started.</summary>
+    private readonly ConcurrentDictionary<Guid, bool> _followed = new();
 
     public static string CheckpointName(Guid backupId) => $"kraut-backup-{backupId:D}";
 
@@ -110,11 +114,57 @@ public sealed class BackupRunner(IServiceScopeFactory scopes, HostRegistry hosts
             throw new BackupException($"VM '{vm.Name}' has no checkpoint left from an earlier backup (it was restored or recreated since); take a full backup.");
         if (kind == BackupKind.Full) parent = null;
         var checkpoint = CheckpointName(backup.Id);
+        // Recorded as running (and, until the agent has answered, as no more than crash-consistent) before the job begins.
         await writer.WriteAsync(s => s with { Phase = BackupPhase.Running, Kind = kind, Method = LibvirtMethod, File = file, ParentId = parent?.Id,
             Checkpoint = checkpoint, StartedAt = time.GetUtcNow().UtcDateTime, Source = source,
-            Consistency = "crash-consistent (no guest agent: the disk as a power cut would leave it)" }, ct);
-        await Task.Run(() => connection.BeginBackup(vm.Id, Disk, file, parent?.Status.Checkpoint, checkpoint), ct);
+            Consistency = "crash-consistent (the portal stopped before it learned whether the guest agent froze the filesystems)" }, ct);
+        _followed[backup.Id] = true;
+        var consistency = await Task.Run(() => BeginFrozen(connection, vm.Id, () => connection.BeginBackup(vm.Id, Disk, file, parent?.Status.Checkpoint, checkpoint)), ct);
+        await writer.WriteAsync(s => s with { Consistency = consistency }, ct);
         return Poll;
+    }
+
+    /// <summary>
+    /// Begins the job with the guest's filesystems frozen by its agent, when one answers: the job's point in time is when
+    /// it begins, so the freeze lasts only that long (thawed at once, also when the job could not begin). Says which
+    /// consistency the backup got, for its record.
+    /// </summary>
+    private string BeginFrozen(LibvirtConnection connection, Guid vmId, Action begin)
+    {
+        int frozen;
+        try
+        {
+            frozen = connection.FreezeFilesystems(vmId);
+        }
+        catch (LibvirtException e)
+        {
+            begin();
+            return $"crash-consistent (no guest agent answered: {e.Message}; the disk as a power cut would leave it)";
+        }
+        try
+        {
+            begin();
+        }
+        finally
+        {
+            Thaw(connection, vmId);
+        }
+        return frozen > 0
+            ? $"filesystem-consistent (the guest agent froze {frozen} filesystem(s) while the backup began)"
+            : "crash-consistent (the guest agent answered but had no filesystem to freeze)";
+    }
+
+    /// <summary>Best effort: a guest left frozen blocks its writes, so a failure is logged loudly, never thrown past a backup.</summary>
+    private void Thaw(LibvirtConnection connection, Guid vmId)
+    {
+        try
+        {
+            connection.ThawFilesystems(vmId);
+        }
+        catch (LibvirtException e)
+        {
+            logger.LogError("Could not thaw the filesystems of VM {Vm} after starting a backup: {Message}", vmId, e.Message);
+        }
     }
 
     private async Task<TimeSpan?> FollowAsync(Resource<BackupSpec, BackupStatus> backup, KindReader reader, StatusWriter<BackupStatus> writer, CancellationToken ct)
@@ -138,6 +188,13 @@ public sealed class BackupRunner(IServiceScopeFactory scopes, HostRegistry hosts
         }
 
         var host = hosts.Hosts.FirstOrDefault(h => h.IsLocal) ?? throw new BackupException("The portal's own machine has no libvirt host any more.");
+        // A backup begun by an earlier process may have stopped it between the freeze and the thaw: thaw (a no-op otherwise).
+        if (_followed.TryAdd(backup.Id, true))
+        {
+            bool active;
+            using (var domain = host.Connection.FindDomain(backup.Spec.VmId)) active = domain?.IsActive == true;
+            if (active) await Task.Run(() => Thaw(host.Connection, backup.Spec.VmId), ct);
+        }
         var job = await Task.Run(() => host.Connection.GetBackupJob(backup.Spec.VmId), ct);
         switch (job?.Phase)
         {

@@ -103,7 +103,9 @@ public sealed class VmBuilder(KrautPaths paths, KrautInstance instance, NetworkR
             Metadata: new KrautDomainMetadata(vm.Id, instance.Id, vm.Name, vm.Version),
             Firmware: image.Firmware == Firmware.Uefi ? "efi" : "bios",
             AgentChannel: plan.AgentChannel,
-            VncSocketPath: VncSocket(plan, paths)), seedRewritten, files.Seed);
+            VncSocketPath: VncSocket(plan, paths),
+            // Every guest of a user may run qemu-ga; a router speaks only Kraut's own agent.
+            GuestAgent: plan.AgentChannel is null), seedRewritten, files.Seed);
     }
 
     /// <summary>
