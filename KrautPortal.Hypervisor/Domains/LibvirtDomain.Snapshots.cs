@@ -8,6 +8,8 @@ namespace KrautPortal.Hypervisor;
 public sealed partial class LibvirtDomain
 {
     private const uint SnapshotRevertForce = 1 << 2; // VIR_DOMAIN_SNAPSHOT_REVERT_FORCE
+    private const uint SnapshotCreateRedefine = 1 << 0; // VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE
+    private const uint SnapshotListTopological = 1 << 10; // VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL
 
     /// <summary>Takes an internal snapshot named <paramref name="name"/> (see <see cref="SnapshotXml.Internal"/>).</summary>
     /// <remarks>Blocks until libvirt finished: with memory, QEMU writes the guest's RAM into the qcow2 file first.</remarks>
@@ -25,9 +27,28 @@ public sealed partial class LibvirtDomain
         return snapshot is null ? null : Describe(snapshot);
     }
 
-    public IReadOnlyList<DomainSnapshotInfo> ListSnapshots()
+    public IReadOnlyList<DomainSnapshotInfo> ListSnapshots() => WithSnapshots(0, Describe);
+
+    /// <summary>
+    /// Every snapshot's full XML document (with the domain definition it was taken with), parents before their children:
+    /// what <see cref="RedefineSnapshot"/> on another host needs, in the order it needs it.
+    /// </summary>
+    public IReadOnlyList<string> SnapshotDocuments() =>
+        WithSnapshots(SnapshotListTopological, s => LibvirtError.TakeOwnedString(LibvirtNative.virDomainSnapshotGetXMLDesc(s, 0), "virDomainSnapshotGetXMLDesc"));
+
+    /// <summary>
+    /// Records a snapshot whose data is already in the domain's disks (copied from another host with them) from its XML
+    /// document; its parent must be recorded first. Nothing is taken: libvirt only learns of it.
+    /// </summary>
+    public DomainSnapshotInfo RedefineSnapshot(string document)
     {
-        var count = LibvirtError.Check(LibvirtNative.virDomainListAllSnapshots(_handle, out var array, 0), "virDomainListAllSnapshots");
+        using var snapshot = LibvirtError.Check(LibvirtNative.virDomainSnapshotCreateXML(_handle, document, SnapshotCreateRedefine), "virDomainSnapshotCreateXML");
+        return Describe(snapshot);
+    }
+
+    private List<T> WithSnapshots<T>(uint flags, Func<DomainSnapshotHandle, T> read)
+    {
+        var count = LibvirtError.Check(LibvirtNative.virDomainListAllSnapshots(_handle, out var array, flags), "virDomainListAllSnapshots");
         var handles = new List<DomainSnapshotHandle>(count);
         try
         {
@@ -40,7 +61,7 @@ public sealed partial class LibvirtDomain
 
         try
         {
-            return handles.Select(Describe).ToList();
+            return handles.Select(read).ToList();
         }
         finally
         {

@@ -20,6 +20,22 @@ public static class SnapshotXml
         return root.ToString(SaveOptions.DisableFormatting);
     }
 
+    /// <summary>
+    /// <paramref name="document"/> (a snapshot's full XML from one host) with <paramref name="domainXml"/> (the same
+    /// domain as defined on another host) in place of the definition it was taken with: the disks it names must be the
+    /// files on the host the snapshot is redefined on, which a revert starts the domain from.
+    /// </summary>
+    public static string WithDomain(string document, string domainXml)
+    {
+        var root = XElement.Parse(document);
+        var domain = XElement.Parse(domainXml);
+        if (root.Name != "domainsnapshot" || domain.Name != "domain") throw new FormatException("Expected a <domainsnapshot> and a <domain> document.");
+        root.Element("inactiveDomain")?.Remove();
+        if (root.Element("domain") is { } taken) taken.ReplaceWith(domain);
+        else root.Add(domain);
+        return root.ToString(SaveOptions.DisableFormatting);
+    }
+
     public static DomainSnapshotInfo Parse(string xml)
     {
         var root = XElement.Parse(xml);

@@ -107,6 +107,57 @@ public sealed class ColdMoveTests(MoveHostsPortal fixture, ITestOutputHelper out
         Assert.DoesNotContain(fixture.PoolFiles(), f => f.StartsWith(id.ToString("D"), StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A stopped VM's snapshots move with it: two disk-only snapshots (the second on top of the first) are inside its
+    /// qcow2 overlay, and libvirt on the simulated host learns them during the move; there the records are ready again
+    /// with the same parent, and a revert to the first one works (libvirt applies the snapshot inside the volume there).
+    /// </summary>
+    [Fact]
+    public async Task AStoppedVmsSnapshots_MoveColdWithIt_AndRevertOnTheTarget()
+    {
+        var id = await fixture.VmOnAsync(MoveHostsPortal.Local, running: false);
+        var first = await SnapshotAsync(id, "first");
+        var second = await SnapshotAsync(id, "second");
+        Assert.Equal(first.ToString(), (string?)(await ReadySnapshotAsync(second, MoveHostsPortal.Local))["status"]!["parentId"]);
+
+        using (var response = await fixture.MoveAsync(id, fixture.Remote))
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await fixture.WaitAsync(id, v => (string?)v["status"]?["host"] == fixture.Remote && v["status"]?["move"] is null,
+            MoveHostsPortal.Settle, "the VM moved to the simulated host");
+
+        await ReadySnapshotAsync(first, fixture.Remote);
+        var secondThere = await ReadySnapshotAsync(second, fixture.Remote);
+        Assert.Equal(first.ToString(), (string?)secondThere["status"]!["parentId"]);
+        var listed = fixture.Host.Virsh("snapshot-list", VmBuilder.DomainName(id), "--name");
+        Assert.Contains(first.ToString("D"), listed);
+        Assert.Contains(second.ToString("D"), listed);
+
+        using (var revert = await fixture.Web.God.PostAsync($"/api/v1/vms/{id}/snapshots/{first}/revert", null))
+            Assert.True(revert.StatusCode == HttpStatusCode.Accepted, await revert.Content.ReadAsStringAsync());
+        var reverted = await Snapshots.SnapshotWaits.WaitForAsync(fixture.Web.God, first,
+            s => (long?)s["status"]?["observedRevertGeneration"] == 1 || s["status"]?["error"] is not null, MoveHostsPortal.Settle, "the revert on the target");
+        Assert.True((long?)reverted["status"]!["observedRevertGeneration"] == 1, reverted.ToJsonString());
+
+        await fixture.Web.Api.DeleteVmAsync(id);
+        await Eventually.WaitUntilAsync(async () => await fixture.Web.Api.GetVmAsync(id) is null, MoveHostsPortal.Settle, "the VM deleted");
+    }
+
+    private async Task<Guid> SnapshotAsync(Guid vmId, string name)
+    {
+        using var response = await fixture.Web.God.PostAsync($"/api/v1/vms/{vmId}/snapshots",
+            Api.ApiClient.Json(new JsonObject { ["name"] = Api.ApiClient.UniqueName(name) }));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, body);
+        var id = (Guid)JsonNode.Parse(body)!["id"]!;
+        await ReadySnapshotAsync(id, MoveHostsPortal.Local);
+        return id;
+    }
+
+    private Task<JsonObject> ReadySnapshotAsync(Guid snapshot, string host) =>
+        Snapshots.SnapshotWaits.WaitForAsync(fixture.Web.God, snapshot,
+            s => (string?)s["status"]?["phase"] == "ready" && (string?)s["status"]?["host"] == host && s["status"]?["error"] is null,
+            MoveHostsPortal.Settle, $"snapshot {snapshot} ready on {host}");
+
     [Fact]
     public async Task Drain_OfTheSimulatedHost_MovesItsTwoStoppedVmsToThisMachine()
     {

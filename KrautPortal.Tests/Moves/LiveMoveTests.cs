@@ -63,6 +63,21 @@ public sealed class LiveMoveTests(ITestOutputHelper output) : IAsyncLifetime
         await http.WaitForAnswerAsync(SideOf(source), TimeSpan.Zero, TimeSpan.FromSeconds(90));
         var marker = await WriteMarkerAsync(source, id);
 
+        // A snapshot would stop the migration (libvirt refuses to migrate a domain with snapshots): the move is refused
+        // up front, naming the snapshots and the way out; once it is deleted, the VM moves.
+        var snapshot = JsonNode.Parse(await (await admin.PostAsJsonAsync($"/api/v1/vms/{id}/snapshots",
+            new JsonObject { ["name"] = Api.ApiClient.UniqueName("in-the-way") })).Content.ReadAsStringAsync())!["id"]!.ToString();
+        await Snapshots.SnapshotWaits.WaitForAsync(admin, Guid.Parse(snapshot), s => (string?)s["status"]?["phase"] == "ready", MoveTime, "the snapshot");
+        using (var refused = await admin.PostAsJsonAsync($"/api/v1/vms/{id}/move", new JsonObject { ["host"] = target }))
+        {
+            var problem = await refused.Content.ReadAsStringAsync();
+            Assert.True(refused.StatusCode == System.Net.HttpStatusCode.Conflict, problem);
+            Assert.Contains("1 snapshot(s), which live migration cannot carry", problem, StringComparison.Ordinal);
+        }
+        (await admin.DeleteAsync($"/api/v1/snapshots/{snapshot}")).EnsureSuccessStatusCode();
+        await Eventually.WaitUntilAsync(async () => (await admin.GetAsync($"/api/v1/snapshots/{snapshot}")).StatusCode == System.Net.HttpStatusCode.NotFound,
+            MoveTime, "the snapshot to go");
+
         var start = http.Now;
         var watch = Stopwatch.StartNew();
         using (var response = await admin.PostAsJsonAsync($"/api/v1/vms/{id}/move", new JsonObject { ["host"] = target }))

@@ -96,6 +96,8 @@ public sealed class SnapshotReconciler(
     private async Task<TimeSpan?> ConvergeAsync(Resource<SnapshotSpec, SnapshotStatus> snapshot, Resource<VmSpec, VmStatus> vm, string name,
         StatusWriter<SnapshotStatus> writer, IServiceProvider services, CancellationToken ct)
     {
+        // Mid-move the domain is on one host, then two, then the other: the VM's change at the end wakes its snapshots.
+        if (vm.Status.Move is not null) return null;
         using var domain = DomainOf(vm);
         if (domain is null)
         {
@@ -123,7 +125,7 @@ public sealed class SnapshotReconciler(
         {
             // A snapshot that failed to be taken keeps the reason it failed.
             if (writer.Current.Phase == SnapshotPhase.Failed && writer.Current.CreatedAt is null) return null;
-            await FailAsync(writer, $"libvirt on {vm.Status.Host} no longer has this snapshot ({name}): it was removed outside Kraut, or the VM's disk was replaced (a move copies only the current state).", ct);
+            await FailAsync(writer, $"libvirt on {vm.Status.Host} no longer has this snapshot ({name}): it was removed outside Kraut, or the VM's disk was replaced.", ct);
             return null;
         }
         await writer.WriteAsync(s => s with

@@ -8,8 +8,8 @@ namespace KrautPortal.Features.Vms;
 /// <summary>
 /// Carries out a move the API recorded (<c>spec.host</c> differs from <c>status.host</c>), one idempotent step after the
 /// other, each recorded in <c>status.move</c> before it begins. A stopped VM moves cold: the base image ensured on the
-/// target, the qcow2 overlay copied through this machine and rebased onto the target's base, the seed rebuilt and the
-/// domain defined there by the ordinary builder. A running VM goes through <see cref="IVmMigrator"/>. The source loses its
+/// target, the qcow2 overlay copied through this machine and rebased onto the target's base, the seed rebuilt, the
+/// domain defined there by the ordinary builder and its snapshots (inside the overlay) recorded there too. A running VM goes through <see cref="IVmMigrator"/>. The source loses its
 /// domain and files only after the target has the domain and a complete disk, so a crash anywhere converges to the VM
 /// defined on exactly one host with its disk.
 /// </summary>
@@ -51,6 +51,8 @@ public sealed class VmMover(HostRegistry hosts, KrautPaths paths, VmBuilder buil
                 var build = await builder.PrepareNewAsync(targetPlan, db, ct);
                 using (target.Connection.DefineDomain(DomainXml.Build(build.Definition))) { }
             }
+            // Also when a crash came between defining and cleaning up: the source's record of them goes with its domain.
+            if (!live) CarrySnapshots(sourceDomain, target, vm.Id);
         }
         catch (Exception e) when (e is LiveMigrationUnavailableException or LibvirtException or QemuImgException or IOException)
         {
@@ -144,6 +146,24 @@ public sealed class VmMover(HostRegistry hosts, KrautPaths paths, VmBuilder buil
         {
             File.Delete(temporary);
         }
+    }
+
+    /// <summary>
+    /// Internal snapshots travel inside the copied qcow2 overlay, but libvirt's record of them is per host: the target
+    /// learns each one the source has and it lacks, parents first, with the target's definition of the domain (its
+    /// disk paths are the ones a revert uses there).
+    /// </summary>
+    private void CarrySnapshots(LibvirtDomain? source, KrautHost target, Guid id)
+    {
+        if (source is null) return;
+        var documents = source.SnapshotDocuments();
+        if (documents.Count == 0) return;
+        using var domain = target.Connection.FindDomain(id) ?? throw new VmBuildException($"The VM's domain is missing on {target.Uri} after it was defined there.");
+        var definition = domain.GetXml(inactive: true);
+        var known = domain.ListSnapshots().Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var document in documents.Where(d => !known.Contains(SnapshotXml.Parse(d).Name)))
+            domain.RedefineSnapshot(SnapshotXml.WithDomain(document, definition));
+        logger.LogInformation("VM {Id}: {Count} snapshot(s) recorded on {Target}", id, documents.Count, target.Uri);
     }
 
     /// <summary>The source's disk, seed and console log; this machine's files only when the target is not this machine too.</summary>

@@ -73,7 +73,25 @@ public sealed class VmMoves(ResourceStore store, KindReader reader, VmScheduling
         if (VmMover.PendingTarget(vm.Spec, vm.Status) is { } moving) return $"It is already moving to {moving}.";
         if (IsRunning(vm) && !migrator.LiveAvailable)
             return "It is running and live migration is not available: stop it to move it (it is then moved cold, with its disk).";
+        if (IsRunning(vm) && SnapshotCount(vm) is > 0 and var count)
+            return $"It is running and has {count} snapshot(s), which live migration cannot carry (libvirt refuses to migrate a domain with snapshots): "
+                   + "stop it to move it cold (its snapshots go with its disk), or delete them first.";
         return null;
+    }
+
+    /// <summary>How many snapshots libvirt holds for the VM on its host; null when that cannot be asked now (the move then says why).</summary>
+    private int? SnapshotCount(Resource<VmSpec, VmStatus> vm)
+    {
+        if (hosts.Find(vm.Status.Host) is not { } host) return null;
+        try
+        {
+            using var domain = host.Connection.FindDomain(vm.Id);
+            return domain?.ListSnapshots().Count;
+        }
+        catch (Exception e) when (e is Hypervisor.LibvirtException or HostUnavailableException)
+        {
+            return null;
+        }
     }
 
     public static bool IsRunning(Resource<VmSpec, VmStatus> vm) =>
