@@ -33,23 +33,19 @@ public sealed partial class LibvirtConnection
     /// (no channel, the agent not running or not responding within libvirt's few seconds). Each freeze must be
     /// followed by <see cref="ThawFilesystems"/>: the guest's writes to those filesystems block until then.
     /// </summary>
-    public int FreezeFilesystems(Guid uuid)
-    {
-        ThrowIfDisposed();
-        using var domain = LookupDomainHandle(uuid);
-        var frozen = LibvirtNative.virDomainFSFreeze(domain, IntPtr.Zero, 0, 0);
-        LibvirtError.Check(frozen, "virDomainFSFreeze");
-        return frozen;
-    }
+    public int FreezeFilesystems(Guid uuid) =>
+        OnFilesystems(uuid, d => LibvirtNative.virDomainFSFreeze(d, IntPtr.Zero, 0, 0), "virDomainFSFreeze");
 
     /// <summary>Thaws the filesystems the guest agent froze; returns how many (0 when none were frozen).</summary>
-    public int ThawFilesystems(Guid uuid)
+    public int ThawFilesystems(Guid uuid) =>
+        OnFilesystems(uuid, d => LibvirtNative.virDomainFSThaw(d, IntPtr.Zero, 0, 0), "virDomainFSThaw");
+
+    /// <summary>A guest-agent call on every filesystem of the domain (no mount point list); how many it touched.</summary>
+    private int OnFilesystems(Guid uuid, Func<DomainHandle, int> call, string operation)
     {
         ThrowIfDisposed();
         using var domain = LookupDomainHandle(uuid);
-        var thawed = LibvirtNative.virDomainFSThaw(domain, IntPtr.Zero, 0, 0);
-        LibvirtError.Check(thawed, "virDomainFSThaw");
-        return thawed;
+        return LibvirtError.Check(call(domain), operation);
     }
 
     /// <summary>The domain's running backup job's XML, or null when it runs none (or the domain is gone).</summary>
