@@ -60,8 +60,7 @@ public sealed class BackupsPageTests : PortalTestContext, IClassFixture<PortalAp
         cut.WaitForAssertion(() => Assert.Contains($"at most {ResourceNames.MaxLength} characters",
             cut.Find("[data-testid=restore-dialog] .mud-input-helper-text").TextContent, StringComparison.Ordinal), Wait);
         // Nothing was made: no VM of that name, the dialog still open for a better one.
-        var vms = Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>();
-        Assert.DoesNotContain((await vms.ListAsync(new ListQuery(Limit: ListQuery.MaxLimit), CancellationToken.None)).Items, v => v.Name == tooLong);
+        Assert.DoesNotContain(await StoredAllAsync<VmSpec, VmStatus>(Kinds.Vms), v => v.Name == tooLong);
         Assert.NotEmpty(cut.FindAll("[data-testid=restore-dialog]"));
 
         // The backed-up VM's machine type and network are preselected; left stopped, the new VM is made with them.
@@ -74,7 +73,7 @@ public sealed class BackupsPageTests : PortalTestContext, IClassFixture<PortalAp
         await cut.InvokeAsync(() => cut.Find("button[data-testid=restore-confirm]").Click());
         Resource<VmSpec, VmStatus>? made = null;
         await Eventually.WaitUntilAsync(async () =>
-            (made = (await vms.ListAsync(new ListQuery(Limit: ListQuery.MaxLimit), CancellationToken.None)).Items.FirstOrDefault(v => v.Name == name)) is not null,
+            (made = (await StoredAllAsync<VmSpec, VmStatus>(Kinds.Vms)).FirstOrDefault(v => v.Name == name)) is not null,
             Wait, "the restored VM's record");
         Assert.Equal(PowerState.Stopped, made!.Spec.Power);
         Assert.Equal(source.MachineTypeId, made.Spec.MachineTypeId);
@@ -96,14 +95,13 @@ public sealed class BackupsPageTests : PortalTestContext, IClassFixture<PortalAp
         // Cancelled: nothing changes.
         cut.Find("[data-testid=vm-delete-cancel]").Click();
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=vm-delete-dialog]")), Wait);
-        var vms = Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>();
-        Assert.NotNull(await vms.FindAsync(vm.Id, CancellationToken.None));
+        Assert.NotNull(await StoredAsync<VmSpec, VmStatus>(Kinds.Vms, vm.Id));
 
         // Confirmed without the tick: the VM goes, its backup stays.
         cut.FindAll("button").Single(b => b.TextContent.Trim() == "Delete").Click();
         cut.WaitForElement("[data-testid=vm-delete-confirm]", Wait).Click();
-        await Eventually.WaitUntilAsync(async () => await vms.FindAsync(vm.Id, CancellationToken.None) is null, Wait, "the VM deleted");
-        Assert.NotNull(await Services.GetRequiredService<ResourceService<BackupSpec, BackupStatus>>().FindAsync(backup, CancellationToken.None));
+        await Eventually.WaitUntilAsync(async () => await StoredAsync<VmSpec, VmStatus>(Kinds.Vms, vm.Id) is null, Wait, "the VM deleted");
+        Assert.NotNull(await StoredAsync<BackupSpec, BackupStatus>(Kinds.Backups, backup));
     }
 
     [Fact]
@@ -114,10 +112,8 @@ public sealed class BackupsPageTests : PortalTestContext, IClassFixture<PortalAp
         cut.WaitForAssertion(() => Assert.Equal("Delete all ticked", cut.Find("[data-testid=vm-delete-confirm]").TextContent.Trim()), Wait);
         cut.Find("[data-testid=vm-delete-confirm]").Click();
 
-        var vms = Services.GetRequiredService<ResourceService<VmSpec, VmStatus>>();
-        var backups = Services.GetRequiredService<ResourceService<BackupSpec, BackupStatus>>();
-        await Eventually.WaitUntilAsync(async () => await vms.FindAsync(vm.Id, CancellationToken.None) is null
-            && await backups.FindAsync(backup, CancellationToken.None) is null, Wait, "the VM and its backup deleted");
+        await Eventually.WaitUntilAsync(async () => await StoredAsync<VmSpec, VmStatus>(Kinds.Vms, vm.Id) is null
+            && await StoredAsync<BackupSpec, BackupStatus>(Kinds.Backups, backup) is null, Wait, "the VM and its backup deleted");
     }
 
     /// <summary>A built, stopped VM with two snapshots and a stored backup, its page open and delete clicked.</summary>

@@ -39,7 +39,9 @@ public sealed class BackupsTabTests : PortalTestContext, IClassFixture<PortalApp
         Assert.Contains("3.0 MiB", cut.Find("[data-testid=backup-total]").TextContent, StringComparison.Ordinal);
         Assert.Contains("demo host", cut.Find("[data-testid=backup-unavailable]").TextContent, StringComparison.Ordinal);
         Assert.True(cut.Find("button[data-testid=backup-now]").HasAttribute("disabled"));
-        // Restoring over a running VM is not offered: its disk is replaced as a whole.
-        Assert.True(cut.Find("button[data-testid=backup-restore-over]").HasAttribute("disabled"));
+        // Restoring over it is not offered either, saying why: the demo host's VMs have no disk to replace.
+        var over = cut.Find("button[data-testid=backup-restore-over]");
+        Assert.True(over.HasAttribute("disabled"));
+        Assert.Contains("demo host", over.GetAttribute("title"), StringComparison.Ordinal);
     }
 }

@@ -4,7 +4,10 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using KrautPortal.Features;
+using Bunit;
 using KrautPortal.Features.Images;
+using KrautPortal.Features.Store;
+using Microsoft.Extensions.DependencyInjection;
 using KrautPortal.Features.Vms;
 using KrautPortal.Hypervisor;
 using KrautPortal.Tests.Api;
@@ -23,7 +26,8 @@ namespace KrautPortal.Tests.Integration;
 /// 2. snapshots of the running guest (markers rewritten before they are read);
 /// 3. backups through the guest agent: an ext2 filesystem made over the start of the guest's disk, frozen during a
 ///    backup; the agent then stopped (the guest never starts it again), and the step's backups deleted;
-/// 4. backups of the running guest (its own markers; it has no backups before), ending stopped, its disk restored over;
+/// 4. backups of the running guest (its own markers; it has no backups before), ending stopped, its disk restored over
+///    (from the VM page's Backups tab, which stops it first);
 /// 5. a disk-only snapshot of the stopped guest; then the VM goes with its snapshots, and the image of step 1 with it.
 /// Each step asks the fixture for the VM in the state it needs, so a step run alone gets a fresh guest. The image step
 /// must stay first for a second reason: sector 2048 (the snapshot and backup markers) is where the guest's FAT boot
@@ -215,8 +219,9 @@ public sealed class DiskRealGuestTests(SharedRealGuest guest, ITestOutputHelper 
     /// <summary>
     /// Backups of the running guest: marker A, a full backup while it runs, marker C over A, an incremental backup (only
     /// the changed blocks), then each restored into a new (stopped) VM whose disk holds A and C respectively, the
-    /// incremental downloaded as one flattened qcow2 holding C, and the full one restored over the stopped VM itself (A
-    /// again). The restored VMs are only built (their disks are what is checked).
+    /// incremental downloaded as one flattened qcow2 holding C; the full one restored over the running VM itself from its
+    /// page's Backups tab, which stops it first (A again), then the incremental over the stopped VM through the API (C).
+    /// The restored VMs are only built (their disks are what is checked).
     /// </summary>
     [Fact, Step(4)]
     public async Task Backups_RunningGuest_FullThenIncrementalBackup_RestoresEachMarker_IncrementalIsSmall()
@@ -263,14 +268,39 @@ public sealed class DiskRealGuestTests(SharedRealGuest guest, ITestOutputHelper 
         Assert.Equal(markerC, ReadSector(download, MarkerSector));
         File.Delete(download);
 
-        // Over the VM itself: refused while it runs, then (stopped) its disk holds the full backup's A again.
+        // Over the VM itself. The API refuses while it runs; the VM page's Backups tab offers it, says the VM is stopped
+        // first, stops it when confirmed and then replaces the disk: the full backup's A again.
+        var disk = guest.App.Service<KrautPaths>().DiskFor(id);
         using (var running = await Http.PostAsync($"/api/v1/backups/{full.GetProperty("id").GetString()}/restore-over", null))
             Assert.Equal(HttpStatusCode.Conflict, running.StatusCode);
-        await VmApi.ActAsync(id, "force-off");
-        await VmApi.WaitForPhaseAsync(id, "stopped", SharedRealGuest.Boot);
-        using (var over = await Http.PostAsync($"/api/v1/backups/{full.GetProperty("id").GetString()}/restore-over", null))
+        await using (var page = new Portal.PortalTestContext(guest.App.Services))
+        {
+            Resource<VmSpec, VmStatus> vm;
+            await using (var scope = guest.App.Services.CreateAsyncScope())
+                vm = (await scope.ServiceProvider.GetRequiredService<KindReader>().FindAsync<VmSpec, VmStatus>(Kinds.Vms, id, CancellationToken.None))!;
+            Assert.Equal(VmPhase.Running, vm.Status.Phase);
+            var cut = page.RenderWithDialogs(b =>
+            {
+                b.OpenComponent<Features.Backups.Pages.VmBackupsTab>(0);
+                b.AddAttribute(1, nameof(Features.Backups.Pages.VmBackupsTab.Vm), vm);
+                b.CloseComponent();
+            });
+            var fullName = full.GetProperty("name").GetString()!;
+            cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=backup-row]").Count), TimeSpan.FromSeconds(10));
+            var row = cut.FindAll("[data-testid=backup-row]").Single(r => r.TextContent.Contains(fullName, StringComparison.Ordinal));
+            Assert.StartsWith("crash-consistent", row.QuerySelector("[data-testid=backup-consistency]")!.TextContent.Trim(), StringComparison.Ordinal);
+            row.QuerySelector("button[data-testid=backup-restore-over]")!.Click();
+            var confirm = cut.WaitForElement(".mud-dialog", TimeSpan.FromSeconds(10));
+            Assert.Contains("is running: it is shut down first", confirm.TextContent, StringComparison.Ordinal);
+            cut.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == "Stop it and replace the disk").Click();
+            await Eventually.WaitUntilAsync(() => Task.FromResult(File.Exists(disk) && ReadSector(disk, MarkerSector) == markerA),
+                SharedRealGuest.Boot, "the tab to stop the VM and restore the full backup over it");
+        }
+        Assert.Equal("stopped", (await VmApi.GetVmAsync(id))!.Value.GetProperty("status").GetProperty("phase").GetString());
+        // Stopped, the API does it too: the incremental backup's C.
+        using (var over = await Http.PostAsync($"/api/v1/backups/{incremental.GetProperty("id").GetString()}/restore-over", null))
             Assert.True(over.IsSuccessStatusCode, $"{(int)over.StatusCode} {await over.Content.ReadAsStringAsync()}");
-        Assert.Equal(markerA, ReadSector(guest.App.Service<KrautPaths>().DiskFor(id), MarkerSector));
+        Assert.Equal(markerC, ReadSector(disk, MarkerSector));
     }
 
     /// <summary>

@@ -19,9 +19,11 @@ namespace KrautPortal.Tests.Portal;
 public class PortalTestContext : BunitContext, IAsyncLifetime
 {
     private readonly AsyncServiceScope? _scope;
+    private readonly IServiceProvider? _app;
 
     public PortalTestContext(IServiceProvider? app = null)
     {
+        _app = app;
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         if (app is not null)
@@ -53,6 +55,24 @@ public class PortalTestContext : BunitContext, IAsyncLifetime
         b.CloseComponent();
         b.AddContent(2, content);
     });
+
+    /// <summary>
+    /// An object as stored, read in a scope of its own. A rendered page refreshes live through the test's circuit
+    /// scope from the renderer's thread; a read through that scope from the test's thread at the same moment shares the
+    /// page's database context (SQLite) and fails ("a second operation was started on this context instance").
+    /// </summary>
+    public async Task<Resource<TSpec, TStatus>?> StoredAsync<TSpec, TStatus>(KindInfo kind, Guid id)
+    {
+        await using var scope = (_app ?? throw new InvalidOperationException("This context renders on no portal's services.")).CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<KindReader>().FindAsync<TSpec, TStatus>(kind, id, CancellationToken.None);
+    }
+
+    /// <summary>Every stored object of <paramref name="kind"/>, read like <see cref="StoredAsync{TSpec, TStatus}"/>.</summary>
+    public async Task<IReadOnlyList<Resource<TSpec, TStatus>>> StoredAllAsync<TSpec, TStatus>(KindInfo kind)
+    {
+        await using var scope = (_app ?? throw new InvalidOperationException("This context renders on no portal's services.")).CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<KindReader>().AllAsync<TSpec, TStatus>(kind, CancellationToken.None);
+    }
 
     public Task InitializeAsync() => Task.CompletedTask;
 

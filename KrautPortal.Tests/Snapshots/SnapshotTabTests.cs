@@ -74,7 +74,7 @@ public sealed class SnapshotTabTests : PortalTestContext, IClassFixture<PortalAp
         cut.WaitForAssertion(() => Assert.Contains("disk and memory go back to", cut.Find(".mud-dialog").TextContent, StringComparison.Ordinal), Wait);
         Assert.Contains("is lost", cut.Find(".mud-dialog").TextContent, StringComparison.Ordinal);
         await cut.InvokeAsync(() => DialogButton(cut, "Revert").Click());
-        await Eventually.WaitUntilAsync(async () => (await Snapshots.GetAsync(id, CancellationToken.None)).Status.ObservedRevertGeneration == 1, Wait, "the revert");
+        await Eventually.WaitUntilAsync(async () => (await SnapshotAsync(id)).Status.ObservedRevertGeneration == 1, Wait, "the revert");
 
         await cut.InvokeAsync(() => cut.Find("button[data-testid=snapshot-delete]").Click());
         cut.WaitForAssertion(() => Assert.Contains("The VM itself does not change", cut.Find(".mud-dialog").TextContent, StringComparison.Ordinal), Wait);
@@ -113,7 +113,7 @@ public sealed class SnapshotTabTests : PortalTestContext, IClassFixture<PortalAp
             new System.Net.Http.StringContent(new JsonObject { ["name"] = name }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
         Assert.True(taken.IsSuccessStatusCode, await taken.Content.ReadAsStringAsync());
         var id = Guid.Parse((string)JsonNode.Parse(await taken.Content.ReadAsStringAsync())!["id"]!);
-        await Eventually.WaitUntilAsync(async () => (await Snapshots.GetAsync(id, CancellationToken.None)).Status.Phase == SnapshotPhase.Ready, Wait, "the snapshot ready");
+        await Eventually.WaitUntilAsync(async () => (await SnapshotAsync(id)).Status.Phase == SnapshotPhase.Ready, Wait, "the snapshot ready");
         // The test driver keeps snapshots in memory only: the VM's real qcow2 disk gets the same internal snapshot by hand,
         // so the image has the snapshot's disk to copy.
         // (qemu-img snapshot has no -f: the format is forced through --image-opts.)
@@ -134,5 +134,6 @@ public sealed class SnapshotTabTests : PortalTestContext, IClassFixture<PortalAp
             (string?)JsonNode.Parse(await _api.Http.GetStringAsync($"/api/v1/images/{imageId}"))!["status"]!["phase"] == "ready", Wait, "the image made from the snapshot ready");
     }
 
-    private ResourceService<SnapshotSpec, SnapshotStatus> Snapshots => Services.GetRequiredService<ResourceService<SnapshotSpec, SnapshotStatus>>();
+    private async Task<Resource<SnapshotSpec, SnapshotStatus>> SnapshotAsync(Guid id) =>
+        await StoredAsync<SnapshotSpec, SnapshotStatus>(Kinds.Snapshots, id) ?? throw new InvalidOperationException($"Snapshot {id} is gone.");
 }

@@ -38,7 +38,7 @@ public sealed class BackupRestores(KindReader reader, KrautPaths paths, HostRegi
     }
 
     /// <summary>
-    /// Replaces the VM's disk with the backup's content. The VM must be stopped (the page stops it after asking); its
+    /// Replaces the VM's disk with the backup's content. The VM must be stopped (the VM page's Backups tab stops a running one first, after asking); its
     /// checkpoints described the old disk's bitmaps, so they go (their metadata), and the next backup is a full one.
     /// </summary>
     public async Task<Resource<VmSpec, VmStatus>> RestoreOverAsync(Guid backupId, CancellationToken ct)

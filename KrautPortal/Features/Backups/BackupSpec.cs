@@ -49,7 +49,8 @@ public sealed record BackupStatus
     public string? Checkpoint { get; init; }
 
     /// <summary>
-    /// crash-consistent: the disk as a power cut would leave it (no guest agent to freeze filesystems here);
+    /// filesystem-consistent: the guest agent froze the guest's filesystems while the job began;
+    /// crash-consistent: the disk as a power cut would leave it (no guest agent answered, or it froze nothing);
     /// consistent: the VM was stopped.
     /// </summary>
     public string? Consistency { get; init; }
