@@ -13,7 +13,7 @@ namespace KrautPortal.Benchmarks.Backups;
 /// backup (libvirt push job, checksum, status) and incremental backup (after a further 16 MiB written) through the API,
 /// each against <c>qemu-img convert -U</c> of the same running disk by hand; then a restore into a new (stopped) VM
 /// through the API against <c>qemu-img convert</c> of the same backup chain by hand. Kraut's times run from the POST
-/// until the API reports the result (its runner polls the job once a second, so up to a second of it is polling).
+/// until the API reports the result (its runner asks about the job every 100 ms for its first 10 s, then every second).
 /// </summary>
 public static class BackupBenchmark
 {
