@@ -32,6 +32,23 @@ public static class HostLinks
             .Select(e => e.GetProperty("dst").GetString()!).Order(StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>
+    /// <see cref="Remotes"/>, or null while the link is missing: Kraut replaces a network's VXLAN link (same name) when its
+    /// remotes change, and a look between the delete and the add finds no device.
+    /// </summary>
+    public static IReadOnlyList<string>? RemotesIfPresent(string name)
+    {
+        if (Show(name) is null) return null;
+        try
+        {
+            return Remotes(name);
+        }
+        catch (InvalidOperationException) when (Show(name) is null)
+        {
+            return null;
+        }
+    }
+
     /// <summary>MAC addresses a VXLAN link learned, with the VTEP each was learned from.</summary>
     public static IReadOnlyDictionary<string, string> Learned(string name, string netns)
     {
