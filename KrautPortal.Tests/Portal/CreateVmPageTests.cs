@@ -155,13 +155,14 @@ public sealed class CreateVmPageTests(PortalApp app) : PortalTestContext(app.Ser
         var cut = WalkToNameStep();
         cut.Find("input[data-testid=vm-name]").Input("headers");
         Next(cut);
-        Assert.NotNull(cut.Find("[data-testid=review]"));
+        // The name step checks the name against the store before it lets the review show: waited for, not found at once.
+        cut.WaitForElement("[data-testid=review]", Wait);
 
         cut.FindAll("button.mud-step")[1].Click();
         Assert.Contains("Networks", cut.Find(".mud-step.active").TextContent, StringComparison.Ordinal);
         cut.FindAll("button.mud-step")[5].Click();
 
-        Assert.Contains("headers", cut.Find("[data-testid=review]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("headers", cut.WaitForElement("[data-testid=review]", Wait).TextContent, StringComparison.Ordinal);
         Assert.Empty(cut.FindAll("[data-testid=step-problem]"));
     }
 
