@@ -102,7 +102,7 @@ public sealed class GuestSerial : IDisposable
         var token = Guid.NewGuid().ToString("N")[..8];
         var since = console.Length;
         await console.SendLineAsync($"echo -n {marker} | dd of=/dev/vda bs=512 seek={sector} count=1 conv=sync,fsync 2>/dev/null; echo written-{token}-$((6*7))");
-        await console.WaitForAsync($"written-{token}-42", TimeSpan.FromSeconds(30), since);
+        await console.WaitForAsync($"written-{token}-42", TimeSpan.FromSeconds(90), since);
         return marker;
     }
 

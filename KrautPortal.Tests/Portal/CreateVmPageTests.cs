@@ -33,7 +33,7 @@ public sealed class CreateVmPageTests(PortalApp app) : PortalTestContext(app.Ser
         cut.Find("input[data-testid=metadata-key]").Input("env");
         cut.Find("input[data-testid=metadata-value]").Input("test");
         Next(cut);
-        Assert.Contains("page-web-1", cut.Find("[data-testid=review]").TextContent);
+        Assert.Contains("page-web-1", cut.WaitForElement("[data-testid=review]", Wait).TextContent);
 
         Next(cut);
 
@@ -122,6 +122,7 @@ public sealed class CreateVmPageTests(PortalApp app) : PortalTestContext(app.Ser
         var cut = WalkToNameStep();
         cut.Find("input[data-testid=vm-name]").Input("copied-from-review");
         Next(cut);
+        cut.WaitForElement("[data-testid=review]", Wait);
         cut.Find(".mud-expand-panel-header").Click();
         var text = cut.Find("[data-testid=review-json]").TextContent;
         var body = text[(text.IndexOf('{', StringComparison.Ordinal))..];

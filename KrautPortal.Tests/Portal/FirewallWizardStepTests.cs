@@ -93,7 +93,7 @@ public sealed class FirewallWizardStepTests : PortalTestContext, IClassFixture<P
         var vm = (await Vms.ListAsync(new ListQuery(Limit: 500), CancellationToken.None)).Items.Single(v => v.Name == name);
         Assert.Equal(name, vm.Metadata[WizardFirewallRules.Label]?.GetValue<string>());
         var firewall = await Eventually.WaitForAsync(async () =>
-            (await Firewalls.ListAsync(new ListQuery(Limit: 500), CancellationToken.None)).Items.FirstOrDefault(f => f.Spec.NetworkIds.Contains(network.Id)),
+            (await StoredAllAsync<FirewallSpec, FirewallStatus>(Kinds.Firewalls)).FirstOrDefault(f => f.Spec.NetworkIds.Contains(network.Id)),
             Wait, "the network's new firewall");
         var rule = Assert.Single(firewall.Spec.Rules);
         Assert.Equal((RuleDirection.Inbound, RuleAction.Allow, RuleProtocol.Tcp), (rule.Direction, rule.Action, rule.Protocol));

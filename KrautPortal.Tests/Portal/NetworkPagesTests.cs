@@ -54,7 +54,7 @@ public sealed class NetworkPagesTests(PortalApp app) : PortalTestContext(app.Ser
             CancellationToken.None);
         var nic = vm.Spec.Nics[0];
         // The reconciler writes the status once it realised the network; the leases set below must come after that write.
-        await Eventually.WaitUntilAsync(async () => (await Networks().GetAsync(network.Id, CancellationToken.None)).Status.Phase == NetworkPhase.Active,
+        await Eventually.WaitUntilAsync(async () => (await StoredAsync<NetworkSpec, NetworkStatus>(Kinds.Networks, network.Id))?.Status.Phase == NetworkPhase.Active,
             Wait, "the reconciler to realise the network");
         // Any later pass of the reconciler (the VM's build asks for one) writes libvirt's leases over these (none on the test
         // driver): the leases are set again below until the page has shown them.

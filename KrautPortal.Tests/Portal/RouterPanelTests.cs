@@ -112,8 +112,9 @@ public sealed class RouterPanelTests : PortalTestContext, IClassFixture<PortalAp
 
     private ResourceService<RouterSpec, RouterStatus> Routers => Services.GetRequiredService<ResourceService<RouterSpec, RouterStatus>>();
 
+    // Read in a scope of its own: the rendered panel refreshes live through the test's circuit context meanwhile.
     private async Task<Resource<RouterSpec, RouterStatus>?> RouterOfAsync(Guid networkId) =>
-        (await Routers.ListAsync(new ListQuery(Limit: 500), CancellationToken.None)).Items.FirstOrDefault(r => r.Spec.NetworkId == networkId);
+        (await StoredAllAsync<RouterSpec, RouterStatus>(Kinds.Routers)).FirstOrDefault(r => r.Spec.NetworkId == networkId);
 
     private async Task<Resource<NetworkSpec, NetworkStatus>> NewNetworkAsync(string prefix) =>
         await Services.GetRequiredService<ResourceService<NetworkSpec, NetworkStatus>>().CreateAsync(

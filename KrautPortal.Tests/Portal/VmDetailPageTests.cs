@@ -167,9 +167,9 @@ public sealed class VmDetailPageTests : OwnPortalTestContext
         await WaitForPhaseAsync(vm.Id, VmPhase.Running);
         // libvirt's test driver cannot hot-plug, so the running guest never shows this NIC: as a guest that ignores it.
         var added = await Ops.AddNicAsync(vm.Id, new VmNic { NetworkId = network }, null, CancellationToken.None);
-        await Eventually.WaitUntilAsync(async () => (await Vms.GetAsync(vm.Id, CancellationToken.None)).Status.UnseenSince.ContainsKey(added.Mac!),
+        await Eventually.WaitUntilAsync(async () => (await StoredVmAsync(vm.Id)).Status.UnseenSince.ContainsKey(added.Mac!),
             Wait, "the reconciler to note the silent NIC");
-        var first = (await Vms.GetAsync(vm.Id, CancellationToken.None)).Spec.Nics[0];
+        var first = (await StoredVmAsync(vm.Id)).Spec.Nics[0];
 
         var cut = RenderPage(vm.Id);
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("#page-title")), Wait);
@@ -193,7 +193,7 @@ public sealed class VmDetailPageTests : OwnPortalTestContext
         var network = await App.IdOfAsync("networks", "default");
         await WaitForPhaseAsync(vm.Id, VmPhase.Running);
         var added = await Ops.AddNicAsync(vm.Id, new VmNic { NetworkId = network }, null, CancellationToken.None);
-        await Eventually.WaitUntilAsync(async () => (await Vms.GetAsync(vm.Id, CancellationToken.None)).Status.UnseenSince.ContainsKey(added.Mac!),
+        await Eventually.WaitUntilAsync(async () => (await StoredVmAsync(vm.Id)).Status.UnseenSince.ContainsKey(added.Mac!),
             Wait, "the reconciler to note the silent NIC");
 
         var cut = RenderPage(vm.Id);
@@ -240,7 +240,11 @@ public sealed class VmDetailPageTests : OwnPortalTestContext
         cut.Find($"input[data-testid={testId}]").Closest(".mud-input-control")?.TextContent ?? "";
 
     private Task WaitForPhaseAsync(Guid id, VmPhase phase) => Eventually.WaitUntilAsync(async () =>
-        (await Vms.GetAsync(id, CancellationToken.None)).Status.Phase == phase, Wait, $"the VM to be {phase}");
+        (await StoredVmAsync(id)).Status.Phase == phase, Wait, $"the VM to be {phase}");
+
+    /// <summary>The VM as stored, read in a scope of its own (the rendered page refreshes through the test's circuit context).</summary>
+    private async Task<Resource<VmSpec, VmStatus>> StoredVmAsync(Guid id) =>
+        await StoredAsync<VmSpec, VmStatus>(Kinds.Vms, id) ?? throw new InvalidOperationException($"VM {id} is gone.");
 
     private async Task<Resource<VmSpec, VmStatus>> CreateVmAsync(string name)
     {
